@@ -1,0 +1,167 @@
+import { randomInt } from 'node:crypto';
+import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
+import type { EngineConfig } from './config.js';
+import { IncrementalDecoder, StopSequenceMatcher } from './incremental-decoder.js';
+import { checkTokenBudget, usesSampling, type GenerateParameters } from './validation.js';
+
+export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
+
+export interface GeneratedToken {
+  id: number;
+  text: string;
+  logprob: number | null;
+  special: boolean;
+}
+
+export interface PrefillToken {
+  id: number;
+  text: string;
+  logprob: number | null;
+}
+
+/** What one request will do, settled before it waits for a sequence. */
+export interface GenerationPlan {
+  inputTokens: Token[];
+  maxNewTokens: number;
+  parameters: GenerateParameters;
+  /** Null when decoding greedily, as TGI reports it. */
+  seed: number | null;
+}
+
+export interface GenerationResult {
+  text: string;
+  finishReason: FinishReason;
+  tokens: GeneratedToken[];
+  topTokens: GeneratedToken[][];
+  prefill: PrefillToken[];
+  seed: number | null;
+  inputLength: number;
+}
+
+/** Called per generated token; `last` marks the token the result will end with (sent by the caller with the result). */
+export type TokenListener = (token: GeneratedToken, topTokens: GeneratedToken[], last: boolean) => void;
+
+/** Tokenizes, truncates and checks the budget: every rule that needs the tokenizer, before any waiting. */
+export function planGeneration(model: LlamaModel, config: EngineConfig, parameters: GenerateParameters, inputs: string): GenerationPlan {
+  let inputTokens = model.tokenize(inputs);
+  if (parameters.truncate !== undefined && inputTokens.length > parameters.truncate) {
+    inputTokens = inputTokens.slice(-parameters.truncate); // TGI truncates from the left
+  }
+  if (model.tokens.shouldPrependBosToken && model.tokens.bos !== null) inputTokens = [model.tokens.bos, ...inputTokens];
+  const maxNewTokens = checkTokenBudget(inputTokens.length, parameters.maxNewTokens, config);
+  const seed = usesSampling(parameters) ? (parameters.seed ?? randomInt(1, 2 ** 47)) : null;
+  return { inputTokens, maxNewTokens, parameters, seed };
+}
+
+function samplerOptions(plan: GenerationPlan, history: () => Token[], contextSize: number): SequenceEvaluateOptions {
+  const p = plan.parameters;
+  const options: SequenceEvaluateOptions = { yieldEogToken: true, minP: 0 };
+  if (plan.seed === null) {
+    options.temperature = 0; // greedy
+  } else {
+    // node-llama-cpp defaults top_k 40 / top_p 0.95; TGI applies only the warpers the request names.
+    options.temperature = p.temperature ?? 1;
+    options.topK = p.topK ?? 0;
+    options.topP = p.topP ?? 1;
+    options.seed = plan.seed % 2 ** 32;
+  }
+  if (p.repetitionPenalty !== undefined || p.frequencyPenalty !== undefined) {
+    options.repeatPenalty = {
+      punishTokens: history, // TGI penalises every token seen so far, prompt included
+      maxPunishTokens: contextSize,
+      penalty: p.repetitionPenalty ?? 1,
+      frequencyPenalty: p.frequencyPenalty ?? 0,
+    };
+  }
+  return options;
+}
+
+const logOf = (probability: number | undefined): number | null =>
+  probability === undefined || probability <= 0 ? null : Math.log(probability);
+
+/**
+ * Generates on one leased sequence until max_new_tokens, EOS or a stop sequence, calling `onToken` per token.
+ * Aborting `signal` stops evaluation at the next token; the caller releases the sequence either way.
+ */
+export async function runGeneration(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  plan: GenerationPlan,
+  signal: AbortSignal,
+  onToken?: TokenListener,
+): Promise<GenerationResult> {
+  await sequence.clearHistory();
+  const { parameters } = plan;
+  const inputTokens = plan.inputTokens;
+  const prefill = parameters.decoderInputDetails ? await evaluatePrefill(model, sequence, inputTokens) : [];
+  const pendingInput = parameters.decoderInputDetails ? inputTokens.slice(-1) : inputTokens;
+
+  const history: Token[] = [...inputTokens];
+  const decoder = new IncrementalDecoder(model, inputTokens);
+  const stops = new StopSequenceMatcher(parameters.stop);
+  const tokens: GeneratedToken[] = [];
+  const topTokens: GeneratedToken[][] = [];
+  let text = '';
+  let finishReason: FinishReason = 'length';
+  const wantTop = parameters.topNTokens > 0;
+
+  const evaluation = sequence.evaluateWithMetadata(
+    pendingInput,
+    { confidence: true, probabilities: wantTop },
+    samplerOptions(plan, () => history, sequence.contextSize),
+  );
+  for await (const output of evaluation) {
+    if (signal.aborted) break;
+    const id = output.token;
+    history.push(id);
+    const eog = model.isEogToken(id);
+    const special = eog || model.isSpecialToken(id);
+    const piece = special ? '' : decoder.push(id);
+    const token: GeneratedToken = {
+      id,
+      text: special ? model.detokenize([id], true) : piece,
+      logprob: logOf(output.confidence),
+      special,
+    };
+    const top = wantTop ? topTokensOf(model, (output as { probabilities?: Map<Token, number> }).probabilities!, parameters.topNTokens) : [];
+    text += piece;
+    tokens.push(token);
+    if (wantTop) topTokens.push(top);
+
+    const stopped = stops.push(piece) !== undefined;
+    const last = eog || stopped || tokens.length >= plan.maxNewTokens;
+    if (last) {
+      finishReason = eog ? 'eos_token' : stopped ? 'stop_sequence' : 'length';
+      const rest = decoder.flush(); // an incomplete character at the very end still belongs to the text
+      text += rest;
+      token.text += rest;
+    }
+    onToken?.(token, top, last);
+    if (last) break;
+  }
+  signal.throwIfAborted();
+  return { text, finishReason, tokens, topTokens, prefill, seed: plan.seed, inputLength: inputTokens.length };
+}
+
+/** Softmax of the raw logits: no temperature, no truncation. */
+const RAW_DISTRIBUTION = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+
+/** Logprob of each prompt token given the ones before it (TGI's `decoder_input_details`); the first has none. */
+async function evaluatePrefill(model: LlamaModel, sequence: LlamaContextSequence, inputTokens: Token[]): Promise<PrefillToken[]> {
+  const head = inputTokens.slice(0, -1);
+  const outputs = await sequence.controlledEvaluate(head.map((t) => [t, { generateNext: { probabilities: true, options: RAW_DISTRIBUTION } }]));
+  return inputTokens.map((id, i) => ({
+    id,
+    text: model.detokenize([id], true),
+    logprob: i === 0 ? null : logOf(outputs[i - 1]?.next.probabilities?.get(id)),
+  }));
+}
+
+function topTokensOf(model: LlamaModel, probabilities: Map<Token, number>, n: number): GeneratedToken[] {
+  const top: GeneratedToken[] = [];
+  for (const [id, probability] of probabilities) {
+    if (top.length >= n) break;
+    top.push({ id, text: model.detokenize([id], true), logprob: logOf(probability), special: model.isSpecialToken(id) });
+  }
+  return top;
+}

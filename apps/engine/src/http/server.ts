@@ -1,0 +1,170 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { EngineConfigDraft } from '../config.js';
+import type { EngineMetrics } from '../engine-metrics.js';
+import { EngineError, toErrorBody, validationError } from '../errors.js';
+import type { InferenceService } from '../inference.js';
+import type { ModelRuntime } from '../model-runtime.js';
+import { validateGenerateRequest, type GenerateRequest } from '../validation.js';
+import { finalStreamEvent, generateResponse } from './responses.js';
+import { SseWriter } from './sse.js';
+
+export const ENGINE_VERSION = '0.1.0';
+
+export interface EngineServerDeps {
+  config: EngineConfigDraft;
+  runtime: ModelRuntime;
+  inference: InferenceService;
+  metrics: EngineMetrics;
+}
+
+/** The TGI protocol over the engine: routes only map HTTP to the inference service and back. */
+export function buildEngineServer({ config, runtime, inference, metrics }: EngineServerDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: config.payloadLimit, return503OnClosing: true });
+  const limits = () => ({
+    maxStopSequences: config.maxStopSequences,
+    maxTopNTokens: config.maxTopNTokens,
+    maxInputTokens: runtime.config?.maxInputTokens ?? Number.MAX_SAFE_INTEGER,
+  });
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const { status, body } = wireError(error);
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: `No route for ${request.method} ${request.url}`, error_type: 'not_found' });
+  });
+
+  async function generateJson(request: FastifyRequest, reply: FastifyReply, parsed: GenerateRequest, asArray: boolean) {
+    const release = inference.admit();
+    const abort = abortOnDisconnect(reply);
+    try {
+      const result = await inference.generate(parsed, abort.signal);
+      const body = generateResponse(parsed, result);
+      return reply.send(asArray ? [body] : body);
+    } finally {
+      abort.dispose();
+      release();
+    }
+  }
+
+  /** As TGI does, every error after the headers (validation and overload included) is an event in a 200 stream. */
+  async function generateStream(request: FastifyRequest, reply: FastifyReply, body: unknown, allowStreamField: boolean) {
+    reply.hijack();
+    const sse = new SseWriter(reply.raw, { 'x-compute-characters': String(characterCount(body)) });
+    const abort = abortOnDisconnect(reply);
+    let release: (() => void) | undefined;
+    try {
+      release = inference.admit();
+      const parsed = validateGenerateRequest(body, limits(), allowStreamField);
+      if (parsed.parameters.decoderInputDetails) {
+        throw validationError('`decoder_input_details` == true is not supported when streaming tokens');
+      }
+      let index = 0;
+      const result = await inference.generate(parsed, abort.signal, (token, topTokens, last) => {
+        index++;
+        if (!last) sse.send({ index, token, top_tokens: topTokens, generated_text: null, details: null });
+      });
+      sse.send(finalStreamEvent(parsed, result, index));
+    } catch (error) {
+      if (!abort.signal.aborted) sse.send(toErrorBody(error).body);
+    } finally {
+      abort.dispose();
+      release?.();
+      sse.end();
+    }
+  }
+
+  app.post('/generate', (request, reply) =>
+    generateJson(request, reply, validateGenerateRequest(request.body, limits(), false), false),
+  );
+  app.post('/generate_stream', (request, reply) => generateStream(request, reply, request.body, false));
+  app.post('/', (request, reply) => {
+    const body = request.body as { stream?: unknown } | null;
+    if (body && typeof body === 'object' && body.stream === true) return generateStream(request, reply, body, true);
+    return generateJson(request, reply, validateGenerateRequest(request.body, limits(), true), true);
+  });
+
+  app.post('/tokenize', async (request) => {
+    const parsed = validateGenerateRequest(request.body, limits(), false);
+    const model = runtime.model;
+    if (runtime.state !== 'ready' || !model) throw new EngineError('unavailable', 'Model is not ready');
+    let tokens = model.tokenize(parsed.inputs);
+    if (model.tokens.shouldPrependBosToken && model.tokens.bos !== null) tokens = [model.tokens.bos, ...tokens];
+    return tokenOffsets(model, tokens);
+  });
+
+  app.get('/health', (_request, reply) => {
+    if (runtime.state === 'ready') return reply.code(200).send();
+    const error = runtime.state === 'failed' ? `model failed to load: ${runtime.loadError}` : 'unhealthy';
+    return reply.code(503).send({ error, error_type: 'healthcheck' });
+  });
+
+  app.get('/info', () => ({
+    model_id: config.modelId,
+    model_sha: null,
+    model_pipeline_tag: 'text-generation',
+    max_concurrent_requests: config.maxConcurrentRequests,
+    max_best_of: 1,
+    max_stop_sequences: config.maxStopSequences,
+    max_input_tokens: runtime.config?.maxInputTokens ?? 0,
+    max_total_tokens: runtime.config?.maxTotalTokens ?? 0,
+    validation_workers: 1,
+    max_client_batch_size: 1,
+    router: 'sluice-engine',
+    version: ENGINE_VERSION,
+    sha: null,
+    docker_label: null,
+  }));
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  return app;
+}
+
+/** Framework errors before a handler runs (bad JSON, size, media type) in TGI's error shape. */
+function wireError(error: FastifyError): { status: number; body: { error: string; error_type: string } } {
+  if (error instanceof EngineError) return toErrorBody(error);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: { error: `Request body is larger than the limit: ${error.message}`, error_type: 'validation' } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, body: { error: 'Expected request with `Content-Type: application/json`', error_type: 'validation' } };
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: 422, body: { error: `Failed to parse the request body as JSON: ${error.message}`, error_type: 'validation' } };
+  }
+  return toErrorBody(error);
+}
+
+/** Aborts the request's work when its client goes away before the answer is complete. */
+function abortOnDisconnect(reply: FastifyReply): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) controller.abort(new EngineError('generation', 'client disconnected'));
+  };
+  reply.raw.on('close', onClose);
+  return { signal: controller.signal, dispose: () => reply.raw.off('close', onClose) };
+}
+
+function characterCount(body: unknown): number {
+  const inputs = (body as { inputs?: unknown } | null)?.inputs;
+  return typeof inputs === 'string' ? [...inputs].length : 0;
+}
+
+interface Detokenizing {
+  detokenize(tokens: readonly number[], specialTokens?: boolean, lastTokens?: readonly number[]): string;
+}
+
+/** TGI's /tokenize answer: each token with its text and its [start, stop) span in code points of the decoded input. */
+function tokenOffsets(model: Detokenizing, tokens: number[]) {
+  let position = 0;
+  return tokens.map((id, i) => {
+    const text = model.detokenize([id], true, tokens.slice(Math.max(0, i - 8), i));
+    const start = position;
+    position += [...text].length;
+    return { id, text, start, stop: position };
+  });
+}

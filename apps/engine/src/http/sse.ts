@@ -1,0 +1,32 @@
+import type { ServerResponse } from 'node:http';
+
+const KEEP_ALIVE_MS = 15_000;
+
+/**
+ * Server-sent events written straight to the socket, framed as TGI (axum) frames them: `data:{json}\n\n`.
+ * A comment line every 15 s keeps proxies from closing a stream that waits in the queue.
+ */
+export class SseWriter {
+  private readonly keepAlive: NodeJS.Timeout;
+
+  constructor(private readonly res: ServerResponse, headers: Record<string, string>) {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...headers,
+    });
+    res.flushHeaders();
+    this.keepAlive = setInterval(() => this.res.write(':\n\n'), KEEP_ALIVE_MS).unref();
+  }
+
+  send(data: unknown): void {
+    if (!this.res.writableEnded) this.res.write(`data:${JSON.stringify(data)}\n\n`);
+  }
+
+  end(): void {
+    clearInterval(this.keepAlive);
+    if (!this.res.writableEnded) this.res.end();
+  }
+}

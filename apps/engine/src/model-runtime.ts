@@ -1,0 +1,69 @@
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import { validateGgufFile } from '../../../libs/gguf/src/index.js';
+import { resolveModelLimits, type EngineConfig, type EngineConfigDraft } from './config.js';
+import { SequencePool } from './sequence-pool.js';
+
+export type RuntimeState = 'loading' | 'ready' | 'failed';
+
+/**
+ * The loaded model: one llama.cpp model, `contexts` contexts of `sequences` sequences each, and the pool that
+ * hands those sequences out. Loading validates the GGUF first: llama.cpp aborts the whole process on some bad
+ * files, so nothing reaches it that the validator refused.
+ */
+export class ModelRuntime {
+  state: RuntimeState = 'loading';
+  loadError?: string;
+  loadStartedAt = performance.now();
+  loadMs?: number;
+  config?: EngineConfig;
+  model?: LlamaModel;
+  pool?: SequencePool<LlamaContextSequence>;
+  private llama?: Llama;
+  private contexts: LlamaContext[] = [];
+
+  constructor(private readonly draft: EngineConfigDraft) {}
+
+  get modelId(): string {
+    return this.draft.modelId;
+  }
+
+  async load(): Promise<void> {
+    try {
+      const metadata = await validateGgufFile(this.draft.modelPath);
+      const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+      this.llama = await getLlama({
+        gpu: this.draft.gpuLayers === 0 ? false : 'auto',
+        build: 'never',
+        logLevel: LlamaLogLevel.warn,
+        logger: (level, message) => process.stderr.write(`[llama.cpp ${level}] ${message}\n`),
+      });
+      this.model = await this.llama.loadModel({ modelPath: this.draft.modelPath, gpuLayers: this.draft.gpuLayers });
+      const config = resolveModelLimits(this.draft, metadata.contextLength ?? this.model.trainContextSize);
+      const sequences: LlamaContextSequence[] = [];
+      for (let i = 0; i < config.contexts; i++) {
+        const context = await this.model.createContext({
+          contextSize: config.contextSize,
+          sequences: config.sequencesPerContext,
+          threads: config.threads,
+          batchSize: Math.min(512, config.contextSize),
+        });
+        this.contexts.push(context);
+        for (let s = 0; s < config.sequencesPerContext; s++) sequences.push(context.getSequence());
+      }
+      this.pool = new SequencePool(sequences);
+      this.config = config;
+      this.loadMs = performance.now() - this.loadStartedAt;
+      this.state = 'ready';
+    } catch (error) {
+      this.state = 'failed';
+      this.loadError = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const context of this.contexts) await context.dispose();
+    await this.model?.dispose();
+    await this.llama?.dispose();
+  }
+}

@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { request } from './http-client.js';
+import { ManagedProcess } from './processes.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const SHIPPED_MODELS = {
+  llama3: `${REPO_ROOT}models/llama3-tiny-q8_0.gguf`,
+  qwen2: `${REPO_ROOT}models/qwen2-tiny-q8_0.gguf`,
+} as const;
+
+export interface RunningEngine {
+  url: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts the built engine on a free port and returns once it listens (not necessarily ready). */
+export async function startEngine(model: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningEngine> {
+  const process = ManagedProcess.start(
+    globalThis.process.execPath,
+    [`${REPO_ROOT}dist/apps/engine/src/main.js`, '--model', model, '--port', '0', ...args],
+    env,
+  );
+  const [, url] = await process.waitForLine(/listening on (http:\/\/\S+),/);
+  return { url: url!, process, stop: () => process.stop() };
+}
+
+/** Polls /health until 200 (ready) or the deadline. */
+export async function waitUntilReady(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = await request(`${url}/health`).catch(() => undefined);
+    if (health?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`engine at ${url} not ready after ${timeoutMs} ms (last: ${health?.status} ${health?.text})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startReadyEngine(model: string, args: string[] = []): Promise<RunningEngine> {
+  const engine = await startEngine(model, args);
+  try {
+    await waitUntilReady(engine.url);
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+  return engine;
+}
+
+/**
+ * A random-weight model big enough that generation takes a while (for overload and abort tests), written once
+ * per build into the git-ignored models/generated/ by the project's own model tool.
+ */
+export function slowTestModel(): string {
+  const out = `${REPO_ROOT}models/generated/test-llama-slow-q8_0.gguf`;
+  if (!existsSync(out)) {
+    mkdirSync(`${REPO_ROOT}models/generated`, { recursive: true });
+    const result = spawnSync(
+      globalThis.process.execPath,
+      [`${REPO_ROOT}dist/apps/model-tools/src/make-random-model.js`, '--arch', 'llama', '--params', '30M', '--type', 'Q8_0', '--seed', '7', '--out', out],
+      { encoding: 'utf8' },
+    );
+    if (result.status !== 0) throw new Error(`make-random-model failed: ${result.stderr}${result.stdout}`);
+  }
+  return out;
+}

@@ -1,0 +1,75 @@
+import http from 'node:http';
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json<T = any>(): T;
+}
+
+/** A plain node:http request (no fetch), so tests see exactly what went over the wire. */
+export function request(
+  url: string,
+  options: { method?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string>; agent?: http.Agent } = {},
+): Promise<HttpResult> {
+  const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const headers: Record<string, string> = { ...options.headers };
+  if (payload !== undefined && options.rawBody === undefined) headers['content-type'] ??= 'application/json';
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: options.agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+export const postJson = (url: string, body: unknown) => request(url, { method: 'POST', body });
+
+/** Parses a whole SSE body into its `data:` payloads (comments and blank lines skipped). */
+export function parseSse(text: string): any[] {
+  return text
+    .split('\n\n')
+    .map((frame) => frame.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n'))
+    .filter((data) => data.length > 0)
+    .map((data) => JSON.parse(data));
+}
+
+/**
+ * Opens a streaming POST and calls `onEvent` for each SSE event as it arrives; `abort()` drops the connection.
+ */
+export function openStream(url: string, body: unknown, onEvent: (event: any) => void) {
+  let req!: http.ClientRequest;
+  const done = new Promise<{ status: number; events: any[] }>((resolve, reject) => {
+    const events: any[] = [];
+    req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          for (const event of parseSse(frame + '\n\n')) {
+            events.push(event);
+            onEvent(event);
+          }
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, events }));
+      res.on('error', reject);
+      res.on('aborted', () => resolve({ status: res.statusCode ?? 0, events }));
+    });
+    req.on('error', (error) => (req.destroyed ? resolve({ status: 0, events }) : reject(error)));
+    req.end(JSON.stringify(body));
+  });
+  return { done, abort: () => req.destroy() };
+}
