@@ -66,3 +66,15 @@ export function slowTestModel(): string {
   }
   return out;
 }
+
+/** Waits until the engine reports no running and no waiting generation (its Prometheus gauges). */
+export async function waitUntilIdle(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const metrics = (await request(`${url}/metrics`)).text;
+    const gauge = (name: string) => Number(metrics.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? NaN);
+    if (gauge('tgi_batch_current_size') === 0 && gauge('tgi_queue_size') === 0) return;
+    if (Date.now() > deadline) throw new Error(`engine at ${url} still busy after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

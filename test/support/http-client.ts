@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 
 export interface HttpResult {
   status: number;
@@ -16,7 +17,9 @@ export function request(
   const headers: Record<string, string> = { ...options.headers };
   if (payload !== undefined && options.rawBody === undefined) headers['content-type'] ??= 'application/json';
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = http.request(url, { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: options.agent }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -25,7 +28,11 @@ export function request(
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // A server may answer (413, say) and close before a large body is fully sent: the answer is what counts.
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ECONNRESET') setTimeout(() => answered || reject(error), 200);
+      else reject(error);
+    });
     if (payload !== undefined) req.write(payload);
     req.end();
   });
@@ -72,4 +79,37 @@ export function openStream(url: string, body: unknown, onEvent: (event: any) => 
     req.end(JSON.stringify(body));
   });
   return { done, abort: () => req.destroy() };
+}
+
+/**
+ * Sends a large body over a raw socket in small chunks and stops at the first byte of the answer, as curl does:
+ * a server that refuses a body by its Content-Length (413) answers before reading it and then closes, and a
+ * client that keeps writing gets a reset that can swallow the answer.
+ */
+export function postLargeBody(url: string, body: Buffer): Promise<{ status: number; json(): any }> {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    const received: Buffer[] = [];
+    let offset = 0;
+    const writeNext = () => {
+      if (received.length > 0 || offset >= body.length || socket.destroyed) return;
+      const chunk = body.subarray(offset, offset + 16 * 1024);
+      offset += chunk.length;
+      socket.write(chunk, () => setTimeout(writeNext, 1));
+    };
+    socket.on('connect', () => {
+      socket.write(`POST ${pathname} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+      writeNext();
+    });
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined); // the close below decides
+    socket.on('close', () => {
+      const text = Buffer.concat(received).toString('utf8');
+      const status = Number(text.match(/^HTTP\/1\.1 (\d{3})/)?.[1]);
+      if (!status) return reject(new Error(`no HTTP answer (${text.length} bytes received)`));
+      const payload = text.slice(text.indexOf('\r\n\r\n') + 4);
+      resolve({ status, json: () => JSON.parse(payload) });
+    });
+  });
 }

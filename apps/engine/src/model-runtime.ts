@@ -50,7 +50,7 @@ export class ModelRuntime {
         this.contexts.push(context);
         for (let s = 0; s < config.sequencesPerContext; s++) sequences.push(context.getSequence());
       }
-      this.pool = new SequencePool(sequences);
+      this.pool = new SequencePool(sequences, (sequence) => this.contexts.indexOf(sequence.context));
       this.config = config;
       this.loadMs = performance.now() - this.loadStartedAt;
       this.state = 'ready';

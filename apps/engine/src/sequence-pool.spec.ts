@@ -46,6 +46,22 @@ describe('SequencePool', () => {
     assert.equal(await pool.acquire(), 'only');
   });
 
+  it('spreads work over groups: the next item comes from the least busy context', async () => {
+    const items = [
+      { context: 0, id: 'a' },
+      { context: 0, id: 'b' },
+      { context: 1, id: 'c' },
+      { context: 1, id: 'd' },
+    ];
+    const pool = new SequencePool(items, (item) => item.context);
+    const first = await pool.acquire();
+    const second = await pool.acquire();
+    assert.notEqual(first.context, second.context);
+    pool.release(first);
+    const third = await pool.acquire();
+    assert.equal(third.context, first.context);
+  });
+
   it('rejects at once when the signal is already aborted', async () => {
     const pool = new SequencePool(['only']);
     await assert.rejects(pool.acquire(AbortSignal.abort(new Error('gone'))), /gone/);

@@ -1,13 +1,22 @@
 /**
  * Hands out a fixed set of llama.cpp sequences to requests, first come first served.
- * A waiter whose signal aborts leaves the line at once, so a client that hangs up never holds a place.
+ * Items belong to groups (their context); a free item is taken from the least busy group, so that two requests
+ * on two contexts run on two threads instead of sharing one. A waiter whose signal aborts leaves the line at once,
+ * so a client that hangs up never holds a place.
  */
 export class SequencePool<T> {
   private readonly free: T[];
+  private readonly busyByGroup = new Map<number, number>();
   private readonly waiters: Array<{ grant: (item: T) => void }> = [];
+  /** Sequences generating right now (TGI's current batch size). */
+  inUse = 0;
 
-  constructor(items: readonly T[]) {
+  constructor(
+    items: readonly T[],
+    private readonly groupOf: (item: T) => number = () => 0,
+  ) {
     this.free = [...items];
+    for (const item of items) this.busyByGroup.set(groupOf(item), 0);
   }
 
   get capacity(): number {
@@ -19,16 +28,9 @@ export class SequencePool<T> {
     return this.waiters.length;
   }
 
-  /** Sequences generating right now (TGI's current batch size). */
-  inUse = 0;
-
   acquire(signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const item = this.free.pop();
-    if (item !== undefined) {
-      this.inUse++;
-      return Promise.resolve(item);
-    }
+    if (this.free.length > 0) return Promise.resolve(this.take());
     return new Promise<T>((resolve, reject) => {
       const waiter = {
         grant: (granted: T) => {
@@ -47,12 +49,28 @@ export class SequencePool<T> {
   }
 
   release(item: T): void {
-    const next = this.waiters.shift();
-    if (next) {
-      next.grant(item); // stays in use: handed straight to the next request
-      return;
-    }
-    this.inUse--;
+    this.mark(item, -1);
     this.free.push(item);
+    const next = this.waiters.shift();
+    if (next) next.grant(this.take());
+  }
+
+  private take(): T {
+    let best = 0;
+    for (let i = 1; i < this.free.length; i++) {
+      if (this.busy(this.free[i]!) < this.busy(this.free[best]!)) best = i;
+    }
+    const [item] = this.free.splice(best, 1) as [T];
+    this.mark(item, +1);
+    return item;
+  }
+
+  private busy(item: T): number {
+    return this.busyByGroup.get(this.groupOf(item)) ?? 0;
+  }
+
+  private mark(item: T, delta: number): void {
+    this.inUse += delta;
+    this.busyByGroup.set(this.groupOf(item), this.busy(item) + delta);
   }
 }

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { SHIPPED_MODELS, slowTestModel, startEngine, startReadyEngine, type RunningEngine } from '../../../test/support/engine.js';
-import { openStream, parseSse, postJson, request } from '../../../test/support/http-client.js';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { SHIPPED_MODELS, slowTestModel, startEngine, startReadyEngine, waitUntilIdle, type RunningEngine } from '../../../test/support/engine.js';
+import { openStream, parseSse, postJson, postLargeBody, request } from '../../../test/support/http-client.js';
 import { assertMatchesTgiSchema } from '../../../test/support/tgi-contract.js';
 
 function assertValidationError(res: { status: number; json(): any }, message?: RegExp) {
@@ -64,7 +64,7 @@ describe('engine input validation', () => {
   });
 
   it('refuses a body over the payload limit with 413 JSON and a wrong media type with 415 JSON', async () => {
-    const big = await post(JSON.stringify({ inputs: 'x'.repeat(10 * 1024 * 1024) }));
+    const big = await postLargeBody(`${engine.url}/generate`, Buffer.from(JSON.stringify({ inputs: 'x'.repeat(10 * 1024 * 1024) })));
     assert.equal(big.status, 413);
     assert.equal(big.json().error_type, 'validation');
     const text = await request(`${engine.url}/generate`, { method: 'POST', rawBody: 'inputs=x', headers: { 'content-type': 'text/plain' } });
@@ -87,6 +87,7 @@ describe('engine concurrency: overload and client aborts', () => {
     engine = await startReadyEngine(slowTestModel(), ['--sequences', '1', '--max-concurrent-requests', '2', '--context-size', '512']);
   });
   after(() => engine?.stop());
+  beforeEach(() => waitUntilIdle(engine.url));
 
   it('answers 429 "Model is overloaded" past max_concurrent_requests, in JSON and inside streams', async () => {
     const first = openStream(`${engine.url}/generate_stream`, long, () => {});

@@ -3,6 +3,8 @@ import type { EngineConfigDraft } from '../config.js';
 import type { EngineMetrics } from '../engine-metrics.js';
 import { EngineError, toErrorBody, validationError } from '../errors.js';
 import type { InferenceService } from '../inference.js';
+import type { LlamaModel, Token } from 'node-llama-cpp';
+import { IncrementalDecoder } from '../incremental-decoder.js';
 import type { ModelRuntime } from '../model-runtime.js';
 import { validateGenerateRequest, type GenerateRequest } from '../validation.js';
 import { finalStreamEvent, generateResponse } from './responses.js';
@@ -20,6 +22,7 @@ export interface EngineServerDeps {
 /** The TGI protocol over the engine: routes only map HTTP to the inference service and back. */
 export function buildEngineServer({ config, runtime, inference, metrics }: EngineServerDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: config.payloadLimit, return503OnClosing: true });
+  app.removeContentTypeParser('text/plain'); // JSON only, as TGI: anything else is 415
   const limits = () => ({
     maxStopSequences: config.maxStopSequences,
     maxTopNTokens: config.maxTopNTokens,
@@ -154,17 +157,30 @@ function characterCount(body: unknown): number {
   return typeof inputs === 'string' ? [...inputs].length : 0;
 }
 
-interface Detokenizing {
-  detokenize(tokens: readonly number[], specialTokens?: boolean, lastTokens?: readonly number[]): string;
-}
-
-/** TGI's /tokenize answer: each token with its text and its [start, stop) span in code points of the decoded input. */
-function tokenOffsets(model: Detokenizing, tokens: number[]) {
+/**
+ * TGI's /tokenize answer: each token with its [start, stop) span in code points of the input and that span's text.
+ * Byte-fallback tokens that together make one character share that character's span, as Hugging Face offsets do.
+ */
+function tokenOffsets(model: LlamaModel, tokens: Token[]) {
+  const decoder = new IncrementalDecoder(model, []);
+  const spans: Array<{ id: number; text: string; start: number; stop: number }> = [];
   let position = 0;
-  return tokens.map((id, i) => {
-    const text = model.detokenize([id], true, tokens.slice(Math.max(0, i - 8), i));
-    const start = position;
-    position += [...text].length;
-    return { id, text, start, stop: position };
+  let run: number[] = [];
+  const close = (piece: string) => {
+    const stop = position + [...piece].length;
+    for (const index of run) spans[index] = { id: tokens[index]!, text: piece, start: position, stop };
+    position = stop;
+    run = [];
+  };
+  tokens.forEach((id, index) => {
+    if (model.isSpecialToken(id)) {
+      spans[index] = { id, text: model.detokenize([id], true), start: position, stop: position };
+      return;
+    }
+    run.push(index);
+    const piece = decoder.push(id);
+    if (piece !== '') close(piece);
   });
+  if (run.length > 0) close(decoder.flush());
+  return spans;
 }
