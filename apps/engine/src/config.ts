@@ -25,6 +25,8 @@ export interface EngineConfig {
   maxTopNTokens: number;
   /** Largest accepted request body in bytes (TGI's --payload-limit default). */
   payloadLimit: number;
+  /** Compute each streamed token's logprob (costly on CPU with large vocabularies; null otherwise). */
+  streamLogprobs: boolean;
 }
 
 interface OptionSpec {
@@ -46,6 +48,7 @@ const OPTIONS = {
   maxInputTokens: { flag: 'max-input-tokens', env: 'ENGINE_MAX_INPUT_TOKENS', help: 'longest prompt in tokens (default: context size - 1)' },
   maxTotalTokens: { flag: 'max-total-tokens', env: 'ENGINE_MAX_TOTAL_TOKENS', help: 'prompt + new tokens (default: context size)' },
   gpuLayers: { flag: 'gpu-layers', env: 'ENGINE_GPU_LAYERS', help: 'layers offloaded to a GPU, or "auto" (default 0)' },
+  streamLogprobs: { flag: 'stream-logprobs', env: 'ENGINE_STREAM_LOGPROBS', help: '"true": logprob on every streamed token (default false: null)' },
 } satisfies Record<string, OptionSpec>;
 
 export class ConfigError extends Error {}
@@ -94,6 +97,7 @@ export function parseEngineConfig(argv: string[], env: NodeJS.ProcessEnv): Engin
     maxStopSequences: 4,
     maxTopNTokens: 5,
     payloadLimit: 2_000_000,
+    streamLogprobs: boolean(OPTIONS.streamLogprobs, raw(OPTIONS.streamLogprobs)),
   };
 }
 
@@ -119,6 +123,12 @@ export function resolveModelLimits(draft: EngineConfigDraft, trainContextSize: n
     );
   }
   return { ...draft, contextSize, maxTotalTokens, maxInputTokens };
+}
+
+function boolean(spec: OptionSpec, value: string | undefined): boolean {
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new ConfigError(`--${spec.flag} (${spec.env}) must be true or false; got "${value}".`);
 }
 
 function integer(spec: OptionSpec, value: string | undefined, fallback: number, min: number, max: number): number {

@@ -26,6 +26,12 @@ export interface GenerationPlan {
   parameters: GenerateParameters;
   /** Null when decoding greedily, as TGI reports it. */
   seed: number | null;
+  /**
+   * Whether each token gets its logprob. It costs a softmax over the whole vocabulary per token (about half the
+   * speed of a 49k-vocabulary model on CPU), so it is on only where the client will see it; otherwise logprob is
+   * null, which TGI's schema allows.
+   */
+  tokenLogprobs: boolean;
 }
 
 export interface GenerationResult {
@@ -42,7 +48,13 @@ export interface GenerationResult {
 export type TokenListener = (token: GeneratedToken, topTokens: GeneratedToken[], last: boolean) => void;
 
 /** Tokenizes, truncates and checks the budget: every rule that needs the tokenizer, before any waiting. */
-export function planGeneration(model: LlamaModel, config: EngineConfig, parameters: GenerateParameters, inputs: string): GenerationPlan {
+export function planGeneration(
+  model: LlamaModel,
+  config: EngineConfig,
+  parameters: GenerateParameters,
+  inputs: string,
+  tokenLogprobs: boolean,
+): GenerationPlan {
   let inputTokens = model.tokenize(inputs);
   if (parameters.truncate !== undefined && inputTokens.length > parameters.truncate) {
     inputTokens = inputTokens.slice(-parameters.truncate); // TGI truncates from the left
@@ -50,7 +62,7 @@ export function planGeneration(model: LlamaModel, config: EngineConfig, paramete
   if (model.tokens.shouldPrependBosToken && model.tokens.bos !== null) inputTokens = [model.tokens.bos, ...inputTokens];
   const maxNewTokens = checkTokenBudget(inputTokens.length, parameters.maxNewTokens, config);
   const seed = usesSampling(parameters) ? (parameters.seed ?? randomInt(1, 2 ** 47)) : null;
-  return { inputTokens, maxNewTokens, parameters, seed };
+  return { inputTokens, maxNewTokens, parameters, seed, tokenLogprobs: tokenLogprobs || parameters.topNTokens > 0 };
 }
 
 function samplerOptions(plan: GenerationPlan, history: () => Token[], contextSize: number): SequenceEvaluateOptions {
@@ -104,9 +116,7 @@ export async function runGeneration(
   let text = '';
   let finishReason: FinishReason = 'length';
   const wantTop = parameters.topNTokens > 0;
-  // A token's logprob costs a softmax over the whole vocabulary (about half the speed of a 49k-vocab model on
-  // CPU), so it is computed only for clients that asked for details; otherwise it is null, which TGI's schema allows.
-  const wantLogprobs = parameters.details || wantTop;
+  const wantLogprobs = plan.tokenLogprobs;
 
   const evaluation = sequence.evaluateWithMetadata(
     pendingInput,

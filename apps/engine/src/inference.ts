@@ -16,6 +16,8 @@ export class InferenceService {
     private readonly runtime: ModelRuntime,
     private readonly metrics: EngineMetrics,
     private readonly maxConcurrentRequests: number,
+    /** Streams carry per-token logprobs only when the engine was started with --stream-logprobs. */
+    private readonly streamLogprobs = false,
   ) {}
 
   /** Takes a concurrency permit or refuses at once; call the returned function exactly once when done. */
@@ -37,7 +39,8 @@ export class InferenceService {
     const startedAt = performance.now();
     try {
       const { model, pool, config } = this.ready();
-      const plan = planGeneration(model, config, request.parameters, request.inputs);
+      const logprobs = onToken ? this.streamLogprobs : request.parameters.details;
+      const plan = planGeneration(model, config, request.parameters, request.inputs, logprobs);
       this.metrics.inputLength.observe(plan.inputTokens.length);
       this.metrics.maxNewTokens.observe(plan.maxNewTokens);
 

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   }
   const runtime = new ModelRuntime(draft);
   const metrics = new EngineMetrics(() => runtime.pool);
-  const inference = new InferenceService(runtime, metrics, draft.maxConcurrentRequests);
+  const inference = new InferenceService(runtime, metrics, draft.maxConcurrentRequests, draft.streamLogprobs);
   const app = buildEngineServer({ config: draft, runtime, inference, metrics });
   const address = await app.listen({ host: draft.host, port: draft.port });
   log(`listening on ${address}, loading ${draft.modelPath}`);

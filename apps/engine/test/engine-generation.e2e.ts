@@ -56,6 +56,16 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       assert.ok(last.details.input_length > 0);
       assert.ok(events.slice(0, -1).every((e) => e.generated_text === null && e.details === null));
       assert.deepEqual(events.map((e) => e.token.id), plain.details.tokens.map((t: { id: number }) => t.id));
+      // Logprobs cost a vocabulary-wide softmax per token: details have them, streams do not by default.
+      assert.ok(plain.details.tokens.every((t: { logprob: number | null }) => typeof t.logprob === 'number' && t.logprob <= 0));
+      assert.ok(events.every((e) => e.token.logprob === null));
+    });
+
+    it('reports token counts in TGI\'s x-prompt-tokens / x-generated-tokens headers', async () => {
+      const res = await generate('Once upon a time', { max_new_tokens: 9, details: true });
+      assert.equal(Number(res.headers['x-generated-tokens']), res.json().details.generated_tokens);
+      const tokenized = (await postJson(`${engine.url}/tokenize`, { inputs: 'Once upon a time' })).json();
+      assert.equal(Number(res.headers['x-prompt-tokens']), tokenized.length);
     });
 
     it('honours the compat route: POST / answers an array, or a stream when asked', async () => {

@@ -43,6 +43,12 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     try {
       const result = await inference.generate(parsed, abort.signal);
       const body = generateResponse(parsed, result);
+      // TGI's accounting headers: a caller gets token counts without asking for details.
+      void reply.headers({
+        'x-prompt-tokens': String(result.inputLength),
+        'x-generated-tokens': String(result.tokens.length),
+        'x-compute-characters': String(characterCount(request.body)),
+      });
       return reply.send(asArray ? [body] : body);
     } finally {
       abort.dispose();
