@@ -1,5 +1,5 @@
 // CLI: exports a trained checkpoint directory to GGUF.
-//   npm run model:export -- --in models/work/llama3 --out models/llama3-tiny-q8_0.gguf
+//   npm run model:export -- --in models/training/llama3 --out models/llama3-tiny-q8_0.gguf
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,7 +7,7 @@ import { GgmlType } from '../../../libs/gguf/src/index.js';
 import { parseWeightType, runCli, UsageError } from './cli.js';
 import { exportTrainedModel } from './trained-model-export.js';
 
-const usage = `usage: export-trained-model --in models/work/<name> [--out models/<file>.gguf] [--type Q8_0|Q4_0|F16|F32] [--name NAME]
+const usage = `usage: export-trained-model --in models/training/<name> [--out models/<file>.gguf] [--type Q8_0|Q4_0|F16|F32] [--name NAME]
   --in     checkpoint directory: model.safetensors, config.json, tokenizer.json
   --out    default models/<checkpoint folder>-<type>.gguf
   --type   weight matrix type (default Q8_0); norms and biases stay F32

@@ -1,0 +1,131 @@
+/**
+ * The shape of models.yaml (snake_case), one schema per section so that each section is checked even when
+ * another one is broken. Rules that span keys live in config-rules.ts.
+ */
+import { z } from 'zod';
+import { expecting, gpuId, httpUrl, mapping, matching, nonEmptyText, nonNegativeNumber, positiveNumber, wholeNumber } from './schema-leaves.js';
+
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// Aliases may also carry the '/' of Hugging Face repo names and the ':' of Ollama tags.
+const MODEL_ALIAS = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+
+const milliseconds = (fix: string) => wholeNumber(1, fix).optional();
+
+const timeoutsShape = {
+  connect_ms: milliseconds('write the time to open a connection to the backend in ms, e.g. 2000'),
+  first_byte_ms: milliseconds('write the time allowed until the first token in ms, e.g. 30000'),
+  inter_token_ms: milliseconds('write the time allowed between two streamed tokens in ms, e.g. 10000'),
+  total_ms: milliseconds('write the time allowed for a whole request in ms, e.g. 60000'),
+  startup_ms: milliseconds('write the time a backend may take to load its model in ms, e.g. 120000'),
+};
+
+/** Keys a model may set and the `defaults:` block may set for all models. */
+const limitsShape = {
+  max_concurrent: wholeNumber(1, 'write how many requests the backend gets at once, e.g. 4').optional(),
+  max_queued: wholeNumber(0, 'write how many requests may wait, e.g. 256 (0: refuse when all slots are busy)').optional(),
+  max_new_tokens: wholeNumber(1, 'write the most tokens a request may ask for, e.g. 512').optional(),
+  default_max_new_tokens: wholeNumber(1, 'write the tokens generated when a request does not say, e.g. 128').optional(),
+  timeouts: mapping(timeoutsShape, 'write timeouts: {connect_ms: 2000, first_byte_ms: 30000, ...}').optional(),
+};
+
+export const topLevelSchema = mapping(
+  { gpus: z.unknown().optional(), readiness: z.unknown().optional(), defaults: z.unknown().optional(), models: z.unknown().optional() },
+  'write a mapping with the keys gpus, readiness, defaults and models',
+);
+
+export const gpusSchema = z.array(
+  mapping(
+    {
+      id: gpuId('write the GPU id as CUDA numbers it, e.g. id: "0"'),
+      memory_gb: positiveNumber('write the GPU memory in GB, e.g. memory_gb: 12'),
+    },
+    'write each GPU as {id: "0", memory_gb: 12}',
+  ),
+  { error: expecting('a list', 'write gpus: [] (CPU only) or gpus: [{id: "0", memory_gb: 12}]') },
+);
+
+export const readinessSchema = mapping(
+  {
+    required: z
+      .union([z.literal('all'), z.array(z.string())], {
+        error: expecting('"all" or a list of model ids', 'write required: all, or required: [qwen2, llama3]'),
+      })
+      .optional(),
+  },
+  'write readiness: {required: all}',
+);
+
+export const defaultsSchema = mapping(limitsShape, 'write defaults: {max_concurrent: 4, ...}');
+
+export const modelListSchema = z
+  .array(z.unknown(), { error: expecting('a list of models', 'write models: as a list, each item starting with - id: ...') })
+  .min(1, { error: 'the list is empty — declare at least one model' });
+
+// The engine's own ranges (apps/engine/src/config.ts), so that a value it would refuse fails here, before any start.
+const engineSchema = mapping(
+  {
+    contexts: wholeNumber(1, 'write the number of llama.cpp contexts, e.g. 1', 64).optional(),
+    sequences: wholeNumber(1, 'write the parallel sequences per context, e.g. 4', 256).optional(),
+    context_size: wholeNumber(16, 'write the tokens per sequence, e.g. 1024, or null to follow the model', 1 << 20).nullable().optional(),
+    threads: wholeNumber(1, 'write the threads per context, e.g. 1 (more is slower on small CPUs)', 256).optional(),
+    gpu_layers: z
+      .union([z.int().min(0).max(10_000), z.literal('auto')], {
+        error: expecting('a whole number from 0 to 10000, or "auto"', 'write gpu_layers: 0 for CPU, a layer count, or auto'),
+      })
+      .optional(),
+    max_concurrent_requests: wholeNumber(1, 'write the requests the engine admits before answering 429, e.g. 128', 1 << 20).optional(),
+  },
+  'write engine: {contexts: 1, sequences: 4, threads: 1, ...}',
+);
+
+const localBackendSchema = mapping(
+  {
+    type: z.literal('local'),
+    model_path: nonEmptyText('write the path of a GGUF file, e.g. models/qwen2-tiny-q8_0.gguf'),
+    host: nonEmptyText('write the address the engine binds, e.g. 127.0.0.1').optional(),
+    port: wholeNumber(1, 'write a port from 1 to 65535, or null to pick a free one', 65535).nullable().optional(),
+    engine: engineSchema.optional(),
+  },
+  'write backend: {type: local, model_path: ..., ...}',
+);
+
+const tgiBackendSchema = mapping(
+  { type: z.literal('tgi'), url: httpUrl('write it as http://host:port, e.g. http://tgi-qwen2:80') },
+  'write backend: {type: tgi, url: http://host:port}',
+);
+
+const BACKEND_TYPE_FIX = 'write type: tgi (a TGI server at url) or type: local (an engine the gateway starts)';
+
+const backendSchema = z.discriminatedUnion('type', [tgiBackendSchema, localBackendSchema], {
+  error: (issue) => {
+    // zod reports a wrong or missing `type` on the backend mapping itself; show the `type` value instead.
+    if (issue.code === 'invalid_union' && isRecord(issue.input)) return expecting('a backend type', BACKEND_TYPE_FIX)({ input: issue.input['type'] });
+    return expecting('a mapping', 'write backend: {type: tgi, url: ...} or {type: local, model_path: ...}')(issue);
+  },
+});
+
+export const modelSchema = mapping(
+  {
+    id: matching(MODEL_ID, `an id of letters, digits, '.', '_' or '-' (starting with a letter or digit)`, 'rename it, e.g. id: qwen2'),
+    aliases: z
+      .array(matching(MODEL_ALIAS, 'an alias of letters, digits, ".", "_", "-", "/" or ":"', 'write it like Qwen/Qwen2-7B-Instruct'), {
+        error: expecting('a list', 'write aliases: [name-a, name-b] or []'),
+      })
+      .optional(),
+    quantization: nonEmptyText('write a label such as gptq-int4 or gguf-q8_0'),
+    vram_budget_gb: nonNegativeNumber('write the GPU memory this model may take in GB, e.g. 6.8, or 0 on CPU').optional(),
+    gpu: gpuId('write the id of a GPU declared under gpus:, or null for CPU').nullable().optional(),
+    backend: backendSchema,
+    ...limitsShape,
+  },
+  'write each model as a mapping: - id: qwen2 ...',
+);
+
+export type RawGpus = z.infer<typeof gpusSchema>;
+export type RawReadiness = z.infer<typeof readinessSchema>;
+export type RawLimits = z.infer<typeof defaultsSchema>;
+export type RawModel = z.infer<typeof modelSchema>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

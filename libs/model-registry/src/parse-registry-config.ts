@@ -1,0 +1,124 @@
+import { checkRegistryRules, checkTimeouts, checkTokenLimits, type IndexedModel } from './config-rules.js';
+import {
+  defaultsSchema,
+  gpusSchema,
+  modelListSchema,
+  modelSchema,
+  readinessSchema,
+  topLevelSchema,
+  type RawLimits,
+  type RawModel,
+} from './config-schema.js';
+import { readYaml } from './read-yaml.js';
+import type { BackendConfig, GpuConfig, ModelDescriptor, RegistryConfig } from './registry-config.js';
+import { RegistryConfigError, type ConfigProblem } from './registry-config-error.js';
+import { BUILTIN_MODEL_LIMITS, LOCAL_ENGINE_DEFAULTS, LOCAL_HOST_DEFAULT, type ModelLimits } from './registry-defaults.js';
+import { parseSection } from './zod-problems.js';
+
+/**
+ * Validates a models.yaml text and returns the typed registry config. Every problem in the file is reported in
+ * one {@link RegistryConfigError}: each section is checked even when another is broken, and the rules that span
+ * keys run on whatever parsed. `source` names the file in messages.
+ */
+export function parseRegistryConfig(yamlText: string, source: string): RegistryConfig {
+  const raw = readYaml(yamlText, source);
+  const top = parseSection(topLevelSchema, raw, []);
+  if (!isRecord(raw)) throw new RegistryConfigError(source, top.problems);
+  const problems: ConfigProblem[] = [...top.problems];
+  const take = <T>(result: { data: T | undefined; problems: ConfigProblem[] }): T | undefined => {
+    problems.push(...result.problems);
+    return result.data;
+  };
+
+  // An empty section (`gpus:` with every item commented out) reads as null: treat it as absent.
+  const gpuList = raw['gpus'] == null ? [] : take(parseSection(gpusSchema, raw['gpus'], ['gpus']));
+  const readiness = raw['readiness'] == null ? {} : take(parseSection(readinessSchema, raw['readiness'], ['readiness']));
+  const rawDefaults = raw['defaults'] == null ? {} : take(parseSection(defaultsSchema, raw['defaults'], ['defaults']));
+  const defaults = rawDefaults ? withOverrides(BUILTIN_MODEL_LIMITS, rawDefaults) : BUILTIN_MODEL_LIMITS;
+  if (rawDefaults) problems.push(...checkTokenLimits(defaults, ['defaults']), ...checkTimeouts(defaults.timeouts, ['defaults']));
+
+  const modelList = raw['models'] == null ? missingModels(problems) : take(parseSection(modelListSchema, raw['models'], ['models']));
+  const models: IndexedModel[] = [];
+  (modelList ?? []).forEach((item, index) => {
+    const parsed = take(parseSection(modelSchema, item, ['models', index]));
+    if (!parsed) return;
+    const model = toDescriptor(parsed, defaults);
+    models.push({ index, model });
+    // Only limits the model sets itself are checked here; inherited ones were checked under defaults.
+    if (parsed.max_new_tokens !== undefined || parsed.default_max_new_tokens !== undefined) problems.push(...checkTokenLimits(model, ['models', index]));
+    if (parsed.timeouts !== undefined) problems.push(...checkTimeouts(model.timeouts, ['models', index]));
+  });
+
+  const gpus: GpuConfig[] | null = gpuList ? gpuList.map((gpu) => ({ id: gpu.id, memoryGb: gpu.memory_gb })) : null;
+  const requiredIds = readiness?.required === undefined || readiness.required === 'all' ? null : [...new Set(readiness.required)];
+  problems.push(...checkRegistryRules({ gpus, models, requiredForReadiness: requiredIds, writtenIds: writtenIds(modelList) }));
+
+  if (problems.length > 0 || !gpus) throw new RegistryConfigError(source, problems);
+  return {
+    gpus,
+    requiredForReadiness: requiredIds ?? models.map(({ model }) => model.id),
+    models: models.map(({ model }) => model),
+  };
+}
+
+function missingModels(problems: ConfigProblem[]): undefined {
+  problems.push({ path: 'models', message: 'missing — add models: with at least one model (see config/README.md)' });
+  return undefined;
+}
+
+function toDescriptor(raw: RawModel, defaults: ModelLimits): ModelDescriptor {
+  return {
+    id: raw.id,
+    aliases: raw.aliases ?? [],
+    backend: toBackend(raw.backend),
+    quantization: raw.quantization,
+    vramBudgetGb: raw.vram_budget_gb ?? 0,
+    gpu: raw.gpu ?? null,
+    ...withOverrides(defaults, raw),
+  };
+}
+
+function toBackend(raw: RawModel['backend']): BackendConfig {
+  if (raw.type === 'tgi') return { type: 'tgi', url: raw.url };
+  const engine = raw.engine ?? {};
+  return {
+    type: 'local',
+    modelPath: raw.model_path,
+    host: raw.host ?? LOCAL_HOST_DEFAULT,
+    port: raw.port ?? null,
+    engine: {
+      contexts: engine.contexts ?? LOCAL_ENGINE_DEFAULTS.contexts,
+      sequences: engine.sequences ?? LOCAL_ENGINE_DEFAULTS.sequences,
+      contextSize: engine.context_size ?? LOCAL_ENGINE_DEFAULTS.contextSize,
+      threads: engine.threads ?? LOCAL_ENGINE_DEFAULTS.threads,
+      gpuLayers: engine.gpu_layers ?? LOCAL_ENGINE_DEFAULTS.gpuLayers,
+      maxConcurrentRequests: engine.max_concurrent_requests ?? LOCAL_ENGINE_DEFAULTS.maxConcurrentRequests,
+    },
+  };
+}
+
+/** Limits written in a block (defaults or a model) over the ones it inherits, key by key, timeouts included. */
+function withOverrides(base: ModelLimits, raw: RawLimits): ModelLimits {
+  const timeouts = raw.timeouts ?? {};
+  return {
+    maxConcurrent: raw.max_concurrent ?? base.maxConcurrent,
+    maxQueued: raw.max_queued ?? base.maxQueued,
+    maxNewTokens: raw.max_new_tokens ?? base.maxNewTokens,
+    defaultMaxNewTokens: raw.default_max_new_tokens ?? base.defaultMaxNewTokens,
+    timeouts: {
+      connectMs: timeouts.connect_ms ?? base.timeouts.connectMs,
+      firstByteMs: timeouts.first_byte_ms ?? base.timeouts.firstByteMs,
+      interTokenMs: timeouts.inter_token_ms ?? base.timeouts.interTokenMs,
+      totalMs: timeouts.total_ms ?? base.timeouts.totalMs,
+      startupMs: timeouts.startup_ms ?? base.timeouts.startupMs,
+    },
+  };
+}
+
+function writtenIds(modelList: unknown[] | undefined): Set<string> {
+  return new Set((modelList ?? []).flatMap((item) => (isRecord(item) && typeof item['id'] === 'string' ? [item['id']] : [])));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

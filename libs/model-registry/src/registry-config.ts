@@ -1,0 +1,76 @@
+/** The typed, validated model registry configuration (camelCase; the YAML file is snake_case). */
+
+export type BackendConfig = TgiBackendConfig | LocalBackendConfig;
+
+/** A Hugging Face TGI server (or anything speaking its protocol) that runs outside the gateway. */
+export interface TgiBackendConfig {
+  type: 'tgi';
+  /** Base URL without a trailing slash, e.g. http://tgi-qwen2:80. */
+  url: string;
+}
+
+/** A local engine (apps/engine) that the gateway starts as a child process. */
+export interface LocalBackendConfig {
+  type: 'local';
+  /** GGUF file, kept as written: a relative path is relative to the gateway's working directory. */
+  modelPath: string;
+  host: string;
+  /** null: the engine picks a free port and the gateway learns it at start-up. */
+  port: number | null;
+  engine: LocalEngineSettings;
+}
+
+/** The engine's own flags (see apps/engine/src/config.ts); null context size lets the engine pick from the model. */
+export interface LocalEngineSettings {
+  contexts: number;
+  sequences: number;
+  contextSize: number | null;
+  threads: number;
+  gpuLayers: number | 'auto';
+  maxConcurrentRequests: number;
+}
+
+/** Milliseconds. connect/firstByte/interToken/total bound one request; startup bounds a backend's cold start. */
+export interface Timeouts {
+  connectMs: number;
+  firstByteMs: number;
+  interTokenMs: number;
+  totalMs: number;
+  startupMs: number;
+}
+
+export interface ModelDescriptor {
+  id: string;
+  aliases: string[];
+  backend: BackendConfig;
+  /** A label for humans and /models, e.g. 'gptq-int4' or 'gguf-q8_0'. */
+  quantization: string;
+  /** GPU memory this model may take (weights + KV cache); 0 for CPU models. */
+  vramBudgetGb: number;
+  /** Id of the GPU the model is placed on; null = CPU. */
+  gpu: string | null;
+  /** Requests sent to the backend at once; the rest wait in the gateway's queue. */
+  maxConcurrent: number;
+  /** Requests that may wait in the queue; beyond that the gateway answers 429. 0 = no queue. */
+  maxQueued: number;
+  /** The ceiling a request may ask for. */
+  maxNewTokens: number;
+  /** Used when a request does not say. */
+  defaultMaxNewTokens: number;
+  timeouts: Timeouts;
+}
+
+export interface GpuConfig {
+  id: string;
+  memoryGb: number;
+}
+
+export interface RegistryConfig {
+  gpus: GpuConfig[];
+  /** Model ids that /health/ready waits for (config: `readiness.required: all | [ids]`). */
+  requiredForReadiness: string[];
+  models: ModelDescriptor[];
+}
+
+/** The default registry file of the embedded setup, relative to the working directory. */
+export const DEFAULT_REGISTRY_CONFIG_PATH = 'config/models.yaml';

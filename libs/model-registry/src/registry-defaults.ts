@@ -1,0 +1,31 @@
+import type { LocalEngineSettings, Timeouts } from './registry-config.js';
+
+/** What a model gets when neither it nor the `defaults:` block says otherwise (config/README.md lists them). */
+export const BUILTIN_MODEL_LIMITS = {
+  maxConcurrent: 4,
+  maxQueued: 256,
+  maxNewTokens: 512,
+  defaultMaxNewTokens: 128,
+  timeouts: {
+    connectMs: 2_000,
+    firstByteMs: 30_000,
+    interTokenMs: 10_000,
+    totalMs: 60_000,
+    // Loading a model and warming it up: minutes for a 7B GPTQ model in TGI, seconds for the shipped GGUFs.
+    startupMs: 120_000,
+  } satisfies Timeouts,
+};
+
+export type ModelLimits = typeof BUILTIN_MODEL_LIMITS;
+
+/** The local engine's own defaults (apps/engine/src/config.ts), so that an omitted key means the same in both. */
+export const LOCAL_ENGINE_DEFAULTS: LocalEngineSettings = {
+  contexts: 1,
+  sequences: 4,
+  contextSize: null,
+  threads: 1,
+  gpuLayers: 0,
+  maxConcurrentRequests: 128,
+};
+
+export const LOCAL_HOST_DEFAULT = '127.0.0.1';
