@@ -1,0 +1,35 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ModelRegistry } from '../../../libs/model-registry/src/index.js';
+import { BackendDirectory } from './backends/backend-directory.js';
+import { dispatchQueueProvider } from './dispatch.providers.js';
+import { EngineSupervisor } from './engines/engine-supervisor.service.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
+import { GenerateController } from './generate/generate.controller.js';
+import { GenerateService } from './generate/generate.service.js';
+import { HealthController } from './health/health.controller.js';
+import { ModelsController } from './models/models.controller.js';
+import { ModelsService } from './models/models.service.js';
+import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
+
+@Module({})
+export class AppModule {
+  /** The config and the registry are read and validated before Nest starts, so a bad file fails with its message. */
+  static forRoot(config: GatewayConfig, registry: ModelRegistry): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [GenerateController, ModelsController, HealthController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: ModelRegistry, useValue: registry },
+        { provide: BackendDirectory, useValue: new BackendDirectory() },
+        dispatchQueueProvider,
+        EngineSupervisor,
+        ReadinessMonitor,
+        GenerateService,
+        ModelsService,
+      ],
+    };
+  }
+}

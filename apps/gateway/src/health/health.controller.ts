@@ -1,0 +1,38 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ModelRegistry } from '../../../../libs/model-registry/src/index.js';
+
+/** Probes for Docker and Kubernetes: live while the process serves; ready when the required models are. */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(ModelRegistry) private readonly registry: ModelRegistry,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: 200 while the gateway process serves.' })
+  live() {
+    return this.health.check([() => this.indicators.check('gateway').up()]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: 200 when every required model is ready, 503 otherwise (with each model\'s state).' })
+  ready() {
+    const required = new Set(this.registry.config.requiredForReadiness);
+    return this.health.check(
+      this.registry.list().map((entry) => () => {
+        const { state, coldStartMs, lastError } = entry.status;
+        const indicator = this.indicators.check(entry.descriptor.id);
+        const data = { state, cold_start_ms: coldStartMs, required: required.has(entry.descriptor.id), ...(lastError ? { last_error: lastError.message } : {}) };
+        if (state === 'ready') return indicator.up(data);
+        return required.has(entry.descriptor.id) ? indicator.down(data) : indicator.degraded(data);
+      }),
+    );
+  }
+}

@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DispatchQueue } from '../../../../libs/dispatch/src/index.js';
+import { ModelRegistry, type ModelEntry } from '../../../../libs/model-registry/src/index.js';
+import { DISPATCH_QUEUE } from '../dispatch.providers.js';
+import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
+import { readGpuMemory, type GpuMemoryReading } from './gpu-memory.js';
+
+/** What GET /models tells an admin about each model: where it runs, what it may use and how it is doing. */
+@Injectable()
+export class ModelsService {
+  constructor(
+    @Inject(ModelRegistry) private readonly registry: ModelRegistry,
+    @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
+    @Inject(EngineSupervisor) private readonly engines: EngineSupervisor,
+  ) {}
+
+  async list() {
+    const gpu = await readGpuMemory();
+    return {
+      models: await Promise.all(this.registry.list().map((entry) => this.view(entry, gpu))),
+      gpus: this.registry.config.gpus.map((declared) => {
+        const measured = gpu?.gpus.find((g) => g.index === declared.id);
+        return {
+          id: declared.id,
+          memory_gb: declared.memoryGb,
+          vram_budget_gb: this.registry.list().filter((e) => e.descriptor.gpu === declared.id).reduce((sum, e) => sum + e.descriptor.vramBudgetGb, 0),
+          measured: measured ? { name: measured.name, used_mb: measured.usedMb, total_mb: measured.totalMb } : null,
+        };
+      }),
+    };
+  }
+
+  async one(idOrAlias: string) {
+    const entry = this.registry.resolve(idOrAlias);
+    return entry ? this.view(entry, await readGpuMemory()) : undefined;
+  }
+
+  private async view(entry: ModelEntry, gpu: GpuMemoryReading | null) {
+    const { descriptor, status } = entry;
+    const engine = this.engines.engine(descriptor.id);
+    const stats = this.queue.stats(descriptor.id);
+    const pid = engine?.pid;
+    return {
+      id: descriptor.id,
+      aliases: descriptor.aliases,
+      backend: { type: descriptor.backend.type, address: status.address },
+      quantization: descriptor.quantization,
+      vram_budget_gb: descriptor.vramBudgetGb,
+      gpu: descriptor.gpu,
+      memory: {
+        process_rss_bytes: engine ? await engine.rssBytes() : null,
+        gpu_used_mb: pid !== undefined ? (gpu?.byPid.get(pid) ?? null) : null,
+      },
+      state: status.state,
+      state_since: status.since.toISOString(),
+      cold_start_ms: status.coldStartMs,
+      ready_since: status.readySince?.toISOString() ?? null,
+      restarts: status.restarts,
+      in_flight: stats.inFlight,
+      queued: stats.queued,
+      limits: { max_concurrent: descriptor.maxConcurrent, max_queued: descriptor.maxQueued, max_new_tokens: descriptor.maxNewTokens },
+      last_error: status.lastError ? { message: status.lastError.message, at: status.lastError.at.toISOString() } : null,
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import http from 'node:http';
+import https from 'node:https';
+
+export interface BackendAgentOptions {
+  keepAliveIdleMs?: number;
+  maxSockets?: number;
+}
+
+/**
+ * TGI (axum/hyper) and our engine keep an idle connection open for 72 s. We close ours after 4 s by default, well
+ * before the backend does, so a request is never written into a socket the backend is closing at that moment
+ * (the stale keep-alive bug of many gateways). The race that remains (a backend restart, a proxy in between with
+ * a shorter timeout) is covered by the one retry of a reset before the first byte.
+ */
+export const DEFAULT_KEEP_ALIVE_IDLE_MS = 4_000;
+
+export function createBackendAgent(protocol: 'http:' | 'https:', options: BackendAgentOptions = {}): http.Agent {
+  const agentOptions: http.AgentOptions = {
+    keepAlive: true,
+    // For a free socket this is its idle timeout; axios clears it while a request owns the socket.
+    timeout: options.keepAliveIdleMs ?? DEFAULT_KEEP_ALIVE_IDLE_MS,
+    maxSockets: options.maxSockets ?? Infinity,
+    // LIFO reuses the warmest socket and lets surplus ones idle out, so the pool shrinks after a burst.
+    scheduling: 'lifo',
+  };
+  return protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+}

@@ -1,0 +1,48 @@
+/**
+ * The gateway's one error taxonomy and its mapping to HTTP. Everything that can fail on a request ends as one of
+ * these, so the wire status, `error_type` and the `requests.errors.<type>` metric always agree.
+ */
+export type GatewayErrorType = 'validation' | 'model_not_found' | 'overloaded' | 'unavailable' | 'timeout' | 'upstream';
+
+const STATUS: Readonly<Record<GatewayErrorType, number>> = {
+  validation: 422,
+  model_not_found: 404,
+  overloaded: 429,
+  unavailable: 503,
+  timeout: 504,
+  upstream: 502,
+};
+
+export interface GatewayErrorOptions {
+  /** Sent as Retry-After (seconds) with overloaded/unavailable answers. */
+  retryAfterS?: number;
+  cause?: unknown;
+  /** The backend's own HTTP status when the error came from a backend answer (for logs; a 400 keeps its 400). */
+  backendStatus?: number;
+  /** Validation only: a more precise 4xx than 422 (400 bad JSON, 413 too large, 415 not JSON); ignored otherwise. */
+  status?: number;
+}
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  readonly status: number;
+  readonly retryAfterS?: number;
+  readonly backendStatus?: number;
+
+  constructor(
+    readonly type: GatewayErrorType,
+    message: string,
+    opts: GatewayErrorOptions = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.status = type === 'validation' ? validationStatus(opts) : STATUS[type];
+    if (opts.retryAfterS !== undefined) this.retryAfterS = opts.retryAfterS;
+    if (opts.backendStatus !== undefined) this.backendStatus = opts.backendStatus;
+  }
+}
+
+/** 422 as TGI answers it, unless the caller names another 4xx or the backend said 400. */
+function validationStatus({ status, backendStatus }: GatewayErrorOptions): number {
+  if (status !== undefined && Number.isInteger(status) && status >= 400 && status < 500) return status;
+  return backendStatus === 400 ? 400 : STATUS.validation;
+}

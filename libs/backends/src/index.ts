@@ -1,0 +1,12 @@
+export { GatewayError, type GatewayErrorOptions, type GatewayErrorType } from './gateway-error.js';
+export { toGatewayError } from './to-gateway-error.js';
+export type { TgiErrorEvent, TgiFinishReason, TgiStreamDetails, TgiStreamEvent, TgiToken } from './tgi-protocol.js';
+export type {
+  CallOptions,
+  CallTimeouts,
+  GenerationOutcome,
+  GenerationRequest,
+  InferenceBackend,
+  ProbeResult,
+} from './inference-backend.js';
+export { TgiBackend, type TgiBackendOptions } from './tgi-backend.js';

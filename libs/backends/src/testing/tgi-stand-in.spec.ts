@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { assertMatchesTgiSchema } from '../../../../test/support/tgi-contract.js';
+import { parseSse, postJson, request } from '../../../../test/support/http-client.js';
+import { startTgiStandIn, type TgiStandIn } from './tgi-stand-in.js';
+
+describe('TGI stand-in speaks TGI', () => {
+  const standIns: TgiStandIn[] = [];
+  const start = async (...args: Parameters<typeof startTgiStandIn>) => {
+    const standIn = await startTgiStandIn(...args);
+    standIns.push(standIn);
+    return standIn;
+  };
+  after(() => Promise.all(standIns.map((s) => s.close())));
+
+  it('streams StreamResponse events, the last with generated_text and details', async () => {
+    const standIn = await start({ script: { tokens: ['a', 'b'] } });
+    const res = await postJson(`${standIn.url}/generate_stream`, { inputs: 'one two three', parameters: { details: true, max_new_tokens: 10 } });
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+    assert.ok(res.text.startsWith('data:{'), 'axum frames events as `data:` without a space');
+    const events = parseSse(res.text);
+    for (const event of events) assertMatchesTgiSchema('StreamResponse', event);
+    assert.deepEqual(events.map((e) => e.index), [1, 2, 3]);
+    assert.deepEqual(events.at(-1).details, { finish_reason: 'eos_token', generated_tokens: 3, input_length: 3, seed: null });
+    assert.equal(events.at(-1).generated_text, 'ab');
+    assert.equal(events.at(-1).token.special, true);
+  });
+
+  it('answers /generate with GenerateResponse and the accounting headers', async () => {
+    const standIn = await start({ script: { tokens: ['a', 'b', 'c'] } });
+    const plain = await postJson(`${standIn.url}/generate`, { inputs: 'x y', parameters: { max_new_tokens: 2 } });
+    assertMatchesTgiSchema('GenerateResponse', plain.json());
+    assert.deepEqual(plain.json(), { generated_text: 'ab' });
+    assert.deepEqual([plain.headers['x-prompt-tokens'], plain.headers['x-generated-tokens']], ['2', '2']);
+    const detailed = await postJson(`${standIn.url}/generate`, { inputs: 'x y', parameters: { max_new_tokens: 2, details: true, do_sample: true, seed: 5 } });
+    assertMatchesTgiSchema('GenerateResponse', detailed.json());
+    assert.equal(detailed.json().details.finish_reason, 'length');
+    assert.equal(detailed.json().details.seed, 5);
+  });
+
+  it('sends streaming errors as ErrorResponse events inside a 200, and /generate errors with TGI statuses', async () => {
+    const standIn = await start({ script: (r) => (r.number <= 2 ? { errorAfterTokens: { tokens: 1, errorType: 'generation' } } : { overloaded: true }) });
+    const stream = await postJson(`${standIn.url}/generate_stream`, { inputs: 'x' });
+    assert.equal(stream.status, 200);
+    const events = parseSse(stream.text);
+    assertMatchesTgiSchema('StreamResponse', events[0]);
+    assertMatchesTgiSchema('ErrorResponse', events[1]);
+    assert.equal(events[1].error_type, 'generation');
+    const generate = await postJson(`${standIn.url}/generate`, { inputs: 'x' });
+    assert.equal(generate.status, 424);
+    assertMatchesTgiSchema('ErrorResponse', generate.json());
+    const overloaded = await postJson(`${standIn.url}/generate`, { inputs: 'x' });
+    assert.deepEqual([overloaded.status, overloaded.json()], [429, { error: 'Model is overloaded', error_type: 'overloaded' }]);
+    const overloadedStream = await postJson(`${standIn.url}/generate_stream`, { inputs: 'x' });
+    assert.equal(overloadedStream.status, 200);
+    assert.deepEqual(parseSse(overloadedStream.text), [{ error: 'Model is overloaded', error_type: 'overloaded' }]);
+  });
+
+  it('validates inputs as TGI does: 422 on /generate, a validation event on the stream', async () => {
+    const standIn = await start();
+    const generate = await postJson(`${standIn.url}/generate`, { inputs: '' });
+    assert.equal(generate.status, 422);
+    assertMatchesTgiSchema('ErrorResponse', generate.json());
+    const stream = await postJson(`${standIn.url}/generate_stream`, { inputs: 'x', parameters: { max_new_tokens: 0 } });
+    assert.equal(stream.status, 200);
+    assert.equal(parseSse(stream.text)[0].error_type, 'validation');
+  });
+
+  it('answers /info with Info and /health with 200, 503 or 500', async () => {
+    const standIn = await start({ modelId: 'org/model' });
+    const info = await request(`${standIn.url}/info`);
+    assertMatchesTgiSchema('Info', info.json());
+    assert.equal(info.json().model_id, 'org/model');
+    assert.equal((await request(`${standIn.url}/health`)).status, 200);
+    standIn.health = 'unhealthy';
+    const unhealthy = await request(`${standIn.url}/health`);
+    assert.equal(unhealthy.status, 503);
+    assertMatchesTgiSchema('ErrorResponse', unhealthy.json());
+    standIn.health = 'broken';
+    assert.equal((await request(`${standIn.url}/health`)).status, 500);
+  });
+
+  it('refuses connections until loaded, as TGI binds only after loading', async () => {
+    const standIn = await start({ loaded: false });
+    await assert.rejects(request(`${standIn.url}/health`), { code: 'ECONNREFUSED' });
+    await standIn.load();
+    assert.equal((await request(`${standIn.url}/health`)).status, 200);
+  });
+
+  it('caps concurrency like --max-concurrent-requests and counts the most in flight', async () => {
+    const standIn = await start({ maxConcurrentRequests: 2, script: { tokenDelayMs: 50 } });
+    const answers = await Promise.all([1, 2, 3].map(() => postJson(`${standIn.url}/generate`, { inputs: 'x' })));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 429]);
+    assert.equal(standIn.stats.maxInFlight, 2);
+  });
+});

@@ -1,0 +1,379 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TgiFinishReason } from '../tgi-protocol.js';
+
+/**
+ * A TEST STAND-IN for a Hugging Face TGI server: an in-process node:http server that answers `/generate`,
+ * `/generate_stream`, `/health` and `/info` with TGI's exact shapes (its spec checks them against
+ * contracts/tgi-openapi.json), and misbehaves on request as scripted. It generates nothing: the "tokens" are the
+ * script's strings and the "tokenizer" counts whitespace-separated words.
+ */
+
+export type TgiErrorType = 'validation' | 'overloaded' | 'generation' | 'incomplete_generation';
+
+/** How the stand-in answers one generation request. Everything is optional: the default is a quick success. */
+export interface StandInScript {
+  /** Token texts to emit (default `['Hello', ',', ' world']`), capped by `max_new_tokens`. */
+  tokens?: string[];
+  /** Default: `length` when the tokens reach `max_new_tokens`, else `eos_token` (an extra special `</s>` token). */
+  finishReason?: TgiFinishReason;
+  /** Default: the number of whitespace-separated words in `inputs`. */
+  inputLength?: number;
+  /** After the headers (TGI sends them at once), before the first token. */
+  firstTokenDelayMs?: number;
+  /** Between two tokens. */
+  tokenDelayMs?: number;
+  /** TGI's answer past `--max-concurrent-requests`: 429 on /generate, an `overloaded` event in a 200 stream. */
+  overloaded?: boolean;
+  /** An error after this many tokens: an event in the 200 stream, or on /generate TGI's status for the type. */
+  errorAfterTokens?: { tokens: number; errorType: TgiErrorType; message?: string };
+  /** Destroys the socket after this many tokens (a crash or a network cut mid-stream). */
+  closeAfterTokens?: number;
+  /** Ends the response cleanly after this many tokens, without the final event (a backend bug). */
+  endAfterTokens?: number;
+  /** Reads the request and never answers, not even the headers. */
+  hang?: boolean;
+  /**
+   * Destroys the connection as soon as the request arrives, without a byte of answer: what a client sees when the
+   * server closed an idle keep-alive socket just as the request was written into it.
+   */
+  resetOnArrival?: boolean;
+  /** A plain HTTP error, as a proxy or load balancer in front of TGI would send it (TGI itself never does on streams). */
+  httpError?: { status: number; body?: string | Record<string, unknown>; headers?: Record<string, string> };
+}
+
+export interface StandInRequest {
+  /** 1-based, in arrival order, over all generation routes. */
+  number: number;
+  route: '/generate' | '/generate_stream';
+  body: unknown;
+  headers: http.IncomingHttpHeaders;
+  /** The request came on a connection that had already carried an earlier request (keep-alive reuse). */
+  reusedConnection: boolean;
+}
+
+export type StandInHealth = 'ready' | 'unhealthy' | 'broken';
+
+export interface TgiStandInOptions {
+  /** One script for every request, or one chosen per request. */
+  script?: StandInScript | ((request: StandInRequest) => StandInScript);
+  /** false: the port refuses connections until `load()` (TGI binds only after loading). Default true. */
+  loaded?: boolean;
+  /** TGI's `--max-concurrent-requests` (default 128): beyond it, answers overloaded. */
+  maxConcurrentRequests?: number;
+  /** Idle keep-alive timeout of the server (default 72 s, TGI's and our engine's). */
+  keepAliveTimeoutMs?: number;
+  modelId?: string;
+}
+
+export interface TgiStandInStats {
+  /** Generation requests received, including those reset on arrival. */
+  requests: number;
+  /** TCP connections accepted. */
+  connections: number;
+  /** Generations running now, and the most that ever ran at once. */
+  inFlight: number;
+  maxInFlight: number;
+  /** Requests whose client went away before the stand-in had finished answering. */
+  disconnects: number;
+}
+
+export interface TgiStandIn {
+  readonly url: string;
+  readonly stats: Readonly<TgiStandInStats>;
+  readonly received: readonly StandInRequest[];
+  /** What `/health` answers: 200, 503 (loading or unhealthy), or 500. */
+  health: StandInHealth;
+  /** Binds the port (for a stand-in started with `loaded: false`). */
+  load(): Promise<void>;
+  /** Resolves at the next client disconnect. */
+  nextDisconnect(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_TOKENS = ['Hello', ',', ' world'];
+const EOS_TOKEN = { id: 2, text: '</s>', logprob: -0.01, special: true };
+const STATUS_FOR_ERROR: Record<TgiErrorType, number> = { validation: 422, overloaded: 429, generation: 424, incomplete_generation: 500 };
+
+class ValidationFailure extends Error {}
+
+export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<TgiStandIn> {
+  const stats: TgiStandInStats = { requests: 0, connections: 0, inFlight: 0, maxInFlight: 0, disconnects: 0 };
+  const received: StandInRequest[] = [];
+  const requestsPerSocket = new WeakMap<Socket, number>();
+  const disconnectWaiters: Array<() => void> = [];
+  // Scripted delays, cleared on close so that a closed stand-in leaves nothing behind to keep the process alive.
+  const timers = new Set<NodeJS.Timeout>();
+  const sleep = (ms: number): Promise<void> =>
+    ms <= 0
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            resolve();
+          }, ms);
+          timers.add(timer);
+        });
+  const maxConcurrent = options.maxConcurrentRequests ?? 128;
+  const modelId = options.modelId ?? 'stand-in/tgi-model';
+
+  const server = http.createServer((req, res) => void route(req, res));
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 72_000;
+  server.on('connection', (socket: Socket) => {
+    stats.connections++;
+    requestsPerSocket.set(socket, 0);
+  });
+
+  const standIn: TgiStandIn = {
+    url: '',
+    stats,
+    received,
+    health: 'ready',
+    load: () => listen(port),
+    nextDisconnect: () => new Promise<void>((resolve) => disconnectWaiters.push(resolve)),
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      if (!server.listening) return;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  function listen(onPort: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(onPort, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  // Late binding, as TGI: find a free port now, take it only in load().
+  let port: number;
+  if (options.loaded === false) {
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  } else {
+    await listen(0);
+    port = (server.address() as AddressInfo).port;
+  }
+  (standIn as { url: string }).url = `http://127.0.0.1:${port}`;
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health') return health(res);
+    if (req.method === 'GET' && path === '/info') return sendJson(res, 200, info());
+    if (req.method === 'POST' && (path === '/generate' || path === '/generate_stream')) return generation(req, res, path);
+    res.writeHead(404).end();
+  }
+
+  function health(res: http.ServerResponse): void {
+    if (standIn.health === 'ready') return void res.writeHead(200).end();
+    if (standIn.health === 'unhealthy') return sendJson(res, 503, { error: 'unhealthy', error_type: 'healthcheck' });
+    sendJson(res, 500, { error: 'stand-in health check is broken', error_type: 'healthcheck' });
+  }
+
+  function info() {
+    return {
+      model_id: modelId,
+      model_sha: null,
+      model_pipeline_tag: 'text-generation',
+      max_concurrent_requests: maxConcurrent,
+      max_best_of: 2,
+      max_stop_sequences: 4,
+      max_input_tokens: 1024,
+      max_total_tokens: 2048,
+      validation_workers: 2,
+      max_client_batch_size: 4,
+      router: 'text-generation-router',
+      version: '3.3.6',
+      sha: null,
+      docker_label: null,
+    };
+  }
+
+  async function generation(req: http.IncomingMessage, res: http.ServerResponse, path: '/generate' | '/generate_stream') {
+    const socket = req.socket;
+    const onSocket = (requestsPerSocket.get(socket) ?? 0) + 1;
+    requestsPerSocket.set(socket, onSocket);
+    const text = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const request: StandInRequest = { number: ++stats.requests, route: path, body, headers: req.headers, reusedConnection: onSocket > 1 };
+    received.push(request);
+    const script = typeof options.script === 'function' ? options.script(request) : (options.script ?? {});
+    if (script.resetOnArrival) return void socket.destroy();
+    if (script.httpError) {
+      const { status, body: errorBody, headers } = script.httpError;
+      const payload = typeof errorBody === 'string' ? errorBody : JSON.stringify(errorBody ?? { error: http.STATUS_CODES[status], error_type: 'http' });
+      return void res.writeHead(status, { 'content-type': typeof errorBody === 'string' ? 'text/plain' : 'application/json', ...headers }).end(payload);
+    }
+
+    const stream = path === '/generate_stream';
+    const fail = (errorType: TgiErrorType, message: string) => {
+      // TGI: on the streaming route every error is an event in a 200 stream; on /generate, a status per type.
+      if (stream) {
+        if (!res.headersSent) startSse(res);
+        res.end(sseEvent({ error: message, error_type: errorType }));
+      } else {
+        sendJson(res, STATUS_FOR_ERROR[errorType], { error: message, error_type: errorType });
+      }
+    };
+
+    let plan: Plan;
+    try {
+      plan = planGeneration(body, script);
+    } catch (error) {
+      if (error instanceof ValidationFailure) return fail('validation', error.message);
+      throw error;
+    }
+    if (script.overloaded || stats.inFlight >= maxConcurrent) return fail('overloaded', 'Model is overloaded');
+
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let serverClosed = false;
+    const closeSocket = () => {
+      serverClosed = true;
+      socket.destroy();
+    };
+    res.on('close', () => {
+      stats.inFlight--;
+      if (!res.writableFinished && !serverClosed) {
+        stats.disconnects++;
+        for (const resolve of disconnectWaiters.splice(0)) resolve();
+      }
+    });
+    if (script.hang) return;
+    if (stream) startSse(res);
+
+    const gone = () => res.destroyed || res.writableEnded;
+    await sleep(script.firstTokenDelayMs ?? 0);
+    for (let i = 0; i < plan.tokens.length; i++) {
+      if (i > 0) await sleep(script.tokenDelayMs ?? 0);
+      if (gone()) return;
+      if (script.errorAfterTokens?.tokens === i) {
+        const { errorType, message } = script.errorAfterTokens;
+        return fail(errorType, message ?? defaultMessage(errorType));
+      }
+      if (script.closeAfterTokens === i) return closeSocket();
+      if (script.endAfterTokens === i) return void res.end();
+      const last = i === plan.tokens.length - 1;
+      if (stream) res.write(sseEvent(streamEvent(plan, i, last)));
+    }
+    if (gone()) return;
+    if (!stream) {
+      res.setHeader('x-prompt-tokens', String(plan.inputLength));
+      res.setHeader('x-generated-tokens', String(plan.tokens.length));
+      return sendJson(res, 200, generateResponse(plan));
+    }
+    res.end();
+  }
+
+  return standIn;
+}
+
+interface Plan {
+  inputs: string;
+  tokens: Array<{ id: number; text: string; logprob: number; special: boolean }>;
+  finishReason: TgiFinishReason;
+  inputLength: number;
+  seed: number | null;
+  details: boolean;
+  returnFullText: boolean;
+}
+
+/** TGI's own checks on the fields the stand-in reads, with TGI's wording, then the tokens it will send. */
+function planGeneration(body: unknown, script: StandInScript): Plan {
+  if (typeof body !== 'object' || body === null) throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
+  const { inputs, parameters = {} } = body as { inputs?: unknown; parameters?: Record<string, unknown> };
+  if (typeof inputs !== 'string') throw new ValidationFailure('Failed to deserialize the JSON body into the target type: missing field `inputs`');
+  if (inputs.length === 0) throw new ValidationFailure('Input validation error: `inputs` cannot be empty');
+  const maxNewTokens = parameters.max_new_tokens ?? null;
+  if (maxNewTokens !== null && (typeof maxNewTokens !== 'number' || !Number.isInteger(maxNewTokens) || maxNewTokens <= 0)) {
+    throw new ValidationFailure('Input validation error: `max_new_tokens` must be strictly positive');
+  }
+  const limit = maxNewTokens ?? Number.MAX_SAFE_INTEGER;
+  const texts = script.tokens ?? DEFAULT_TOKENS;
+  const finishReason = script.finishReason ?? (texts.length >= limit ? 'length' : 'eos_token');
+  const tokens = texts.slice(0, limit).map((text, i) => ({ id: 1000 + i, text, logprob: -0.5, special: false }));
+  if (finishReason === 'eos_token' && tokens.length < limit) tokens.push({ ...EOS_TOKEN });
+  const sampling = parameters.do_sample === true || parameters.temperature !== undefined || parameters.top_p !== undefined || parameters.top_k !== undefined;
+  return {
+    inputs,
+    tokens,
+    finishReason,
+    inputLength: script.inputLength ?? inputs.split(/\s+/).filter(Boolean).length,
+    seed: sampling ? (typeof parameters.seed === 'number' ? parameters.seed : 42) : null,
+    details: parameters.details === true,
+    returnFullText: parameters.return_full_text === true,
+  };
+}
+
+function generatedText(plan: Plan): string {
+  const text = plan.tokens.filter((t) => !t.special).map((t) => t.text).join('');
+  return plan.returnFullText ? plan.inputs + text : text;
+}
+
+function streamEvent(plan: Plan, i: number, last: boolean) {
+  return {
+    index: i + 1,
+    token: plan.tokens[i],
+    generated_text: last ? generatedText(plan) : null,
+    details:
+      last && plan.details
+        ? { finish_reason: plan.finishReason, generated_tokens: plan.tokens.length, input_length: plan.inputLength, seed: plan.seed }
+        : null,
+  };
+}
+
+function generateResponse(plan: Plan) {
+  if (!plan.details) return { generated_text: generatedText(plan) };
+  return {
+    generated_text: generatedText(plan),
+    details: { finish_reason: plan.finishReason, generated_tokens: plan.tokens.length, seed: plan.seed, prefill: [], tokens: plan.tokens },
+  };
+}
+
+function defaultMessage(errorType: TgiErrorType): string {
+  switch (errorType) {
+    case 'validation':
+      return 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 2048';
+    case 'overloaded':
+      return 'Model is overloaded';
+    case 'generation':
+      return 'Request failed during generation: Server error: CUDA out of memory';
+    case 'incomplete_generation':
+      return 'Incomplete generation';
+  }
+}
+
+/** axum's SSE framing, which TGI uses: `data:` without a space, a blank line after each event. */
+function sseEvent(data: unknown): string {
+  return `data:${JSON.stringify(data)}\n\n`;
+}
+
+function startSse(res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-compute-type': 'stand-in' });
+  res.flushHeaders();
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => resolve(''));
+  });
+}

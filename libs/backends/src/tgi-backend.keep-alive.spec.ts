@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { GatewayError } from './gateway-error.js';
+import { TgiBackend, type TgiBackendOptions } from './tgi-backend.js';
+import { testCallOptions } from './testing/call-options.js';
+import { startTgiStandIn, type TgiStandInOptions } from './testing/tgi-stand-in.js';
+
+const request = { inputs: 'one two', parameters: {} };
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('TgiBackend keep-alive pool', () => {
+  const cleanups: Array<() => unknown> = [];
+  after(() => Promise.all(cleanups.map((c) => c())));
+  async function setUp(options: TgiStandInOptions, backendOptions: TgiBackendOptions = {}) {
+    const standIn = await startTgiStandIn(options);
+    const backend = new TgiBackend(standIn.url, backendOptions);
+    cleanups.push(() => standIn.close(), () => backend.close());
+    return { standIn, backend };
+  }
+  async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+    const error = await promise.then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+    assert.ok(error instanceof GatewayError, String(error));
+    return error;
+  }
+
+  it('retries once, on a new socket, when a reused keep-alive socket is reset before any byte', async () => {
+    const { standIn, backend } = await setUp({ script: (r) => ({ resetOnArrival: r.number === 2 }) });
+    await backend.generate(request, testCallOptions());
+    const outcome = await backend.generate(request, testCallOptions());
+    assert.equal(outcome.generatedText, 'Hello, world');
+    assert.deepEqual(standIn.received.map((r) => r.reusedConnection), [false, true, false]);
+  });
+
+  it('does not retry a reset on a new connection', async () => {
+    const { standIn, backend } = await setUp({ script: { resetOnArrival: true } });
+    const error = await rejection(backend.generate(request, testCallOptions()));
+    assert.equal(error.type, 'unavailable');
+    assert.equal(standIn.stats.requests, 1);
+  });
+
+  it('retries only once', async () => {
+    const { standIn, backend } = await setUp({ script: (r) => ({ resetOnArrival: r.number > 1 }) });
+    await backend.generate(request, testCallOptions());
+    const error = await rejection(backend.generate(request, testCallOptions()));
+    assert.deepEqual([error.type, error.status], ['unavailable', 503]);
+    assert.equal(standIn.stats.requests, 3);
+  });
+
+  it('never retries after the first byte, even on a reused socket', async () => {
+    const { standIn, backend } = await setUp({
+      script: (r) => (r.number === 2 ? { closeAfterTokens: 0 } : r.number === 3 ? { closeAfterTokens: 1 } : {}),
+    });
+    await backend.generate(request, testCallOptions());
+    for (const expected of [2, 3]) {
+      const error = await rejection(backend.generate(request, testCallOptions()));
+      assert.deepEqual([error.type, error.message], ['upstream', 'backend closed the stream before the end']);
+      assert.equal(standIn.stats.requests, expected, 'no second attempt');
+    }
+  });
+
+  it('reuses a warm socket and closes idle ones after keepAliveIdleMs', async () => {
+    const { standIn, backend } = await setUp({}, { keepAliveIdleMs: 100 });
+    await backend.generate(request, testCallOptions());
+    await backend.generate(request, testCallOptions());
+    assert.equal(standIn.stats.connections, 1, 'back-to-back calls share one connection');
+    await pause(300);
+    await backend.generate(request, testCallOptions());
+    assert.equal(standIn.stats.connections, 2, 'the idle socket was closed by the pool, not reused');
+  });
+
+  it('does not cut an active stream that is quiet for longer than keepAliveIdleMs', async () => {
+    const { backend } = await setUp({ script: { firstTokenDelayMs: 300, tokenDelayMs: 250 } }, { keepAliveIdleMs: 100 });
+    const outcome = await backend.generate(request, testCallOptions());
+    assert.equal(outcome.generatedText, 'Hello, world');
+  });
+
+  it('copes with a backend that closes idle sockets first', async () => {
+    const { standIn, backend } = await setUp({ keepAliveTimeoutMs: 50 }, { keepAliveIdleMs: 10_000 });
+    await backend.generate(request, testCallOptions());
+    await pause(200);
+    const outcome = await backend.generate(request, testCallOptions());
+    assert.equal(outcome.outputTokens, 4);
+    assert.equal(standIn.stats.connections, 2);
+  });
+});

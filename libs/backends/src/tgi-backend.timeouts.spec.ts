@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { GatewayError } from './gateway-error.js';
+import { TgiBackend } from './tgi-backend.js';
+import { testCallOptions } from './testing/call-options.js';
+import { startTgiStandIn, type StandInScript } from './testing/tgi-stand-in.js';
+import { startUnacceptingPort } from './testing/unaccepting-port.js';
+
+/** Timer slack on a busy 2-core machine; each bound below is checked as [bound, bound + SLACK_MS]. */
+const SLACK_MS = 250;
+
+describe('TgiBackend timeouts and client abort', () => {
+  const cleanups: Array<() => unknown> = [];
+  after(() => Promise.all(cleanups.map((c) => c())));
+  async function setUp(script: StandInScript) {
+    const standIn = await startTgiStandIn({ script });
+    const backend = new TgiBackend(standIn.url);
+    cleanups.push(() => standIn.close(), () => backend.close());
+    return { standIn, backend };
+  }
+  async function timedRejection(call: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+    const started = performance.now();
+    const error = await call().then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+    return { error, ms: performance.now() - started };
+  }
+  function assertTimeout({ error, ms }: { error: unknown; ms: number }, message: string, boundMs: number) {
+    assert.ok(error instanceof GatewayError, String(error));
+    assert.deepEqual([error.type, error.status, error.message], ['timeout', 504, message]);
+    assert.ok(ms >= boundMs - 5 && ms <= boundMs + SLACK_MS, `fired after ${ms.toFixed(0)} ms, bound ${boundMs} ms`);
+  }
+
+  it('first byte: fires when the first token is late, and the backend sees the disconnect', async () => {
+    const { standIn, backend } = await setUp({ firstTokenDelayMs: 5_000 });
+    const disconnected = standIn.nextDisconnect();
+    const result = await timedRejection(() => backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { firstByteMs: 300 } })));
+    assertTimeout(result, 'backend first byte timeout after 300 ms', 300);
+    await disconnected;
+    assert.equal(standIn.stats.disconnects, 1);
+  });
+
+  it('first byte: fires when the backend never answers at all', async () => {
+    const { standIn, backend } = await setUp({ hang: true });
+    const disconnected = standIn.nextDisconnect();
+    const result = await timedRejection(() => backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { firstByteMs: 300 } })));
+    assertTimeout(result, 'backend first byte timeout after 300 ms', 300);
+    await disconnected;
+  });
+
+  it('inter-token: fires when the gap between two tokens is too long', async () => {
+    const { standIn, backend } = await setUp({ tokens: ['a', 'b', 'c'], tokenDelayMs: 5_000 });
+    const disconnected = standIn.nextDisconnect();
+    let firstTokenAt = 0;
+    const options = testCallOptions({ timeouts: { interTokenMs: 300 }, onToken: () => (firstTokenAt ||= performance.now()) });
+    const { error } = await timedRejection(() => backend.generate({ inputs: 'x', parameters: {} }, options));
+    assertTimeout({ error, ms: performance.now() - firstTokenAt }, 'backend inter-token timeout after 300 ms', 300);
+    await disconnected;
+  });
+
+  it('total: fires when the whole call is too long even though tokens keep coming', async () => {
+    const { standIn, backend } = await setUp({ tokens: Array.from({ length: 100 }, () => 't'), tokenDelayMs: 20 });
+    const disconnected = standIn.nextDisconnect();
+    const result = await timedRejection(() =>
+      backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { totalMs: 400, interTokenMs: 200 } })),
+    );
+    assertTimeout(result, 'backend total timeout after 400 ms', 400);
+    await disconnected;
+  });
+
+  it('connect: fires when the TCP connect does not complete, and drops the pending socket', async () => {
+    const port = await startUnacceptingPort();
+    const backend = new TgiBackend(port.url);
+    cleanups.push(() => backend.close(), () => port.close());
+    const result = await timedRejection(() =>
+      backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { connectMs: 300, firstByteMs: 5_000 } })),
+    );
+    assertTimeout(result, 'backend connect timeout after 300 ms', 300);
+    const agent = (backend as unknown as { agent: { sockets: Record<string, unknown[]> } }).agent;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(Object.values(agent.sockets).flat().length, 0, 'the pending socket was destroyed');
+  });
+
+  it('client abort: rejects with the signal reason at once and the backend sees the disconnect within 100 ms', async () => {
+    const { standIn, backend } = await setUp({ tokens: ['a', 'b', 'c'], tokenDelayMs: 5_000 });
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+    const disconnected = standIn.nextDisconnect();
+    const call = backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ signal: controller.signal, onToken: () => controller.abort(reason) }));
+    const { error } = await timedRejection(() => call);
+    const abortedAt = performance.now();
+    assert.equal(error, reason, 'the signal reason, not wrapped');
+    await disconnected;
+    assert.ok(performance.now() - abortedAt < 100, `backend saw the disconnect after ${(performance.now() - abortedAt).toFixed(0)} ms`);
+    assert.equal(standIn.stats.inFlight, 0);
+  });
+
+  it('client abort before the first byte reaches the backend too', async () => {
+    const { standIn, backend } = await setUp({ firstTokenDelayMs: 5_000 });
+    const controller = new AbortController();
+    const disconnected = standIn.nextDisconnect();
+    const call = backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ signal: controller.signal }));
+    await new Promise((r) => setTimeout(r, 100));
+    const abortedAt = performance.now();
+    controller.abort();
+    const { error } = await timedRejection(() => call);
+    assert.equal((error as Error).name, 'AbortError');
+    await disconnected;
+    assert.ok(performance.now() - abortedAt < 100);
+  });
+
+  it('an already aborted signal sends nothing', async () => {
+    const { standIn, backend } = await setUp({});
+    const reason = new Error('deadline passed');
+    const { error } = await timedRejection(() => backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ signal: AbortSignal.abort(reason) })));
+    assert.equal(error, reason);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(standIn.stats.requests, 0);
+  });
+});

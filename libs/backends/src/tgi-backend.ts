@@ -1,0 +1,126 @@
+import http from 'node:http';
+import https from 'node:https';
+import { HttpService } from '@nestjs/axios';
+import axios, { type AxiosRequestConfig } from 'axios';
+import { lastValueFrom } from 'rxjs';
+import { createBackendAgent } from './backend-agent.js';
+import { GatewayError } from './gateway-error.js';
+import type { CallOptions, GenerationOutcome, GenerationRequest, InferenceBackend, ProbeResult } from './inference-backend.js';
+import { TgiStreamCall, type StreamCallTarget } from './tgi-stream-call.js';
+import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
+
+export interface TgiBackendOptions {
+  /** @nestjs/axios's HttpService to send through (its interceptors apply); by default one over a plain axios instance. */
+  httpService?: HttpService;
+  /** How long an idle keep-alive socket stays in the pool (default 4000, below the backend's 72 s: see backend-agent.ts). */
+  keepAliveIdleMs?: number;
+  maxSockets?: number;
+  /** Bound on GET /health and GET /info (default 2000): a probe that hangs says as much as one that fails. */
+  probeTimeoutMs?: number;
+}
+
+const acceptEveryStatus = (): boolean => true;
+
+/**
+ * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). Every generation goes
+ * through `POST /generate_stream` with `details: true`, streaming or not for the client: the stream's last event
+ * carries the token counts, and its first one the time to first token.
+ */
+export class TgiBackend implements InferenceBackend {
+  readonly baseUrl: string;
+  private readonly agent: http.Agent;
+  private readonly http: HttpService;
+  private readonly streamTarget: StreamCallTarget;
+  private readonly controlConfig: Readonly<AxiosRequestConfig>;
+
+  constructor(baseUrl: string, options: TgiBackendOptions = {}) {
+    const url = parseBaseUrl(baseUrl);
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.agent = createBackendAgent(url.protocol as 'http:' | 'https:', options);
+    this.http = options.httpService ?? new HttpService(axios.create());
+    // Set on every request, not as instance defaults, so an injected HttpService's defaults cannot change them.
+    const common: AxiosRequestConfig = {
+      adapter: 'http',
+      httpAgent: this.agent,
+      httpsAgent: this.agent,
+      proxy: false, // backends are addressed directly; an HTTP(S)_PROXY in the environment is for the outside world
+      maxRedirects: 0,
+      validateStatus: acceptEveryStatus,
+    };
+    this.streamTarget = {
+      http: this.http,
+      transport: url.protocol === 'https:' ? https : http,
+      requestConfig: Object.freeze({
+        ...common,
+        url: `${this.baseUrl}/generate_stream`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'accept-encoding': 'identity' },
+        responseType: 'stream',
+        decompress: false,
+        timeout: 0, // our own timers own every bound of a stream call
+        maxContentLength: -1,
+        maxBodyLength: -1,
+      }),
+    };
+    this.controlConfig = Object.freeze({ ...common, responseType: 'text', timeout: options.probeTimeoutMs ?? 2_000 });
+  }
+
+  generate(request: GenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
+    const body = JSON.stringify({ inputs: request.inputs, parameters: { ...request.parameters, details: true } });
+    return new TgiStreamCall(this.streamTarget, body, options).run();
+  }
+
+  async probe(): Promise<ProbeResult> {
+    try {
+      const { status } = await lastValueFrom(this.http.get<string>(`${this.baseUrl}/health`, this.controlConfig));
+      if (status === 200) return 'ready';
+      return status === 503 ? 'loading' : 'down';
+    } catch (error) {
+      // TGI binds its port only once the model is loaded and warmed up: refused means "not yet" as often as "gone".
+      return errnoCode(error) === 'ECONNREFUSED' ? 'loading' : 'down';
+    }
+  }
+
+  async info(): Promise<Record<string, unknown>> {
+    let response;
+    try {
+      response = await lastValueFrom(this.http.get<string>(`${this.baseUrl}/info`, this.controlConfig));
+    } catch (error) {
+      throw toGatewayError(error);
+    }
+    if (response.status !== 200) {
+      throw toGatewayError(new BackendErrorReply(response.status, String(response.data), headerValue(response.headers['retry-after'])));
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(response.data);
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new GatewayError('upstream', `backend answered /info with a body that is not a JSON object: ${String(response.data).slice(0, 200)}`);
+    }
+    return value as Record<string, unknown>;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function parseBaseUrl(baseUrl: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new Error(`TgiBackend: baseUrl "${baseUrl}" is not an http(s) URL; expected e.g. "http://127.0.0.1:8080"`);
+  }
+  return url;
+}
+
+function headerValue(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,86 @@
+import { GatewayError, type GatewayErrorType } from './gateway-error.js';
+
+/**
+ * A backend's error answer, as received: either a non-200 HTTP reply (status, raw body, Retry-After) or, with
+ * `status` 200, an error event inside a streaming answer (TGI sends every streaming error that way).
+ */
+export class BackendErrorReply {
+  constructor(
+    readonly status: number,
+    /** The raw body text (non-200), or the parsed `{error, error_type}` event (200). */
+    readonly body: string | { error?: unknown; error_type?: unknown },
+    readonly retryAfter?: string | undefined,
+  ) {}
+}
+
+/** errno codes that mean the backend could not be reached at all: nothing was generated, trying later may work. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL',
+]);
+
+/** The one mapping from anything that went wrong talking to a backend to the gateway's taxonomy. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof BackendErrorReply) return fromBackendReply(error);
+  const code = errnoCode(error);
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+    const why = code === 'ECONNREFUSED' ? 'backend refused the connection (ECONNREFUSED): not listening yet, still loading, or down' : `backend unreachable (${code})`;
+    return new GatewayError('unavailable', why, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new GatewayError('upstream', `backend call failed: ${message}`, { cause: error });
+}
+
+/** The errno code of a node error, also when axios wrapped it (AxiosError keeps the original as `cause`). */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function fromBackendReply(reply: BackendErrorReply): GatewayError {
+  const { status } = reply;
+  const body = typeof reply.body === 'string' ? parseJson(reply.body) : reply.body;
+  const tgiMessage = typeof body?.error === 'string' ? body.error : undefined;
+  if (status === 200) {
+    // TGI's streaming errors: validation and overload are the client's to act on; the rest failed mid-generation.
+    const type: GatewayErrorType = body?.error_type === 'validation' ? 'validation' : body?.error_type === 'overloaded' ? 'overloaded' : 'upstream';
+    return new GatewayError(type, tgiMessage ?? `backend sent an error event without a message (${String(body?.error_type)})`);
+  }
+  const type = typeForStatus(status);
+  const opts = { backendStatus: status, retryAfterS: parseRetryAfter(reply.retryAfter) };
+  if (tgiMessage !== undefined) {
+    // Validation and overload messages are written for the client; others get the backend's status in front.
+    const message = type === 'validation' || type === 'overloaded' ? tgiMessage : `backend answered ${status}: ${tgiMessage}`;
+    return new GatewayError(type, message, opts);
+  }
+  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+  const what = body === undefined ? 'a body that is not JSON' : 'JSON without an `error` field';
+  return new GatewayError(type, `backend answered ${status} with ${what}: ${text.slice(0, 200)}`, opts);
+}
+
+function typeForStatus(status: number): GatewayErrorType {
+  if (status === 400 || status === 413 || status === 422) return 'validation';
+  if (status === 429) return 'overloaded';
+  if (status === 503) return 'unavailable';
+  return 'upstream'; // TGI's 424 (generation) and 500 (incomplete generation), and anything unexpected
+}
+
+function parseJson(text: string): { error?: unknown; error_type?: unknown } | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as { error?: unknown; error_type?: unknown }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}

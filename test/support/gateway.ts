@@ -1,0 +1,84 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './engine.js';
+import { request } from './http-client.js';
+import { ManagedProcess } from './processes.js';
+
+export interface RunningGateway {
+  url: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/** A registry file for a test: `models:` YAML (indented list items) under the given defaults. */
+export function writeModelsConfig(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-gateway-'));
+  const path = join(dir, 'models.yaml');
+  writeFileSync(path, yaml);
+  return path;
+}
+
+/** The shipped models as local engines, as config/models.yaml has them, with test-sized limits. */
+export function localModelsYaml(options: { maxConcurrent?: number; maxQueued?: number; required?: string } = {}): string {
+  const model = (id: string, file: string) => `
+  - id: ${id}
+    aliases: [${id}-tiny]
+    quantization: gguf-q8_0
+    vram_budget_gb: 0
+    gpu: null
+    backend:
+      type: local
+      model_path: ${REPO_ROOT}models/${file}
+      host: 127.0.0.1
+      port: null
+      engine: { contexts: 1, sequences: 4, threads: 1, context_size: 1024, gpu_layers: 0, max_concurrent_requests: 128 }`;
+  return `gpus: []
+readiness:
+  required: ${options.required ?? 'all'}
+defaults:
+  max_concurrent: ${options.maxConcurrent ?? 4}
+  max_queued: ${options.maxQueued ?? 256}
+  max_new_tokens: 256
+  default_max_new_tokens: 32
+  timeouts: { connect_ms: 2000, first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 30000, startup_ms: 60000 }
+models:${model('qwen2', 'qwen2-tiny-q8_0.gguf')}${model('llama3', 'llama3-tiny-q8_0.gguf')}
+`;
+}
+
+/** Starts the built gateway on a free port; resolves once it listens (and, by default, once it is ready). */
+export async function startGateway(configPath: string, options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningGateway> {
+  const process = ManagedProcess.start(globalThis.process.execPath, [`${REPO_ROOT}dist/apps/gateway/src/main.js`], {
+    MODELS_CONFIG: configPath,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    HEALTH_POLL_MS: '200',
+    ...options.env,
+  });
+  const [, url] = await process.waitForLine(/listening on (http:\/\/[^\s]+)/);
+  const gateway = { url: url!.replace('[::1]', '127.0.0.1'), process, stop: () => process.stop() };
+  if (options.waitReady ?? true) {
+    try {
+      await process.waitForLine(/ready: all required models serve/, 60_000);
+    } catch (error) {
+      await gateway.stop();
+      throw error;
+    }
+  }
+  return gateway;
+}
+
+export async function modelView(gatewayUrl: string, id: string): Promise<any> {
+  return (await request(`${gatewayUrl}/models/${id}`)).json();
+}
+
+/** Polls GET /models/:id until `predicate` holds or the deadline passes. */
+export async function waitForModel(gatewayUrl: string, id: string, predicate: (view: any) => boolean, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await modelView(gatewayUrl, id);
+    if (predicate(view)) return view;
+    if (Date.now() > deadline) throw new Error(`model ${id} never matched; last view: ${JSON.stringify(view)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
