@@ -10,7 +10,9 @@ export interface ErrorBody {
 export function errorResponse(error: unknown, requestId: string): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const gatewayError = error instanceof GatewayError ? error : toGatewayError(error);
   const headers: Record<string, string> = {};
-  if (gatewayError.retryAfterS !== undefined) headers['retry-after'] = String(gatewayError.retryAfterS);
+  // Every 429 and 503 says when to come back; a backend that did not say (TGI's in-stream overload) gets 1 s.
+  const retryAfter = gatewayError.retryAfterS ?? (gatewayError.status === 429 || gatewayError.status === 503 ? 1 : undefined);
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
   return {
     status: gatewayError.status,
     body: { error: gatewayError.message, error_type: gatewayError.type, request_id: requestId },

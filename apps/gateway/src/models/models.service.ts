@@ -43,7 +43,7 @@ export class ModelsService {
     return {
       id: descriptor.id,
       aliases: descriptor.aliases,
-      backend: { type: descriptor.backend.type, address: status.address },
+      backend: { type: descriptor.backend.type, address: status.address, pid: pid ?? null },
       quantization: descriptor.quantization,
       vram_budget_gb: descriptor.vramBudgetGb,
       gpu: descriptor.gpu,

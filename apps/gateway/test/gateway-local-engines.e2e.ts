@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { slowTestModel } from '../../../test/support/engine.js';
+import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '../../../test/support/gateway.js';
+import { openStream, postJson } from '../../../test/support/http-client.js';
+
+/** A gateway supervising one real engine on a model slow enough (random 30M weights) to be hit mid-generation. */
+function slowLocalConfig(): string {
+  return writeModelsConfig(`gpus: []
+readiness: { required: all }
+defaults:
+  max_concurrent: 2
+  max_queued: 16
+  max_new_tokens: 400
+  default_max_new_tokens: 32
+  timeouts: { connect_ms: 1000, first_byte_ms: 10000, inter_token_ms: 5000, total_ms: 30000, startup_ms: 60000 }
+models:
+  - id: llama3
+    quantization: gguf-q8_0
+    vram_budget_gb: 0
+    gpu: null
+    backend:
+      type: local
+      model_path: ${slowTestModel()}
+      host: 127.0.0.1
+      port: null
+      engine: { contexts: 1, sequences: 2, threads: 1, context_size: 512, gpu_layers: 0, max_concurrent_requests: 16 }
+`);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('gateway supervising a local engine', () => {
+  let gateway: RunningGateway;
+  const long = { model_id: 'llama3', inputs: 'The', parameters: { max_new_tokens: 400 } };
+
+  before(async () => {
+    gateway = await startGateway(slowLocalConfig());
+  });
+  after(() => gateway?.stop());
+
+  it('answers a streaming request whose engine is SIGKILLed with a prompt error event, restarts the engine and serves again', async () => {
+    const { backend: { pid } } = await modelView(gateway.url, 'llama3');
+    let killedAt = 0;
+    const stream = openStream(`${gateway.url}/v1/generate`, { ...long, stream: true }, (event) => {
+      if (event.index === 1 && !killedAt) {
+        killedAt = performance.now();
+        process.kill(pid, 'SIGKILL');
+      }
+    });
+    const { status, events } = await stream.done;
+    assert.equal(status, 200);
+    const last = events.at(-1);
+    assert.ok(['upstream', 'unavailable'].includes(last.error_type), JSON.stringify(last));
+    assert.ok(performance.now() - killedAt < 2000, 'the client learns of the crash at once, not at a timeout');
+
+    const recovered = await waitForModel(gateway.url, 'llama3', (v) => v.state === 'ready' && v.restarts >= 1, 30_000);
+    assert.notEqual(recovered.backend.pid, pid);
+    assert.match(recovered.last_error.message, /SIGKILL/);
+    assert.ok(recovered.cold_start_ms > 0);
+    const res = await postJson(`${gateway.url}/v1/generate`, { model_id: 'llama3', inputs: 'Hello', parameters: { max_new_tokens: 4 } });
+    assert.equal(res.status, 200);
+  });
+
+  it('answers a plain request whose engine dies with a quick 502/503 JSON error', async () => {
+    const { backend: { pid } } = await modelView(gateway.url, 'llama3');
+    const pending = postJson(`${gateway.url}/v1/generate`, long);
+    await new Promise((r) => setTimeout(r, 150));
+    const killedAt = performance.now();
+    process.kill(pid, 'SIGKILL');
+    const res = await pending;
+    assert.ok([502, 503].includes(res.status), res.text);
+    assert.ok(['upstream', 'unavailable'].includes(res.json().error_type));
+    assert.ok(performance.now() - killedAt < 2000);
+    await waitForModel(gateway.url, 'llama3', (v) => v.state === 'ready' && v.restarts >= 2, 30_000);
+  });
+
+  it('shuts down gracefully: finishes the request in flight, then stops its engines and exits 0', async () => {
+    const { backend: { pid } } = await modelView(gateway.url, 'llama3');
+    const pending = postJson(`${gateway.url}/v1/generate`, { ...long, parameters: { max_new_tokens: 200 } });
+    await new Promise((r) => setTimeout(r, 100));
+    gateway.process.child.kill('SIGTERM');
+    const res = await pending;
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json().usage.output_tokens, 200);
+    const { code } = await gateway.process.exited;
+    assert.equal(code, 0);
+    assert.equal(alive(pid), false, 'the engine process is gone');
+  });
+});
