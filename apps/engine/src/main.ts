@@ -48,7 +48,26 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const supervisor = Number(process.env.ENGINE_SUPERVISOR_PID);
+  if (supervisor > 0) {
+    // Under the gateway: Ctrl-C reaches the whole process group, but only the gateway decides when engines stop
+    // (after its in-flight requests); and an engine whose gateway died (even by SIGKILL) must not live on.
+    process.on('SIGINT', () => undefined);
+    setInterval(() => {
+      if (!isAlive(supervisor)) void shutdown('supervisor gone');
+    }, 1000).unref();
+  } else {
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function log(message: string): void {

@@ -92,6 +92,7 @@ async function bootstrap(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    app.get(EngineSupervisor).beginShutdown();
     logger.log(`${signal}: no new requests; finishing in-flight ones (grace ${config.shutdownGraceMs} ms), then stopping engines`);
     setTimeout(() => {
       logger.warn('grace period over: exiting with requests still in flight');

@@ -95,3 +95,15 @@ describe('gateway supervising a local engine', () => {
     assert.equal(alive(pid), false, 'the engine process is gone');
   });
 });
+
+describe('engines of a gateway that dies', () => {
+  it('exit by themselves when their gateway is SIGKILLed (no orphaned engines holding ports)', async () => {
+    const gateway = await startGateway(slowLocalConfig());
+    const { backend: { pid } } = await modelView(gateway.url, 'llama3');
+    gateway.process.child.kill('SIGKILL');
+    await gateway.process.exited;
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(alive(pid), false);
+  });
+});

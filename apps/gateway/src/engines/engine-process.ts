@@ -57,7 +57,10 @@ export class EngineProcess {
     ];
     this.entry.markStarting();
     this.startedAt = Date.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ENGINE_SUPERVISOR_PID: String(process.pid) },
+    });
     this.child = child;
     const id = this.entry.descriptor.id;
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -101,8 +104,14 @@ export class EngineProcess {
     }
   }
 
-  async stop(): Promise<void> {
+  /** From now on an exit is expected: no restart. */
+  beginShutdown(): void {
     this.stopping = true;
+    clearTimeout(this.restartTimer);
+  }
+
+  async stop(): Promise<void> {
+    this.beginShutdown();
     clearTimeout(this.restartTimer);
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) {

@@ -46,6 +46,11 @@ export class EngineSupervisor implements OnApplicationShutdown {
     return this.engines.get(modelId);
   }
 
+  /** Called as soon as shutdown starts, so an engine that exits meanwhile is not restarted. */
+  beginShutdown(): void {
+    for (const engine of this.engines.values()) engine.beginShutdown();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.engines.values()].map((engine) => engine.stop()));
     this.directory.closeAll();
