@@ -108,6 +108,12 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       assert.notEqual(penalised, plain);
     });
 
+    it('frequency_penalty changes what is generated', async () => {
+      const plain = (await generate('the the the the', { max_new_tokens: 40 })).json().generated_text;
+      const penalised = (await generate('the the the the', { max_new_tokens: 40, frequency_penalty: 2 })).json().generated_text;
+      assert.notEqual(penalised, plain);
+    });
+
     it('stops at max_new_tokens with finish_reason length', async () => {
       const res = (await generate('The', { max_new_tokens: 7, details: true, stop: [] })).json();
       if (res.details.finish_reason === 'length') assert.equal(res.details.generated_tokens, 7);
