@@ -1,8 +1,8 @@
 import type { EngineMetrics } from './engine-metrics.js';
-import { EngineError, overloadedError } from './errors.js';
+import { EngineError, overloadedError, validationError } from './errors.js';
 import { planGeneration, runGeneration, type GenerationResult, type TokenListener } from './generator.js';
 import type { ModelRuntime } from './model-runtime.js';
-import type { GenerateRequest } from './validation.js';
+import { validateGenerateRequest, type GenerateRequest, type ValidationLimits } from './validation.js';
 
 /**
  * One request's way through the engine: admission (TGI's concurrency permit → 429), readiness, planning
@@ -33,6 +33,20 @@ export class InferenceService {
       if (!released) this.admitted--;
       released = true;
     };
+  }
+
+  /** Validates a request body; a refusal counts as TGI counts it (tgi_request_failure{err="validation"}). */
+  validate(body: unknown, limits: ValidationLimits, allowStreamField: boolean, streaming: boolean): GenerateRequest {
+    try {
+      const parsed = validateGenerateRequest(body, limits, allowStreamField);
+      if (streaming && parsed.parameters.decoderInputDetails) {
+        throw validationError('`decoder_input_details` == true is not supported when streaming tokens');
+      }
+      return parsed;
+    } catch (error) {
+      this.metrics.requestFailure.inc({ err: 'validation' });
+      throw error;
+    }
   }
 
   async generate(request: GenerateRequest, signal: AbortSignal, onToken?: TokenListener): Promise<GenerationResult> {

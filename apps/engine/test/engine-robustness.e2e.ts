@@ -50,6 +50,8 @@ describe('engine input validation', () => {
     ];
     for (const [body, message] of cases) assertValidationError(await postJson(`${engine.url}/generate`, body), message);
     assert.equal((await request(`${engine.url}/health`)).status, 200, 'still healthy after all that');
+    const metrics = (await request(`${engine.url}/metrics`)).text;
+    assert.ok(Number(metrics.match(/^tgi_request_failure\{err="validation"\} (\d+)/m)?.[1]) >= cases.length, 'refusals are counted');
   });
 
   it('reports validation errors inside a 200 event stream on /generate_stream, as TGI does', async () => {

@@ -1,12 +1,12 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { EngineConfigDraft } from '../config.js';
 import type { EngineMetrics } from '../engine-metrics.js';
-import { EngineError, toErrorBody, validationError } from '../errors.js';
+import { EngineError, toErrorBody } from '../errors.js';
 import type { InferenceService } from '../inference.js';
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import { IncrementalDecoder } from '../incremental-decoder.js';
 import type { ModelRuntime } from '../model-runtime.js';
-import { validateGenerateRequest, type GenerateRequest } from '../validation.js';
+import { validateGenerateRequest } from '../validation.js';
 import { finalStreamEvent, generateResponse } from './responses.js';
 import { SseWriter } from './sse.js';
 
@@ -37,10 +37,11 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     void reply.code(404).send({ error: `No route for ${request.method} ${request.url}`, error_type: 'not_found' });
   });
 
-  async function generateJson(request: FastifyRequest, reply: FastifyReply, parsed: GenerateRequest, asArray: boolean) {
+  async function generateJson(request: FastifyRequest, reply: FastifyReply, allowStreamField: boolean, asArray: boolean) {
     const release = inference.admit();
     const abort = abortOnDisconnect(reply);
     try {
+      const parsed = inference.validate(request.body, limits(), allowStreamField, false);
       const result = await inference.generate(parsed, abort.signal);
       const body = generateResponse(parsed, result);
       // TGI's accounting headers: a caller gets token counts without asking for details.
@@ -64,10 +65,7 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     let release: (() => void) | undefined;
     try {
       release = inference.admit();
-      const parsed = validateGenerateRequest(body, limits(), allowStreamField);
-      if (parsed.parameters.decoderInputDetails) {
-        throw validationError('`decoder_input_details` == true is not supported when streaming tokens');
-      }
+      const parsed = inference.validate(body, limits(), allowStreamField, true);
       let index = 0;
       const result = await inference.generate(parsed, abort.signal, (token, topTokens, last) => {
         index++;
@@ -83,14 +81,12 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     }
   }
 
-  app.post('/generate', (request, reply) =>
-    generateJson(request, reply, validateGenerateRequest(request.body, limits(), false), false),
-  );
+  app.post('/generate', (request, reply) => generateJson(request, reply, false, false));
   app.post('/generate_stream', (request, reply) => generateStream(request, reply, request.body, false));
   app.post('/', (request, reply) => {
     const body = request.body as { stream?: unknown } | null;
     if (body && typeof body === 'object' && body.stream === true) return generateStream(request, reply, body, true);
-    return generateJson(request, reply, validateGenerateRequest(request.body, limits(), true), true);
+    return generateJson(request, reply, true, true);
   });
 
   app.post('/tokenize', async (request) => {
