@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ModelRegistry } from '../../../libs/model-registry/src/index.js';
 import { BackendDirectory } from './backends/backend-directory.js';
-import { dispatchQueueProvider } from './dispatch.providers.js';
+import { DispatchQueueHost, dispatchQueueProvider } from './dispatch.providers.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 import { GenerateController } from './generate/generate.controller.js';
@@ -24,6 +24,7 @@ export class AppModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ModelRegistry, useValue: registry },
         { provide: BackendDirectory, useValue: new BackendDirectory() },
+        DispatchQueueHost,
         dispatchQueueProvider,
         EngineSupervisor,
         ReadinessMonitor,

@@ -1,17 +1,64 @@
-import type { Provider } from '@nestjs/common';
-import { InProcessDispatchQueue, type DispatchLimits } from '../../../libs/dispatch/src/index.js';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { BullmqDispatchQueue, InProcessDispatchQueue, type DispatchLimits, type DispatchQueue } from '../../../libs/dispatch/src/index.js';
 import { ModelRegistry } from '../../../libs/model-registry/src/index.js';
+import { backendExecutor } from './backends/backend-executor.js';
+import { BackendDirectory } from './backends/backend-directory.js';
+import { EngineSupervisor } from './engines/engine-supervisor.service.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 
 export const DISPATCH_QUEUE = Symbol('DISPATCH_QUEUE');
 
-/** The per-model concurrency cap and bounded queue (in process; a Redis-backed one takes the same contract). */
+/**
+ * Builds the dispatch queue the environment asks for — BullMQ over REDIS_URL, shared by every replica using that
+ * Redis, or in process without it — and closes it on shutdown.
+ */
+@Injectable()
+export class DispatchQueueHost implements OnApplicationShutdown {
+  readonly queue: DispatchQueue;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(ModelRegistry) registry: ModelRegistry,
+    @Inject(BackendDirectory) directory: BackendDirectory,
+    // Depending on the engines makes Nest shut this down first: jobs still running here (other replicas' too) finish
+    // before the engines they run on stop.
+    @Inject(EngineSupervisor) _engines: EngineSupervisor,
+  ) {
+    const limits = new Map<string, DispatchLimits>(
+      registry.list().map(({ descriptor }) => [descriptor.id, { maxConcurrent: descriptor.maxConcurrent, maxQueued: descriptor.maxQueued }]),
+    );
+    const execute = backendExecutor(registry, directory);
+    if (!config.redisUrl) {
+      this.queue = new InProcessDispatchQueue(limits, execute);
+      return;
+    }
+    const logger = new Logger('DispatchQueue');
+    const queue = new BullmqDispatchQueue({
+      redisUrl: config.redisUrl,
+      prefix: config.dispatchPrefix,
+      limits,
+      execute,
+      runWorkers: config.dispatchWorkers,
+      onError: (message) => logger.warn(message),
+    });
+    logger.log(`BullMQ over ${redactedUrl(config.redisUrl)} (replica ${queue.replicaId}${config.dispatchWorkers ? '' : ', enqueue only'})`);
+    this.queue = queue;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
 export const dispatchQueueProvider: Provider = {
   provide: DISPATCH_QUEUE,
-  inject: [ModelRegistry],
-  useFactory: (registry: ModelRegistry) =>
-    new InProcessDispatchQueue(
-      new Map<string, DispatchLimits>(
-        registry.list().map((entry) => [entry.descriptor.id, { maxConcurrent: entry.descriptor.maxConcurrent, maxQueued: entry.descriptor.maxQueued }]),
-      ),
-    ),
+  inject: [DispatchQueueHost],
+  useFactory: (host: DispatchQueueHost) => host.queue,
 };
+
+/** The URL without its password, for the log. */
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -9,6 +9,12 @@ export interface GatewayConfig {
   bodyLimitBytes: number;
   /** How often backends' /health is polled. */
   healthPollMs: number;
+  /** Set: the dispatch queue lives in this Redis (BullMQ), shared with every replica that uses it. Unset: in process. */
+  redisUrl: string | undefined;
+  /** With Redis: whether this replica also runs jobs (any replica's), or only enqueues its own. */
+  dispatchWorkers: boolean;
+  /** With Redis: the prefix of its keys and channels; replicas that share caps share it. */
+  dispatchPrefix: string;
 }
 
 export class GatewayConfigError extends Error {}
@@ -21,7 +27,40 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     healthPollMs: integer(env, 'HEALTH_POLL_MS', 1000, 50, 60_000),
+    redisUrl: redisUrl(env),
+    dispatchWorkers: onOff(env, 'DISPATCH_WORKERS', true),
+    dispatchPrefix: prefix(env, 'DISPATCH_PREFIX', 'sluice'),
   };
+}
+
+function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'redis:' && url?.protocol !== 'rediss:') {
+    throw new GatewayConfigError(`REDIS_URL="${raw}" is not valid: write it as redis://host:port (e.g. redis://redis:6379), or leave it unset for the in-process queue.`);
+  }
+  return raw;
+}
+
+function prefix(env: NodeJS.ProcessEnv, key: string, fallback: string): string {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new GatewayConfigError(`${key}="${raw}" is not valid: use letters, digits, _ and - (default ${fallback}).`);
+  return raw;
+}
+
+function onOff(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new GatewayConfigError(`${key}="${raw}" is not valid: use on or off (default ${fallback ? 'on' : 'off'}).`);
 }
 
 function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {

@@ -60,7 +60,9 @@ async function bootstrap(): Promise<void> {
     }),
   );
   app.useGlobalFilters(new GatewayExceptionFilter());
-  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeContentTypeParser('text/plain'); // JSON only: anything else is 415, not a confusing 422
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
   });

@@ -103,6 +103,8 @@ describe('gateway over the embedded default (two real engines)', () => {
     for (const [body, message] of cases) assertError(await generate(body), 422, 'validation', message);
     const invalidJson = await request(`${gateway.url}/v1/generate`, { method: 'POST', rawBody: '{"model_id": "qwen2",', headers: { 'content-type': 'application/json' } });
     assertError(invalidJson, 400, 'validation', /not valid JSON/);
+    const plainText = await request(`${gateway.url}/v1/generate`, { method: 'POST', rawBody: 'model_id=qwen2', headers: { 'content-type': 'text/plain' } });
+    assertError(plainText, 415, 'validation', /Content-Type: application\/json/);
     const big = await postLargeBody(`${gateway.url}/v1/generate`, Buffer.from(JSON.stringify({ model_id: 'qwen2', inputs: 'x'.repeat(10 * 1024 * 1024) })));
     assert.equal(big.status, 413);
     assert.equal(big.json().error_type, 'validation');

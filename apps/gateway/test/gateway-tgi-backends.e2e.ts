@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '../../../libs/backends/src/testing/index.js';
 import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '../../../test/support/gateway.js';
 import { openStream, parseSse, postJson, request } from '../../../test/support/http-client.js';
+import { redisForGateways, type GatewayRedis } from '../../../test/support/redis.js';
 
 /**
  * Behaviour only a real TGI shows (its 429, errors inside 200 streams, binding late), against the protocol-faithful
@@ -42,17 +43,21 @@ function scriptFor(inputs: string): StandInScript {
 const generate = (gateway: RunningGateway, inputs: string, extra: Record<string, unknown> = {}) =>
   postJson(`${gateway.url}/v1/generate`, { model_id: 'qwen2', inputs, parameters: { max_new_tokens: 16 }, ...extra });
 
-describe('gateway in front of a TGI backend (stand-in)', () => {
+// The same behaviour from both dispatch queues: in process (no REDIS_URL), and BullMQ over a real redis-server.
+for (const queue of ['in-process', 'BullMQ (Redis)'] as const) describe(`gateway in front of a TGI backend (stand-in), ${queue} dispatch queue`, () => {
   let standIn: TgiStandIn;
   let gateway: RunningGateway;
+  let redis: GatewayRedis | undefined;
 
   before(async () => {
     standIn = await startTgiStandIn({ script: (req) => scriptFor((req.body as { inputs: string }).inputs) });
-    gateway = await startGateway(tgiConfig(standIn.url));
+    redis = queue === 'in-process' ? undefined : await redisForGateways();
+    gateway = await startGateway(tgiConfig(standIn.url), { env: redis?.env ?? {} });
   });
   after(async () => {
     await gateway?.stop();
     await standIn?.close();
+    await redis?.stop();
   });
 
   it('relays a generation with TGI\'s token counts', async () => {
@@ -128,6 +133,18 @@ describe('gateway in front of a TGI backend (stand-in)', () => {
     assert.equal(standIn.stats.requests, received, 'nothing reached the backend after the three busy ones');
     assert.ok(!standIn.received.some((r) => (r.body as { inputs: string }).inputs === 'default-after-leaving'));
     assert.equal((await modelView(gateway.url, 'qwen2')).queued, 0);
+  });
+
+  it("ends a request with 504 at the client's own timeout_ms while it waits in the queue", async () => {
+    const busy = Array.from({ length: 3 }, () => generate(gateway, 'slow'));
+    await new Promise((r) => setTimeout(r, 50));
+    const sentAt = performance.now();
+    const res = await generate(gateway, 'default-with-deadline', { timeout_ms: 150 });
+    assert.equal(res.status, 504);
+    assert.equal(res.json().error_type, 'timeout');
+    assert.ok(performance.now() - sentAt < 1000);
+    await Promise.all(busy);
+    assert.ok(!standIn.received.some((r) => (r.body as { inputs: string }).inputs === 'default-with-deadline'));
   });
 
   it('shows the TGI model on /models with its address, GPU and budget', async () => {

@@ -1,35 +1,66 @@
+import type { GenerationOutcome, GenerationRequest, TgiStreamEvent } from '../../backends/src/index.js';
+
 /**
- * The contract between the API and the backends: a per-model concurrency cap in front of each backend and a
- * bounded line behind it. The in-process implementation serves the embedded default; a Redis (BullMQ) one
- * shares the same contract across gateway replicas.
+ * The contract between the API and the backends: the API hands each generation to the queue of its model as a job,
+ * and the queue runs it on the backend when a slot is free — a per-model concurrency cap with a bounded, prioritised
+ * line behind it. The in-process implementation serves the embedded default; the Redis (BullMQ) one shares caps and
+ * lines across gateway replicas, and its job may run in another replica than the one holding the client.
  */
 export interface DispatchLimits {
-  /** Requests a model's backend runs at once. */
+  /** Jobs a model's backend runs at once (across all replicas for the Redis queue). */
   maxConcurrent: number;
-  /** Requests allowed to wait; one more is refused with 429 at once. */
+  /** Jobs allowed to wait; one more is refused with 429 at once. */
   maxQueued: number;
 }
 
-export interface AcquireOptions {
-  /** The client's disconnect: a waiter that aborts leaves the line and never reaches the backend. */
-  signal: AbortSignal;
-  /** Epoch milliseconds after which a still-waiting request fails with a timeout instead of being dispatched. */
+export interface DispatchJob {
+  /** What the backend gets. JSON-serialisable: a Redis queue carries it to another replica's worker. */
+  request: GenerationRequest;
+  /** Lower runs first; equal priorities run in arrival order (see priority-policy.ts). */
+  priority: number;
+  /** Epoch milliseconds. A job not started by then fails with `timeout` and never reaches the backend. */
   deadline: number;
+  /** The client's disconnect: a queued job leaves the line, a running one has its backend call aborted. */
+  signal: AbortSignal;
+  /** Called per token as the backend streams it, wherever the job runs. */
+  onToken?: (event: TgiStreamEvent) => void;
 }
 
-export interface DispatchSlot {
-  /** How long the request waited for its slot. */
-  readonly queuedMs: number;
-  /** Gives the slot back; safe to call more than once. */
-  release(): void;
+export interface DispatchResult {
+  outcome: GenerationOutcome;
+  /**
+   * Time the request spent in dispatch besides its backend call: waiting for a slot, plus, for the Redis queue,
+   * getting to the worker and the answer back. The queue's whole cost to this request.
+   */
+  queuedMs: number;
 }
+
+/** What the executing side (this process, or a worker in another replica) gets with a job. */
+export interface ExecutionContext {
+  signal: AbortSignal;
+  deadline: number;
+  onToken?: (event: TgiStreamEvent) => void;
+}
+
+/** Runs one job on the model's backend. Every replica registers the same one: a worker may run any replica's job. */
+export type JobExecutor = (modelId: string, request: GenerationRequest, context: ExecutionContext) => Promise<GenerationOutcome>;
 
 export interface DispatchStats {
+  /** Jobs running on the backend now. */
   inFlight: number;
+  /** Jobs waiting for a slot. */
   queued: number;
 }
 
 export interface DispatchQueue {
-  acquire(modelId: string, options: AcquireOptions): Promise<DispatchSlot>;
-  stats(modelId: string): DispatchStats;
+  /**
+   * Runs the job when the model has a free slot and resolves with its outcome. Rejects with a GatewayError:
+   * `overloaded` (line full, with Retry-After), `timeout` (deadline passed while queued), `unavailable` (the queue
+   * itself cannot be reached), or the backend's own error; with the signal's reason when the client left.
+   */
+  dispatch(modelId: string, job: DispatchJob): Promise<DispatchResult>;
+  /** For /models; the Redis queue counts every replica's jobs. */
+  stats(modelId: string): Promise<DispatchStats>;
+  /** Stops taking jobs, lets running ones finish, releases connections. */
+  close(): Promise<void>;
 }

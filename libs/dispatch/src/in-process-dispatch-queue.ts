@@ -1,105 +1,107 @@
-import { GatewayError } from '../../backends/src/index.js';
-import type { AcquireOptions, DispatchLimits, DispatchQueue, DispatchSlot, DispatchStats } from './dispatch-queue.js';
+import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, DispatchStats, JobExecutor } from './dispatch-queue.js';
+import { overloadedError, queuedTimeoutError, standingNote } from './dispatch-errors.js';
+import { PriorityLine } from './priority-line.js';
+import { StandingQueue } from './standing-queue.js';
+import { ThroughputEstimate } from './throughput-estimate.js';
 
 interface Waiter {
-  enqueuedAt: number;
-  grant(): void;
-  settled: boolean;
+  /** Runs the job now, or fails it if its deadline passed; false when it did not take the slot. */
+  start(): boolean;
 }
-
-/** Recent service times (EWMA) give Retry-After an honest estimate instead of a constant. */
-const SERVICE_TIME_WEIGHT = 0.2;
 
 class ModelLine {
   inFlight = 0;
-  readonly waiters: Waiter[] = [];
-  meanServiceMs = 1000;
+  readonly waiting = new PriorityLine<Waiter>();
+  readonly throughput = new ThroughputEstimate();
+  readonly standing = new StandingQueue(this.throughput);
 
   constructor(readonly limits: DispatchLimits) {}
 
-  /** Seconds until a new arrival would likely start: the work ahead of it spread over the slots. */
-  retryAfterSeconds(): number {
-    const ahead = this.waiters.length + this.inFlight;
-    return Math.max(1, Math.ceil((ahead * this.meanServiceMs) / this.limits.maxConcurrent / 1000));
-  }
-
-  observeService(ms: number): void {
-    this.meanServiceMs += SERVICE_TIME_WEIGHT * (ms - this.meanServiceMs);
+  get hasFreeSlot(): boolean {
+    return this.inFlight < this.limits.maxConcurrent;
   }
 }
 
-/** FIFO per model, inside one process: the embedded default's dispatch queue. */
+/**
+ * The embedded default's dispatch queue: the same semantics as the Redis one inside one process, at no cost on the
+ * fast path — a job that finds a free slot calls the executor directly, with the caller's own objects.
+ */
 export class InProcessDispatchQueue implements DispatchQueue {
   private readonly lines = new Map<string, ModelLine>();
 
-  constructor(limits: ReadonlyMap<string, DispatchLimits>) {
+  constructor(
+    limits: ReadonlyMap<string, DispatchLimits>,
+    private readonly execute: JobExecutor,
+  ) {
     for (const [modelId, modelLimits] of limits) this.lines.set(modelId, new ModelLine(modelLimits));
   }
 
-  stats(modelId: string): DispatchStats {
+  async stats(modelId: string): Promise<DispatchStats> {
     const line = this.line(modelId);
-    return { inFlight: line.inFlight, queued: line.waiters.length };
+    return { inFlight: line.inFlight, queued: line.waiting.size };
   }
 
-  acquire(modelId: string, { signal, deadline }: AcquireOptions): Promise<DispatchSlot> {
+  async close(): Promise<void> {}
+
+  dispatch(modelId: string, job: DispatchJob): Promise<DispatchResult> {
     const line = this.line(modelId);
     const enqueuedAt = performance.now();
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (line.inFlight < line.limits.maxConcurrent && line.waiters.length === 0) {
-      line.inFlight++;
-      return Promise.resolve(this.slot(line, enqueuedAt));
+    if (job.signal.aborted) return Promise.reject(job.signal.reason);
+    if (line.hasFreeSlot && line.waiting.size === 0) {
+      line.standing.sawEmptyLine();
+      if (Date.now() >= job.deadline) return Promise.reject(queuedTimeoutError(modelId, 0));
+      return this.run(modelId, line, job, enqueuedAt);
     }
-    if (line.waiters.length >= line.limits.maxQueued) {
-      return Promise.reject(
-        new GatewayError('overloaded', `model "${modelId}" is at capacity: ${line.inFlight} running and ${line.waiters.length} queued`, {
-          retryAfterS: line.retryAfterSeconds(),
-        }),
-      );
+    const queueLimit = line.standing.queueLimit(line.limits);
+    if (line.waiting.size >= queueLimit) {
+      const retryAfterS = line.throughput.retryAfterSeconds(line.waiting.size + line.inFlight, line.limits.maxConcurrent);
+      return Promise.reject(overloadedError(modelId, `${line.inFlight} running and ${line.waiting.size} queued${standingNote(queueLimit, line.limits)}`, retryAfterS));
     }
-    return new Promise<DispatchSlot>((resolve, reject) => {
-      const leave = (error: unknown) => {
-        if (waiter.settled) return;
-        waiter.settled = true;
+    return new Promise<DispatchResult>((resolve, reject) => {
+      const settle = () => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        const index = line.waiters.indexOf(waiter);
-        if (index >= 0) line.waiters.splice(index, 1);
+        job.signal.removeEventListener('abort', onAbort);
+      };
+      const leave = (error: unknown) => {
+        if (!line.waiting.remove(place)) return;
+        settle();
         reject(error);
       };
-      const onAbort = () => leave(signal.reason);
-      const waiter: Waiter = {
-        enqueuedAt,
-        settled: false,
-        grant: () => {
-          waiter.settled = true;
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          line.inFlight++;
-          resolve(this.slot(line, enqueuedAt));
+      const onAbort = () => leave(job.signal.reason);
+      const timer = setTimeout(() => leave(queuedTimeoutError(modelId, performance.now() - enqueuedAt)), Math.max(0, job.deadline - Date.now()));
+      const place = line.waiting.push(
+        {
+          start: () => {
+            settle();
+            if (Date.now() >= job.deadline) {
+              reject(queuedTimeoutError(modelId, performance.now() - enqueuedAt));
+              return false;
+            }
+            this.run(modelId, line, job, enqueuedAt).then(resolve, reject);
+            return true;
+          },
         },
-      };
-      const timer = setTimeout(
-        () => leave(new GatewayError('timeout', `deadline passed after ${Math.round(performance.now() - enqueuedAt)} ms waiting in the queue of "${modelId}"`)),
-        Math.max(0, deadline - Date.now()),
+        job.priority,
       );
-      signal.addEventListener('abort', onAbort, { once: true });
-      line.waiters.push(waiter);
+      job.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  private slot(line: ModelLine, enqueuedAt: number): DispatchSlot {
-    const grantedAt = performance.now();
-    let released = false;
-    return {
-      queuedMs: grantedAt - enqueuedAt,
-      release: () => {
-        if (released) return;
-        released = true;
-        line.inFlight--;
-        line.observeService(performance.now() - grantedAt);
-        line.waiters.shift()?.grant();
-      },
-    };
+  private async run(modelId: string, line: ModelLine, job: DispatchJob, enqueuedAt: number): Promise<DispatchResult> {
+    line.inFlight++;
+    const startedAt = performance.now();
+    line.standing.started(startedAt - enqueuedAt);
+    try {
+      // The job is its own execution context (signal, deadline, onToken): nothing is copied.
+      const outcome = await this.execute(modelId, job.request, job);
+      return { outcome, queuedMs: startedAt - enqueuedAt };
+    } finally {
+      line.inFlight--;
+      line.throughput.observe(performance.now() - startedAt);
+      while (line.hasFreeSlot && line.waiting.size > 0 && !line.waiting.shift()!.start()) {
+        // an expired waiter gave its turn back: offer the slot to the next one
+      }
+    }
   }
 
   private line(modelId: string): ModelLine {

@@ -1,2 +1,12 @@
-export type { AcquireOptions, DispatchLimits, DispatchQueue, DispatchSlot, DispatchStats } from './dispatch-queue.js';
+export type {
+  DispatchJob,
+  DispatchLimits,
+  DispatchQueue,
+  DispatchResult,
+  DispatchStats,
+  ExecutionContext,
+  JobExecutor,
+} from './dispatch-queue.js';
 export { InProcessDispatchQueue } from './in-process-dispatch-queue.js';
+export { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq/bullmq-dispatch-queue.js';
+export { FIFO_POLICY, MAX_PRIORITY, priorityOf, type PriorityInput, type PriorityOrder, type PriorityPolicy } from './priority-policy.js';

@@ -3,7 +3,7 @@
  * ModelRegistry runs them again on configs built in code, so that both refuse the same things the same way.
  */
 import { formatPath, showGb, showValue } from './problem-text.js';
-import type { GpuConfig, ModelDescriptor, Timeouts } from './registry-config.js';
+import type { DispatchConfig, GpuConfig, ModelDescriptor, Timeouts } from './registry-config.js';
 import type { ConfigProblem } from './registry-config-error.js';
 
 /** A model with its position in the file's `models:` list (models that failed to parse leave gaps). */
@@ -202,4 +202,23 @@ function checkReadiness(required: string[] | null, writtenIds: ReadonlySet<strin
           },
         ],
   );
+}
+
+/** The scenario names a request may send (its DTO's rule), so that a listed name can actually match one. */
+const SCENARIO_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function checkDispatch(dispatch: DispatchConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = Object.keys(dispatch.scenarioPriority)
+    .filter((name) => !SCENARIO_NAME.test(name))
+    .map((name) => ({
+      path: formatPath(['dispatch', 'scenario_priority', name]),
+      message: `${showValue(name)} is not a scenario name a request can send (letters, digits, _ and -, at most 64) — rename it, e.g. qa`,
+    }));
+  if (dispatch.priority === 'scenario' && Object.keys(dispatch.scenarioPriority).length === 0) {
+    problems.push({
+      path: 'dispatch.scenario_priority',
+      message: 'missing — priority: scenario orders by it: write scenario_priority: {chat: 1, qa: 2, summarize: 3}, or choose priority: fifo',
+    });
+  }
+  return problems;
 }

@@ -29,7 +29,13 @@ const limitsShape = {
 };
 
 export const topLevelSchema = mapping(
-  { gpus: z.unknown().optional(), readiness: z.unknown().optional(), defaults: z.unknown().optional(), models: z.unknown().optional() },
+  {
+    gpus: z.unknown().optional(),
+    readiness: z.unknown().optional(),
+    dispatch: z.unknown().optional(),
+    defaults: z.unknown().optional(),
+    models: z.unknown().optional(),
+  },
   'write a mapping with the keys gpus, readiness, defaults and models',
 );
 
@@ -53,6 +59,27 @@ export const readinessSchema = mapping(
       .optional(),
   },
   'write readiness: {required: all}',
+);
+
+export const PRIORITY_ORDERS = ['fifo', 'scenario', 'shortest_first'] as const;
+
+export const dispatchSchema = mapping(
+  {
+    priority: z
+      .enum(PRIORITY_ORDERS, {
+        error: expecting(
+          'fifo, scenario or shortest_first',
+          'write priority: fifo (arrival order), scenario (by scenario_priority) or shortest_first (fewest max_new_tokens first)',
+        ),
+      })
+      .optional(),
+    scenario_priority: z
+      .record(z.string(), wholeNumber(1, 'write a whole number, lower goes first, e.g. chat: 1', 1000), {
+        error: expecting('a mapping of scenario names to priorities', 'write scenario_priority: {chat: 1, qa: 2, summarize: 3}'),
+      })
+      .optional(),
+  },
+  'write dispatch: {priority: fifo}',
 );
 
 export const defaultsSchema = mapping(limitsShape, 'write defaults: {max_concurrent: 4, ...}');
@@ -123,6 +150,7 @@ export const modelSchema = mapping(
 
 export type RawGpus = z.infer<typeof gpusSchema>;
 export type RawReadiness = z.infer<typeof readinessSchema>;
+export type RawDispatch = z.infer<typeof dispatchSchema>;
 export type RawLimits = z.infer<typeof defaultsSchema>;
 export type RawModel = z.infer<typeof modelSchema>;
 

@@ -1,5 +1,6 @@
 export type {
   BackendConfig,
+  DispatchConfig,
   GpuConfig,
   LocalBackendConfig,
   LocalEngineSettings,
@@ -12,7 +13,7 @@ export { DEFAULT_REGISTRY_CONFIG_PATH } from './registry-config.js';
 export { RegistryConfigError } from './registry-config-error.js';
 export { parseRegistryConfig } from './parse-registry-config.js';
 export { loadRegistryConfig } from './load-registry-config.js';
-export { BUILTIN_MODEL_LIMITS, LOCAL_ENGINE_DEFAULTS } from './registry-defaults.js';
+export { BUILTIN_MODEL_LIMITS, DISPATCH_DEFAULTS, LOCAL_ENGINE_DEFAULTS } from './registry-defaults.js';
 export { IllegalModelTransitionError, type ModelState, type ModelStatus } from './model-state.js';
 export { ModelEntry, type ModelChangeListener, type ModelEntryOptions } from './model-entry.js';
 export { ModelRegistry, type ModelRegistryOptions } from './model-registry.js';

@@ -352,6 +352,38 @@ describe('parseRegistryConfig: what it refuses', () => {
   });
 });
 
+describe('parseRegistryConfig: dispatch', () => {
+  it('orders by arrival unless told otherwise', () => {
+    assert.deepEqual(parseRaw(validRawConfig()).dispatch, { priority: 'fifo', scenarioPriority: {} });
+  });
+
+  it('reads a scenario priority order and shortest_first', () => {
+    const raw = validRawConfig();
+    raw.dispatch = { priority: 'scenario', scenario_priority: { chat: 1, qa: 2, summarize: 3 } };
+    assert.deepEqual(parseRaw(raw).dispatch, { priority: 'scenario', scenarioPriority: { chat: 1, qa: 2, summarize: 3 } });
+    raw.dispatch = { priority: 'shortest_first' };
+    assert.equal(parseRaw(raw).dispatch!.priority, 'shortest_first');
+  });
+
+  it('refuses an unknown order, scenario priorities that are not whole numbers, names no request can send, and a misspelt key', () => {
+    const raw = validRawConfig();
+    raw.dispatch = { priority: 'lifo', scenario_priority: { chat: 0, 'q a': 2 }, scenario_priorty: {} };
+    const problems = problemsOf(raw);
+    assertProblem(problems, /^dispatch\.priority: "lifo" is not fifo, scenario or shortest_first — write priority: fifo/);
+    assertProblem(problems, /^dispatch\.scenario_priority\.chat: 0 is not a whole number from 1 to 1000/);
+    assertProblem(problems, 'dispatch.scenario_priorty: unknown key — did you mean scenario_priority?');
+    const fixed = validRawConfig();
+    fixed.dispatch = { scenario_priority: { 'q a': 2 } };
+    assertProblem(problemsOf(fixed), /^dispatch\.scenario_priority\.q a: "q a" is not a scenario name a request can send/);
+  });
+
+  it('refuses priority: scenario without scenario_priority', () => {
+    const raw = validRawConfig();
+    raw.dispatch = { priority: 'scenario' };
+    assertProblem(problemsOf(raw), /^dispatch\.scenario_priority: missing — priority: scenario orders by it/);
+  });
+});
+
 describe('loadRegistryConfig', () => {
   it('names a file it cannot read', () => {
     assert.throws(

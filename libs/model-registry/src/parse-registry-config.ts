@@ -1,18 +1,20 @@
-import { checkRegistryRules, checkTimeouts, checkTokenLimits, type IndexedModel } from './config-rules.js';
+import { checkDispatch, checkRegistryRules, checkTimeouts, checkTokenLimits, type IndexedModel } from './config-rules.js';
 import {
   defaultsSchema,
+  dispatchSchema,
   gpusSchema,
   modelListSchema,
   modelSchema,
   readinessSchema,
   topLevelSchema,
+  type RawDispatch,
   type RawLimits,
   type RawModel,
 } from './config-schema.js';
 import { readYaml } from './read-yaml.js';
-import type { BackendConfig, GpuConfig, ModelDescriptor, RegistryConfig } from './registry-config.js';
+import type { BackendConfig, DispatchConfig, GpuConfig, ModelDescriptor, RegistryConfig } from './registry-config.js';
 import { RegistryConfigError, type ConfigProblem } from './registry-config-error.js';
-import { BUILTIN_MODEL_LIMITS, LOCAL_ENGINE_DEFAULTS, LOCAL_HOST_DEFAULT, type ModelLimits } from './registry-defaults.js';
+import { BUILTIN_MODEL_LIMITS, DISPATCH_DEFAULTS, LOCAL_ENGINE_DEFAULTS, LOCAL_HOST_DEFAULT, type ModelLimits } from './registry-defaults.js';
 import { parseSection } from './zod-problems.js';
 
 /**
@@ -33,6 +35,9 @@ export function parseRegistryConfig(yamlText: string, source: string): RegistryC
   // An empty section (`gpus:` with every item commented out) reads as null: treat it as absent.
   const gpuList = raw['gpus'] == null ? [] : take(parseSection(gpusSchema, raw['gpus'], ['gpus']));
   const readiness = raw['readiness'] == null ? {} : take(parseSection(readinessSchema, raw['readiness'], ['readiness']));
+  const rawDispatch = raw['dispatch'] == null ? {} : take(parseSection(dispatchSchema, raw['dispatch'], ['dispatch']));
+  const dispatch = rawDispatch ? toDispatch(rawDispatch) : undefined;
+  if (dispatch) problems.push(...checkDispatch(dispatch));
   const rawDefaults = raw['defaults'] == null ? {} : take(parseSection(defaultsSchema, raw['defaults'], ['defaults']));
   const defaults = rawDefaults ? withOverrides(BUILTIN_MODEL_LIMITS, rawDefaults) : BUILTIN_MODEL_LIMITS;
   if (rawDefaults) problems.push(...checkTokenLimits(defaults, ['defaults']), ...checkTimeouts(defaults.timeouts, ['defaults']));
@@ -53,9 +58,10 @@ export function parseRegistryConfig(yamlText: string, source: string): RegistryC
   const requiredIds = readiness?.required === undefined || readiness.required === 'all' ? null : [...new Set(readiness.required)];
   problems.push(...checkRegistryRules({ gpus, models, requiredForReadiness: requiredIds, writtenIds: writtenIds(modelList) }));
 
-  if (problems.length > 0 || !gpus) throw new RegistryConfigError(source, problems);
+  if (problems.length > 0 || !gpus || !dispatch) throw new RegistryConfigError(source, problems);
   return {
     gpus,
+    dispatch,
     requiredForReadiness: requiredIds ?? models.map(({ model }) => model.id),
     models: models.map(({ model }) => model),
   };
@@ -64,6 +70,10 @@ export function parseRegistryConfig(yamlText: string, source: string): RegistryC
 function missingModels(problems: ConfigProblem[]): undefined {
   problems.push({ path: 'models', message: 'missing — add models: with at least one model (see config/README.md)' });
   return undefined;
+}
+
+function toDispatch(raw: RawDispatch): DispatchConfig {
+  return { priority: raw.priority ?? DISPATCH_DEFAULTS.priority, scenarioPriority: { ...(raw.scenario_priority ?? DISPATCH_DEFAULTS.scenarioPriority) } };
 }
 
 function toDescriptor(raw: RawModel, defaults: ModelLimits): ModelDescriptor {

@@ -65,8 +65,18 @@ export interface GpuConfig {
   memoryGb: number;
 }
 
+/** How the dispatch queue orders waiting requests (config: `dispatch:`), the same for every model. */
+export interface DispatchConfig {
+  /** fifo: arrival order; scenario: by scenarioPriority; shortest_first: fewest max_new_tokens first. */
+  priority: 'fifo' | 'scenario' | 'shortest_first';
+  /** Lower goes first; a scenario not listed (or none) goes after all listed ones. Used with `scenario`. */
+  scenarioPriority: Record<string, number>;
+}
+
 export interface RegistryConfig {
   gpus: GpuConfig[];
+  /** Absent in configs built in code: FIFO. The parser always fills it in. */
+  dispatch?: DispatchConfig;
   /** Model ids that /health/ready waits for (config: `readiness.required: all | [ids]`). */
   requiredForReadiness: string[];
   models: ModelDescriptor[];

@@ -1,4 +1,4 @@
-import type { LocalEngineSettings, Timeouts } from './registry-config.js';
+import type { DispatchConfig, LocalEngineSettings, Timeouts } from './registry-config.js';
 
 /** What a model gets when neither it nor the `defaults:` block says otherwise (config/README.md lists them). */
 export const BUILTIN_MODEL_LIMITS = {
@@ -29,3 +29,6 @@ export const LOCAL_ENGINE_DEFAULTS: LocalEngineSettings = {
 };
 
 export const LOCAL_HOST_DEFAULT = '127.0.0.1';
+
+/** Arrival order unless the file says otherwise. */
+export const DISPATCH_DEFAULTS: DispatchConfig = { priority: 'fifo', scenarioPriority: {} };

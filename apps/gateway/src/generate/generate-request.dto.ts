@@ -52,10 +52,6 @@ export class GenerateParametersDto {
   @ApiPropertyOptional({ minimum: 1, description: 'Keep only the last N tokens of the input.' })
   @IsOptional() @IsInt() @Min(1)
   truncate?: number;
-
-  @ApiPropertyOptional({ description: 'Include token-level details (and logprobs) in the response.' })
-  @IsOptional() @IsBoolean()
-  details?: boolean;
 }
 
 export const SCENARIOS = ['qa', 'chat', 'summarize', 'rewrite'] as const;
@@ -81,5 +77,13 @@ export class GenerateRequestDto {
   @ApiPropertyOptional({ default: false, description: 'Stream tokens as TGI-style server-sent events.' })
   @IsOptional() @IsBoolean()
   stream?: boolean;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    example: 5000,
+    description: "This request's deadline in ms, queue wait included: past it the answer is 504 `timeout`. At most the model's total_ms (more is cut to it). Default: total_ms.",
+  })
+  @IsOptional() @IsInt() @Min(1)
+  timeout_ms?: number;
 }
 

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GatewayError, type GenerationOutcome, type TgiStreamEvent } from '../../../../libs/backends/src/index.js';
-import type { DispatchQueue } from '../../../../libs/dispatch/src/index.js';
-import { ModelRegistry, type ModelEntry } from '../../../../libs/model-registry/src/index.js';
-import { BackendDirectory } from '../backends/backend-directory.js';
+import { priorityOf, type DispatchQueue, type PriorityPolicy } from '../../../../libs/dispatch/src/index.js';
+import { DISPATCH_DEFAULTS, ModelRegistry, type ModelEntry } from '../../../../libs/model-registry/src/index.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import type { GenerateRequestDto } from './generate-request.dto.js';
 import { toTgiParameters } from './tgi-parameters.js';
@@ -19,14 +18,21 @@ export interface GenerateResult {
   queuedMs: number;
 }
 
-/** The request path after validation: model → readiness → dispatch queue → backend. */
+/**
+ * The request path after validation: model → readiness → dispatch queue, which runs the backend call (here, or in
+ * another replica's worker) when the model has a free slot.
+ */
 @Injectable()
 export class GenerateService {
+  private readonly priority: PriorityPolicy;
+
   constructor(
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
-    @Inject(BackendDirectory) private readonly directory: BackendDirectory,
     @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
-  ) {}
+  ) {
+    const { priority, scenarioPriority } = registry.config.dispatch ?? DISPATCH_DEFAULTS;
+    this.priority = { order: priority, scenarioPriority };
+  }
 
   async generate(request: GenerateRequestDto, { signal, onToken }: GenerateContext): Promise<GenerateResult> {
     const entry = this.registry.resolve(request.model_id);
@@ -39,22 +45,18 @@ export class GenerateService {
     if (maxNewTokens > descriptor.maxNewTokens) {
       throw new GatewayError('validation', `parameters.max_new_tokens ${maxNewTokens} is above the ceiling of model "${descriptor.id}" (${descriptor.maxNewTokens})`);
     }
-    const deadline = Date.now() + descriptor.timeouts.totalMs;
+    // The model's total_ms, or less if the client asks for less.
+    const deadline = Date.now() + Math.min(request.timeout_ms ?? Infinity, descriptor.timeouts.totalMs);
     await this.untilReady(entry, signal, deadline);
 
-    const slot = await this.queue.acquire(descriptor.id, { signal, deadline });
-    try {
-      const backend = this.directory.get(descriptor.id);
-      if (!backend) throw new GatewayError('unavailable', `model "${descriptor.id}" has no backend address yet`, { retryAfterS: 1 });
-      const { connectMs, firstByteMs, interTokenMs } = descriptor.timeouts;
-      const outcome = await backend.generate(
-        { inputs: request.inputs, parameters: toTgiParameters(request.parameters, maxNewTokens) },
-        { signal, timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) }, onToken },
-      );
-      return { modelId: descriptor.id, outcome, queuedMs: slot.queuedMs };
-    } finally {
-      slot.release();
-    }
+    const { outcome, queuedMs } = await this.queue.dispatch(descriptor.id, {
+      request: { inputs: request.inputs, parameters: toTgiParameters(request.parameters, maxNewTokens) },
+      priority: priorityOf(this.priority, { scenario: request.scenario, maxNewTokens }),
+      deadline,
+      signal,
+      onToken,
+    });
+    return { modelId: descriptor.id, outcome, queuedMs };
   }
 
   /**

@@ -24,7 +24,8 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       }
       const status = exception.getStatus();
       const type = status === 404 ? 'not_found' : status < 500 ? 'validation' : 'internal';
-      void reply.code(status).send({ error: exception.message, error_type: type, request_id: request.id });
+      const message = status === 415 ? 'send the body as JSON with Content-Type: application/json' : exception.message;
+      void reply.code(status).send({ error: message, error_type: type, request_id: request.id });
       return;
     }
     const fromFramework = frameworkError(exception);

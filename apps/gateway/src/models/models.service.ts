@@ -38,7 +38,8 @@ export class ModelsService {
   private async view(entry: ModelEntry, gpu: GpuMemoryReading | null) {
     const { descriptor, status } = entry;
     const engine = this.engines.engine(descriptor.id);
-    const stats = this.queue.stats(descriptor.id);
+    // With Redis away the counts are unknown, not zero.
+    const stats = await this.queue.stats(descriptor.id).catch(() => null);
     const pid = engine?.pid;
     return {
       id: descriptor.id,
@@ -56,8 +57,8 @@ export class ModelsService {
       cold_start_ms: status.coldStartMs,
       ready_since: status.readySince?.toISOString() ?? null,
       restarts: status.restarts,
-      in_flight: stats.inFlight,
-      queued: stats.queued,
+      in_flight: stats?.inFlight ?? null,
+      queued: stats?.queued ?? null,
       limits: { max_concurrent: descriptor.maxConcurrent, max_queued: descriptor.maxQueued, max_new_tokens: descriptor.maxNewTokens },
       last_error: status.lastError ? { message: status.lastError.message, at: status.lastError.at.toISOString() } : null,
     };

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DispatchJob, DispatchQueue } from '../../../../libs/dispatch/src/index.js';
+import { ModelRegistry, parseRegistryConfig } from '../../../../libs/model-registry/src/index.js';
+import type { GenerateRequestDto } from './generate-request.dto.js';
+import { GenerateService } from './generate.service.js';
+
+/** A queue that records the jobs it is given and answers at once. */
+function recordingQueue(): DispatchQueue & { jobs: DispatchJob[] } {
+  const jobs: DispatchJob[] = [];
+  return {
+    jobs,
+    dispatch: async (_modelId, job) => {
+      jobs.push(job);
+      return {
+        outcome: { generatedText: 'x', finishReason: 'length', inputTokens: 1, outputTokens: 1, seed: null, timings: { firstTokenMs: 1, backendMs: 1 } },
+        queuedMs: 0,
+      };
+    },
+    stats: async () => ({ inFlight: 0, queued: 0 }),
+    close: async () => undefined,
+  };
+}
+
+function service(dispatchYaml: string) {
+  const config = parseRegistryConfig(
+    `${dispatchYaml}
+defaults: { max_new_tokens: 512, default_max_new_tokens: 64, timeouts: { total_ms: 30000 } }
+models:
+  - { id: m, quantization: q, backend: { type: tgi, url: "http://tgi:80" } }
+`,
+    'test.yaml',
+  );
+  const registry = new ModelRegistry(config);
+  const entry = registry.get('m');
+  entry.markLoading();
+  entry.markReady();
+  const queue = recordingQueue();
+  return { queue, generation: new GenerateService(registry, queue) };
+}
+
+const request = (extra: Partial<GenerateRequestDto> = {}): GenerateRequestDto => ({ model_id: 'm', inputs: 'hi', ...extra }) as GenerateRequestDto;
+const signal = new AbortController().signal;
+
+describe('GenerateService: what it hands the dispatch queue', () => {
+  it("gives each request the priority of the configured order: by scenario, or fewest max_new_tokens first", async () => {
+    const byScenario = service('dispatch: { priority: scenario, scenario_priority: { chat: 1, qa: 2 } }');
+    await byScenario.generation.generate(request({ scenario: 'qa' }), { signal });
+    await byScenario.generation.generate(request({ scenario: 'chat' }), { signal });
+    await byScenario.generation.generate(request(), { signal });
+    assert.deepEqual(byScenario.queue.jobs.map((j) => j.priority), [2, 1, 3]);
+
+    const shortest = service('dispatch: { priority: shortest_first }');
+    await shortest.generation.generate(request({ parameters: { max_new_tokens: 16 } }), { signal });
+    await shortest.generation.generate(request(), { signal });
+    assert.deepEqual(shortest.queue.jobs.map((j) => j.priority), [16, 64]);
+  });
+
+  it("sets the deadline from the model's total_ms, or the client's shorter timeout_ms", async () => {
+    const { queue, generation } = service('');
+    const before = Date.now();
+    await generation.generate(request(), { signal });
+    await generation.generate(request({ timeout_ms: 500 }), { signal });
+    await generation.generate(request({ timeout_ms: 90_000 }), { signal });
+    const budgets = queue.jobs.map((j) => j.deadline - before);
+    assert.ok(budgets[0]! >= 30_000 && budgets[0]! < 30_500, String(budgets[0]));
+    assert.ok(budgets[1]! >= 500 && budgets[1]! < 1000, String(budgets[1]));
+    assert.ok(budgets[2]! < 30_500, 'never more than total_ms');
+  });
+});

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { TgiBackend, type GenerationRequest, type TgiStreamEvent } from '../../../backends/src/index.js';
+import { startTgiStandIn, type StandInScript } from '../../../backends/src/testing/index.js';
+import { ManagedProcess } from '../../../../test/support/processes.js';
+import type { DispatchJob, DispatchLimits, JobExecutor } from '../dispatch-queue.js';
+import { describeDispatchQueueBehaviour, rejection, until } from '../testing/dispatch-queue-behaviour.js';
+import { redisContents } from '../testing/redis-contents.js';
+import { externalRedisUrl, startRedisServer, type TestRedis } from '../testing/redis-server.js';
+import { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq-dispatch-queue.js';
+
+/**
+ * The Redis queue against a REAL redis-server: its own on a free port (REDIS_URL, when set, serves the tests that do
+ * not stop Redis), every queue under a prefix of its own.
+ */
+let sharedRedis: Promise<{ url: string; server?: TestRedis }> | undefined;
+const redisUrl = async (): Promise<string> => {
+  sharedRedis ??= externalRedisUrl() ? Promise.resolve({ url: externalRedisUrl()! }) : startRedisServer().then((server) => ({ url: server.url, server }));
+  return (await sharedRedis).url;
+};
+after(async () => (await sharedRedis)?.server?.stop());
+
+type ReplicaOptions = Pick<BullmqDispatchQueueOptions, 'runWorkers' | 'lockDurationMs' | 'stalledIntervalMs'>;
+
+function replica(url: string, prefix: string, limits: DispatchLimits, execute: JobExecutor, options: ReplicaOptions = {}) {
+  return new BullmqDispatchQueue({ redisUrl: url, prefix, limits: new Map([['m', limits]]), execute, ...options });
+}
+
+describeDispatchQueueBehaviour('BullmqDispatchQueue', async (limits, execute) => {
+  const queue = replica(await redisUrl(), `sluice-test-${randomUUID()}`, limits, execute);
+  await queue.whenReady();
+  return { queue, close: () => queue.close() };
+});
+
+function scriptFor(inputs: string): StandInScript {
+  switch (inputs.split(' ')[0]) {
+    case 'slow': return { tokens: Array.from({ length: 20 }, (_, i) => ` t${i}`), tokenDelayMs: 10 };
+    case 'short': return { tokens: [' a', ' b', ' c'], firstTokenDelayMs: 10, tokenDelayMs: 10 };
+    case 'hang': return { firstTokenDelayMs: 30_000 };
+    default: return { tokens: [' one', ' two', ' three'], tokenDelayMs: 2 };
+  }
+}
+
+describe('BullmqDispatchQueue across replicas', () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  async function backendRig() {
+    const standIn = await startTgiStandIn({ script: (r) => scriptFor((r.body as GenerationRequest).inputs), maxConcurrentRequests: 1000 });
+    const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
+    const execute: JobExecutor = (_modelId, request, { signal, deadline, onToken }) =>
+      backend.generate(request, { signal, timeouts: { connectMs: 2000, firstByteMs: 40_000, interTokenMs: 5000, totalMs: Math.max(1, deadline - Date.now()) }, ...(onToken ? { onToken } : {}) });
+    cleanups.push(() => standIn.close(), async () => backend.close());
+    return { standIn, execute };
+  }
+
+  async function replicas(url: string, limits: DispatchLimits, execute: JobExecutor, runWorkers: boolean[]) {
+    const prefix = `sluice-test-${randomUUID()}`;
+    const queues = runWorkers.map((run) => replica(url, prefix, limits, execute, { runWorkers: run }));
+    cleanups.push(() => Promise.all(queues.map((q) => q.close())));
+    await Promise.all(queues.map((q) => q.whenReady()));
+    return { prefix, queues };
+  }
+
+  const job = (inputs: string, extra: Partial<DispatchJob> = {}): DispatchJob => ({
+    request: { inputs, parameters: { max_new_tokens: 64 } },
+    priority: 0,
+    deadline: Date.now() + 20_000,
+    signal: new AbortController().signal,
+    ...extra,
+  });
+
+  it('two replicas sharing Redis never exceed one global cap at the backend', async () => {
+    const { standIn, execute } = await backendRig();
+    const { queues: [a, b] } = await replicas(await redisUrl(), { maxConcurrent: 4, maxQueued: 256 }, execute, [true, true]);
+    const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => (i % 2 ? a! : b!).dispatch('m', job(`short ${i}`))));
+    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    assert.equal(standIn.stats.maxInFlight, 4);
+    assert.equal(standIn.stats.requests, 60);
+  });
+
+  it("streams the tokens of a job that another replica's worker runs", async () => {
+    const { standIn, execute } = await backendRig();
+    const { queues: [front] } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, [false, true]);
+    const tokens: TgiStreamEvent[] = [];
+    const { outcome, queuedMs } = await front!.dispatch('m', job('stream me', { onToken: (event) => tokens.push(event) }));
+    assert.deepEqual(tokens.map((t) => t.token.text), [' one', ' two', ' three', '</s>']);
+    assert.equal(outcome.generatedText, ' one two three');
+    assert.ok(queuedMs >= 0);
+    assert.equal(standIn.stats.requests, 1);
+  });
+
+  it('aborts the backend call in the other replica when the client leaves', async () => {
+    const { standIn, execute } = await backendRig();
+    const { queues: [front] } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, [false, true]);
+    const client = new AbortController();
+    const leaving = front!.dispatch('m', job('slow leaving', { signal: client.signal }));
+    await until(() => standIn.stats.inFlight === 1);
+    const disconnected = standIn.nextDisconnect();
+    client.abort(new Error('client disconnected'));
+    await assert.rejects(leaving, /client disconnected/);
+    await disconnected;
+  });
+
+  it('answers once, and never runs a job twice, when the replica running it dies mid-job', async () => {
+    const { standIn, execute } = await backendRig();
+    const url = await redisUrl();
+    const limits = { maxConcurrent: 2, maxQueued: 10 };
+    const { prefix, queues: [front] } = await replicas(url, limits, execute, [false]);
+    const worker = ManagedProcess.start(process.execPath, [fileURLToPath(new URL('../testing/worker-replica.js', import.meta.url))], {
+      REDIS_URL: url, DISPATCH_PREFIX: prefix, BACKEND_URL: standIn.url, MAX_CONCURRENT: '2', LOCK_DURATION_MS: '1000', STALLED_INTERVAL_MS: '300',
+    });
+    cleanups.push(() => worker.stop());
+    await worker.waitForLine(/replica ready/);
+    const answer = front!.dispatch('m', job('hang forever'));
+    await until(() => standIn.stats.inFlight === 1);
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    // A surviving replica's stalled check finds the job without its lock and fails it once, instead of rerunning it.
+    const survivor = replica(url, prefix, limits, execute, { lockDurationMs: 1000, stalledIntervalMs: 300 });
+    cleanups.push(() => survivor.close());
+    const error = await rejection(answer);
+    assert.equal(error.type, 'upstream');
+    assert.match(error.message, /stopped mid-generation/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(standIn.stats.requests, 1, 'the backend saw the job once');
+  });
+
+  it('with Redis stopped mid-run fails every request at once with unavailable, and recovers by itself', async () => {
+    const server = await startRedisServer();
+    cleanups.push(() => server.stop());
+    const { standIn, execute } = await backendRig();
+    const { queues: [queue] } = await replicas(server.url, { maxConcurrent: 2, maxQueued: 10 }, execute, [true]);
+    const running = Array.from({ length: 5 }, (_, i) => queue!.dispatch('m', job(`slow ${i}`)).then(() => 'answered', (e: Error) => e));
+    await until(() => standIn.stats.inFlight === 2);
+    const stoppedAt = performance.now();
+    await server.stop();
+    const outcomes = await Promise.all(running);
+    const failedWithin = performance.now() - stoppedAt;
+    for (const outcome of outcomes) assert.equal((outcome as { type?: string }).type, 'unavailable', String(outcome));
+    assert.ok(failedWithin < 1000, `all failed within ${Math.round(failedWithin)} ms`);
+    const refused = await rejection(queue!.dispatch('m', job('while down')));
+    assert.deepEqual([refused.type, refused.status, refused.retryAfterS], ['unavailable', 503, 1]);
+
+    await server.start();
+    await until(async () => (await queue!.dispatch('m', job('after')).then(() => true, () => false)), 10_000);
+    const before = standIn.stats.maxInFlight;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => queue!.dispatch('m', job(`slow again ${i}`))));
+    assert.ok(standIn.stats.maxInFlight <= 2 && before <= 2, 'the cap holds after a restart that emptied Redis');
+  });
+
+  it('leaves no job and no prompt text in Redis after a run', async () => {
+    const url = await redisUrl();
+    const { standIn, execute } = await backendRig();
+    const { prefix, queues: [a, b] } = await replicas(url, { maxConcurrent: 1, maxQueued: 3 }, execute, [true, false]);
+    const secret = `secret-${randomUUID()}`;
+    const queued = async (n: number) => until(async () => (await a!.stats('m')).queued === n);
+    const finished = a!.dispatch('m', job(`slow ${secret} finished`));
+    await until(() => standIn.stats.inFlight === 1);
+    const streamed = b!.dispatch('m', job(`${secret} streamed by the other replica`, { onToken: () => undefined }));
+    await queued(1);
+    const left = new AbortController();
+    const leaving = a!.dispatch('m', job(`${secret} client left`, { signal: left.signal }));
+    await queued(2);
+    const expired = b!.dispatch('m', job(`${secret} expired while queued`, { deadline: Date.now() + 150 }));
+    await queued(3);
+    assert.equal((await rejection(b!.dispatch('m', job(`${secret} refused`)))).type, 'overloaded');
+    left.abort(new Error('gone'));
+    const outcomes = await Promise.allSettled([finished, streamed, expired, leaving]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const contents = await redisContents(url, prefix);
+    const withSecret = [...contents].filter(([, text]) => text.includes(secret)).map(([key]) => key);
+    assert.deepEqual(withSecret, [], 'keys holding prompt text');
+    const jobKeys = [...contents.keys()].filter((key) => /^[^:]+:m:[0-9a-f-]{36}/.test(key));
+    assert.deepEqual(jobKeys, [], 'job keys');
+    for (const kind of ['wait', 'active', 'prioritized', 'admitted']) {
+      const text = contents.get(`${prefix}:m:${kind}`);
+      assert.ok(text === undefined || text === '[]', `${kind}: ${text}`);
+    }
+  });
+});

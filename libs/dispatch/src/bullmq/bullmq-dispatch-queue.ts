@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, DispatchStats, JobExecutor } from '../dispatch-queue.js';
+import { overloadedError, queueUnavailableError, standingNote } from '../dispatch-errors.js';
+import { StandingQueue } from '../standing-queue.js';
+import { ThroughputEstimate } from '../throughput-estimate.js';
+import { admit, defineAdmission } from './admission.js';
+import type { CancelNotice, JobData, Reply } from './job-messages.js';
+import { JobRunner } from './job-runner.js';
+import { PendingJob } from './pending-job.js';
+import { commandConnection, subscriberConnection, workerConnection } from './redis-connections.js';
+import { RedisNames } from './redis-keys.js';
+import { ReplySender } from './reply-sender.js';
+
+export interface BullmqDispatchQueueOptions {
+  redisUrl: string;
+  limits: ReadonlyMap<string, DispatchLimits>;
+  /** Runs jobs taken by this replica's workers, whichever replica's clients they belong to. */
+  execute: JobExecutor;
+  /** false: this replica only enqueues, and other replicas' workers run its jobs. Default true. */
+  runWorkers?: boolean;
+  /** Of every key and channel (default `sluice`); replicas that share caps share it. */
+  prefix?: string;
+  /** A worker's hold on a running job without renewal (default 10 s); a dead worker's job is failed after it. */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose worker died (default 5 s). */
+  stalledIntervalMs?: number;
+  /** Redis and BullMQ errors, for the log; a message repeated within 10 s is held back (an outage repeats it). */
+  onError?: (message: string) => void;
+}
+
+interface ModelLine {
+  limits: DispatchLimits;
+  queue: Queue<JobData>;
+  throughput: ThroughputEstimate;
+  /** Judged from this replica's own jobs: every replica sees the same queue, so they come to the same view. */
+  standing: StandingQueue;
+}
+
+const ignore = (): void => undefined;
+
+/**
+ * The dispatch queue over Redis with BullMQ, shared by every gateway replica: a queue per model (`<prefix>:<model>`),
+ * capped across replicas by BullMQ's global concurrency, bounded by admission tickets (admission.ts), run by any
+ * replica's workers (job-runner.ts), answered over the client's replica channel. A job holds its prompt in Redis only
+ * while it is queued or running.
+ */
+export class BullmqDispatchQueue implements DispatchQueue {
+  readonly replicaId = randomUUID();
+  private readonly names: RedisNames;
+  private readonly commands: Redis;
+  private readonly subscriber: Redis;
+  private readonly workerRedis: Redis | undefined;
+  private readonly lines = new Map<string, ModelLine>();
+  private readonly pending = new Map<string, PendingJob>();
+  private readonly runner: JobRunner | undefined;
+  private readonly subscribed: Promise<unknown>;
+  /** Jobs whose clients were answered 503 when Redis went away, to cancel should Redis come back still holding them. */
+  private orphans: Array<CancelNotice & { modelId: string }> = [];
+  private closing = false;
+
+  constructor(options: BullmqDispatchQueueOptions) {
+    const prefix = options.prefix ?? 'sluice';
+    const report = heldBack(options.onError ?? ignore);
+    this.names = new RedisNames(prefix);
+    this.commands = commandConnection(options.redisUrl);
+    defineAdmission(this.commands);
+    this.subscriber = subscriberConnection(options.redisUrl);
+    for (const connection of [this.commands, this.subscriber]) {
+      connection.on('error', (error: Error) => report(`redis: ${error.message}`));
+      connection.on('close', () => this.redisLost());
+      connection.on('ready', () => this.redisBack());
+    }
+    this.subscriber.on('message', (channel: string, message: string) => this.hear(channel, message));
+    this.subscribed = this.subscriber.subscribe(this.names.replies(this.replicaId), this.names.cancellations);
+    this.subscribed.catch(ignore);
+
+    for (const [modelId, limits] of options.limits) {
+      const queue = new Queue<JobData>(modelId, {
+        connection: this.commands,
+        prefix,
+        defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+        // The event stream holds job ids only (never data); nothing here reads it, so keep it short.
+        streams: { events: { maxLen: 100 } },
+      });
+      queue.on('error', (error) => report(`queue ${modelId}: ${error.message}`));
+      const throughput = new ThroughputEstimate();
+      this.lines.set(modelId, { limits, queue, throughput, standing: new StandingQueue(throughput) });
+    }
+
+    if (options.runWorkers !== false) {
+      this.workerRedis = workerConnection(options.redisUrl);
+      this.workerRedis.on('error', (error: Error) => report(`redis (workers): ${error.message}`));
+      this.runner = new JobRunner({
+        prefix,
+        connection: this.workerRedis,
+        limits: options.limits,
+        execute: options.execute,
+        replies: new ReplySender(this.replicaId, this.names, this.commands, (reply) => this.deliver(reply)),
+        replicaId: this.replicaId,
+        lockDurationMs: options.lockDurationMs ?? 10_000,
+        stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
+        onError: (error) => report(`worker: ${error.message}`),
+      });
+    }
+  }
+
+  /** Resolves once connected, subscribed and (with workers) fetching jobs. Dispatching earlier answers 503. */
+  async whenReady(): Promise<void> {
+    await this.subscribed;
+    await Promise.all([...this.lines.values()].map((line) => line.queue.waitUntilReady()));
+    await this.runner?.whenReady();
+  }
+
+  async dispatch(modelId: string, job: DispatchJob): Promise<DispatchResult> {
+    const line = this.line(modelId);
+    if (job.signal.aborted) throw job.signal.reason;
+    if (!this.connected) throw queueUnavailableError('not connected to Redis');
+    const enqueuedAt = performance.now();
+    const id = randomUUID();
+    const tickets = this.names.tickets(modelId);
+    const { maxConcurrent } = line.limits;
+    const queueLimit = line.standing.queueLimit(line.limits);
+    let admission;
+    try {
+      admission = await admit(this.commands, { tickets, meta: this.names.meta(modelId), jobId: id, deadline: job.deadline, maxConcurrent, queueLimit });
+    } catch (error) {
+      throw queueUnavailableError(error instanceof Error ? error.message : String(error), error);
+    }
+    if (!admission.admitted) {
+      const retryAfterS = line.throughput.retryAfterSeconds(admission.held, maxConcurrent);
+      const occupancy = `${admission.held} requests running or queued over all replicas${standingNote(queueLimit, line.limits)}`;
+      throw overloadedError(modelId, occupancy, retryAfterS);
+    }
+    if (admission.held <= maxConcurrent) line.standing.sawEmptyLine();
+    if (job.signal.aborted) {
+      this.commands.zrem(tickets, id).catch(ignore);
+      throw job.signal.reason;
+    }
+
+    // Listening before the job exists: a fast worker's answer cannot arrive unheard.
+    const pending = new PendingJob(id, modelId, job, enqueuedAt, {
+      started: (waitedMs) => line.standing.started(waitedMs),
+      gaveUp: (p) => this.cancel(p.modelId, p.id, p.deadline),
+      settled: (p) => this.pending.delete(p.id),
+    });
+    this.pending.set(id, pending);
+    const data: JobData = { request: job.request, deadline: job.deadline, replyTo: this.replicaId, relayTokens: job.onToken !== undefined };
+    line.queue.add('generate', data, { jobId: id, priority: job.priority }).catch((error: Error) => {
+      pending.fail(queueUnavailableError(error.message, error));
+      this.commands.zrem(tickets, id).catch(ignore);
+    });
+    const result = await pending.result;
+    line.throughput.observe(performance.now() - enqueuedAt - result.queuedMs);
+    return result;
+  }
+
+  async stats(modelId: string): Promise<DispatchStats> {
+    // Before its first connection BullMQ would wait for Redis, not fail: answer for it.
+    if (!this.connected) throw queueUnavailableError('not connected to Redis');
+    try {
+      const counts = await this.line(modelId).queue.getJobCounts('active', 'waiting', 'prioritized');
+      return { inFlight: counts.active ?? 0, queued: (counts.waiting ?? 0) + (counts.prioritized ?? 0) };
+    } catch (error) {
+      throw queueUnavailableError(error instanceof Error ? error.message : String(error), error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.runner?.close();
+    await Promise.all([...this.lines.values()].map((line) => line.queue.close().catch(ignore)));
+    for (const pending of [...this.pending.values()]) pending.fail(queueUnavailableError('the gateway is shutting down'));
+    await Promise.all([this.commands, this.subscriber, this.workerRedis].map((connection) => connection && quit(connection)));
+  }
+
+  private get connected(): boolean {
+    return this.commands.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  /**
+   * The client gave up. A queued job is removed outright, prompt and all; a running one cannot be (BullMQ answers 0
+   * for a locked job), so the notice on the cancellation channel reaches whichever replica runs it.
+   */
+  private cancel(modelId: string, id: string, until: number): void {
+    const notice: CancelNotice = { id, until };
+    this.runner?.cancel(notice);
+    if (!this.connected) {
+      this.orphans.push({ id, modelId, until }); // cancelled again, should Redis come back still holding it
+      return;
+    }
+    this.line(modelId).queue.remove(id).catch(ignore);
+    this.commands.publish(this.names.cancellations, JSON.stringify(notice)).catch(ignore);
+    this.commands.zrem(this.names.tickets(modelId), id).catch(ignore);
+  }
+
+  private hear(channel: string, message: string): void {
+    if (channel === this.names.cancellations) this.runner?.cancel(JSON.parse(message) as CancelNotice);
+    else this.deliver(JSON.parse(message) as Reply);
+  }
+
+  private deliver(reply: Reply): boolean {
+    return this.pending.get(reply.id)?.onReply(reply) ?? false;
+  }
+
+  /**
+   * Redis went away: no reply can come and no job can be added, so every waiting client gets its 503 now rather than
+   * at its deadline, and backend calls whose answers could not be delivered stop.
+   */
+  private redisLost(): void {
+    if (this.closing) return;
+    const error = queueUnavailableError('lost the connection to Redis');
+    for (const pending of [...this.pending.values()]) {
+      this.orphans.push({ id: pending.id, modelId: pending.modelId, until: pending.deadline });
+      pending.fail(error);
+    }
+    this.runner?.abortAll(error);
+  }
+
+  private redisBack(): void {
+    if (!this.connected || this.closing) return;
+    const now = Date.now();
+    for (const { id, modelId, until } of this.orphans.splice(0)) if (until > now) this.cancel(modelId, id, until);
+  }
+
+  private line(modelId: string): ModelLine {
+    const line = this.lines.get(modelId);
+    if (!line) throw new Error(`no dispatch limits configured for model "${modelId}"`);
+    return line;
+  }
+}
+
+/** QUIT when Redis answers, a plain disconnect when it does not within half a second. */
+async function quit(connection: Redis): Promise<void> {
+  await Promise.race([connection.quit().catch(ignore), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+  connection.disconnect();
+}
+
+/** Passes each message on, but the same one at most once per 10 s: an outage repeats its error on every retry. */
+function heldBack(report: (message: string) => void): (message: string) => void {
+  const lastSent = new Map<string, number>();
+  return (message) => {
+    const now = Date.now();
+    if (now - (lastSent.get(message) ?? -Infinity) < 10_000) return;
+    lastSent.set(message, now);
+    report(message);
+  };
+}

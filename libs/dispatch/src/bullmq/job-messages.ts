@@ -1,0 +1,42 @@
+import { GatewayError, toGatewayError, type GatewayErrorType, type GenerationOutcome, type GenerationRequest, type TgiStreamEvent } from '../../../backends/src/index.js';
+
+/** What a BullMQ job holds, and only while it is queued or running (jobs are removed when they finish). */
+export interface JobData {
+  request: GenerationRequest;
+  /** Epoch ms; a worker that takes the job later drops it. */
+  deadline: number;
+  /** The replica holding the client's connection: replies go to its channel. */
+  replyTo: string;
+  /** Relay every token (a streaming client), or only the outcome. */
+  relayTokens: boolean;
+}
+
+export interface SerializedError {
+  type: GatewayErrorType;
+  message: string;
+  retryAfterS?: number;
+  backendStatus?: number;
+  status?: number;
+}
+
+/** From the executing worker to the replica that holds the client. */
+export type Reply =
+  | { id: string; kind: 'started' }
+  | { id: string; kind: 'token'; event: TgiStreamEvent }
+  | { id: string; kind: 'done'; outcome: GenerationOutcome; runMs: number }
+  | { id: string; kind: 'failed'; error: SerializedError };
+
+/** Broadcast to every replica: whichever runs the job aborts it. `until`: after it the job is dead anyway. */
+export interface CancelNotice {
+  id: string;
+  until: number;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  const e = toGatewayError(error);
+  return { type: e.type, message: e.message, retryAfterS: e.retryAfterS, backendStatus: e.backendStatus, status: e.status };
+}
+
+export function deserializeError({ type, message, retryAfterS, backendStatus, status }: SerializedError): GatewayError {
+  return new GatewayError(type, message, { retryAfterS, backendStatus, status });
+}

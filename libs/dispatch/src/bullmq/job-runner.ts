@@ -1,0 +1,113 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { GatewayError, type TgiStreamEvent } from '../../../backends/src/index.js';
+import type { DispatchLimits, JobExecutor } from '../dispatch-queue.js';
+import { queuedTimeoutError } from '../dispatch-errors.js';
+import { serializeError, type CancelNotice, type JobData, type Reply } from './job-messages.js';
+import type { ReplySender } from './reply-sender.js';
+
+export interface JobRunnerOptions {
+  prefix: string;
+  /** Shared by the Workers; each adds its own blocking duplicate. */
+  connection: Redis;
+  limits: ReadonlyMap<string, DispatchLimits>;
+  execute: JobExecutor;
+  replies: ReplySender;
+  replicaId: string;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  onError: (error: Error) => void;
+}
+
+/**
+ * The executing side of the Redis queue: one BullMQ Worker per model, whose jobs may come from any replica. Its
+ * concurrency is the model's max_concurrent, and the queue's global concurrency (set by admission) makes that the
+ * cap over all replicas together.
+ */
+export class JobRunner {
+  private readonly workers: Worker<JobData>[] = [];
+  private readonly running = new Map<string, AbortController>();
+  /** Jobs cancelled before they reached this replica's processor, until they could not run anyway. */
+  private readonly cancelledEarly = new Map<string, number>();
+
+  constructor(private readonly options: JobRunnerOptions) {
+    for (const [modelId, limits] of options.limits) {
+      const worker = new Worker<JobData>(modelId, (job) => this.run(modelId, job), {
+        connection: options.connection,
+        prefix: options.prefix,
+        concurrency: limits.maxConcurrent,
+        // A job whose worker died is failed, never run a second time: its client may already have part of an answer.
+        maxStalledCount: 0,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.stalledIntervalMs,
+      });
+      worker.on('failed', (job, error) => job && this.reportLost(modelId, job, error));
+      worker.on('error', options.onError);
+      this.workers.push(worker);
+    }
+  }
+
+  async whenReady(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
+  }
+
+  /** A client left: abort its job if it runs here, or make sure it never starts here. */
+  cancel({ id, until }: CancelNotice): void {
+    const running = this.running.get(id);
+    if (running) return running.abort(new Error('client disconnected'));
+    const now = Date.now();
+    for (const [jobId, expiry] of this.cancelledEarly) if (expiry < now) this.cancelledEarly.delete(jobId);
+    this.cancelledEarly.set(id, until);
+  }
+
+  /** Redis is gone: no reply could reach its client, so no backend call is worth finishing. */
+  abortAll(reason: GatewayError): void {
+    for (const controller of this.running.values()) controller.abort(reason);
+  }
+
+  /** Stops fetching jobs and waits for the running ones (other replicas' clients among them) to finish. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+  }
+
+  private async run(modelId: string, job: Job<JobData>): Promise<void> {
+    const id = job.id!;
+    const { request, deadline, replyTo, relayTokens } = job.data;
+    const { replies } = this.options;
+    if (this.cancelledEarly.delete(id)) return replies.finish(modelId, id, replyTo, null);
+    if (Date.now() >= deadline) return replies.finish(modelId, id, replyTo, failed(id, queuedTimeoutError(modelId, Date.now() - job.timestamp)));
+
+    // Is anyone still waiting? Known at once for a client in this replica. For one elsewhere, the `started` message's
+    // delivery count says whether its replica still listens (one killed with jobs queued): asked alongside the backend
+    // call, not before it, so that the answer costs no latency; a "no" aborts the call.
+    const heard = replies.send(replyTo, { id, kind: 'started' });
+    if (heard === 0) return replies.finish(modelId, id, replyTo, null);
+    const controller = new AbortController();
+    if (typeof heard !== 'number') void heard.then((n) => n === 0 && controller.abort(new Error('nobody waits for this job')));
+    this.running.set(id, controller);
+    const startedAt = performance.now();
+    try {
+      const onToken = relayTokens ? (event: TgiStreamEvent) => void replies.send(replyTo, { id, kind: 'token', event }) : undefined;
+      const outcome = await this.options.execute(modelId, request, { signal: controller.signal, deadline, onToken });
+      replies.finish(modelId, id, replyTo, { id, kind: 'done', outcome, runMs: performance.now() - startedAt });
+    } catch (error) {
+      // Aborted: the client left, or Redis did; either way nobody waits for an answer.
+      replies.finish(modelId, id, replyTo, controller.signal.aborted ? null : failed(id, error));
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  /**
+   * Our processor never throws, so a failed job is one BullMQ failed itself: its worker died mid-job and the stalled
+   * check gave up on it (maxStalledCount 0). Its client gets one answer: this one.
+   */
+  private reportLost(modelId: string, job: Job<JobData>, error: Error): void {
+    const lost = new GatewayError('upstream', `the gateway replica running this request stopped mid-generation (${error.message})`);
+    this.options.replies.finish(modelId, job.id!, job.data.replyTo, failed(job.id!, lost));
+  }
+}
+
+function failed(id: string, error: unknown): Reply {
+  return { id, kind: 'failed', error: serializeError(error) };
+}

@@ -1,0 +1,27 @@
+/**
+ * Names in Redis. BullMQ keeps each model's queue under `<prefix>:<model>:*` (so `sluice:qwen2:wait`, ...); our own
+ * additions sit beside them, and channels carry no data at rest.
+ */
+export class RedisNames {
+  constructor(readonly prefix: string) {}
+
+  /** The model's admission tickets (see admission.ts). */
+  tickets(modelId: string): string {
+    return `${this.prefix}:${modelId}:admitted`;
+  }
+
+  /** BullMQ's meta hash of the model's queue, where its global concurrency lives. */
+  meta(modelId: string): string {
+    return `${this.prefix}:${modelId}:meta`;
+  }
+
+  /** Where a replica hears the tokens and outcomes of its clients' jobs. */
+  replies(replicaId: string): string {
+    return `${this.prefix}:replies:${replicaId}`;
+  }
+
+  /** Every replica hears every cancellation: only the one running the job acts on it. */
+  get cancellations(): string {
+    return `${this.prefix}:cancel`;
+  }
+}

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { GatewayError, TgiBackend, type GenerationRequest, type TgiStreamEvent } from '../../../backends/src/index.js';
+import { startTgiStandIn, type StandInScript, type TgiStandIn } from '../../../backends/src/testing/index.js';
+import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, JobExecutor } from '../dispatch-queue.js';
+
+/**
+ * The behaviour every DispatchQueue implementation must show, written once and run against each (the in-process
+ * queue, and BullMQ over a real redis-server). The backend is the TGI stand-in behind a real TgiBackend, and the cap
+ * is measured where it matters: the stand-in's own count of generations running at once.
+ */
+export interface QueueUnderTest {
+  queue: DispatchQueue;
+  close(): Promise<void>;
+}
+
+/** Makes a fresh queue (its own keys, for Redis) for model `m` with these limits, running jobs with `execute`. */
+export type QueueFactory = (limits: DispatchLimits, execute: JobExecutor) => Promise<QueueUnderTest>;
+
+/** The stand-in's behaviour is chosen by the prompt's first word, so one backend serves every case. */
+function scriptFor(inputs: string): StandInScript {
+  switch (inputs.split(' ')[0]) {
+    case 'burst': return { tokens: ['a', 'b'], firstTokenDelayMs: 3, tokenDelayMs: 3 };
+    case 'stream': return { tokens: [' one', ' two', ' three'], tokenDelayMs: 2 };
+    case 'fail': return { tokens: ['a', 'b', 'c'], errorAfterTokens: { tokens: 1, errorType: 'generation', message: 'CUDA error' } };
+    case 'overloaded': return { overloaded: true };
+    case 'slow': return { tokens: Array.from({ length: 50 }, (_, i) => ` t${i}`), tokenDelayMs: 20 };
+    default: return { tokens: [' ok'] };
+  }
+}
+
+/** Holds a job in the executor (its slot taken, the backend not yet called) until opened. */
+class Gate {
+  open!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+}
+
+interface Rig {
+  queue: DispatchQueue;
+  standIn: TgiStandIn;
+  /** Prompts in the order the executor started them: the order in which the queue dispatched. */
+  started: string[];
+  /** A job whose prompt is a key here waits at its gate before calling the backend. */
+  gates: Map<string, Gate>;
+  dispatch(inputs: string, job?: Partial<DispatchJob>): Promise<DispatchResult>;
+}
+
+export function describeDispatchQueueBehaviour(implementation: string, makeQueue: QueueFactory): void {
+  describe(`${implementation}: dispatch-queue behaviour`, () => {
+    const cleanups: Array<() => Promise<unknown>> = [];
+    after(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    });
+
+    async function rig(limits: DispatchLimits): Promise<Rig> {
+      const standIn = await startTgiStandIn({ script: (r) => scriptFor((r.body as GenerationRequest).inputs), maxConcurrentRequests: 1000 });
+      const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
+      const started: string[] = [];
+      const gates = new Map<string, Gate>();
+      const execute: JobExecutor = async (_modelId, request, { signal, deadline, onToken }) => {
+        started.push(request.inputs);
+        await gates.get(request.inputs)?.opened;
+        const timeouts = { connectMs: 2000, firstByteMs: 5000, interTokenMs: 5000, totalMs: Math.max(1, deadline - Date.now()) };
+        return backend.generate(request, { signal, timeouts, ...(onToken ? { onToken } : {}) });
+      };
+      const underTest = await makeQueue(limits, execute);
+      cleanups.push(() => underTest.close(), async () => backend.close(), () => standIn.close());
+      const dispatch = (inputs: string, job: Partial<DispatchJob> = {}) =>
+        underTest.queue.dispatch('m', {
+          request: { inputs, parameters: { max_new_tokens: 64 } },
+          priority: 0,
+          deadline: Date.now() + 10_000,
+          signal: new AbortController().signal,
+          ...job,
+        });
+      return { queue: underTest.queue, standIn, started, gates, dispatch };
+    }
+
+    /** Starts a job that holds the model's only slot until the returned gate opens. */
+    async function holdTheSlot(r: Rig): Promise<{ gate: Gate; done: Promise<DispatchResult> }> {
+      const gate = new Gate();
+      r.gates.set('hold', gate);
+      const done = r.dispatch('hold');
+      await until(() => r.started.includes('hold'));
+      return { gate, done };
+    }
+
+    const queued = async (r: Rig) => (await r.queue.stats('m')).queued;
+    const receivedPrompts = (standIn: TgiStandIn) => standIn.received.map((req) => (req.body as GenerationRequest).inputs);
+
+    it('a burst of 200 reaches a backend that takes 8 at a time 8 at a time, in arrival order, each answered once', async () => {
+      const r = await rig({ maxConcurrent: 8, maxQueued: 256 });
+      const prompts = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
+      const results = await Promise.allSettled(prompts.map((p) => r.dispatch(p)));
+      assert.deepEqual(results.filter((x) => x.status === 'rejected'), []);
+      assert.equal(r.standIn.stats.maxInFlight, 8, "the backend's own count of generations at once");
+      assert.deepEqual(r.started, prompts, 'dispatched in arrival order');
+      assert.deepEqual(receivedPrompts(r.standIn).sort(), [...prompts].sort(), 'each reached the backend exactly once');
+      // The Redis queue counts a job as running until its worker has recorded it done, just after the answer.
+      await until(async () => JSON.stringify(await r.queue.stats('m')) === JSON.stringify({ inFlight: 0, queued: 0 }));
+    });
+
+    it('serves lower priority numbers first and, within a priority, in arrival order', async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 10 });
+      const hold = await holdTheSlot(r);
+      const jobs: Array<[string, number]> = [['p2-a', 2], ['p1-a', 1], ['p3-a', 3], ['p1-b', 1], ['p2-b', 2], ['p1-c', 1]];
+      const done: Array<Promise<DispatchResult>> = [];
+      for (const [inputs, priority] of jobs) {
+        done.push(r.dispatch(inputs, { priority }));
+        await until(async () => (await queued(r)) === done.length);
+      }
+      hold.gate.open();
+      await Promise.all([hold.done, ...done]);
+      assert.deepEqual(r.started, ['hold', 'p1-a', 'p1-b', 'p1-c', 'p2-a', 'p2-b', 'p3-a']);
+    });
+
+    it('fails a job whose deadline passes while it is queued with timeout, and never sends it to the backend', async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 10 });
+      const hold = await holdTheSlot(r);
+      const error = await rejection(r.dispatch('expires', { deadline: Date.now() + 150 }));
+      assert.equal(error.type, 'timeout');
+      assert.equal(error.status, 504);
+      await until(async () => (await queued(r)) === 0);
+      hold.gate.open();
+      await hold.done;
+      assert.equal((await r.dispatch('after')).outcome.generatedText, ' ok');
+      assert.ok(!r.started.includes('expires') && !receivedPrompts(r.standIn).includes('expires'));
+    });
+
+    it('drops a queued job whose client disconnects: it never reaches the backend', async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 10 });
+      const hold = await holdTheSlot(r);
+      const client = new AbortController();
+      const leaving = r.dispatch('leaves', { signal: client.signal });
+      await until(async () => (await queued(r)) === 1);
+      client.abort(new Error('client disconnected'));
+      await assert.rejects(leaving, /client disconnected/);
+      await until(async () => (await queued(r)) === 0);
+      hold.gate.open();
+      await hold.done;
+      assert.equal((await r.dispatch('after')).outcome.generatedText, ' ok');
+      assert.ok(!r.started.includes('leaves') && !receivedPrompts(r.standIn).includes('leaves'));
+    });
+
+    it('aborts the backend call of a running job whose client disconnects', async () => {
+      const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
+      const client = new AbortController();
+      const leaving = r.dispatch('slow', { signal: client.signal });
+      await until(() => r.standIn.stats.inFlight === 1);
+      const disconnected = r.standIn.nextDisconnect();
+      client.abort(new Error('client disconnected'));
+      await assert.rejects(leaving, /client disconnected/);
+      await disconnected;
+    });
+
+    it('refuses past max_queued with overloaded and a Retry-After of at least a second, then serves the queued ones', async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 2 });
+      const hold = await holdTheSlot(r);
+      const waiting = [r.dispatch('q1'), r.dispatch('q2')];
+      await until(async () => (await queued(r)) === 2);
+      assert.deepEqual(await r.queue.stats('m'), { inFlight: 1, queued: 2 });
+      const error = await rejection(r.dispatch('one too many'));
+      assert.equal(error.type, 'overloaded');
+      assert.equal(error.status, 429);
+      assert.ok((error.retryAfterS ?? 0) >= 1);
+      hold.gate.open();
+      const results = await Promise.all([hold.done, ...waiting]);
+      assert.ok(results[1]!.queuedMs > 0, 'queue wait is measured per request');
+      assert.ok(!receivedPrompts(r.standIn).includes('one too many'));
+    });
+
+    it('relays streamed tokens to the caller as the backend produces them', async () => {
+      const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
+      const tokens: TgiStreamEvent[] = [];
+      const { outcome } = await r.dispatch('stream', { onToken: (event) => tokens.push(event) });
+      assert.deepEqual(tokens.map((t) => t.token.text), [' one', ' two', ' three', '</s>']);
+      assert.equal(outcome.generatedText, ' one two three');
+      assert.equal(outcome.outputTokens, 4);
+    });
+
+    it("hands the backend's errors to the caller as the same GatewayError", async () => {
+      const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
+      const failed = await rejection(r.dispatch('fail'));
+      assert.deepEqual([failed.type, failed.status], ['upstream', 502]);
+      assert.match(failed.message, /CUDA error/);
+      const overloaded = await rejection(r.dispatch('overloaded'));
+      assert.deepEqual([overloaded.type, overloaded.status], ['overloaded', 429]);
+    });
+  });
+}
+
+export async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+  const error = await promise.then(
+    () => assert.fail('expected a rejection'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof GatewayError, `not a GatewayError: ${String(error)}`);
+  return error;
+}
+
+/** Polls until the condition holds (5 s at most). */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

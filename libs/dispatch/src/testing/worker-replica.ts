@@ -1,0 +1,32 @@
+/**
+ * A TEST replica in its own process: a BullmqDispatchQueue whose workers run jobs on a TGI backend, and nothing else.
+ * Tests start it to have a second replica they can kill outright (SIGKILL) mid-job.
+ *
+ *   node dist/libs/dispatch/src/testing/worker-replica.js   (settings from the environment, below)
+ */
+import { TgiBackend } from '../../../backends/src/index.js';
+import { BullmqDispatchQueue } from '../bullmq/bullmq-dispatch-queue.js';
+
+const env = (key: string, fallback?: string): string => {
+  const value = process.env[key] ?? fallback;
+  if (value === undefined) throw new Error(`${key} is required`);
+  return value;
+};
+
+const backend = new TgiBackend(env('BACKEND_URL'));
+const queue = new BullmqDispatchQueue({
+  redisUrl: env('REDIS_URL'),
+  prefix: env('DISPATCH_PREFIX'),
+  limits: new Map([[env('MODEL_ID', 'm'), { maxConcurrent: Number(env('MAX_CONCURRENT', '4')), maxQueued: Number(env('MAX_QUEUED', '100')) }]]),
+  lockDurationMs: Number(env('LOCK_DURATION_MS', '10000')),
+  stalledIntervalMs: Number(env('STALLED_INTERVAL_MS', '5000')),
+  execute: (_modelId, request, { signal, deadline, onToken }) =>
+    backend.generate(request, {
+      signal,
+      timeouts: { connectMs: 2000, firstByteMs: 30_000, interTokenMs: 30_000, totalMs: Math.max(1, deadline - Date.now()) },
+      ...(onToken ? { onToken } : {}),
+    }),
+});
+await queue.whenReady();
+process.stdout.write(`replica ready ${queue.replicaId}\n`);
+process.on('SIGTERM', () => void queue.close().then(() => process.exit(0)));

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import YAML from 'yaml';
+import { parseEngineConfig } from '../../apps/engine/src/config.js';
+import { readGatewayConfig } from '../../apps/gateway/src/gateway-config.js';
+import { loadRegistryConfig, type RegistryConfig } from '../../libs/model-registry/src/index.js';
+import { flag, gatewayEnvKeys, REPO_ROOT, run, toolSkip, urlHostPort } from './deploy-support.js';
+
+interface ComposeService {
+  profiles?: string[];
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: Array<{ published: number; target: number; protocol?: string }>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  /** `source:target[:mode]` from compose v1, `{type, source, target}` from compose v2. */
+  volumes?: Array<string | { type: string; source: string; target: string }>;
+  deploy?: { resources?: { reservations?: { devices?: Array<{ driver: string; capabilities: string[] }> } } };
+}
+
+const skip = toolSkip(['docker-compose', 'version'], 'apt-get install docker-compose: Debian\'s compose v1 validates without a Docker engine');
+let services: Record<string, ComposeService> = {};
+
+/** The services `docker compose --profile <profile> up` starts: those without a profile and those in it. */
+function inProfile(profile: string): Record<string, ComposeService> {
+  return Object.fromEntries(Object.entries(services).filter(([, s]) => !s.profiles || s.profiles.includes(profile)));
+}
+
+/** The one service in a profile that runs the gateway (its command is the image's default, dist/apps/gateway). */
+function gatewayOf(profile: string): [string, ComposeService] {
+  const gateways = Object.entries(inProfile(profile)).filter(([, s]) => s.environment?.MODELS_CONFIG !== undefined);
+  assert.equal(gateways.length, 1, `one gateway in profile ${profile}, found ${gateways.map(([n]) => n).join(', ')}`);
+  return gateways[0]!;
+}
+
+function healthUrl(service: ComposeService): URL {
+  const test = service.healthcheck?.test ?? [];
+  const url = test.join(' ').match(/https?:\/\/[^'"\s)]+/)?.[0];
+  assert.ok(url, `a health check that asks a URL: ${JSON.stringify(test)}`);
+  return new URL(url);
+}
+
+/** The gateway's settings, registry and health check in one profile, checked against the code that reads them. */
+function checkGateway(profile: string): { registry: RegistryConfig; name: string } {
+  const [name, gateway] = gatewayOf(profile);
+  const env = gateway.environment!;
+  const known = gatewayEnvKeys();
+  for (const key of Object.keys(env)) assert.ok(known.has(key), `${name}: the gateway does not read ${key} (it reads ${[...known].join(', ')})`);
+  const config = readGatewayConfig(env); // throws on a value the gateway would refuse at start-up
+  assert.equal(config.host, '0.0.0.0', `${name}: HOST must be 0.0.0.0 in a container, or the published port reaches nothing`);
+  assert.deepEqual(gateway.ports?.map((p) => p.target), [config.port], `${name}: publishes the port the gateway listens on`);
+  const health = healthUrl(gateway);
+  assert.equal(health.pathname, '/health/ready');
+  assert.equal(Number(health.port), config.port);
+  assert.ok(existsSync(`${REPO_ROOT}${config.modelsConfigPath}`), `${name}: MODELS_CONFIG ${config.modelsConfigPath} is in the repository (and the image)`);
+  const registry = loadRegistryConfig(`${REPO_ROOT}${config.modelsConfigPath}`);
+  assert.ok(gateway.depends_on?.redis, `${name} waits for redis`);
+  return { registry, name };
+}
+
+describe('docker-compose.yml', { skip }, () => {
+  before(() => {
+    const resolved = run('docker-compose', ['config']);
+    assert.equal(resolved.status, 0, resolved.stderr);
+    services = YAML.parse(resolved.stdout).services;
+  });
+
+  it('is a valid compose file for Debian\'s docker-compose (schema, references, anchors)', () => {
+    const check = run('docker-compose', ['config', '--quiet']);
+    assert.equal(check.status, 0, check.stderr);
+  });
+
+  it('cpu profile: no TGI, and the gateway reaches each engine on the host and port the engine binds', () => {
+    const cpu = inProfile('cpu');
+    assert.deepEqual(Object.keys(cpu).filter((n) => n.startsWith('tgi-')), [], 'the cpu profile starts no TGI container');
+    const { registry, name } = checkGateway('cpu');
+    for (const model of registry.models) {
+      assert.equal(model.backend.type, 'tgi', `${model.id}: the cpu gateway reaches engines over the network (type tgi)`);
+      if (model.backend.type !== 'tgi') continue;
+      const { host, port } = urlHostPort(model.backend.url);
+      const engine = cpu[host];
+      assert.ok(engine, `${model.id}: ${host} is a service of the cpu profile`);
+      assert.ok(services[name]!.depends_on?.[host], `${name} depends on ${host}`);
+      const [node, main, ...args] = engine.command ?? [];
+      assert.equal(node, 'node');
+      assert.equal(main, 'dist/apps/engine/src/main.js');
+      assert.ok(existsSync(`${REPO_ROOT}${main}`), `${main} is what the build makes`);
+      const engineConfig = parseEngineConfig(args, {}); // the engine's own parser: refuses unknown flags and bad values
+      assert.equal(engineConfig.port, port, `${host} binds the port in ${model.backend.url}`);
+      assert.equal(engineConfig.host, '0.0.0.0', `${host} listens beyond its container`);
+      assert.equal(engineConfig.modelId, model.id);
+      assert.match(engineConfig.modelPath, /^models\/[^/]+\.gguf$/, 'a model the image copies (models/*.gguf)');
+      assert.ok(existsSync(`${REPO_ROOT}${engineConfig.modelPath}`), `${engineConfig.modelPath} ships in the repository`);
+      const health = healthUrl(engine);
+      assert.equal(health.pathname, '/health');
+      assert.equal(Number(health.port), port);
+      assert.ok(model.maxConcurrent <= engineConfig.contexts * engineConfig.sequencesPerContext,
+        `${model.id}: max_concurrent ${model.maxConcurrent} fits the engine's contexts x sequences`);
+    }
+  });
+
+  it('gpu profile: two GPTQ models in TGI, started one after the other with memory caps that add up on one card', () => {
+    const gpu = inProfile('gpu');
+    assert.deepEqual(Object.keys(gpu).filter((n) => n.startsWith('engine-')), [], 'the gpu profile starts no local engine');
+    const { registry } = checkGateway('gpu');
+    assert.equal(registry.gpus.length, 1);
+    const card = registry.gpus[0]!;
+    const tgis = registry.models.map((model) => {
+      assert.equal(model.backend.type, 'tgi');
+      const { host, port } = urlHostPort((model.backend as { url: string }).url);
+      const tgi = gpu[host];
+      assert.ok(tgi, `${model.id}: ${host} is a service of the gpu profile`);
+      const args = tgi.command ?? [];
+      assert.equal(Number(flag(args, 'port')), port, `${host} binds the port in the registry's URL`);
+      assert.equal(flag(args, 'quantize'), 'gptq');
+      assert.ok(model.aliases.includes(flag(args, 'model-id')!), `${host} serves one of ${model.id}'s aliases`);
+      assert.equal(healthUrl(tgi).pathname, '/health');
+      const mounts = (tgi.volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v));
+      assert.ok(mounts.some((v) => v.source === 'model-cache' && v.target === '/data'), `${host} keeps weights in the model-cache volume`);
+      assert.equal(tgi.environment?.HF_TOKEN, process.env.HF_TOKEN ?? '', 'the token comes from the environment (empty when unset)');
+      assert.ok(tgi.deploy?.resources?.reservations?.devices?.some((d) => d.driver === 'nvidia' && d.capabilities.includes('gpu')));
+      return { model, host, tgi, fraction: Number(flag(args, 'cuda-memory-fraction')) };
+    });
+    const first = tgis.find((t) => !tgis.some((o) => t.tgi.depends_on?.[o.host]))!;
+    const second = tgis.find((t) => t !== first)!;
+    assert.equal(second.tgi.depends_on?.[first.host]?.condition, 'service_healthy', 'the second TGI starts after the first is healthy');
+    // TGI caps the whole card's use at fraction x total (it sizes its KV cache from the card's free memory).
+    assert.ok(Math.abs(first.fraction * card.memoryGb - first.model.vramBudgetGb) <= 0.15,
+      `${first.host}: ${first.fraction} x ${card.memoryGb} GB is its budget ${first.model.vramBudgetGb} GB`);
+    assert.ok(second.fraction < 1 && second.fraction * card.memoryGb >= first.model.vramBudgetGb + second.model.vramBudgetGb - 0.15,
+      `${second.host}: ${second.fraction} x ${card.memoryGb} GB leaves it its budget after ${first.host}'s`);
+  });
+
+  it('the image the gateway and engines run: multi-stage, production dependencies, non-root, health check on /health/ready', () => {
+    const dockerfile = readFileSync(`${REPO_ROOT}docker/Dockerfile`, 'utf8');
+    assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
+    assert.match(dockerfile, /^RUN npm ci --omit=dev --omit=optional\b/m);
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /^EXPOSE (\d+)$/m);
+    assert.equal(Number(dockerfile.match(/^EXPOSE (\d+)$/m)![1]), readGatewayConfig({}).port);
+    assert.match(dockerfile, /^HEALTHCHECK [\s\S]*\/health\/ready/m);
+    assert.match(dockerfile, /^COPY models\/\*\.gguf \.\/models\/$/m);
+    assert.match(dockerfile, /^COPY config \.\/config$/m);
+    for (const [name] of Object.entries(services).filter(([, s]) => s.image === 'sluice:0.1.0')) {
+      assert.ok(name.startsWith('gateway') || name.startsWith('engine-'), `${name} runs the Sluice image`);
+    }
+  });
+
+  it('monitoring: StatsD flushes to the graphite service; Prometheus and Grafana point at services that exist', () => {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- statsd evaluates its config file the same way
+    const statsd = new Function(`return (${readFileSync(`${REPO_ROOT}monitoring/statsd/config.js`, 'utf8')});`)();
+    assert.ok(services[statsd.graphiteHost], `statsd's graphiteHost ${statsd.graphiteHost} is a service`);
+    assert.equal(statsd.graphitePort, 2003);
+    assert.deepEqual(statsd.backends, ['./backends/graphite']);
+    assert.ok(services.statsd!.ports?.some((p) => p.target === statsd.port && p.protocol === 'udp'));
+
+    const listens: Record<string, number> = {};
+    for (const [name, service] of Object.entries(services)) {
+      if (service.command && flag(service.command, 'port')) listens[name] = Number(flag(service.command, 'port'));
+      if (service.environment?.PORT) listens[name] = Number(service.environment.PORT);
+    }
+    const prometheus = YAML.parse(readFileSync(`${REPO_ROOT}monitoring/prometheus/prometheus.yml`, 'utf8'));
+    const targets: string[] = prometheus.scrape_configs.flatMap((job: any) => job.static_configs.flatMap((c: any) => c.targets));
+    assert.ok(targets.length > 0);
+    for (const target of targets) {
+      const [host, port] = target.split(':');
+      assert.equal(listens[host!], Number(port), `prometheus target ${target}: ${host} listens on ${listens[host!]}`);
+    }
+    const grafana = YAML.parse(readFileSync(`${REPO_ROOT}monitoring/grafana/provisioning/datasources/datasources.yaml`, 'utf8'));
+    for (const source of grafana.datasources) assert.ok(services[new URL(source.url).hostname], `grafana data source ${source.url}`);
+  });
+});
