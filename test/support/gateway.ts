@@ -46,6 +46,35 @@ models:${model('qwen2', 'qwen2-tiny-q8_0.gguf')}${model('llama3', 'llama3-tiny-q
 `;
 }
 
+export interface TgiModelsOptions {
+  maxConcurrent?: number;
+  maxQueued?: number;
+  startupMs?: number;
+  firstByteMs?: number;
+  interTokenMs?: number;
+  totalMs?: number;
+}
+
+/** A registry with one model, `qwen2`, served by a TGI(-protocol) backend at `url` on a declared 12 GB GPU. */
+export function tgiModelsYaml(url: string, options: TgiModelsOptions = {}): string {
+  return `gpus: [{ id: "0", memory_gb: 12 }]
+readiness: { required: all }
+defaults:
+  max_concurrent: ${options.maxConcurrent ?? 3}
+  max_queued: ${options.maxQueued ?? 5}
+  max_new_tokens: 64
+  default_max_new_tokens: 16
+  timeouts: { connect_ms: 1000, first_byte_ms: ${options.firstByteMs ?? 800}, inter_token_ms: ${options.interTokenMs ?? 2000}, total_ms: ${options.totalMs ?? 8000}, startup_ms: ${options.startupMs ?? 60000} }
+models:
+  - id: qwen2
+    aliases: [Qwen2-7B-Instruct-GPTQ-Int4]
+    quantization: gptq-int4
+    vram_budget_gb: 6.8
+    gpu: "0"
+    backend: { type: tgi, url: ${url} }
+`;
+}
+
 /** Starts the built gateway on a free port; resolves once it listens (and, by default, once it is ready). */
 export async function startGateway(configPath: string, options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningGateway> {
   const process = ManagedProcess.start(globalThis.process.execPath, [`${REPO_ROOT}dist/apps/gateway/src/main.js`], {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '../../../libs/backends/src/testing/index.js';
 import { redisContents } from '../../../libs/dispatch/src/testing/index.js';
-import { modelView, startGateway, writeModelsConfig, type RunningGateway } from '../../../test/support/gateway.js';
+import { modelView, startGateway, tgiModelsYaml, writeModelsConfig, type RunningGateway } from '../../../test/support/gateway.js';
 import { parseSse, postJson } from '../../../test/support/http-client.js';
 import { redisForGateways, type GatewayRedis } from '../../../test/support/redis.js';
 
@@ -14,21 +14,9 @@ import { redisForGateways, type GatewayRedis } from '../../../test/support/redis
 const MAX_CONCURRENT = 4;
 
 function sharedConfig(url: string) {
-  return writeModelsConfig(`gpus: [{ id: "0", memory_gb: 12 }]
-readiness: { required: all }
-defaults:
-  max_concurrent: ${MAX_CONCURRENT}
-  max_queued: 64
-  max_new_tokens: 64
-  default_max_new_tokens: 16
-  timeouts: { connect_ms: 1000, first_byte_ms: 5000, inter_token_ms: 5000, total_ms: 15000, startup_ms: 60000 }
-models:
-  - id: qwen2
-    quantization: gptq-int4
-    vram_budget_gb: 6.8
-    gpu: "0"
-    backend: { type: tgi, url: ${url} }
-`);
+  return writeModelsConfig(
+    tgiModelsYaml(url, { maxConcurrent: MAX_CONCURRENT, maxQueued: 64, firstByteMs: 5000, interTokenMs: 5000, totalMs: 15000 }),
+  );
 }
 
 function scriptFor(inputs: string): StandInScript {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '../../../libs/backends/src/testing/index.js';
-import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '../../../test/support/gateway.js';
+import { modelView, startGateway, tgiModelsYaml, waitForModel, writeModelsConfig, type RunningGateway, type TgiModelsOptions } from '../../../test/support/gateway.js';
 import { openStream, parseSse, postJson, request } from '../../../test/support/http-client.js';
 import { redisForGateways, type GatewayRedis } from '../../../test/support/redis.js';
 
@@ -9,23 +9,8 @@ import { redisForGateways, type GatewayRedis } from '../../../test/support/redis
  * Behaviour only a real TGI shows (its 429, errors inside 200 streams, binding late), against the protocol-faithful
  * TGI STAND-IN from libs/backends/testing — not against TGI itself, which cannot run here.
  */
-function tgiConfig(url: string, options: { maxConcurrent?: number; maxQueued?: number; startupMs?: number; firstByteMs?: number } = {}) {
-  return writeModelsConfig(`gpus: [{ id: "0", memory_gb: 12 }]
-readiness: { required: all }
-defaults:
-  max_concurrent: ${options.maxConcurrent ?? 3}
-  max_queued: ${options.maxQueued ?? 5}
-  max_new_tokens: 64
-  default_max_new_tokens: 16
-  timeouts: { connect_ms: 1000, first_byte_ms: ${options.firstByteMs ?? 800}, inter_token_ms: 2000, total_ms: 8000, startup_ms: ${options.startupMs ?? 60000} }
-models:
-  - id: qwen2
-    aliases: [Qwen2-7B-Instruct-GPTQ-Int4]
-    quantization: gptq-int4
-    vram_budget_gb: 6.8
-    gpu: "0"
-    backend: { type: tgi, url: ${url} }
-`);
+function tgiConfig(url: string, options: TgiModelsOptions = {}) {
+  return writeModelsConfig(tgiModelsYaml(url, options));
 }
 
 /** The stand-in's behaviour is chosen by the prompt, so one backend serves every case. */

@@ -7,7 +7,7 @@
 // = 8/3 width rounded up to 256 (llama's rule), grouped-query attention (heads / kv heads = 4, 3
 // or 2 where it divides), vocab 32000, output tied to the embeddings below 500M parameters (as
 // small models do), and takes the width whose parameter count comes closest to the target.
-import { llamaFamilyParameterCount, type LlamaFamilyArchitecture } from '../../../libs/gguf/src/index.js';
+import { llamaFamilyParameterCount, type LlamaFamilyArchitecture, type LlamaFamilyShape } from '../../../libs/gguf/src/index.js';
 
 export interface ModelShape {
   readonly dim: number;
@@ -67,19 +67,21 @@ export function shapeForTarget(target: string): ModelShape {
   return best!.shape;
 }
 
+/** The same shape in the GGUF library's terms. */
+export function toLlamaFamilyShape(architecture: LlamaFamilyArchitecture, shape: ModelShape): LlamaFamilyShape {
+  return {
+    architecture,
+    vocabSize: shape.vocab,
+    embeddingLength: shape.dim,
+    blockCount: shape.layers,
+    feedForwardLength: shape.ffn,
+    headCount: shape.heads,
+    headCountKv: shape.kvHeads,
+  };
+}
+
 export function parameterCount(architecture: LlamaFamilyArchitecture, shape: ModelShape): number {
-  return llamaFamilyParameterCount(
-    {
-      architecture,
-      vocabSize: shape.vocab,
-      embeddingLength: shape.dim,
-      blockCount: shape.layers,
-      feedForwardLength: shape.ffn,
-      headCount: shape.heads,
-      headCountKv: shape.kvHeads,
-    },
-    { tiedOutput: shape.tiedOutput },
-  );
+  return llamaFamilyParameterCount(toLlamaFamilyShape(architecture, shape), { tiedOutput: shape.tiedOutput });
 }
 
 /** Why llama.cpp (or our quantizers) could not use this shape, or undefined. */

@@ -19,7 +19,7 @@ import {
   type LlamaFamilyTensorSpec,
   type WritableGgmlType,
 } from '../../../libs/gguf/src/index.js';
-import type { ModelShape } from './model-shapes.js';
+import { toLlamaFamilyShape, type ModelShape } from './model-shapes.js';
 import { SeededNormal } from './seeded-normal.js';
 import { syntheticVocabulary } from './synthetic-vocabulary.js';
 
@@ -39,13 +39,7 @@ const CHUNK_VALUES = 1 << 20;
 export function randomModelHyperparameters(options: RandomModelOptions): LlamaFamilyHyperparameters {
   const { shape, architecture } = options;
   return {
-    architecture,
-    vocabSize: shape.vocab,
-    embeddingLength: shape.dim,
-    blockCount: shape.layers,
-    feedForwardLength: shape.ffn,
-    headCount: shape.heads,
-    headCountKv: shape.kvHeads,
+    ...toLlamaFamilyShape(architecture, shape),
     contextLength: options.contextLength,
     rmsNormEpsilon: architecture === 'qwen2' ? 1e-6 : 1e-5,
     ropeFreqBase: architecture === 'qwen2' ? 1_000_000 : 10_000,
