@@ -171,4 +171,19 @@ describe('docker-compose.yml', { skip }, () => {
     const grafana = YAML.parse(readFileSync(`${REPO_ROOT}monitoring/grafana/provisioning/datasources/datasources.yaml`, 'utf8'));
     for (const source of grafana.datasources) assert.ok(services[new URL(source.url).hostname], `grafana data source ${source.url}`);
   });
+
+  it('monitoring: every gateway sends StatsD to the statsd service; Grafana loads the dashboards from where they are mounted', () => {
+    const gateways = Object.entries(services).filter(([, s]) => s.environment?.MODELS_CONFIG !== undefined);
+    assert.ok(gateways.length >= 2);
+    for (const [name, gateway] of gateways) {
+      assert.ok(services[gateway.environment!.STATSD_HOST!], `${name}: STATSD_HOST ${gateway.environment!.STATSD_HOST} is a service`);
+      assert.equal(Number(gateway.environment!.STATSD_PORT), 8125, name);
+    }
+    const provider = YAML.parse(readFileSync(`${REPO_ROOT}monitoring/grafana/provisioning/dashboards/dashboards.yaml`, 'utf8')).providers[0];
+    const mounts = (services.grafana!.volumes ?? []).map((v: any) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+    assert.ok(
+      mounts.some((m: string) => /monitoring\/grafana\/dashboards:/.test(m) && m.includes(`:${provider.options.path}`)),
+      `grafana mounts monitoring/grafana/dashboards at ${provider.options.path}: ${mounts.join(', ')}`,
+    );
+  });
 });

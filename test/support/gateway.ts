@@ -82,6 +82,8 @@ export async function startGateway(configPath: string, options: { waitReady?: bo
     PORT: '0',
     HOST: '127.0.0.1',
     HEALTH_POLL_MS: '200',
+    // Tests that read StatsD point it at their own listener; the rest send nothing to whatever owns port 8125.
+    STATSD_HOST: 'off',
     ...options.env,
   });
   const [, url] = await process.waitForLine(/listening on (http:\/\/[^\s]+)/);

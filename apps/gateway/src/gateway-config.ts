@@ -1,3 +1,5 @@
+import { MetricsSettingsError, readStatsdSettings, type StatsdSettings } from '../../../libs/metrics/src/index.js';
+
 /** The gateway's own settings, from the environment, validated once at start-up. */
 export interface GatewayConfig {
   host: string;
@@ -15,6 +17,8 @@ export interface GatewayConfig {
   dispatchWorkers: boolean;
   /** With Redis: the prefix of its keys and channels; replicas that share caps share it. */
   dispatchPrefix: string;
+  /** Where the StatsD metrics go (STATSD_HOST/PORT/PREFIX); null with STATSD_HOST=off. */
+  statsd: StatsdSettings | null;
 }
 
 export class GatewayConfigError extends Error {}
@@ -30,7 +34,17 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     redisUrl: redisUrl(env),
     dispatchWorkers: onOff(env, 'DISPATCH_WORKERS', true),
     dispatchPrefix: prefix(env, 'DISPATCH_PREFIX', 'sluice'),
+    statsd: statsdSettings(env),
   };
+}
+
+function statsdSettings(env: NodeJS.ProcessEnv): StatsdSettings | null {
+  try {
+    return readStatsdSettings(env);
+  } catch (error) {
+    if (error instanceof MetricsSettingsError) throw new GatewayConfigError(error.message);
+    throw error;
+  }
 }
 
 function redisUrl(env: NodeJS.ProcessEnv): string | undefined {

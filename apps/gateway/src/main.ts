@@ -6,11 +6,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { GatewayError } from '../../../libs/backends/src/index.js';
+import { GatewayMetrics } from '../../../libs/metrics/src/index.js';
 import { loadRegistryConfig, ModelRegistry, RegistryConfigError } from '../../../libs/model-registry/src/index.js';
 import { AppModule } from './app.module.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { GatewayConfigError, readGatewayConfig } from './gateway-config.js';
 import { GatewayExceptionFilter } from './http/exception.filter.js';
+import { installRequestMetrics } from './metrics/request-metrics.hook.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -48,7 +50,14 @@ async function bootstrap(): Promise<void> {
     },
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, registry), adapter, {
+  let statsdFailures = 0;
+  const metrics = new GatewayMetrics(config.statsd, {
+    // UDP to a daemon that is not there fails quietly or with ECONNREFUSED; say so once, never per request.
+    onStatsdError: (error) => {
+      if (statsdFailures++ === 0) new Logger('Metrics').warn(`StatsD at ${config.statsd?.host}:${config.statsd?.port}: ${error.message} (further errors not logged)`);
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, registry, metrics), adapter, {
     logger: ['error', 'warn', 'log'],
   });
   app.useGlobalPipes(
@@ -62,6 +71,7 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new GatewayExceptionFilter());
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain'); // JSON only: anything else is 415, not a confusing 422
+  installRequestMetrics(fastify, metrics, registry);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();

@@ -14,6 +14,8 @@ export class GenerateResponseDto {
   @ApiProperty({ description: 'Time in the gateway from request to answer, ms.' }) latency_ms!: number;
   @ApiProperty({ description: 'Time spent waiting for a slot of the model, ms.' }) queue_ms!: number;
   @ApiProperty({ description: 'Time from dispatch to the first token, ms.' }) time_to_first_token_ms!: number;
+  @ApiProperty({ description: 'The gateway\'s own time: latency minus queue wait and the backend call, ms. Also the x-gateway-overhead-ms header (non-streamed answers).' })
+  gateway_overhead_ms!: number;
   @ApiProperty({ description: 'Sampling seed used (null when greedy).', nullable: true, type: Number }) seed!: number | null;
   @ApiProperty({ description: 'Also in the x-request-id header.' }) request_id!: string;
 }
@@ -29,6 +31,7 @@ export function toGenerateResponse({ modelId, outcome, queuedMs }: GenerateResul
     latency_ms: round(elapsedMs),
     queue_ms: round(queuedMs),
     time_to_first_token_ms: round(outcome.timings.firstTokenMs),
+    gateway_overhead_ms: round(Math.max(0, elapsedMs - queuedMs - outcome.timings.backendMs)),
     seed: outcome.seed,
     request_id: requestId,
   };

@@ -5,6 +5,7 @@ import type { TgiStreamEvent } from '../../../../libs/backends/src/index.js';
 import { abortOnClientDisconnect } from '../http/client-disconnect.js';
 import { errorResponse } from '../http/error-body.js';
 import { SseResponse } from '../http/sse-response.js';
+import { noteError, noteResult } from '../metrics/request-observation.js';
 import { GenerateRequestDto } from './generate-request.dto.js';
 import { GenerateResponseDto, toGenerateResponse } from './generate-response.dto.js';
 import { GenerateService } from './generate.service.js';
@@ -26,7 +27,9 @@ export class GenerateController {
       if (body.stream) await this.stream(body, request, reply, disconnect.signal);
       else {
         const result = await this.generation.generate(body, { signal: disconnect.signal });
-        await reply.send(toGenerateResponse(result, request.id, reply.elapsedTime));
+        noteResult(request.raw, result);
+        const response = toGenerateResponse(result, request.id, reply.elapsedTime);
+        await reply.header('x-gateway-overhead-ms', String(response.gateway_overhead_ms)).send(response);
       }
     } finally {
       disconnect.dispose();
@@ -46,10 +49,12 @@ export class GenerateController {
           else finalEvent = event; // held back: it goes out with the gateway's summary below
         },
       });
+      noteResult(request.raw, result);
       sse.send({ ...finalEvent, ...toGenerateResponse(result, request.id, reply.elapsedTime) });
     } catch (error) {
       if (signal.aborted) return;
       const { status, body: errorBody, headers } = errorResponse(error, request.id);
+      noteError(request.raw, errorBody.error_type);
       if (sse.hasStarted) sse.send(errorBody); // after the first token only the stream can carry it
       else {
         reply.raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': request.id, ...headers });

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../../../libs/backends/src/index.js';
+import { noteError } from '../metrics/request-observation.js';
 import { errorResponse } from './error-body.js';
 
 /**
@@ -25,11 +26,13 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const type = status === 404 ? 'not_found' : status < 500 ? 'validation' : 'internal';
       const message = status === 415 ? 'send the body as JSON with Content-Type: application/json' : exception.message;
+      noteError(request.raw, type);
       void reply.code(status).send({ error: message, error_type: type, request_id: request.id });
       return;
     }
     const fromFramework = frameworkError(exception);
     const { status, body, headers } = errorResponse(fromFramework ?? exception, request.id);
+    noteError(request.raw, body.error_type);
     if (status >= 500 && !(exception instanceof GatewayError)) this.logger.error(`${request.id}: ${(exception as Error)?.stack ?? exception}`);
     void reply.code(status).headers(headers).send(body);
   }

@@ -1,0 +1,50 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { DispatchQueue } from '../../../../libs/dispatch/src/index.js';
+import { GatewayMetrics, type ModelGauges } from '../../../../libs/metrics/src/index.js';
+import { ModelRegistry } from '../../../../libs/model-registry/src/index.js';
+import { DISPATCH_QUEUE } from '../dispatch.providers.js';
+
+/** How often the gauges (in flight, queued, ready, cold start) are read and sent. */
+export const GAUGE_SAMPLE_MS = 1000;
+
+/**
+ * Samples the gauges once a second instead of per request: queue depth is a count in Redis for the shared queue,
+ * too costly to read on every request, and a gauge only needs to be fresh when it is flushed or scraped.
+ */
+@Injectable()
+export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private sampling = false;
+
+  constructor(
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @Inject(ModelRegistry) private readonly registry: ModelRegistry,
+    @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.sample();
+    this.timer = setInterval(() => void this.sample(), GAUGE_SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.metrics.close();
+  }
+
+  private async sample(): Promise<void> {
+    if (this.sampling) return; // a slow Redis must not pile samples up
+    this.sampling = true;
+    try {
+      const gauges = new Map<string, ModelGauges>();
+      for (const { descriptor, status } of this.registry.list()) {
+        const stats = await this.queue.stats(descriptor.id).catch(() => ({ inFlight: 0, queued: 0 }));
+        gauges.set(descriptor.id, { ...stats, ready: status.state === 'ready', coldStartMs: status.coldStartMs });
+      }
+      this.metrics.sampleGauges(gauges);
+    } finally {
+      this.sampling = false;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { PrometheusMetrics, type ModelGauges } from './prometheus-metrics.js';
+import type { RequestRecord } from './request-record.js';
+import { STATSD_KEYS } from './statsd-keys.js';
+import { StatsdMetrics, type StatsdSettings } from './statsd-metrics.js';
+
+/** One call per fact, fanned out to StatsD (when configured) and Prometheus, so the two can never disagree. */
+export class GatewayMetrics {
+  readonly prometheus: PrometheusMetrics;
+  private readonly statsd: StatsdMetrics | null;
+  private inFlight = 0;
+
+  constructor(statsd: StatsdSettings | null, options: { onStatsdError?: (error: Error) => void; processMetrics?: boolean } = {}) {
+    this.prometheus = new PrometheusMetrics({ processMetrics: options.processMetrics ?? true });
+    this.statsd = statsd === null ? null : new StatsdMetrics(statsd, options.onStatsdError ?? (() => {}));
+  }
+
+  requestStarted(): void {
+    this.inFlight += 1;
+  }
+
+  /** Exactly once per request, when its answer is done (sent, failed, or abandoned by the client). */
+  requestFinished(record: RequestRecord): void {
+    this.inFlight -= 1;
+    this.statsd?.recordRequest(record);
+    this.prometheus.recordRequest(record);
+  }
+
+  /** Gauges are sampled (see the gateway's metrics reporter), not pushed per request. */
+  sampleGauges(models: ReadonlyMap<string, ModelGauges>): void {
+    this.prometheus.setInFlight(this.inFlight);
+    this.statsd?.gauge(STATSD_KEYS.inFlight, this.inFlight);
+    for (const [model, gauges] of models) {
+      this.prometheus.setModelGauges(model, gauges);
+      if (!this.statsd) continue;
+      this.statsd.gauge(STATSD_KEYS.modelInFlight(model), gauges.inFlight);
+      this.statsd.gauge(STATSD_KEYS.modelQueued(model), gauges.queued);
+      this.statsd.gauge(STATSD_KEYS.modelReady(model), gauges.ready ? 1 : 0);
+      if (gauges.coldStartMs !== null) this.statsd.gauge(STATSD_KEYS.modelColdStart(model), gauges.coldStartMs);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.statsd?.close() ?? Promise.resolve();
+  }
+}

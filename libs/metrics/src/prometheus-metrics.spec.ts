@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PrometheusMetrics } from './prometheus-metrics.js';
+
+async function samples(metrics: PrometheusMetrics): Promise<Map<string, number>> {
+  const text = await metrics.exposition();
+  return new Map(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
+}
+
+describe('PrometheusMetrics', () => {
+  it('counts requests by model and outcome, every outcome of a seen model starting at 0', async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false });
+    metrics.recordRequest({ modelId: 'qwen2', outcome: 'ok', latencyMs: 200, inputTokens: 5, outputTokens: 9, queueMs: 1, timeToFirstTokenMs: 30, overheadMs: 0.4 });
+    metrics.recordRequest({ modelId: null, outcome: 'validation', latencyMs: 1 });
+    const s = await samples(metrics);
+    assert.equal(s.get('sluice_requests_total{model="qwen2",outcome="ok"}'), 1);
+    assert.equal(s.get('sluice_requests_total{model="qwen2",outcome="timeout"}'), 0);
+    assert.equal(s.get('sluice_requests_total{model="",outcome="validation"}'), 1);
+    assert.equal(s.get('sluice_tokens_total{model="qwen2",kind="input"}'), 5);
+    assert.equal(s.get('sluice_tokens_total{model="qwen2",kind="output"}'), 9);
+    assert.equal(s.get('sluice_request_duration_seconds_bucket{le="0.25",model="qwen2"}'), 1);
+    assert.equal(s.get('sluice_request_duration_seconds_bucket{le="0.1",model="qwen2"}'), 0);
+    assert.equal(s.get('sluice_gateway_overhead_seconds_bucket{le="0.0005"}'), 1);
+    assert.equal(s.get('sluice_time_to_first_token_seconds_count{model="qwen2"}'), 1);
+  });
+
+  it('sets the model gauges, the cold start once known', async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false });
+    metrics.setModelGauges('qwen2', { inFlight: 3, queued: 7, ready: true, coldStartMs: 2500 });
+    metrics.setModelGauges('llama3', { inFlight: 0, queued: 0, ready: false, coldStartMs: null });
+    metrics.setInFlight(10);
+    const s = await samples(metrics);
+    assert.equal(s.get('sluice_model_in_flight{model="qwen2"}'), 3);
+    assert.equal(s.get('sluice_model_queued{model="qwen2"}'), 7);
+    assert.equal(s.get('sluice_model_ready{model="qwen2"}'), 1);
+    assert.equal(s.get('sluice_model_ready{model="llama3"}'), 0);
+    assert.equal(s.get('sluice_model_cold_start_seconds{model="qwen2"}'), 2.5);
+    assert.equal(s.has('sluice_model_cold_start_seconds{model="llama3"}'), false);
+    assert.equal(s.get('sluice_in_flight_requests'), 10);
+  });
+});

@@ -1,0 +1,103 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REQUEST_OUTCOMES, type RequestOutcome, type RequestRecord } from './request-record.js';
+
+/** Seconds. 1.5 s is there because the user's P99 target is 1.5 s: `le="1.5"` answers "how many met it" exactly. */
+const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60];
+const FIRST_TOKEN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+/** The gateway's own time is sub-millisecond when healthy: fine buckets from 50 µs. */
+const OVERHEAD_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+/** A request that named no model the gateway serves is labelled with the empty model (Prometheus: no label). */
+const NO_MODEL = '';
+
+interface ModelSeries {
+  requests: Map<RequestOutcome, Counter.Internal>;
+  inputTokens: Counter.Internal;
+  outputTokens: Counter.Internal;
+  latency: Histogram.Internal<string>;
+  queueWait: Histogram.Internal<string>;
+  timeToFirstToken: Histogram.Internal<string>;
+}
+
+export interface ModelGauges {
+  inFlight: number;
+  queued: number;
+  ready: boolean;
+  /** The latest cold start; null until the model has been ready once. */
+  coldStartMs: number | null;
+}
+
+/** The same facts as StatsD, as Prometheus counters, histograms and gauges (names `sluice_*`, seconds). */
+export class PrometheusMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({ name: 'sluice_requests_total', help: 'Generate requests by model and outcome (ok or the error type).', labelNames: ['model', 'outcome'], registers: [this.registry] });
+  private readonly tokens = new Counter({ name: 'sluice_tokens_total', help: 'Tokens the backends counted, by model and kind (input or output).', labelNames: ['model', 'kind'], registers: [this.registry] });
+  private readonly latency = new Histogram({ name: 'sluice_request_duration_seconds', help: 'End to end in the gateway, every request.', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private readonly queueWait = new Histogram({ name: 'sluice_queue_wait_seconds', help: 'Waiting for a slot of the model.', labelNames: ['model'], buckets: QUEUE_BUCKETS, registers: [this.registry] });
+  private readonly timeToFirstToken = new Histogram({ name: 'sluice_time_to_first_token_seconds', help: 'From dispatch to the backend\'s first token.', labelNames: ['model'], buckets: FIRST_TOKEN_BUCKETS, registers: [this.registry] });
+  private readonly overhead = new Histogram({ name: 'sluice_gateway_overhead_seconds', help: 'The gateway\'s own time: end to end minus queue wait and backend call.', buckets: OVERHEAD_BUCKETS, registers: [this.registry] });
+  private readonly inFlight = new Gauge({ name: 'sluice_in_flight_requests', help: 'Generate requests the gateway holds now.', registers: [this.registry] });
+  private readonly modelInFlight = new Gauge({ name: 'sluice_model_in_flight', help: 'Jobs running on the model\'s backend now.', labelNames: ['model'], registers: [this.registry] });
+  private readonly modelQueued = new Gauge({ name: 'sluice_model_queued', help: 'Jobs waiting for a slot of the model.', labelNames: ['model'], registers: [this.registry] });
+  private readonly modelReady = new Gauge({ name: 'sluice_model_ready', help: '1 when the model serves, else 0.', labelNames: ['model'], registers: [this.registry] });
+  private readonly modelColdStart = new Gauge({ name: 'sluice_model_cold_start_seconds', help: 'The model\'s latest cold start.', labelNames: ['model'], registers: [this.registry] });
+  private readonly series = new Map<string, ModelSeries>();
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordRequest(record: RequestRecord): void {
+    const series = this.seriesOf(record.modelId ?? NO_MODEL);
+    (series.requests.get(record.outcome) as Counter.Internal).inc();
+    series.latency.observe(record.latencyMs / 1000);
+    if (record.inputTokens !== undefined) series.inputTokens.inc(record.inputTokens);
+    if (record.outputTokens !== undefined) series.outputTokens.inc(record.outputTokens);
+    if (record.queueMs !== undefined) series.queueWait.observe(record.queueMs / 1000);
+    if (record.timeToFirstTokenMs !== undefined) series.timeToFirstToken.observe(record.timeToFirstTokenMs / 1000);
+    if (record.overheadMs !== undefined) this.overhead.observe(record.overheadMs / 1000);
+  }
+
+  setInFlight(requests: number): void {
+    this.inFlight.set(requests);
+  }
+
+  setModelGauges(model: string, gauges: ModelGauges): void {
+    this.modelInFlight.labels(model).set(gauges.inFlight);
+    this.modelQueued.labels(model).set(gauges.queued);
+    this.modelReady.labels(model).set(gauges.ready ? 1 : 0);
+    if (gauges.coldStartMs !== null) this.modelColdStart.labels(model).set(gauges.coldStartMs / 1000);
+  }
+
+  /** The text exposition format, for GET /metrics. */
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Label children are looked up once per model; every outcome starts at 0 so rates and ratios exist from the start. */
+  private seriesOf(model: string): ModelSeries {
+    let series = this.series.get(model);
+    if (!series) {
+      series = {
+        requests: new Map(REQUEST_OUTCOMES.map((outcome) => [outcome, zeroed(this.requests.labels(model, outcome))])),
+        inputTokens: this.tokens.labels(model, 'input'),
+        outputTokens: this.tokens.labels(model, 'output'),
+        latency: this.latency.labels(model),
+        queueWait: this.queueWait.labels(model),
+        timeToFirstToken: this.timeToFirstToken.labels(model),
+      };
+      this.series.set(model, series);
+    }
+    return series;
+  }
+}
+
+function zeroed(counter: Counter.Internal): Counter.Internal {
+  counter.inc(0);
+  return counter;
+}

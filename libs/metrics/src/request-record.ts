@@ -1,0 +1,41 @@
+/** How a request ended: served, refused or failed with one of the error taxonomy's types, or left by its client. */
+export type RequestOutcome =
+  | 'ok'
+  | 'validation'
+  | 'model_not_found'
+  | 'overloaded'
+  | 'unavailable'
+  | 'timeout'
+  | 'upstream'
+  | 'internal'
+  | 'cancelled';
+
+export const REQUEST_OUTCOMES: readonly RequestOutcome[] = [
+  'ok',
+  'validation',
+  'model_not_found',
+  'overloaded',
+  'unavailable',
+  'timeout',
+  'upstream',
+  'internal',
+  'cancelled',
+];
+
+/** Everything the gateway knows about one finished `/v1/generate` request; recorded once, when its answer is done. */
+export interface RequestRecord {
+  /** The canonical id of a model the gateway serves; null when the request named none it knows (or none at all). */
+  modelId: string | null;
+  outcome: RequestOutcome;
+  /** End to end in the gateway: from the request's arrival to the last byte of its answer, ms. */
+  latencyMs: number;
+  /** Known only when the backend answered. */
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Waiting for a slot of the model (and, with Redis, getting the job to a worker and the answer back), ms. */
+  queueMs?: number;
+  /** From dispatch to the backend's first token, ms. */
+  timeToFirstTokenMs?: number;
+  /** The gateway's own share: latency minus the queue wait and the backend call, ms. */
+  overheadMs?: number;
+}
