@@ -1,0 +1,216 @@
+import http from 'node:http';
+import type { RequestSpec } from '../load/workload.js';
+import { roundMs, type RequestRecord } from '../metrics/request-record.js';
+import { SseEvents } from './sse-events.js';
+import { errorTypeForStatus, requestBody, requestPath, serverTimingsOf, usageOf, type Target } from './target-api.js';
+
+export interface GenerateClientOptions {
+  /** performance.now() at the run's origin: every recorded time is relative to it. */
+  originMs: number;
+  /** A request still unanswered after this long is abandoned as `client_timeout`. */
+  timeoutMs: number;
+  /** Sweep step stamped on records. */
+  step?: number;
+}
+
+interface Pending {
+  req: http.ClientRequest;
+  deadline: number;
+  timedOut: boolean;
+}
+
+/** Enough of an error body to find its error_type. */
+const MAX_ERROR_BODY = 16 * 1024;
+
+/**
+ * Sends generation requests over node:http with one keep-alive agent (no fetch, no web streams: the client must
+ * cost less than what it measures) and records each one's timeline as a RequestRecord. Client timeouts are
+ * checked by one sweeping timer rather than a timer per request.
+ */
+export class GenerateClient {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, keepAliveMsecs: 1000, scheduling: 'lifo' });
+  private readonly bodies = new Map<string, { path: string; body: string; length: string }>();
+  private readonly pending = new Set<Pending>();
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly base: URL;
+
+  constructor(private readonly target: Target, private readonly options: GenerateClientOptions) {
+    this.base = new URL(target.url);
+    this.sweeper = setInterval(() => this.expire(), Math.min(100, Math.max(5, options.timeoutMs / 10))).unref();
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const p of this.pending) p.req.destroy();
+    this.agent.destroy();
+  }
+
+  /** The record of an arrival that was never sent. */
+  dropped(id: number, spec: RequestSpec, intendedMs: number, why: string, warmup: boolean): RequestRecord {
+    return { ...this.blank(id, spec, intendedMs, warmup), ok: false, error_type: 'dropped', error: why };
+  }
+
+  send(id: number, spec: RequestSpec, intendedMs: number, warmup = false): Promise<RequestRecord> {
+    const { path, body, length } = this.payload(spec);
+    const now = () => roundMs(performance.now() - this.options.originMs);
+    const record = this.blank(id, spec, intendedMs, warmup);
+    return new Promise<RequestRecord>((resolve) => {
+      let settled = false;
+      const entry: Pending = { req: undefined as unknown as http.ClientRequest, deadline: performance.now() + this.options.timeoutMs, timedOut: false };
+      const finish = (ok: boolean, errorType: string | null = null, error: string | null = null) => {
+        if (settled) return;
+        settled = true;
+        this.pending.delete(entry);
+        if (!ok && entry.timedOut) {
+          errorType = 'client_timeout';
+          error = `no complete answer within ${this.options.timeoutMs} ms`;
+        }
+        record.end_ms = now();
+        record.ok = ok;
+        record.error_type = errorType;
+        record.error = error;
+        resolve(record);
+      };
+      record.sent_ms = now();
+      const req = http.request(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port,
+          path,
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': length, accept: spec.stream ? 'text/event-stream' : 'application/json' },
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          record.status = status;
+          const isSse = String(res.headers['content-type'] ?? '').startsWith('text/event-stream');
+          if (status === 200 && isSse) return this.readStream(res, record, now, finish);
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          res.on('data', (chunk: Buffer) => {
+            if (status !== 200 && bytes >= MAX_ERROR_BODY) return;
+            chunks.push(chunk);
+            bytes += chunk.length;
+          });
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const json = parseObject(text);
+            if (status !== 200) {
+              const type = typeof json?.error_type === 'string' ? json.error_type : errorTypeForStatus(status);
+              return finish(false, type, typeof json?.error === 'string' ? json.error : `HTTP ${status}: ${text.slice(0, 200)}`);
+            }
+            if (json === null) return finish(false, 'protocol', `answer is not a JSON object: ${text.slice(0, 200)}`);
+            record.usage = usageOf(json, res.headers);
+            record.server = serverTimingsOf(json);
+            finish(true);
+          });
+          res.on('error', (error) => finish(false, 'network', error.message));
+          res.on('close', () => finish(false, 'network', 'connection closed before the answer was complete'));
+        },
+      );
+      entry.req = req;
+      this.pending.add(entry);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        record.status ??= 0;
+        finish(false, 'network', error.code ? `${error.code}: ${error.message}` : error.message);
+      });
+      req.end(body);
+    });
+  }
+
+  private readStream(res: http.IncomingMessage, record: RequestRecord, now: () => number, finish: (ok: boolean, t?: string | null, e?: string | null) => void): void {
+    const events = new SseEvents();
+    let done = false;
+    res.on('data', (chunk: Buffer) => {
+      if (done) return;
+      const at = now();
+      for (const data of events.push(chunk)) {
+        const event = parseObject(data);
+        if (event === null) {
+          done = true;
+          return finish(false, 'protocol', `event is not a JSON object: ${data.slice(0, 200)}`);
+        }
+        if (event.error !== undefined) {
+          done = true;
+          return finish(false, typeof event.error_type === 'string' ? event.error_type : 'upstream', String(event.error));
+        }
+        if (event.token !== undefined) {
+          if (record.first_token_ms === null) record.first_token_ms = at;
+          record.token_ms.push(at);
+        }
+        if ((event.generated_text !== null && event.generated_text !== undefined) || (event.details !== null && event.details !== undefined)) {
+          done = true;
+          record.usage = usageOf(event);
+          record.server = serverTimingsOf(event);
+          finish(true);
+          res.resume();
+          return;
+        }
+      }
+    });
+    const ended = () => finish(false, 'protocol', 'stream ended before its final event');
+    res.on('end', ended);
+    res.on('close', () => finish(false, 'network', 'connection closed mid-stream'));
+    res.on('error', (error) => finish(false, 'network', error.message));
+  }
+
+  private expire(): void {
+    const t = performance.now();
+    for (const p of this.pending) {
+      if (p.deadline <= t && !p.timedOut) {
+        p.timedOut = true;
+        p.req.destroy(new Error('client timeout'));
+      }
+    }
+  }
+
+  private payload(spec: RequestSpec) {
+    const key = `${spec.model}\u0000${spec.inputs}\u0000${spec.maxNewTokens}\u0000${spec.temperature}\u0000${spec.topP}\u0000${spec.stream}\u0000${spec.scenario}`;
+    let entry = this.bodies.get(key);
+    if (!entry) {
+      const body = requestBody(this.target.api, spec);
+      entry = { path: this.base.pathname.replace(/\/+$/, '') + requestPath(this.target.api, spec.stream), body, length: String(Buffer.byteLength(body)) };
+      this.bodies.set(key, entry);
+    }
+    return entry;
+  }
+
+  private blank(id: number, spec: RequestSpec, intendedMs: number, warmup: boolean): RequestRecord {
+    return {
+      id,
+      ...(this.options.step !== undefined ? { step: this.options.step } : {}),
+      model: spec.model,
+      scenario: spec.scenario,
+      lang: spec.lang,
+      stream: spec.stream,
+      max_new_tokens: spec.maxNewTokens,
+      intended_ms: roundMs(intendedMs),
+      sent_ms: null,
+      first_token_ms: null,
+      token_ms: [],
+      end_ms: null,
+      status: null,
+      ok: false,
+      error_type: null,
+      error: null,
+      usage: null,
+      server: null,
+      warmup,
+    };
+  }
+}
+
+function parseObject(text: string): Record<string, any> | null {
+  try {
+    const value = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,283 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXIT } from '../cli/exit-codes.js';
+import { helpFor } from '../cli/help.js';
+import { parseDuration, parseNumber } from '../cli/parse-values.js';
+import { parseFlags, type LoadSettings } from '../cli/run-options.js';
+import { UsageError } from '../cli/usage-error.js';
+import type { Target } from '../client/target-api.js';
+import { LoadProfile } from '../load/profile.js';
+import { executeRun, type LoadModel } from '../load/run-load.js';
+import type { WorkloadConfig } from '../load/workload.js';
+import { outputDirectory, writeJson, writeJsonl } from '../output/files.js';
+import { progressPrinter } from '../output/progress-line.js';
+import { resultBase } from '../output/result.js';
+import { judgeRun } from '../output/run-section.js';
+import { fmtMs, renderTable } from '../output/table.js';
+import { BENCH_MAIN, ChildService } from '../overhead/child-service.js';
+import { startGatewayProcess } from '../overhead/gateway-process.js';
+import { overheadReportPage, type LegName, type OverheadLeg, type OverheadResult } from '../overhead/overhead-report.js';
+import { renderHtml } from '../report/html-report.js';
+import { interruptOnSigint } from './shared.js';
+
+export const OVERHEAD_FLAGS = {
+  backend: { type: 'string' },
+  gateway: { type: 'string' },
+  model: { type: 'string', default: 'mock' },
+  legs: { type: 'string', default: 'direct,proxy,gateway' },
+  rate: { type: 'string', default: '500' },
+  arrivals: { type: 'string', default: 'poisson' },
+  duration: { type: 'string', default: '10s' },
+  'saturation-duration': { type: 'string', default: '10s' },
+  concurrency: { type: 'string', default: '64' },
+  warmup: { type: 'string', default: '2s' },
+  tokens: { type: 'string', default: '16' },
+  mode: { type: 'string', default: 'stream' },
+  'mock-ttft': { type: 'string', default: '0ms' },
+  'mock-itl': { type: 'string', default: '0ms' },
+  'mock-jitter': { type: 'string', default: '0ms' },
+  seed: { type: 'string', default: '1' },
+  timeout: { type: 'string', default: '30s' },
+  'max-loop-delay-ms': { type: 'string', default: '50' },
+  'max-schedule-lag-ms': { type: 'string', default: '50' },
+  check: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  label: { type: 'string' },
+  'no-html': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const GOAL_ADDED_P99_MS = 1;
+const GOAL_SATURATION_RATIO = 0.5;
+
+/**
+ * `bench overhead`: the same load straight at a backend (direct), through the plain node:http proxy (the floor for
+ * any Node proxy), and through the gateway, in one run and in that order: the gateway's added latency per
+ * percentile at a fixed open-loop rate, and each path's saturation throughput (closed loop, high concurrency).
+ */
+export async function overheadCommand(args: string[]): Promise<number> {
+  const { values: v } = parseFlags(args, OVERHEAD_FLAGS);
+  if (v.help) {
+    process.stdout.write(helpFor('overhead'));
+    return 0;
+  }
+  const s = (k: string) => v[k] as string;
+  const legs = s('legs').split(',').map((l) => l.trim()) as LegName[];
+  if (legs.length === 0 || legs.some((l) => !['direct', 'proxy', 'gateway'].includes(l)) || new Set(legs).size !== legs.length) {
+    throw new UsageError(`--legs "${s('legs')}" is not valid: a list of direct, proxy, gateway`);
+  }
+  if (s('mode') !== 'stream' && s('mode') !== 'json') throw new UsageError(`--mode "${s('mode')}" is not valid: write stream or json`);
+  const arrivals = s('arrivals');
+  if (arrivals !== 'poisson' && arrivals !== 'constant') throw new UsageError(`--arrivals "${arrivals}" is not valid: write poisson or constant`);
+  const stream = s('mode') === 'stream';
+  const rate = parseNumber('--rate', s('rate'), { min: 0.001 });
+  const durationMs = parseDuration('--duration', s('duration'));
+  const saturationMs = parseDuration('--saturation-duration', s('saturation-duration'));
+  const warmupMs = parseDuration('--warmup', s('warmup'));
+  const concurrency = parseNumber('--concurrency', s('concurrency'), { integer: true, min: 1 });
+  const tokens = parseNumber('--tokens', s('tokens'), { integer: true, min: 1 });
+  const seed = parseNumber('--seed', s('seed'), { integer: true, min: 0 });
+  const timeoutMs = parseDuration('--timeout', s('timeout'));
+  const thresholds = {
+    maxLoopDelayMs: parseNumber('--max-loop-delay-ms', s('max-loop-delay-ms'), { min: 0 }),
+    maxScheduleLagMs: parseNumber('--max-schedule-lag-ms', s('max-schedule-lag-ms'), { min: 0 }),
+  };
+  const mockArgs = ['--ttft', s('mock-ttft'), '--itl', s('mock-itl'), '--jitter', s('mock-jitter')];
+  for (const [flag, value] of [['--mock-ttft', s('mock-ttft')], ['--mock-itl', s('mock-itl')], ['--mock-jitter', s('mock-jitter')]] as const) parseDuration(flag, value, 'ms');
+  const modelId = s('model');
+  const dir = outputDirectory(v.out as string | undefined, 'overhead');
+  const startedAt = new Date().toISOString();
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  const children: Array<{ stop(): Promise<void> }> = [];
+  const interrupt = interruptOnSigint();
+  try {
+    // 1. The backend: given, or our mock in a process of its own (it must not share the load generator's loop).
+    let backendUrl = v.backend as string | undefined;
+    if (!backendUrl) {
+      const mock = ChildService.start('mock-backend', BENCH_MAIN, ['mock-backend', '--port', '0', '--parent-pipe', ...mockArgs]);
+      children.push(mock);
+      backendUrl = (await mock.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
+      say(`backend: bench mock-backend at ${backendUrl} (a load-test target, not a model; ttft ${s('mock-ttft')}, per token ${s('mock-itl')})`);
+    } else say(`backend: ${backendUrl} (given)`);
+    backendUrl = backendUrl.replace(/\/+$/, '');
+
+    // 2. The paths in front of it.
+    const targets = new Map<LegName, Target>();
+    if (legs.includes('direct')) targets.set('direct', { url: backendUrl, api: 'tgi' });
+    if (legs.includes('proxy')) {
+      const proxy = ChildService.start('plain-proxy', BENCH_MAIN, ['plain-proxy', '--target', backendUrl, '--port', '0', '--parent-pipe']);
+      children.push(proxy);
+      const url = (await proxy.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
+      targets.set('proxy', { url, api: 'tgi' });
+      say(`plain proxy: ${url} (node:http, keep-alive agent, pipes request and response)`);
+    }
+    if (legs.includes('gateway')) {
+      let url = v.gateway as string | undefined;
+      if (!url) {
+        const gateway = await startGatewayProcess(backendUrl, modelId, tokens);
+        children.push(gateway);
+        url = gateway.url;
+        say(`gateway: ${url} (apps/gateway, one model "${modelId}" on the backend, caps out of the way)`);
+      } else say(`gateway: ${url} (given; model "${modelId}")`);
+      targets.set('gateway', { url: url.replace(/\/+$/, ''), api: 'gateway' });
+    }
+    const ordered = legs.filter((l) => targets.has(l));
+    const compared = [
+      stream
+        ? `direct and proxy: POST /generate_stream {inputs, parameters: {max_new_tokens: ${tokens}, details: true}} (what the gateway sends its backend); gateway: POST /v1/generate {model_id, inputs, scenario, stream: true, parameters: {max_new_tokens: ${tokens}}}, which the gateway serves from the backend's /generate_stream. Both read the whole SSE stream.`
+        : `direct and proxy: POST /generate {inputs, parameters: {max_new_tokens: ${tokens}}} (JSON); gateway: POST /v1/generate (JSON), which the gateway serves from the backend's /generate_stream: the backend's work differs a little.`,
+      `latency: client e2e from the intended send time, successful requests, nearest-rank percentiles; the same seed, so every leg gets the same request sequence and arrival times.`,
+      `throughput (qps): successful answers that ended inside the measured window (after the warm-up, before the load stopped) / the window's length.`,
+    ];
+    for (const line of compared) say(line);
+    const workload: WorkloadConfig = { models: [{ id: modelId, weight: 1 }], languages: ['en'], maxNewTokens: [tokens], temperatures: [], topP: null, streamFraction: stream ? 1 : 0 };
+
+    const results: OverheadLeg[] = [];
+    const runLeg = async (leg: LegName, phase: OverheadLeg['phase']) => {
+      const target = targets.get(leg)!;
+      const lengthMs = (phase === 'saturation' ? saturationMs : durationMs) + warmupMs;
+      const load: LoadModel =
+        phase === 'saturation'
+          ? { kind: 'concurrency', profile: LoadProfile.constant(concurrency, lengthMs) }
+          : { kind: 'open', profile: LoadProfile.constant(rate, lengthMs), arrivals, maxInFlight: 10_000, maxPending: 100_000 };
+      const settings: LoadSettings = {
+        load,
+        durationMs: lengthMs,
+        description: phase === 'saturation' ? `closed loop, ${concurrency} concurrent` : `open loop (${arrivals}) at ${rate}/s`,
+        parameters: {},
+      };
+      const progress = v.quiet ? undefined : progressPrinter(`${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg} `);
+      const outcome = await executeRun(
+        { target, workload, load, durationMs: lengthMs, warmupMs, maxRequests: Infinity, seed, timeoutMs, thresholds },
+        { onProgress: progress?.print, signal: interrupt.signal },
+      );
+      progress?.end();
+      const judged = judgeRun(outcome, settings, warmupMs, [], 10);
+      const jsonl = join(dir, `requests-${phase}-${leg}.jsonl`);
+      await writeJsonl(jsonl, outcome.records);
+      const o = judged.section.summary.overall;
+      const entry: OverheadLeg = {
+        leg,
+        phase,
+        url: target.url,
+        request: `POST ${target.api === 'gateway' ? '/v1/generate' : stream ? '/generate_stream' : '/generate'}`,
+        requests: { total: o.requests.total, ok: o.requests.ok, failed: o.requests.failed },
+        errors_by_type: o.errors_by_type,
+        qps: o.throughput.qps,
+        e2e_ms: o.latency_ms.e2e,
+        ttft_ms: o.latency_ms.ttft,
+        validity: judged.section.validity,
+        jsonl,
+      };
+      results.push(entry);
+      say(
+        `${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg.padEnd(7)}: ${entry.qps.toFixed(1)} ok/s, e2e p50 ${fmtMs(o.latency_ms.e2e.p50)} p99 ${fmtMs(o.latency_ms.e2e.p99)} ms, ` +
+          `failed ${o.requests.failed}${o.requests.failed ? ` (${Object.entries(o.errors_by_type).map(([t, n]) => `${t} ${n}`).join(', ')})` : ''}, ${entry.validity.valid ? 'valid' : `INVALID: ${entry.validity.reasons.join('; ')}`}`,
+      );
+    };
+    // Saturation first: it tells whether the fixed rate is below every path's saturation.
+    for (const leg of ordered) if (!interrupt.signal.aborted) await runLeg(leg, 'saturation');
+    for (const leg of ordered) if (!interrupt.signal.aborted) await runLeg(leg, 'fixed_rate');
+
+    const result = summarize(results, { rate, concurrency, stream, tokens });
+    const exitCode = interrupt.signal.aborted || results.some((l) => !l.validity.valid) ? EXIT.invalidRun : v.check && result.goals.some((g) => g.met === false) ? EXIT.sloFailed : EXIT.ok;
+    const full: OverheadResult = {
+      ...resultBase('overhead', (v.label as string | undefined) ?? null, startedAt),
+      exit_code: exitCode,
+      verdict: exitCode === EXIT.invalidRun ? 'invalid' : result.goals.some((g) => g.met === false) ? 'fail' : 'pass',
+      compared,
+      settings: {
+        backend: backendUrl,
+        started_mock: !v.backend,
+        mock: v.backend ? null : { ttft: s('mock-ttft'), itl: s('mock-itl'), jitter: s('mock-jitter') },
+        legs: ordered,
+        rate,
+        arrivals,
+        duration_s: durationMs / 1000,
+        saturation_duration_s: saturationMs / 1000,
+        warmup_s: warmupMs / 1000,
+        concurrency,
+        tokens,
+        mode: s('mode'),
+        seed,
+      },
+      ...result,
+    };
+    writeJson(join(dir, 'result.json'), full);
+    if (!v['no-html']) writeFileSync(join(dir, 'report.html'), renderHtml(overheadReportPage(full)));
+    say('');
+    say(formatOverhead(full));
+    say(`verdict: ${full.verdict.toUpperCase()} (exit ${exitCode}${!v.check && full.verdict === 'fail' ? '; goals are only enforced with --check' : ''})`);
+    say(`files: ${join(dir, 'result.json')}${v['no-html'] ? '' : `, ${join(dir, 'report.html')}`}, requests-*.jsonl`);
+    return exitCode;
+  } finally {
+    interrupt.dispose();
+    for (const child of children.reverse()) await child.stop();
+  }
+}
+
+function summarize(legs: OverheadLeg[], o: { rate: number; concurrency: number; stream: boolean; tokens: number }) {
+  const fixed = (leg: LegName) => legs.find((l) => l.leg === leg && l.phase === 'fixed_rate');
+  const sat = (leg: LegName) => legs.find((l) => l.leg === leg && l.phase === 'saturation');
+  const added: OverheadResult['added_latency_ms'] = {};
+  const direct = fixed('direct');
+  for (const leg of ['proxy', 'gateway'] as const) {
+    const l = fixed(leg);
+    if (!l || !direct) continue;
+    const diff = (k: 'p50' | 'p90' | 'p99' | 'p99_9') => (l.e2e_ms[k] === null || direct.e2e_ms[k] === null ? null : Math.round((l.e2e_ms[k]! - direct.e2e_ms[k]!) * 1000) / 1000);
+    added[leg] = { p50: diff('p50'), p90: diff('p90'), p99: diff('p99'), p99_9: diff('p99_9') };
+  }
+  const saturation: OverheadResult['saturation_qps'] = {};
+  for (const leg of ['direct', 'proxy', 'gateway'] as const) {
+    const l = sat(leg);
+    if (l) saturation[leg] = l.qps;
+  }
+  const ratio = (a?: number, b?: number) => (a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
+  const ratios = {
+    'gateway/proxy saturation': ratio(saturation.gateway, saturation.proxy),
+    'gateway/direct saturation': ratio(saturation.gateway, saturation.direct),
+    'proxy/direct saturation': ratio(saturation.proxy, saturation.direct),
+  };
+  const notes: string[] = [];
+  const lowest = Math.min(...Object.values(saturation));
+  if (Number.isFinite(lowest) && o.rate > 0.8 * lowest) {
+    notes.push(`the fixed rate (${o.rate}/s) is not well below saturation (the slowest path saturated at ${lowest.toFixed(1)}/s): its added latency includes queueing, not only the path's own cost`);
+  }
+  for (const l of legs.filter((x) => x.requests.failed > 0)) notes.push(`${l.phase} ${l.leg}: ${l.requests.failed} of ${l.requests.total} requests failed (${Object.entries(l.errors_by_type).map(([t, n]) => `${t} ${n}`).join(', ')})`);
+  const gatewayAddedP99 = added.gateway?.p99 ?? null;
+  const goals = [
+    {
+      goal: `gateway added p99 ≤ ${GOAL_ADDED_P99_MS} ms at ${o.rate}/s (below saturation)`,
+      measured: gatewayAddedP99 === null ? '—' : `${gatewayAddedP99.toFixed(3)} ms`,
+      met: gatewayAddedP99 === null ? null : gatewayAddedP99 <= GOAL_ADDED_P99_MS,
+    },
+    {
+      goal: `gateway saturation ≥ ${GOAL_SATURATION_RATIO}× the plain proxy's`,
+      measured: ratios['gateway/proxy saturation'] === null ? '—' : `${ratios['gateway/proxy saturation']!.toFixed(3)}×`,
+      met: ratios['gateway/proxy saturation'] === null ? null : ratios['gateway/proxy saturation']! >= GOAL_SATURATION_RATIO,
+    },
+  ];
+  return { legs, added_latency_ms: added, saturation_qps: saturation, ratios, goals, notes };
+}
+
+function formatOverhead(r: OverheadResult): string {
+  const ms = (x: number | null) => (x === null ? '—' : x.toFixed(3));
+  const fixed = r.legs.filter((l) => l.phase === 'fixed_rate');
+  const sat = r.legs.filter((l) => l.phase === 'saturation');
+  const s = r.settings as { rate: number; concurrency: number };
+  const lines = [
+    `fixed rate ${s.rate}/s, e2e ms:`,
+    renderTable(['leg', 'ok', 'failed', 'qps', 'p50', 'p90', 'p99', 'p99.9', 'valid'], fixed.map((l) => [l.leg, String(l.requests.ok), String(l.requests.failed), l.qps.toFixed(1), ms(l.e2e_ms.p50), ms(l.e2e_ms.p90), ms(l.e2e_ms.p99), ms(l.e2e_ms.p99_9), l.validity.valid ? 'yes' : 'NO']), '  '),
+    'added latency vs direct, ms:',
+    renderTable(['leg', 'p50', 'p90', 'p99', 'p99.9'], Object.entries(r.added_latency_ms).map(([leg, a]) => [leg, ms(a!.p50), ms(a!.p90), ms(a!.p99), ms(a!.p99_9)]), '  '),
+    `saturation (closed loop, ${s.concurrency} concurrent):`,
+    renderTable(['leg', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'], sat.map((l) => [l.leg, l.qps.toFixed(1), ms(l.e2e_ms.p50), ms(l.e2e_ms.p99), String(l.requests.failed), l.validity.valid ? 'yes' : 'NO']), '  '),
+    `  ${Object.entries(r.ratios).map(([k, x]) => `${k} ${x === null ? '—' : `${x.toFixed(3)}×`}`).join(', ')}`,
+    'goals:',
+    renderTable(['goal', 'measured', 'result'], r.goals.map((g) => [g.goal, g.measured, g.met === null ? 'n/a' : g.met ? 'met' : 'NOT MET']), '  '),
+    ...r.notes.map((n) => `note: ${n}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,262 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Rng } from '../load/rng.js';
+import { AnswerCache, sseFrame, type FinishReason } from './mock-tokens.js';
+
+/**
+ * `bench mock-backend`: a LOAD-TEST TARGET THAT SPEAKS TGI, NOT A MODEL. It answers `/generate`,
+ * `/generate_stream` (SSE, errors inside the 200 stream as TGI sends them), `/health` and `/info` with the shapes
+ * of contracts/tgi-openapi.json, after a configurable time to first token and time per token (plus jitter), with
+ * a configurable number of placeholder tokens, and injects generation errors and 429s at configurable rates. It is
+ * the backend for measuring the gateway itself: plain node:http and precomputed bodies, so it costs next to nothing.
+ */
+export interface MockBackendOptions {
+  host: string;
+  port: number;
+  /** Delay before the first token (ms). */
+  ttftMs: number;
+  /** Delay between two tokens (ms). */
+  itlMs: number;
+  /** Each delay gets an extra uniform [0, jitterMs) ms. */
+  jitterMs: number;
+  /** Tokens per answer: min(outputTokens, max_new_tokens), ending in EOS when fewer; null: max_new_tokens. */
+  outputTokens: number | null;
+  /** When the request does not say max_new_tokens. */
+  defaultMaxNewTokens: number;
+  /** Fraction of requests failing with a generation error (424; mid-stream event on /generate_stream). */
+  errorRate: number;
+  /** Fraction of requests refused as overloaded (429; an event in a 200 stream on /generate_stream, as TGI). */
+  overloadRate: number;
+  /** TGI's --max-concurrent-requests: past it, overloaded. */
+  maxConcurrent: number;
+  seed: number;
+}
+
+export const MOCK_BACKEND_DEFAULTS: MockBackendOptions = {
+  host: '127.0.0.1',
+  port: 8080,
+  ttftMs: 0,
+  itlMs: 0,
+  jitterMs: 0,
+  outputTokens: null,
+  defaultMaxNewTokens: 100,
+  errorRate: 0,
+  overloadRate: 0,
+  maxConcurrent: 100_000,
+  seed: 1,
+};
+
+export const MOCK_MODEL_ID = 'sluice-bench/mock-backend';
+export const NOT_A_MODEL = 'load-test target, not a model';
+
+export interface MockBackendStats {
+  requests: number;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+export interface RunningMockBackend {
+  url: string;
+  stats: Readonly<MockBackendStats>;
+  close(): Promise<void>;
+}
+
+class ValidationFailure extends Error {}
+
+interface Plan {
+  n: number;
+  finish: FinishReason;
+  inputLength: number;
+  details: boolean;
+  seed: number | null;
+}
+
+export async function startMockBackend(partial: Partial<MockBackendOptions> = {}): Promise<RunningMockBackend> {
+  const options = { ...MOCK_BACKEND_DEFAULTS, ...partial };
+  const rng = new Rng(options.seed, 7);
+  const answers = new AnswerCache();
+  const stats: MockBackendStats = { requests: 0, inFlight: 0, maxInFlight: 0 };
+  const infoBody = JSON.stringify({
+    model_id: MOCK_MODEL_ID,
+    model_sha: null,
+    model_pipeline_tag: 'text-generation',
+    max_concurrent_requests: options.maxConcurrent,
+    max_best_of: 1,
+    max_stop_sequences: 4,
+    max_input_tokens: 1_000_000,
+    max_total_tokens: 2_000_000,
+    validation_workers: 1,
+    max_client_batch_size: 1,
+    router: `sluice-bench mock-backend (${NOT_A_MODEL})`,
+    version: '3.3.6',
+    sha: null,
+    docker_label: null,
+  });
+  const delay = (base: number) => (options.jitterMs > 0 ? base + rng.uniform(0, options.jitterMs) : base);
+
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? '/';
+    if (req.method === 'GET' && path === '/health') return void res.writeHead(200, { 'content-length': '0' }).end();
+    if (req.method === 'GET' && path === '/info') return sendJson(res, 200, infoBody);
+    if (req.method === 'POST' && (path === '/generate' || path === '/generate_stream')) return void readBody(req, (text) => generate(res, path === '/generate_stream', text));
+    req.resume();
+    sendJson(res, 404, JSON.stringify({ error: `No route for ${req.method} ${path}`, error_type: 'not_found' }));
+  });
+  server.keepAliveTimeout = 72_000; // TGI's (hyper's) idle timeout
+  server.headersTimeout = 75_000;
+
+  function generate(res: http.ServerResponse, stream: boolean, text: string): void {
+    stats.requests++;
+    let plan: Plan;
+    try {
+      plan = planOf(text, options);
+    } catch (error) {
+      if (!(error instanceof ValidationFailure)) throw error;
+      return fail(res, stream, 422, 'validation', error.message);
+    }
+    const draw = options.errorRate > 0 || options.overloadRate > 0 ? rng.next() : 1;
+    if (stats.inFlight >= options.maxConcurrent || draw < options.overloadRate) return fail(res, stream, 429, 'overloaded', 'Model is overloaded');
+    const injectError = draw < options.overloadRate + options.errorRate;
+
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let timer: NodeJS.Timeout | undefined;
+    res.on('close', () => {
+      stats.inFlight--;
+      clearTimeout(timer);
+    });
+    const answer = answers.get(plan.n, plan.finish);
+    const errorMessage = 'Request failed during generation: injected by bench mock-backend (--error-rate)';
+
+    if (!stream) {
+      let total = delay(options.ttftMs);
+      for (let i = 1; i < plan.n; i++) total += delay(options.itlMs);
+      const send = () => {
+        if (injectError) return fail(res, false, 424, 'generation', errorMessage);
+        const body = plan.details
+          ? JSON.stringify({
+              generated_text: answer.text,
+              details: { finish_reason: plan.finish, generated_tokens: plan.n, seed: plan.seed, prefill: [], tokens: answer.tokens },
+            })
+          : answer.plainBody;
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-prompt-tokens': plan.inputLength,
+          'x-generated-tokens': plan.n,
+          'x-compute-type': 'mock',
+          'x-mock-backend': NOT_A_MODEL,
+        });
+        res.end(body);
+      };
+      if (total > 0) timer = setTimeout(send, total);
+      else send();
+      return;
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-compute-type': 'mock', 'x-mock-backend': NOT_A_MODEL });
+    res.flushHeaders();
+    const errorAt = injectError ? Math.floor(plan.n / 2) : -1;
+    const finalFrame = () =>
+      sseFrame({
+        index: plan.n,
+        token: answer.tokens[plan.n - 1],
+        generated_text: answer.text,
+        details: plan.details ? { finish_reason: plan.finish, generated_tokens: plan.n, input_length: plan.inputLength, seed: plan.seed } : null,
+      });
+    const errorFrame = () => sseFrame({ error: errorMessage, error_type: 'generation' });
+    if (options.itlMs === 0 && options.jitterMs === 0) {
+      // Everything after the first token at once: one write for the tokens, one for the last event.
+      const sendAll = () => {
+        if (errorAt >= 0) {
+          if (errorAt > 0) res.write(Buffer.concat(answer.frames.slice(0, errorAt)));
+          return void res.end(errorFrame());
+        }
+        if (answer.allButLast.length > 0) res.write(answer.allButLast);
+        res.end(finalFrame());
+      };
+      if (options.ttftMs > 0) timer = setTimeout(sendAll, options.ttftMs);
+      else sendAll();
+      return;
+    }
+    let i = 0;
+    const step = () => {
+      if (res.destroyed) return;
+      if (i === errorAt) return void res.end(errorFrame());
+      if (i === plan.n - 1) return void res.end(finalFrame());
+      res.write(answer.frames[i++]!);
+      timer = setTimeout(step, delay(options.itlMs));
+    };
+    timer = setTimeout(step, delay(options.ttftMs));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '127.0.0.1' : host}:${address.port}`,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** TGI's own checks on the fields the mock reads, with TGI's wording; then how many tokens it will send. */
+function planOf(text: string, options: MockBackendOptions): Plan {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
+  }
+  if (typeof body !== 'object' || body === null) throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
+  const { inputs, parameters = {} } = body as { inputs?: unknown; parameters?: Record<string, unknown> | null };
+  if (typeof inputs !== 'string') throw new ValidationFailure('Failed to deserialize the JSON body into the target type: missing field `inputs`');
+  if (inputs.length === 0) throw new ValidationFailure('Input validation error: `inputs` cannot be empty');
+  const p = parameters ?? {};
+  const maxNewTokens = p.max_new_tokens ?? options.defaultMaxNewTokens;
+  if (typeof maxNewTokens !== 'number' || !Number.isInteger(maxNewTokens) || maxNewTokens <= 0) {
+    throw new ValidationFailure('Input validation error: `max_new_tokens` must be strictly positive');
+  }
+  const n = options.outputTokens === null ? maxNewTokens : Math.max(1, Math.min(options.outputTokens, maxNewTokens));
+  const sampling = p.do_sample === true || typeof p.temperature === 'number' || typeof p.top_p === 'number' || typeof p.top_k === 'number';
+  return {
+    n,
+    finish: n < maxNewTokens ? 'eos_token' : 'length',
+    // A stand-in tokenizer: about 4 bytes of UTF-8 per token. It only has to be stable, not right.
+    inputLength: Math.max(1, Math.ceil(Buffer.byteLength(inputs) / 4)),
+    details: p.details === true,
+    seed: sampling ? (typeof p.seed === 'number' ? p.seed : 0) : null,
+  };
+}
+
+function fail(res: http.ServerResponse, stream: boolean, status: number, errorType: string, message: string): void {
+  const body = JSON.stringify({ error: message, error_type: errorType });
+  if (stream) {
+    // TGI: on the streaming route every error is an event in a 200 stream.
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-mock-backend': NOT_A_MODEL });
+    res.end(`data:${body}\n\n`);
+    return;
+  }
+  sendJson(res, status, body);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readBody(req: http.IncomingMessage, onBody: (text: string) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => onBody(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runBench } from './bench-process.js';
+
+describe('bench overhead', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-overhead-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('measures direct, plain proxy and gateway in one run, with added latency, saturation and ratios', async () => {
+    const run = await runBench(
+      ['overhead', '--rate', '40', '--duration', '1s', '--saturation-duration', '1s', '--warmup', '500ms', '--concurrency', '4', '--tokens', '8', '--out', dir, '--quiet', '--max-loop-delay-ms', '100000', '--max-schedule-lag-ms', '100000'],
+      120_000,
+    );
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /load-test target, not a model/);
+    assert.match(run.stdout, /added latency vs direct/);
+    assert.match(run.stdout, /gateway\/proxy saturation \d+\.\d+×/);
+    const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+    assert.equal(result.schema, 'sluice-bench/1');
+    assert.equal(result.kind, 'overhead');
+    assert.deepEqual(result.legs.map((l: { phase: string; leg: string }) => `${l.phase}:${l.leg}`), [
+      'saturation:direct', 'saturation:proxy', 'saturation:gateway', 'fixed_rate:direct', 'fixed_rate:proxy', 'fixed_rate:gateway',
+    ]);
+    for (const leg of result.legs) {
+      assert.equal(leg.requests.failed, 0, `${leg.phase} ${leg.leg}: ${JSON.stringify(leg.errors_by_type)}`);
+      assert.ok(leg.requests.ok > 0);
+    }
+    assert.equal(result.legs.find((l: { leg: string }) => l.leg === 'gateway').request, 'POST /v1/generate');
+    assert.equal(result.legs.find((l: { leg: string }) => l.leg === 'direct').request, 'POST /generate_stream');
+    for (const key of ['p50', 'p90', 'p99', 'p99_9']) assert.equal(typeof result.added_latency_ms.gateway[key], 'number');
+    for (const leg of ['direct', 'proxy', 'gateway']) assert.ok(result.saturation_qps[leg] > 0, leg);
+    assert.equal(typeof result.ratios['gateway/proxy saturation'], 'number');
+    assert.equal(result.goals.length, 2);
+  });
+});
