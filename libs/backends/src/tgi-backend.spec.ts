@@ -139,15 +139,19 @@ describe('TgiBackend against the TGI stand-in', () => {
     assert.equal(info.max_concurrent_requests, 128);
   });
 
-  it('sends through the HttpService it is given', async () => {
+  it('sends its control calls (/info, /health) through the HttpService it is given; generations go over node:http', async () => {
+    const seen: string[] = [];
     const instance = axios.create();
     instance.interceptors.request.use((config) => {
-      config.headers.set('x-request-id', 'req-1');
+      seen.push(String(config.url));
       return config;
     });
     const { standIn, backend } = await setUp({}, { httpService: new HttpService(instance) });
+    await backend.info();
+    assert.equal(await backend.probe(), 'ready');
     await backend.generate({ inputs: 'x', parameters: {} }, testCallOptions());
-    assert.equal(standIn.received[0]!.headers['x-request-id'], 'req-1');
+    assert.deepEqual(seen.map((url) => new URL(url).pathname), ['/info', '/health']);
+    assert.equal(standIn.received.length, 1, 'the generation reached the backend');
   });
 
   it('holds at most maxSockets requests in flight at the backend', async () => {

@@ -10,7 +10,10 @@ import { TgiStreamCall, type StreamCallTarget } from './tgi-stream-call.js';
 import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
 
 export interface TgiBackendOptions {
-  /** @nestjs/axios's HttpService to send through (its interceptors apply); by default one over a plain axios instance. */
+  /**
+   * @nestjs/axios's HttpService for the control calls, /health and /info (its interceptors apply); by default one
+   * over a plain axios instance. Generations go straight over node:http: they are the hot path.
+   */
   httpService?: HttpService;
   /** How long an idle keep-alive socket stays in the pool (default 4000, below the backend's 72 s: see backend-agent.ts). */
   keepAliveIdleMs?: number;
@@ -24,7 +27,7 @@ const acceptEveryStatus = (): boolean => true;
 /**
  * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). Every generation goes
  * through `POST /generate_stream` with `details: true`, streaming or not for the client: the stream's last event
- * carries the token counts, and its first one the time to first token.
+ * carries the token counts, and its first one the time to first token. Both kinds of call share one keep-alive pool.
  */
 export class TgiBackend implements InferenceBackend {
   readonly baseUrl: string;
@@ -48,18 +51,16 @@ export class TgiBackend implements InferenceBackend {
       validateStatus: acceptEveryStatus,
     };
     this.streamTarget = {
-      http: this.http,
       transport: url.protocol === 'https:' ? https : http,
-      requestConfig: Object.freeze({
-        ...common,
-        url: `${this.baseUrl}/generate_stream`,
+      requestOptions: Object.freeze({
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''), // node wants an IPv6 address without its brackets
+        port: url.port || undefined,
+        path: `${url.pathname.replace(/\/+$/, '')}/generate_stream`,
         method: 'POST',
+        agent: this.agent,
+        // Our own timers own every bound of a stream call; no proxy: backends are addressed directly.
         headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'accept-encoding': 'identity' },
-        responseType: 'stream',
-        decompress: false,
-        timeout: 0, // our own timers own every bound of a stream call
-        maxContentLength: -1,
-        maxBodyLength: -1,
       }),
     };
     this.controlConfig = Object.freeze({ ...common, responseType: 'text', timeout: options.probeTimeoutMs ?? 2_000 });

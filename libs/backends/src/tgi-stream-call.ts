@@ -1,7 +1,5 @@
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HttpService } from '@nestjs/axios';
-import type { AxiosRequestConfig, AxiosResponse } from 'axios';
 import { GatewayError } from './gateway-error.js';
 import type { CallOptions, GenerationOutcome } from './inference-backend.js';
 import { SseParser, type SseSink } from './sse-parser.js';
@@ -15,10 +13,9 @@ export interface NodeTransport {
 
 /** What a stream call needs from its backend; built once per backend. */
 export interface StreamCallTarget {
-  readonly http: HttpService;
   readonly transport: NodeTransport;
-  /** Everything but the body: url, method, headers, agent, `responseType: 'stream'`, ... */
-  readonly requestConfig: Readonly<AxiosRequestConfig>;
+  /** Everything but the body and its length: host, port, path, method, headers, keep-alive agent. */
+  readonly requestOptions: Readonly<RequestOptions>;
 }
 
 type TimeoutPhase = 'connect' | 'first byte' | 'inter-token' | 'total';
@@ -28,12 +25,13 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * One `POST /generate_stream` call, from send to the final event: timeouts, client abort, the one retry of a stale
- * keep-alive socket, SSE parsing, and the outcome. It is its own axios `transport` (axios calls
- * `transport.request(options, onResponse)`), so it holds the node ClientRequest from the very start: that is how it
- * times the TCP connect, knows whether the socket was a reused keep-alive one, and destroys the request on a
- * timeout or abort, which is how the backend learns we left and frees the slot.
+ * keep-alive socket, SSE parsing, and the outcome. It is the request path's hottest code, so it speaks node:http
+ * directly (axios and its Observable wrapper cost ~20 % of the gateway's CPU per request, measured with
+ * `npm run bench -- overhead`); it holds the node ClientRequest, which is how it times the TCP connect, knows whether
+ * the socket was a reused keep-alive one, and destroys the request on a timeout or abort — how the backend learns we
+ * left and frees the slot.
  */
-export class TgiStreamCall implements SseSink, NodeTransport {
+export class TgiStreamCall implements SseSink {
   private readonly parser = new SseParser(this);
   private resolve!: (outcome: GenerationOutcome) => void;
   private reject!: (error: unknown) => void;
@@ -67,15 +65,6 @@ export class TgiStreamCall implements SseSink, NodeTransport {
       this.progressTimer = setTimeout(expire, timeouts.firstByteMs, this, 'first byte', timeouts.firstByteMs);
       this.send();
     });
-  }
-
-  /** The axios transport hook. */
-  request(options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
-    const req = this.target.transport.request(options, onResponse);
-    this.backendRequest = req;
-    if (this.settled) req.destroy(); // aborted while axios was still preparing the request
-    else req.once('socket', this.onSocket);
-    return req;
   }
 
   onSseData(data: string): void {
@@ -115,8 +104,12 @@ export class TgiStreamCall implements SseSink, NodeTransport {
   }
 
   private send(): void {
-    const config: AxiosRequestConfig = { ...this.target.requestConfig, data: this.body, transport: this };
-    this.target.http.request<IncomingMessage>(config).subscribe({ next: this.onResponse, error: this.onSendError });
+    const req = this.target.transport.request(this.target.requestOptions, this.onResponse);
+    this.backendRequest = req;
+    req.once('socket', this.onSocket);
+    req.on('error', this.onRequestError);
+    req.setHeader('content-length', Buffer.byteLength(this.body));
+    req.end(this.body);
   }
 
   private readonly onSocket = (socket: Socket): void => {
@@ -127,26 +120,25 @@ export class TgiStreamCall implements SseSink, NodeTransport {
     this.connectTimer = setTimeout(expireUnlessConnected, connectMs, this, socket, connectMs);
   };
 
-  private readonly onResponse = (response: AxiosResponse<IncomingMessage>): void => {
-    const res = response.data;
+  private readonly onResponse = (res: IncomingMessage): void => {
     if (this.settled) {
       res.destroy();
       return;
     }
     this.response = res;
-    if (response.status === 200) {
+    if (res.statusCode === 200) {
       res.on('data', this.onStreamData);
       res.on('end', this.onStreamEnd);
       res.on('close', this.onStreamEnd);
       res.on('error', this.onStreamError);
     } else {
-      this.readErrorBody(res, response.status);
+      this.readErrorBody(res, res.statusCode ?? 0);
     }
   };
 
-  /** Axios failed before any response: nothing was generated. */
-  private readonly onSendError = (error: unknown): void => {
-    if (this.settled) return;
+  /** The request failed; before any response that means nothing was generated (after one, the response's own handlers decide). */
+  private readonly onRequestError = (error: unknown): void => {
+    if (this.settled || this.response !== undefined) return;
     if (!this.retried && this.isStaleKeepAliveReset(error)) {
       this.retried = true;
       return this.send();
