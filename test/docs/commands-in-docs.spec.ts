@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../support/engine.js';
+
+/**
+ * The docs tell users what to run: every `npm run <script>` they name must exist in package.json, every
+ * `npm run bench -- <command>` must be a command of the bench CLI, and every file under scripts/ they name must exist.
+ */
+const DOCS = ['README.md', 'PERFORMANCE.md', 'API.md', 'DEPLOY.md', 'QUANTIZE.md', 'monitoring/README.md', 'apps/bench/README.md', 'config/README.md', 'models/README.md'];
+const BENCH_COMMANDS = ['run', 'sweep', 'compare', 'overhead', 'mock-backend', 'plain-proxy', 'report', 'help'];
+const scripts = Object.keys((JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts);
+
+describe('commands named in the docs', () => {
+  for (const doc of DOCS.filter((d) => existsSync(REPO_ROOT + d))) {
+    const text = readFileSync(REPO_ROOT + doc, 'utf8');
+
+    it(`${doc}: every npm script it names exists`, () => {
+      const named = [...text.matchAll(/npm run ([a-z][\w:-]*)/g)].map((m) => m[1]!);
+      const missing = [...new Set(named)].filter((name) => !scripts.includes(name));
+      assert.deepEqual(missing, [], `not in package.json: ${missing.join(', ')}`);
+    });
+
+    it(`${doc}: every bench command it names exists`, () => {
+      const named = [...text.matchAll(/npm run bench -- ([a-z][\w-]*)/g)].map((m) => m[1]!);
+      const unknown = [...new Set(named)].filter((name) => !BENCH_COMMANDS.includes(name));
+      assert.deepEqual(unknown, []);
+    });
+
+    it(`${doc}: every scripts/ file it names exists`, () => {
+      const named = [...text.matchAll(/\bscripts\/([\w./-]+\.(?:py|sh|conf|mjs))/g)].map((m) => `scripts/${m[1]}`);
+      const missing = [...new Set(named)].filter((path) => !existsSync(REPO_ROOT + path));
+      assert.deepEqual(missing, []);
+    });
+  }
+
+  it('the bench CLI lists exactly these commands in its help', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const help = spawnSync(process.execPath, [`${REPO_ROOT}dist/apps/bench/src/main.js`, 'help'], { encoding: 'utf8' }).stdout;
+    for (const command of BENCH_COMMANDS.filter((c) => c !== 'help')) assert.match(help, new RegExp(`^  ${command}\\b`, 'm'), command);
+  });
+});
