@@ -42,7 +42,9 @@ export function timeline(records: readonly RequestRecord[], window: MeasurementW
   const lastEnd = measured.reduce((t, r) => Math.max(t, r.end_ms!), window.stopMs);
   const spanS = Math.max(0.001, (lastEnd - window.startMs) / 1000);
   const windowS = spanS <= 60 ? 1 : Math.ceil(spanS / 60);
-  const count = Math.max(1, Math.ceil(spanS / windowS));
+  // A last stretch shorter than half a window joins the one before: a rate over a sliver (the few answers that end
+  // after the load stopped) would draw a spike that is not there.
+  const count = Math.max(1, Math.round(spanS / windowS));
   const buckets = Array.from({ length: count }, () => ({ ok: 0, errors: 0, e2e: [] as number[], ttft: [] as number[] }));
   for (const r of measured) {
     const i = Math.min(count - 1, Math.max(0, Math.floor((r.end_ms! - window.startMs) / 1000 / windowS)));
@@ -60,8 +62,8 @@ export function timeline(records: readonly RequestRecord[], window: MeasurementW
   return {
     window_s: windowS,
     windows: buckets.map((b, i) => {
-      // The last window may be shorter: its rate is over its own length.
-      const end = Math.min((i + 1) * windowS, spanS);
+      // The last window runs to the last answer (half to one and a half windows long): its rate is over its own length.
+      const end = i === count - 1 ? spanS : (i + 1) * windowS;
       const length = Math.max(0.001, end - i * windowS);
       const e2e = sortSamples(b.e2e);
       const ttft = sortSamples(b.ttft);
