@@ -28,7 +28,7 @@ describe('the shipped registry files', () => {
       modelPath: 'models/qwen2-tiny-q8_0.gguf',
       host: '127.0.0.1',
       port: null,
-      engine: { contexts: 1, sequences: 4, contextSize: 1024, threads: 1, gpuLayers: 0, maxConcurrentRequests: 128 },
+      engine: { contexts: 1, sequences: 8, contextSize: 1024, threads: 1, gpuLayers: 0, maxConcurrentRequests: 128 },
     });
     assert.equal(qwen2.quantization, 'gguf-q8_0');
     assert.equal(qwen2.gpu, null);
@@ -44,7 +44,7 @@ describe('the shipped registry files', () => {
         quantization: undefined,
         vramBudgetGb: undefined,
         gpu: undefined,
-        maxConcurrent: 4,
+        maxConcurrent: 8,
         maxQueued: 256,
         maxNewTokens: 512,
         defaultMaxNewTokens: 128,
