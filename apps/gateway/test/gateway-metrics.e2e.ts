@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '../../../libs/backends/src/testing/index.js';
 import { startGateway, tgiModelsYaml, writeModelsConfig, type RunningGateway } from '../../../test/support/gateway.js';
 import { openStream, parseSse, postJson, request, type HttpResult } from '../../../test/support/http-client.js';
+import { parsePrometheusText } from '../../../test/support/prometheus-text.js';
 import { captureStatsd, type StatsdCapture } from '../../../test/support/statsd-capture.js';
 
 /**
@@ -19,17 +20,6 @@ function scriptFor(inputs: string): StandInScript {
     case 'slow': return { tokens: Array.from({ length: 20 }, (_, i) => ` t${i}`), tokenDelayMs: 50 };
     default: return { tokens: inputs.split(' ').map((word) => ` ${word}`) };
   }
-}
-
-/** Prometheus text → { 'name{labels}': value }. */
-function samples(exposition: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of exposition.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
 }
 
 describe('gateway metrics: StatsD keys and Prometheus, one record per request', () => {
@@ -141,7 +131,7 @@ describe('gateway metrics: StatsD keys and Prometheus, one record per request', 
     const res = await request(`${gateway.url}/metrics`);
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
-    const metrics = samples(res.text);
+    const metrics = parsePrometheusText(res.text);
     const requests = [...metrics].filter(([name]) => name.startsWith('sluice_requests_total{'));
     assert.equal(requests.reduce((sum, [, v]) => sum + v, 0), SENT);
     assert.equal(metrics.get('sluice_requests_total{model="qwen2",outcome="ok"}'), 4);

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parsePrometheusText } from '../../../test/support/prometheus-text.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 
-async function samples(metrics: PrometheusMetrics): Promise<Map<string, number>> {
-  const text = await metrics.exposition();
-  return new Map(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
-}
+const samples = async (metrics: PrometheusMetrics) => parsePrometheusText(await metrics.exposition());
 
 describe('PrometheusMetrics', () => {
   it('counts requests by model and outcome, every outcome of a seen model starting at 0', async () => {

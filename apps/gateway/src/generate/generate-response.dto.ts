@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { GenerateResult } from './generate.service.js';
+import { gatewayOverheadMs, type GenerateResult } from './generate.service.js';
 
 export class UsageDto {
   @ApiProperty({ description: 'Prompt tokens, as the backend counted them.' }) input_tokens!: number;
@@ -22,7 +22,8 @@ export class GenerateResponseDto {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-export function toGenerateResponse({ modelId, outcome, queuedMs }: GenerateResult, requestId: string, elapsedMs: number): GenerateResponseDto {
+export function toGenerateResponse(result: GenerateResult, requestId: string, elapsedMs: number): GenerateResponseDto {
+  const { modelId, outcome, queuedMs } = result;
   return {
     generated_text: outcome.generatedText,
     model_id: modelId,
@@ -31,7 +32,7 @@ export function toGenerateResponse({ modelId, outcome, queuedMs }: GenerateResul
     latency_ms: round(elapsedMs),
     queue_ms: round(queuedMs),
     time_to_first_token_ms: round(outcome.timings.firstTokenMs),
-    gateway_overhead_ms: round(Math.max(0, elapsedMs - queuedMs - outcome.timings.backendMs)),
+    gateway_overhead_ms: round(gatewayOverheadMs(result, elapsedMs)),
     seed: outcome.seed,
     request_id: requestId,
   };

@@ -18,6 +18,11 @@ export interface GenerateResult {
   queuedMs: number;
 }
 
+/** The gateway's own share of a served request that has taken `elapsedMs` so far: neither queue wait nor backend call. */
+export function gatewayOverheadMs({ outcome, queuedMs }: GenerateResult, elapsedMs: number): number {
+  return Math.max(0, elapsedMs - queuedMs - outcome.timings.backendMs);
+}
+
 /**
  * The request path after validation: model → readiness → dispatch queue, which runs the backend call (here, or in
  * another replica's worker) when the model has a free slot.

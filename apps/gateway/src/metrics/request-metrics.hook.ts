@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayMetrics, RequestRecord } from '../../../../libs/metrics/src/index.js';
 import type { ModelRegistry } from '../../../../libs/model-registry/src/index.js';
+import { gatewayOverheadMs } from '../generate/generate.service.js';
 import { outcomeOfStatus, startObservation, type RequestObservation } from './request-observation.js';
 
 const GENERATE_URL = '/v1/generate';
@@ -35,7 +36,7 @@ function recordOf(observation: RequestObservation, finished: boolean, status: nu
     outputTokens: generation.outputTokens,
     queueMs: queuedMs,
     timeToFirstTokenMs: generation.timings.firstTokenMs,
-    overheadMs: Math.max(0, latencyMs - queuedMs - generation.timings.backendMs),
+    overheadMs: gatewayOverheadMs(result, latencyMs),
   };
 }
 

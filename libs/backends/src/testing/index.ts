@@ -10,3 +10,4 @@ export {
 } from './tgi-stand-in.js';
 export { startUnacceptingPort, type UnacceptingPort } from './unaccepting-port.js';
 export { testCallOptions } from './call-options.js';
+export { freeTcpPort, freeUdpPort } from './free-port.js';

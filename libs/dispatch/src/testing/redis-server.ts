@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
+import { freeTcpPort } from '../../../backends/src/testing/index.js';
 
 /**
  * A REAL redis-server for tests and benchmarks, on a free port, without persistence, killed with the process that
@@ -17,7 +17,7 @@ export interface TestRedis {
 
 export async function startRedisServer(): Promise<TestRedis> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = await freeTcpPort();
     try {
       return await ownServer(port);
     } catch (error) {
@@ -73,15 +73,4 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) on port ${port}:\n${output}`)));
   });
   return child;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -2,8 +2,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 
 /**
- * A port that was free a moment ago. Another process can take it before our server binds it, so callers that
- * start a server on it retry with a new one when the server fails to bind (see `retryOnPortClash`).
+ * TEST HELPERS: a port that was free a moment ago. Another process can take it before our server binds it, so a
+ * caller that starts a server on it retries with a new one when the server fails to bind.
  */
 export function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
