@@ -13,6 +13,23 @@ const STATUS: Readonly<Record<GatewayErrorType, number>> = {
   upstream: 502,
 };
 
+const TYPE_OF_STATUS = new Map<number, GatewayErrorType>(
+  (Object.entries(STATUS) as Array<[GatewayErrorType, number]>).map(([type, status]) => [status, type]),
+);
+
+export function isGatewayErrorType(value: string): value is GatewayErrorType {
+  return Object.hasOwn(STATUS, value);
+}
+
+/**
+ * The taxonomy read backwards: the error type an answer's status stands for (any other 4xx is validation, as 400,
+ * 413 and 415 are); undefined for a success or a 5xx outside the taxonomy.
+ */
+export function errorTypeForStatus(status: number): GatewayErrorType | undefined {
+  if (status < 400) return undefined;
+  return TYPE_OF_STATUS.get(status) ?? (status < 500 ? 'validation' : undefined);
+}
+
 export interface GatewayErrorOptions {
   /** Sent as Retry-After (seconds) with overloaded/unavailable answers. */
   retryAfterS?: number;

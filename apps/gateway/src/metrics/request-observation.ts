@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { errorTypeForStatus, isGatewayErrorType } from '../../../../libs/backends/src/index.js';
 import type { RequestOutcome } from '../../../../libs/metrics/src/index.js';
 import type { GenerateResult } from '../generate/generate.service.js';
 
@@ -38,26 +39,12 @@ export function noteError(raw: IncomingMessage, errorType: string): void {
   if (observation) observation.errorType = asOutcome(errorType);
 }
 
-const ERROR_OUTCOMES = new Set<string>(['validation', 'model_not_found', 'overloaded', 'unavailable', 'timeout', 'upstream']);
-
 function asOutcome(errorType: string): RequestOutcome {
-  return ERROR_OUTCOMES.has(errorType) ? (errorType as RequestOutcome) : 'internal';
+  return isGatewayErrorType(errorType) ? errorType : 'internal';
 }
 
-/** The outcome of an answer that set no error type itself: the taxonomy's status mapping read backwards. */
+/** The outcome of an answer that set no error type itself, from its status. */
 export function outcomeOfStatus(status: number): RequestOutcome {
   if (status < 400) return 'ok';
-  switch (status) {
-    case 404:
-      return 'model_not_found';
-    case 429:
-      return 'overloaded';
-    case 502:
-      return 'upstream';
-    case 503:
-      return 'unavailable';
-    case 504:
-      return 'timeout';
-  }
-  return status < 500 ? 'validation' : 'internal';
+  return errorTypeForStatus(status) ?? 'internal';
 }
