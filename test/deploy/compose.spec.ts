@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { parseEngineConfig } from '../../apps/engine/src/config.js';
-import { readGatewayConfig } from '../../apps/gateway/src/gateway-config.js';
-import { loadRegistryConfig, type RegistryConfig } from '../../libs/model-registry/src/index.js';
+import { parseEngineConfig } from '#engine/config';
+import { readGatewayConfig } from '#gateway/gateway-config';
+import { loadRegistryConfig, type RegistryConfig } from '#model-registry';
 import { flag, gatewayEnvKeys, REPO_ROOT, run, toolSkip, urlHostPort } from './deploy-support.js';
 
 interface ComposeService {

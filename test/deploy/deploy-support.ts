@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readGatewayConfig } from '../../apps/gateway/src/gateway-config.js';
+import { readGatewayConfig } from '#gateway/gateway-config';
 import { REPO_ROOT } from '../support/engine.js';
 
 export { REPO_ROOT };

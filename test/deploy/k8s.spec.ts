@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { readGatewayConfig } from '../../apps/gateway/src/gateway-config.js';
-import { loadRegistryConfig, parseRegistryConfig } from '../../libs/model-registry/src/index.js';
+import { readGatewayConfig } from '#gateway/gateway-config';
+import { loadRegistryConfig, parseRegistryConfig } from '#model-registry';
 import { flag, gatewayEnvKeys, REPO_ROOT, run, toolSkip, urlHostPort } from './deploy-support.js';
 
 const skip =

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from '../support/engine.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
-import { freeUdpPort } from '../../libs/backends/src/testing/index.js';
+import { freeUdpPort } from '#backends/testing';
 import {
   renderSettled,
   seriesSum,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { externalRedisUrl, startRedisServer, type TestRedis } from '../../libs/dispatch/src/testing/index.js';
+import { externalRedisUrl, startRedisServer, type TestRedis } from '#dispatch/testing';
 
 export interface GatewayRedis {
   /** REDIS_URL and a DISPATCH_PREFIX of its own, for startGateway's env: gateways given the same env share queues. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { StandInScript, TgiStandInOptions } from '../../libs/backends/src/testing/index.js';
+import type { StandInScript, TgiStandInOptions } from '#backends/testing';
 import { REPO_ROOT } from './engine.js';
 import { ManagedProcess } from './processes.js';
 

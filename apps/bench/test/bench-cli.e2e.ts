@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManagedProcess } from '../../../test/support/processes.js';
+import { ManagedProcess } from '#test-support/processes';
 import { BENCH_MAIN, runBench } from './bench-process.js';
 
 /** Nearest-rank, written again here on purpose: the JSONL must reproduce the JSON without the bench's own code. */

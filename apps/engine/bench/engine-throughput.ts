@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import type { LlamaContextSequence, Token } from 'node-llama-cpp';
-import { REPO_ROOT, startReadyEngine } from '../../../test/support/engine.js';
+import { REPO_ROOT, startReadyEngine } from '#test-support/engine';
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
-import { validateGgufFile } from '../../../libs/gguf/src/index.js';
+import { validateGgufFile } from '#gguf';
 import { resolveModelLimits, type EngineConfig, type EngineConfigDraft } from './config.js';
 import { SequencePool } from './sequence-pool.js';
 

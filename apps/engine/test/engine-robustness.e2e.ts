@@ -3,9 +3,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { SHIPPED_MODELS, slowTestModel, startEngine, startReadyEngine, waitUntilIdle, type RunningEngine } from '../../../test/support/engine.js';
-import { openStream, parseSse, postJson, postLargeBody, request } from '../../../test/support/http-client.js';
-import { assertMatchesTgiSchema } from '../../../test/support/tgi-contract.js';
+import { SHIPPED_MODELS, slowTestModel, startEngine, startReadyEngine, waitUntilIdle, type RunningEngine } from '#test-support/engine';
+import { openStream, parseSse, postJson, postLargeBody, request } from '#test-support/http-client';
+import { assertMatchesTgiSchema } from '#test-support/tgi-contract';
 
 function assertValidationError(res: { status: number; json(): any }, message?: RegExp) {
   assert.equal(res.status, 422);

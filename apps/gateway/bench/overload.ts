@@ -12,9 +12,9 @@
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { startRedisServer } from '../../../libs/dispatch/src/testing/index.js';
-import { startGateway, writeModelsConfig } from '../../../test/support/gateway.js';
-import { startStandInProcess } from '../../../test/support/stand-in-process.js';
+import { startRedisServer } from '#dispatch/testing';
+import { startGateway, writeModelsConfig } from '#test-support/gateway';
+import { startStandInProcess } from '#test-support/stand-in-process';
 
 const { values } = parseArgs({
   options: {

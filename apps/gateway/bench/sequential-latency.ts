@@ -8,8 +8,8 @@
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from '../../../test/support/engine.js';
-import { startGateway } from '../../../test/support/gateway.js';
+import { REPO_ROOT } from '#test-support/engine';
+import { startGateway } from '#test-support/gateway';
 
 const { values } = parseArgs({
   options: {

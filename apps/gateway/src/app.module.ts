@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { GatewayMetrics } from '../../../libs/metrics/src/index.js';
-import { ModelRegistry } from '../../../libs/model-registry/src/index.js';
+import { GatewayMetrics } from '#metrics';
+import { ModelRegistry } from '#model-registry';
 import { BackendDirectory } from './backends/backend-directory.js';
 import { DispatchQueueHost, dispatchQueueProvider } from './dispatch.providers.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';

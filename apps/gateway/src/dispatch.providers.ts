@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { BullmqDispatchQueue, InProcessDispatchQueue, type DispatchLimits, type DispatchQueue } from '../../../libs/dispatch/src/index.js';
-import { ModelRegistry } from '../../../libs/model-registry/src/index.js';
+import { BullmqDispatchQueue, InProcessDispatchQueue, type DispatchLimits, type DispatchQueue } from '#dispatch';
+import { ModelRegistry } from '#model-registry';
 import { backendExecutor } from './backends/backend-executor.js';
 import { BackendDirectory } from './backends/backend-directory.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';

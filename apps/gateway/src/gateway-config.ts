@@ -1,4 +1,4 @@
-import { MetricsSettingsError, readStatsdSettings, type StatsdSettings } from '../../../libs/metrics/src/index.js';
+import { MetricsSettingsError, readStatsdSettings, type StatsdSettings } from '#metrics';
 
 /** The gateway's own settings, from the environment, validated once at start-up. */
 export interface GatewayConfig {

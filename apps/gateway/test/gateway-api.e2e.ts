@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { REPO_ROOT } from '../../../test/support/engine.js';
-import { localModelsYaml, startGateway, writeModelsConfig, type RunningGateway } from '../../../test/support/gateway.js';
-import { parseSse, postJson, postLargeBody, request } from '../../../test/support/http-client.js';
+import { REPO_ROOT } from '#test-support/engine';
+import { localModelsYaml, startGateway, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
+import { parseSse, postJson, postLargeBody, request } from '#test-support/http-client';
 
 const SEED_PROMPTS = {
   qa: '光合作用的原理是什么？',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { slowTestModel } from '../../../test/support/engine.js';
-import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '../../../test/support/gateway.js';
-import { openStream, postJson } from '../../../test/support/http-client.js';
+import { slowTestModel } from '#test-support/engine';
+import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
+import { openStream, postJson } from '#test-support/http-client';
 
 /** A gateway supervising one real engine on a model slow enough (random 30M weights) to be hit mid-generation. */
 function slowLocalConfig(): string {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTgiStandIn, type StandInScript, type TgiStandIn } from '../../../libs/backends/src/testing/index.js';
-import { modelView, startGateway, tgiModelsYaml, waitForModel, writeModelsConfig, type RunningGateway, type TgiModelsOptions } from '../../../test/support/gateway.js';
-import { openStream, parseSse, postJson, request } from '../../../test/support/http-client.js';
-import { redisForGateways, type GatewayRedis } from '../../../test/support/redis.js';
+import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
+import { modelView, startGateway, tgiModelsYaml, waitForModel, writeModelsConfig, type RunningGateway, type TgiModelsOptions } from '#test-support/gateway';
+import { openStream, parseSse, postJson, request } from '#test-support/http-client';
+import { redisForGateways, type GatewayRedis } from '#test-support/redis';
 
 /**
  * Behaviour only a real TGI shows (its 429, errors inside 200 streams, binding late), against the protocol-faithful

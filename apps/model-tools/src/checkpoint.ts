@@ -3,7 +3,7 @@
 // file, the key and what was expected.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isLlamaFamilyArchitecture, type LlamaFamilyArchitecture, type SpmVocabulary } from '../../../libs/gguf/src/index.js';
+import { isLlamaFamilyArchitecture, type LlamaFamilyArchitecture, type SpmVocabulary } from '#gguf';
 
 export interface CheckpointConfig {
   readonly architecture: LlamaFamilyArchitecture;

@@ -1,5 +1,5 @@
 // What the model-tool CLIs share: argument errors print usage and exit 2, other failures exit 1.
-import { GgmlType, type WritableGgmlType } from '../../../libs/gguf/src/index.js';
+import { GgmlType, type WritableGgmlType } from '#gguf';
 
 export class UsageError extends Error {}
 

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GgmlType } from '../../../libs/gguf/src/index.js';
+import { GgmlType } from '#gguf';
 import { parseWeightType, runCli, UsageError } from './cli.js';
 import { exportTrainedModel } from './trained-model-export.js';
 

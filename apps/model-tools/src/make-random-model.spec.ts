@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { readGgufHeader } from '../../../libs/gguf/src/index.js';
+import { readGgufHeader } from '#gguf';
 import { generateGreedy } from './testing/generate.js';
 
 const cli = fileURLToPath(new URL('./make-random-model.js', import.meta.url));

@@ -4,7 +4,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GgmlType, isLlamaFamilyArchitecture, validateGgufFile, type WritableGgmlType } from '../../../libs/gguf/src/index.js';
+import { GgmlType, isLlamaFamilyArchitecture, validateGgufFile, type WritableGgmlType } from '#gguf';
 import { formatParameterCount, parameterCount, shapeForTarget, shapeProblem, type ModelShape } from './model-shapes.js';
 import { writeRandomModel } from './random-model.js';
 import { parseWeightType, runCli, UsageError } from './cli.js';

@@ -7,7 +7,7 @@
 // = 8/3 width rounded up to 256 (llama's rule), grouped-query attention (heads / kv heads = 4, 3
 // or 2 where it divides), vocab 32000, output tied to the embeddings below 500M parameters (as
 // small models do), and takes the width whose parameter count comes closest to the target.
-import { llamaFamilyParameterCount, type LlamaFamilyArchitecture, type LlamaFamilyShape } from '../../../libs/gguf/src/index.js';
+import { llamaFamilyParameterCount, type LlamaFamilyArchitecture, type LlamaFamilyShape } from '#gguf';
 
 export interface ModelShape {
   readonly dim: number;

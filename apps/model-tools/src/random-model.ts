@@ -18,7 +18,7 @@ import {
   type LlamaFamilyHyperparameters,
   type LlamaFamilyTensorSpec,
   type WritableGgmlType,
-} from '../../../libs/gguf/src/index.js';
+} from '#gguf';
 import { toLlamaFamilyShape, type ModelShape } from './model-shapes.js';
 import { SeededNormal } from './seeded-normal.js';
 import { syntheticVocabulary } from './synthetic-vocabulary.js';

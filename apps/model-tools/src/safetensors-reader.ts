@@ -3,7 +3,7 @@
 // time, so a checkpoint never needs to fit in memory. No well-kept npm package does this (the
 // `safetensors` name on npm is an empty 0.0.1 placeholder).
 import { open, type FileHandle } from 'node:fs/promises';
-import { float16ToFloat32 } from '../../../libs/gguf/src/index.js';
+import { float16ToFloat32 } from '#gguf';
 
 export interface SafetensorsTensor {
   readonly name: string;

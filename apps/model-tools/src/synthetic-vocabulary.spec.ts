@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TokenType } from '../../../libs/gguf/src/index.js';
+import { TokenType } from '#gguf';
 import { syntheticVocabulary } from './synthetic-vocabulary.js';
 
 describe('syntheticVocabulary', () => {

@@ -1,7 +1,7 @@
 // A made-up SentencePiece-style vocabulary for random-weight models: the tokens llama.cpp needs
 // (<unk>, <s>, </s>, the 256 byte-fallback tokens) and then printable pieces, shortest first, so
 // that any text tokenizes and any generated token detokenizes to readable characters.
-import { TokenType, type SpmVocabulary } from '../../../libs/gguf/src/index.js';
+import { TokenType, type SpmVocabulary } from '#gguf';
 
 const SPACE = '\u2581'; // SentencePiece's visible space
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GgmlType, readGgufHeader, type WritableGgmlType } from '../../../libs/gguf/src/index.js';
+import { GgmlType, readGgufHeader, type WritableGgmlType } from '#gguf';
 import { SafetensorsFile } from './safetensors-reader.js';
 import { generateGreedy } from './testing/generate.js';
 import { TINY, writeTinyCheckpoint, type TinyCheckpointOptions } from './testing/tiny-checkpoint.js';

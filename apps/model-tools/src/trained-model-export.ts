@@ -19,7 +19,7 @@ import {
   type LlamaFamilyHyperparameters,
   type SpmVocabulary,
   type WritableGgmlType,
-} from '../../../libs/gguf/src/index.js';
+} from '#gguf';
 import { ggufTensorName, readCheckpointConfig, readCheckpointTokenizer, type CheckpointConfig } from './checkpoint.js';
 import { SafetensorsFile } from './safetensors-reader.js';
 

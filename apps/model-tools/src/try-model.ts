@@ -3,7 +3,7 @@
 //   npm run model:try -- models/llama3-tiny-q8_0.gguf --prompt "The " --tokens 64
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { validateGgufFile } from '../../../libs/gguf/src/index.js';
+import { validateGgufFile } from '#gguf';
 import { runCli, UsageError } from './cli.js';
 
 const usage = `usage: try-model FILE.gguf [--prompt TEXT] [--tokens N] [--threads N]`;

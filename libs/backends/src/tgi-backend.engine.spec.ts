@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SHIPPED_MODELS, startReadyEngine, waitUntilIdle, type RunningEngine } from '../../../test/support/engine.js';
-import { postJson } from '../../../test/support/http-client.js';
+import { SHIPPED_MODELS, startReadyEngine, waitUntilIdle, type RunningEngine } from '#test-support/engine';
+import { postJson } from '#test-support/http-client';
 import { GatewayError } from './gateway-error.js';
 import type { TgiStreamEvent } from './tgi-protocol.js';
 import { TgiBackend } from './tgi-backend.js';

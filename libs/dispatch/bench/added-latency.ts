@@ -12,10 +12,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { TgiBackend } from '../../backends/src/index.js';
-import { REPO_ROOT } from '../../../test/support/engine.js';
-import { ManagedProcess } from '../../../test/support/processes.js';
-import { startStandInProcess } from '../../../test/support/stand-in-process.js';
+import { TgiBackend } from '#backends';
+import { REPO_ROOT } from '#test-support/engine';
+import { ManagedProcess } from '#test-support/processes';
+import { startStandInProcess } from '#test-support/stand-in-process';
 import type { DispatchQueue, JobExecutor } from '../src/dispatch-queue.js';
 import { BullmqDispatchQueue, InProcessDispatchQueue } from '../src/index.js';
 import { externalRedisUrl, startRedisServer } from '../src/testing/redis-server.js';

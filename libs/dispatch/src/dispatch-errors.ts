@@ -1,4 +1,4 @@
-import { GatewayError } from '../../backends/src/index.js';
+import { GatewayError } from '#backends';
 import type { DispatchLimits } from './dispatch-queue.js';
 
 /** The queue's own refusals, worded the same by both implementations. */

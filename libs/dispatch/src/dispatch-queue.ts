@@ -1,4 +1,4 @@
-import type { GenerationOutcome, GenerationRequest, TgiStreamEvent } from '../../backends/src/index.js';
+import type { GenerationOutcome, GenerationRequest, TgiStreamEvent } from '#backends';
 
 /**
  * The contract between the API and the backends: the API hands each generation to the queue of its model as a job,

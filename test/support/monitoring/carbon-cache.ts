@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManagedProcess } from '../processes.js';
-import { freeTcpPort } from '../../../libs/backends/src/testing/index.js';
+import { freeTcpPort } from '#backends/testing';
 import { startService } from './service-process.js';
 
 /** Debian's graphite-carbon; the script runs under /usr/bin/python3, which sees Debian's Python packages. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../http-client.js';
 import type { ManagedProcess } from '../processes.js';
-import { freeTcpPort } from '../../../libs/backends/src/testing/index.js';
+import { freeTcpPort } from '#backends/testing';
 import { pollUntil, startService } from './service-process.js';
 
 const GRAPHITE_WEB_PACKAGE = '/usr/lib/python3/dist-packages/graphite';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ManagedProcess } from '../processes.js';
 import { request } from '../http-client.js';
-import { freeTcpPort } from '../../../libs/backends/src/testing/index.js';
+import { freeTcpPort } from '#backends/testing';
 import { prometheusApi, type PrometheusApi, type PrometheusSample } from './prometheus-api.js';
 import { pollUntil, removeDir, retryOnPortClash, startService } from './service-process.js';
 

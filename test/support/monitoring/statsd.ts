@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ManagedProcess } from '../processes.js';
 import { REPO_ROOT } from '../engine.js';
-import { freeTcpPort, freeUdpPort } from '../../../libs/backends/src/testing/index.js';
+import { freeTcpPort, freeUdpPort } from '#backends/testing';
 import { pollUntil, removeDir, retryOnPortClash, startService } from './service-process.js';
 import { statsdGraphitePaths, type StatsdGraphitePaths } from './statsd-paths.js';
 

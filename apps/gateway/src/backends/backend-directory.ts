@@ -1,4 +1,4 @@
-import { TgiBackend, type InferenceBackend } from '../../../../libs/backends/src/index.js';
+import { TgiBackend, type InferenceBackend } from '#backends';
 
 /**
  * Which backend serves each model right now. TGI backends are known from the config; a local engine's address

@@ -1,6 +1,6 @@
-import { GatewayError } from '../../../../libs/backends/src/index.js';
-import type { JobExecutor } from '../../../../libs/dispatch/src/index.js';
-import type { ModelRegistry } from '../../../../libs/model-registry/src/index.js';
+import { GatewayError } from '#backends';
+import type { JobExecutor } from '#dispatch';
+import type { ModelRegistry } from '#model-registry';
 import type { BackendDirectory } from './backend-directory.js';
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { BackendConfig, ModelEntry } from '../../../../libs/model-registry/src/index.js';
+import type { BackendConfig, ModelEntry } from '#model-registry';
 
 type LocalBackend = Extract<BackendConfig, { type: 'local' }>;
 

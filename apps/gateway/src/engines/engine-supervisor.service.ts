@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ModelRegistry } from '../../../../libs/model-registry/src/index.js';
+import { ModelRegistry } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { EngineProcess } from './engine-process.js';
 

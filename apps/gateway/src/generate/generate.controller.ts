@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TgiStreamEvent } from '../../../../libs/backends/src/index.js';
+import type { TgiStreamEvent } from '#backends';
 import { abortOnClientDisconnect } from '../http/client-disconnect.js';
 import { errorResponse } from '../http/error-body.js';
 import { SseResponse } from '../http/sse-response.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DispatchJob, DispatchQueue } from '../../../../libs/dispatch/src/index.js';
-import { ModelRegistry, parseRegistryConfig } from '../../../../libs/model-registry/src/index.js';
+import type { DispatchJob, DispatchQueue } from '#dispatch';
+import { ModelRegistry, parseRegistryConfig } from '#model-registry';
 import type { GenerateRequestDto } from './generate-request.dto.js';
 import { GenerateService } from './generate.service.js';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GatewayError, type GenerationOutcome, type TgiStreamEvent } from '../../../../libs/backends/src/index.js';
-import { priorityOf, type DispatchQueue, type PriorityPolicy } from '../../../../libs/dispatch/src/index.js';
-import { DISPATCH_DEFAULTS, ModelRegistry, type ModelEntry } from '../../../../libs/model-registry/src/index.js';
+import { GatewayError, type GenerationOutcome, type TgiStreamEvent } from '#backends';
+import { priorityOf, type DispatchQueue, type PriorityPolicy } from '#dispatch';
+import { DISPATCH_DEFAULTS, ModelRegistry, type ModelEntry } from '#model-registry';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import type { GenerateRequestDto } from './generate-request.dto.js';
 import { toTgiParameters } from './tgi-parameters.js';

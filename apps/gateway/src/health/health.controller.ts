@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { ModelRegistry } from '../../../../libs/model-registry/src/index.js';
+import { ModelRegistry } from '#model-registry';
 
 /** Probes for Docker and Kubernetes: live while the process serves; ready when the required models are. */
 @ApiTags('health')

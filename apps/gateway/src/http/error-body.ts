@@ -1,4 +1,4 @@
-import { GatewayError, toGatewayError } from '../../../../libs/backends/src/index.js';
+import { GatewayError, toGatewayError } from '#backends';
 
 export interface ErrorBody {
   error: string;

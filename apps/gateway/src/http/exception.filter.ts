@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError } from '../../../../libs/backends/src/index.js';
+import { GatewayError } from '#backends';
 import { noteError } from '../metrics/request-observation.js';
 import { errorResponse } from './error-body.js';
 

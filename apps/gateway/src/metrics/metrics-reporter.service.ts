@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { DispatchQueue } from '../../../../libs/dispatch/src/index.js';
-import { GatewayMetrics, type ModelGauges } from '../../../../libs/metrics/src/index.js';
-import { ModelRegistry } from '../../../../libs/model-registry/src/index.js';
+import type { DispatchQueue } from '#dispatch';
+import { GatewayMetrics, type ModelGauges } from '#metrics';
+import { ModelRegistry } from '#model-registry';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 
 /** How often the gauges (in flight, queued, ready, cold start) are read and sent. */

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { GatewayMetrics } from '../../../../libs/metrics/src/index.js';
+import { GatewayMetrics } from '#metrics';
 
 @ApiTags('operations')
 @Controller()

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { GatewayMetrics, RequestRecord } from '../../../../libs/metrics/src/index.js';
-import type { ModelRegistry } from '../../../../libs/model-registry/src/index.js';
+import type { GatewayMetrics, RequestRecord } from '#metrics';
+import type { ModelRegistry } from '#model-registry';
 import { gatewayOverheadMs } from '../generate/generate.service.js';
 import { outcomeOfStatus, startObservation, type RequestObservation } from './request-observation.js';
 

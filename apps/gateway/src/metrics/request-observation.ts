@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { errorTypeForStatus, isGatewayErrorType } from '../../../../libs/backends/src/index.js';
-import type { RequestOutcome } from '../../../../libs/metrics/src/index.js';
+import { errorTypeForStatus, isGatewayErrorType } from '#backends';
+import type { RequestOutcome } from '#metrics';
 import type { GenerateResult } from '../generate/generate.service.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { GatewayError } from '../../../../libs/backends/src/index.js';
+import { GatewayError } from '#backends';
 import { ModelsService } from './models.service.js';
 
 @ApiTags('models')

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DispatchQueue } from '../../../../libs/dispatch/src/index.js';
-import { ModelRegistry, type ModelEntry } from '../../../../libs/model-registry/src/index.js';
+import type { DispatchQueue } from '#dispatch';
+import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
 import { readGpuMemory, type GpuMemoryReading } from './gpu-memory.js';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ModelRegistry, type ModelEntry } from '../../../../libs/model-registry/src/index.js';
+import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway-config.js';
 

@@ -1,7 +1,7 @@
 // Test fixtures: checkpoints in the trainer's contract, small enough to write in milliseconds.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LlamaFamilyArchitecture } from '../../../../libs/gguf/src/index.js';
+import type { LlamaFamilyArchitecture } from '#gguf';
 import { syntheticVocabulary } from '../synthetic-vocabulary.js';
 
 export type NamedTensors = Record<string, { shape: number[]; values: Float32Array }>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { assertMatchesTgiSchema } from '../../../../test/support/tgi-contract.js';
-import { parseSse, postJson, request } from '../../../../test/support/http-client.js';
+import { assertMatchesTgiSchema } from '#test-support/tgi-contract';
+import { parseSse, postJson, request } from '#test-support/http-client';
 import { startTgiStandIn, type TgiStandIn } from './tgi-stand-in.js';
 
 describe('TGI stand-in speaks TGI', () => {

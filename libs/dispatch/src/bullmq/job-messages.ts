@@ -1,4 +1,4 @@
-import { GatewayError, toGatewayError, type GatewayErrorType, type GenerationOutcome, type GenerationRequest, type TgiStreamEvent } from '../../../backends/src/index.js';
+import { GatewayError, toGatewayError, type GatewayErrorType, type GenerationOutcome, type GenerationRequest, type TgiStreamEvent } from '#backends';
 
 /** What a BullMQ job holds, and only while it is queued or running (jobs are removed when they finish). */
 export interface JobData {

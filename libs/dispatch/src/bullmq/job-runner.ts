@@ -1,6 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GatewayError, type TgiStreamEvent } from '../../../backends/src/index.js';
+import { GatewayError, type TgiStreamEvent } from '#backends';
 import type { DispatchLimits, JobExecutor } from '../dispatch-queue.js';
 import { queuedTimeoutError } from '../dispatch-errors.js';
 import { serializeError, type CancelNotice, type JobData, type Reply } from './job-messages.js';

@@ -1,4 +1,4 @@
-import { GatewayError } from '../../../backends/src/index.js';
+import { GatewayError } from '#backends';
 import type { DispatchJob, DispatchResult } from '../dispatch-queue.js';
 import { queuedTimeoutError } from '../dispatch-errors.js';
 import { deserializeError, type Reply } from './job-messages.js';

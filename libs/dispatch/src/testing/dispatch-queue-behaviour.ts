@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { GatewayError, TgiBackend, type GenerationRequest, type TgiStreamEvent } from '../../../backends/src/index.js';
-import { startTgiStandIn, type StandInScript, type TgiStandIn } from '../../../backends/src/testing/index.js';
+import { GatewayError, TgiBackend, type GenerationRequest, type TgiStreamEvent } from '#backends';
+import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
 import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, JobExecutor } from '../dispatch-queue.js';
 
 /**

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { freeTcpPort } from '../../../backends/src/testing/index.js';
+import { freeTcpPort } from '#backends/testing';
 
 /**
  * A REAL redis-server for tests and benchmarks, on a free port, without persistence, killed with the process that

@@ -4,7 +4,7 @@
  *
  *   node dist/libs/dispatch/src/testing/worker-replica.js   (settings from the environment, below)
  */
-import { TgiBackend } from '../../../backends/src/index.js';
+import { TgiBackend } from '#backends';
 import { BullmqDispatchQueue } from '../bullmq/bullmq-dispatch-queue.js';
 
 const env = (key: string, fallback?: string): string => {
