@@ -20,7 +20,10 @@ interface ComposeService {
   deploy?: { resources?: { reservations?: { devices?: Array<{ driver: string; capabilities: string[] }> } } };
 }
 
-const skip = toolSkip(['docker-compose', 'version'], 'apt-get install docker-compose: Debian\'s compose v1 validates without a Docker engine');
+const skip = toolSkip(
+  ['docker-compose', 'version'],
+  "apt-get install docker-compose: Debian's compose v1 validates without a Docker engine",
+);
 let services: Record<string, ComposeService> = {};
 
 /** The services `docker compose --profile <profile> up` starts: those without a profile and those in it. */
@@ -47,14 +50,26 @@ function checkGateway(profile: string): { registry: RegistryConfig; name: string
   const [name, gateway] = gatewayOf(profile);
   const env = gateway.environment!;
   const known = gatewayEnvKeys();
-  for (const key of Object.keys(env)) assert.ok(known.has(key), `${name}: the gateway does not read ${key} (it reads ${[...known].join(', ')})`);
+  for (const key of Object.keys(env))
+    assert.ok(known.has(key), `${name}: the gateway does not read ${key} (it reads ${[...known].join(', ')})`);
   const config = readGatewayConfig(env); // throws on a value the gateway would refuse at start-up
-  assert.equal(config.host, '0.0.0.0', `${name}: HOST must be 0.0.0.0 in a container, or the published port reaches nothing`);
-  assert.deepEqual(gateway.ports?.map((p) => p.target), [config.port], `${name}: publishes the port the gateway listens on`);
+  assert.equal(
+    config.host,
+    '0.0.0.0',
+    `${name}: HOST must be 0.0.0.0 in a container, or the published port reaches nothing`,
+  );
+  assert.deepEqual(
+    gateway.ports?.map((p) => p.target),
+    [config.port],
+    `${name}: publishes the port the gateway listens on`,
+  );
   const health = healthUrl(gateway);
   assert.equal(health.pathname, '/health/ready');
   assert.equal(Number(health.port), config.port);
-  assert.ok(existsSync(`${REPO_ROOT}${config.modelsConfigPath}`), `${name}: MODELS_CONFIG ${config.modelsConfigPath} is in the repository (and the image)`);
+  assert.ok(
+    existsSync(`${REPO_ROOT}${config.modelsConfigPath}`),
+    `${name}: MODELS_CONFIG ${config.modelsConfigPath} is in the repository (and the image)`,
+  );
   const registry = loadRegistryConfig(`${REPO_ROOT}${config.modelsConfigPath}`);
   assert.ok(gateway.depends_on?.redis, `${name} waits for redis`);
   return { registry, name };
@@ -67,17 +82,25 @@ describe('docker-compose.yml', { skip }, () => {
     services = YAML.parse(resolved.stdout).services;
   });
 
-  it('is a valid compose file for Debian\'s docker-compose (schema, references, anchors)', () => {
+  it("is a valid compose file for Debian's docker-compose (schema, references, anchors)", () => {
     const check = run('docker-compose', ['config', '--quiet']);
     assert.equal(check.status, 0, check.stderr);
   });
 
   it('cpu profile: no TGI, and the gateway reaches each engine on the host and port the engine binds', () => {
     const cpu = inProfile('cpu');
-    assert.deepEqual(Object.keys(cpu).filter((n) => n.startsWith('tgi-')), [], 'the cpu profile starts no TGI container');
+    assert.deepEqual(
+      Object.keys(cpu).filter((n) => n.startsWith('tgi-')),
+      [],
+      'the cpu profile starts no TGI container',
+    );
     const { registry, name } = checkGateway('cpu');
     for (const model of registry.models) {
-      assert.equal(model.backend.type, 'tgi', `${model.id}: the cpu gateway reaches engines over the network (type tgi)`);
+      assert.equal(
+        model.backend.type,
+        'tgi',
+        `${model.id}: the cpu gateway reaches engines over the network (type tgi)`,
+      );
       if (model.backend.type !== 'tgi') continue;
       const { host, port } = urlHostPort(model.backend.url);
       const engine = cpu[host];
@@ -92,18 +115,27 @@ describe('docker-compose.yml', { skip }, () => {
       assert.equal(engineConfig.host, '0.0.0.0', `${host} listens beyond its container`);
       assert.equal(engineConfig.modelId, model.id);
       assert.match(engineConfig.modelPath, /^models\/[^/]+\.gguf$/, 'a model the image copies (models/*.gguf)');
-      assert.ok(existsSync(`${REPO_ROOT}${engineConfig.modelPath}`), `${engineConfig.modelPath} ships in the repository`);
+      assert.ok(
+        existsSync(`${REPO_ROOT}${engineConfig.modelPath}`),
+        `${engineConfig.modelPath} ships in the repository`,
+      );
       const health = healthUrl(engine);
       assert.equal(health.pathname, '/health');
       assert.equal(Number(health.port), port);
-      assert.ok(model.maxConcurrent <= engineConfig.contexts * engineConfig.sequencesPerContext,
-        `${model.id}: max_concurrent ${model.maxConcurrent} fits the engine's contexts x sequences`);
+      assert.ok(
+        model.maxConcurrent <= engineConfig.contexts * engineConfig.sequencesPerContext,
+        `${model.id}: max_concurrent ${model.maxConcurrent} fits the engine's contexts x sequences`,
+      );
     }
   });
 
   it('gpu profile: two GPTQ models in TGI, started one after the other with memory caps that add up on one card', () => {
     const gpu = inProfile('gpu');
-    assert.deepEqual(Object.keys(gpu).filter((n) => n.startsWith('engine-')), [], 'the gpu profile starts no local engine');
+    assert.deepEqual(
+      Object.keys(gpu).filter((n) => n.startsWith('engine-')),
+      [],
+      'the gpu profile starts no local engine',
+    );
     const { registry } = checkGateway('gpu');
     assert.equal(registry.gpus.length, 1);
     const card = registry.gpus[0]!;
@@ -117,20 +149,42 @@ describe('docker-compose.yml', { skip }, () => {
       assert.equal(flag(args, 'quantize'), 'gptq');
       assert.ok(model.aliases.includes(flag(args, 'model-id')!), `${host} serves one of ${model.id}'s aliases`);
       assert.equal(healthUrl(tgi).pathname, '/health');
-      const mounts = (tgi.volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v));
-      assert.ok(mounts.some((v) => v.source === 'model-cache' && v.target === '/data'), `${host} keeps weights in the model-cache volume`);
-      assert.equal(tgi.environment?.HF_TOKEN, process.env.HF_TOKEN ?? '', 'the token comes from the environment (empty when unset)');
-      assert.ok(tgi.deploy?.resources?.reservations?.devices?.some((d) => d.driver === 'nvidia' && d.capabilities.includes('gpu')));
+      const mounts = (tgi.volumes ?? []).map((v) =>
+        typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v,
+      );
+      assert.ok(
+        mounts.some((v) => v.source === 'model-cache' && v.target === '/data'),
+        `${host} keeps weights in the model-cache volume`,
+      );
+      assert.equal(
+        tgi.environment?.HF_TOKEN,
+        process.env.HF_TOKEN ?? '',
+        'the token comes from the environment (empty when unset)',
+      );
+      assert.ok(
+        tgi.deploy?.resources?.reservations?.devices?.some(
+          (d) => d.driver === 'nvidia' && d.capabilities.includes('gpu'),
+        ),
+      );
       return { model, host, tgi, fraction: Number(flag(args, 'cuda-memory-fraction')) };
     });
     const first = tgis.find((t) => !tgis.some((o) => t.tgi.depends_on?.[o.host]))!;
     const second = tgis.find((t) => t !== first)!;
-    assert.equal(second.tgi.depends_on?.[first.host]?.condition, 'service_healthy', 'the second TGI starts after the first is healthy');
+    assert.equal(
+      second.tgi.depends_on?.[first.host]?.condition,
+      'service_healthy',
+      'the second TGI starts after the first is healthy',
+    );
     // TGI caps the whole card's use at fraction x total (it sizes its KV cache from the card's free memory).
-    assert.ok(Math.abs(first.fraction * card.memoryGb - first.model.vramBudgetGb) <= 0.15,
-      `${first.host}: ${first.fraction} x ${card.memoryGb} GB is its budget ${first.model.vramBudgetGb} GB`);
-    assert.ok(second.fraction < 1 && second.fraction * card.memoryGb >= first.model.vramBudgetGb + second.model.vramBudgetGb - 0.15,
-      `${second.host}: ${second.fraction} x ${card.memoryGb} GB leaves it its budget after ${first.host}'s`);
+    assert.ok(
+      Math.abs(first.fraction * card.memoryGb - first.model.vramBudgetGb) <= 0.15,
+      `${first.host}: ${first.fraction} x ${card.memoryGb} GB is its budget ${first.model.vramBudgetGb} GB`,
+    );
+    assert.ok(
+      second.fraction < 1 &&
+        second.fraction * card.memoryGb >= first.model.vramBudgetGb + second.model.vramBudgetGb - 0.15,
+      `${second.host}: ${second.fraction} x ${card.memoryGb} GB leaves it its budget after ${first.host}'s`,
+    );
   });
 
   it('the image the gateway and engines run: multi-stage, production dependencies, non-root, health check on /health/ready', () => {
@@ -162,25 +216,37 @@ describe('docker-compose.yml', { skip }, () => {
       if (service.environment?.PORT) listens[name] = Number(service.environment.PORT);
     }
     const prometheus = YAML.parse(readFileSync(`${REPO_ROOT}monitoring/prometheus/prometheus.yml`, 'utf8'));
-    const targets: string[] = prometheus.scrape_configs.flatMap((job: any) => job.static_configs.flatMap((c: any) => c.targets));
+    const targets: string[] = prometheus.scrape_configs.flatMap((job: any) =>
+      job.static_configs.flatMap((c: any) => c.targets),
+    );
     assert.ok(targets.length > 0);
     for (const target of targets) {
       const [host, port] = target.split(':');
       assert.equal(listens[host!], Number(port), `prometheus target ${target}: ${host} listens on ${listens[host!]}`);
     }
-    const grafana = YAML.parse(readFileSync(`${REPO_ROOT}monitoring/grafana/provisioning/datasources/datasources.yaml`, 'utf8'));
-    for (const source of grafana.datasources) assert.ok(services[new URL(source.url).hostname], `grafana data source ${source.url}`);
+    const grafana = YAML.parse(
+      readFileSync(`${REPO_ROOT}monitoring/grafana/provisioning/datasources/datasources.yaml`, 'utf8'),
+    );
+    for (const source of grafana.datasources)
+      assert.ok(services[new URL(source.url).hostname], `grafana data source ${source.url}`);
   });
 
   it('monitoring: every gateway sends StatsD to the statsd service; Grafana loads the dashboards from where they are mounted', () => {
     const gateways = Object.entries(services).filter(([, s]) => s.environment?.MODELS_CONFIG !== undefined);
     assert.ok(gateways.length >= 2);
     for (const [name, gateway] of gateways) {
-      assert.ok(services[gateway.environment!.STATSD_HOST!], `${name}: STATSD_HOST ${gateway.environment!.STATSD_HOST} is a service`);
+      assert.ok(
+        services[gateway.environment!.STATSD_HOST!],
+        `${name}: STATSD_HOST ${gateway.environment!.STATSD_HOST} is a service`,
+      );
       assert.equal(Number(gateway.environment!.STATSD_PORT), 8125, name);
     }
-    const provider = YAML.parse(readFileSync(`${REPO_ROOT}monitoring/grafana/provisioning/dashboards/dashboards.yaml`, 'utf8')).providers[0];
-    const mounts = (services.grafana!.volumes ?? []).map((v: any) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+    const provider = YAML.parse(
+      readFileSync(`${REPO_ROOT}monitoring/grafana/provisioning/dashboards/dashboards.yaml`, 'utf8'),
+    ).providers[0];
+    const mounts = (services.grafana!.volumes ?? []).map((v: any) =>
+      typeof v === 'string' ? v : `${v.source}:${v.target}`,
+    );
     assert.ok(
       mounts.some((m: string) => /monitoring\/grafana\/dashboards:/.test(m) && m.includes(`:${provider.options.path}`)),
       `grafana mounts monitoring/grafana/dashboards at ${provider.options.path}: ${mounts.join(', ')}`,

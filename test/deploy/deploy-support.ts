@@ -13,11 +13,16 @@ export { REPO_ROOT };
 export function toolSkip(command: string[], installHint: string): string | false {
   const found = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8' });
   if (found.status === 0) return false;
-  if (process.env.CI) throw new Error(`${command.join(' ')} failed in CI: ${installHint}\n${found.stderr ?? found.error}`);
+  if (process.env.CI)
+    throw new Error(`${command.join(' ')} failed in CI: ${installHint}\n${found.stderr ?? found.error}`);
   return `needs ${command[0]} (${installHint})`;
 }
 
-export function run(command: string, args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+export function run(
+  command: string,
+  args: string[],
+  input?: string,
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', input, maxBuffer: 64 << 20 });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

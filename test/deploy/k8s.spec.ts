@@ -6,15 +6,19 @@ import { loadRegistryConfig, parseRegistryConfig } from '#model-registry';
 import { flag, gatewayEnvKeys, REPO_ROOT, run, toolSkip, urlHostPort } from './deploy-support.js';
 
 const skip =
-  toolSkip(['kubectl', 'version', '--client'], 'kubectl with its built-in kustomize; Debian: apt-get install kubernetes-client') ||
-  toolSkip(['/usr/bin/python3', '-c', 'import kubernetes'], 'apt-get install python3-kubernetes');
+  toolSkip(
+    ['kubectl', 'version', '--client'],
+    'kubectl with its built-in kustomize; Debian: apt-get install kubernetes-client',
+  ) || toolSkip(['/usr/bin/python3', '-c', 'import kubernetes'], 'apt-get install python3-kubernetes');
 
 let objects: any[] = [];
 let rendered = '';
 const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
 const container = (deployment: any) => deployment.spec.template.spec.containers[0];
-const envOf = (c: any): Record<string, string> => Object.fromEntries((c.env ?? []).filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
-const portNamed = (c: any, name: string | number) => (typeof name === 'number' ? name : c.ports.find((p: any) => p.name === name)?.containerPort);
+const envOf = (c: any): Record<string, string> =>
+  Object.fromEntries((c.env ?? []).filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
+const portNamed = (c: any, name: string | number) =>
+  typeof name === 'number' ? name : c.ports.find((p: any) => p.name === name)?.containerPort;
 
 describe('deploy/k8s (kustomize)', { skip }, () => {
   before(() => {
@@ -41,11 +45,18 @@ describe('deploy/k8s (kustomize)', { skip }, () => {
     const config = readGatewayConfig(env);
     assert.equal(config.host, '0.0.0.0');
     assert.equal(portNamed(c, 'http'), config.port);
-    for (const [probe, path] of [['livenessProbe', '/health/live'], ['readinessProbe', '/health/ready'], ['startupProbe', '/health/live']] as const) {
+    for (const [probe, path] of [
+      ['livenessProbe', '/health/live'],
+      ['readinessProbe', '/health/ready'],
+      ['startupProbe', '/health/live'],
+    ] as const) {
       assert.equal(c[probe].httpGet.path, path, probe);
       assert.equal(portNamed(c, c[probe].httpGet.port), config.port, `${probe} asks the gateway's port`);
     }
-    assert.ok(gateway.spec.template.spec.terminationGracePeriodSeconds * 1000 > config.shutdownGraceMs, 'the kubelet waits out SHUTDOWN_GRACE_MS');
+    assert.ok(
+      gateway.spec.template.spec.terminationGracePeriodSeconds * 1000 > config.shutdownGraceMs,
+      'the kubelet waits out SHUTDOWN_GRACE_MS',
+    );
     const service = find('Service', 'gateway');
     assert.equal(portNamed(c, service.spec.ports[0].targetPort), config.port);
 
@@ -59,7 +70,11 @@ describe('deploy/k8s (kustomize)', { skip }, () => {
     assert.ok(registry.models.length >= 2);
 
     const redis = urlHostPort(env.REDIS_URL!.replace(/^redis:/, 'http:'));
-    assert.equal(find('Service', redis.host).spec.ports[0].port, redis.port, 'REDIS_URL names the redis Service and port');
+    assert.equal(
+      find('Service', redis.host).spec.ports[0].port,
+      redis.port,
+      'REDIS_URL names the redis Service and port',
+    );
   });
 
   it('serves each model from its own TGI Deployment with a GPU, behind the Service the registry names', () => {
@@ -77,11 +92,18 @@ describe('deploy/k8s (kustomize)', { skip }, () => {
       assert.ok(service, `${model.id}: Service ${host}`);
       const servicePort = service.spec.ports.find((p: any) => p.port === port);
       assert.ok(servicePort, `${host} exposes port ${port}`);
-      const deployment = objects.find((o) => o.kind === 'Deployment' &&
-        Object.entries(service.spec.selector).every(([k, v]) => o.spec.template.metadata.labels[k] === v));
+      const deployment = objects.find(
+        (o) =>
+          o.kind === 'Deployment' &&
+          Object.entries(service.spec.selector).every(([k, v]) => o.spec.template.metadata.labels[k] === v),
+      );
       assert.ok(deployment, `${host} selects a Deployment`);
       const tgi = container(deployment);
-      assert.equal(Number(flag(tgi.args, 'port')), portNamed(tgi, servicePort.targetPort), `${host}'s targetPort is the port TGI binds`);
+      assert.equal(
+        Number(flag(tgi.args, 'port')),
+        portNamed(tgi, servicePort.targetPort),
+        `${host}'s targetPort is the port TGI binds`,
+      );
       assert.equal(flag(tgi.args, 'quantize'), 'gptq');
       assert.ok(model.aliases.includes(flag(tgi.args, 'model-id')!));
       assert.equal(tgi.resources.limits['nvidia.com/gpu'], '1');
@@ -92,7 +114,8 @@ describe('deploy/k8s (kustomize)', { skip }, () => {
 
     // The same models as the one-box GPU deployment: a client sees the same ids, aliases and budgets.
     const oneBox = loadRegistryConfig(`${REPO_ROOT}config/models.gpu.yaml`);
-    const summary = (r: typeof registry) => r.models.map((m) => ({ id: m.id, aliases: m.aliases, quantization: m.quantization, vram: m.vramBudgetGb }));
+    const summary = (r: typeof registry) =>
+      r.models.map((m) => ({ id: m.id, aliases: m.aliases, quantization: m.quantization, vram: m.vramBudgetGb }));
     assert.deepEqual(summary(registry), summary(oneBox));
   });
 });

@@ -81,12 +81,18 @@ describe('API.md and the OpenAPI document at /docs', () => {
   it('document the same request body fields for POST /v1/generate', () => {
     const operation = document.paths['/v1/generate'].post;
     const schema = operation.requestBody.content['application/json'].schema;
-    assert.deepEqual(sorted(documentedFields(markdown, 'POST /v1/generate', 'Request body')), sorted(fieldNames(document, schema)));
+    assert.deepEqual(
+      sorted(documentedFields(markdown, 'POST /v1/generate', 'Request body')),
+      sorted(fieldNames(document, schema)),
+    );
   });
 
   it('document the same response fields for POST /v1/generate', () => {
     const operation = document.paths['/v1/generate'].post;
     const schema = operation.responses['200'].content['application/json'].schema;
-    assert.deepEqual(sorted(documentedFields(markdown, 'POST /v1/generate', 'Response body')), sorted(fieldNames(document, schema)));
+    assert.deepEqual(
+      sorted(documentedFields(markdown, 'POST /v1/generate', 'Response body')),
+      sorted(fieldNames(document, schema)),
+    );
   });
 });

@@ -7,9 +7,21 @@ import { REPO_ROOT } from '../support/engine.js';
  * The docs tell users what to run: every `npm run <script>` they name must exist in package.json, every
  * `npm run bench -- <command>` must be a command of the bench CLI, and every file under scripts/ they name must exist.
  */
-const DOCS = ['README.md', 'PERFORMANCE.md', 'API.md', 'DEPLOY.md', 'QUANTIZE.md', 'monitoring/README.md', 'apps/bench/README.md', 'config/README.md', 'models/README.md'];
+const DOCS = [
+  'README.md',
+  'PERFORMANCE.md',
+  'API.md',
+  'DEPLOY.md',
+  'QUANTIZE.md',
+  'monitoring/README.md',
+  'apps/bench/README.md',
+  'config/README.md',
+  'models/README.md',
+];
 const BENCH_COMMANDS = ['run', 'sweep', 'compare', 'overhead', 'mock-backend', 'plain-proxy', 'report', 'help'];
-const scripts = Object.keys((JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts);
+const scripts = Object.keys(
+  (JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts,
+);
 
 describe('commands named in the docs', () => {
   for (const doc of DOCS.filter((d) => existsSync(REPO_ROOT + d))) {
@@ -36,7 +48,10 @@ describe('commands named in the docs', () => {
 
   it('the bench CLI lists exactly these commands in its help', async () => {
     const { spawnSync } = await import('node:child_process');
-    const help = spawnSync(process.execPath, [`${REPO_ROOT}dist/apps/bench/src/main.js`, 'help'], { encoding: 'utf8' }).stdout;
-    for (const command of BENCH_COMMANDS.filter((c) => c !== 'help')) assert.match(help, new RegExp(`^  ${command}\\b`, 'm'), command);
+    const help = spawnSync(process.execPath, [`${REPO_ROOT}dist/apps/bench/src/main.js`, 'help'], {
+      encoding: 'utf8',
+    }).stdout;
+    for (const command of BENCH_COMMANDS.filter((c) => c !== 'help'))
+      assert.match(help, new RegExp(`^  ${command}\\b`, 'm'), command);
   });
 });

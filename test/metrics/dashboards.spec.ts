@@ -24,7 +24,7 @@ describe('Grafana dashboards in monitoring/grafana/dashboards/', () => {
     });
   }
 
-  it('the overview shows the guide\'s keys: requests.total, request.latency p50/p95/p99, tokens per model, timeouts', () => {
+  it("the overview shows the guide's keys: requests.total, request.latency p50/p95/p99, tokens per model, timeouts", () => {
     const targets = JSON.parse(readFileSync(`${DIR}sluice-overview.json`, 'utf8'))
       .panels.flatMap((p: any) => p.targets ?? [])
       .map((t: any) => t.target ?? '')

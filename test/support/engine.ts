@@ -17,7 +17,11 @@ export interface RunningEngine {
 }
 
 /** Starts the built engine on a free port and returns once it listens (not necessarily ready). */
-export async function startEngine(model: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningEngine> {
+export async function startEngine(
+  model: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningEngine> {
   const process = ManagedProcess.start(
     globalThis.process.execPath,
     [`${REPO_ROOT}dist/apps/engine/src/main.js`, '--model', model, '--port', '0', ...args],
@@ -33,7 +37,8 @@ export async function waitUntilReady(url: string, timeoutMs = 60_000): Promise<v
   for (;;) {
     const health = await request(`${url}/health`).catch(() => undefined);
     if (health?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`engine at ${url} not ready after ${timeoutMs} ms (last: ${health?.status} ${health?.text})`);
+    if (Date.now() > deadline)
+      throw new Error(`engine at ${url} not ready after ${timeoutMs} ms (last: ${health?.status} ${health?.text})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -59,7 +64,19 @@ export function slowTestModel(): string {
     mkdirSync(`${REPO_ROOT}models/generated`, { recursive: true });
     const result = spawnSync(
       globalThis.process.execPath,
-      [`${REPO_ROOT}dist/apps/model-tools/src/make-random-model.js`, '--arch', 'llama', '--params', '30M', '--type', 'Q8_0', '--seed', '7', '--out', out],
+      [
+        `${REPO_ROOT}dist/apps/model-tools/src/make-random-model.js`,
+        '--arch',
+        'llama',
+        '--params',
+        '30M',
+        '--type',
+        'Q8_0',
+        '--seed',
+        '7',
+        '--out',
+        out,
+      ],
       { encoding: 'utf8' },
     );
     if (result.status !== 0) throw new Error(`make-random-model failed: ${result.stderr}${result.stdout}`);

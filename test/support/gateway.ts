@@ -20,7 +20,9 @@ export function writeModelsConfig(yaml: string): string {
 }
 
 /** The shipped models as local engines, as config/models.yaml has them, with test-sized limits. */
-export function localModelsYaml(options: { maxConcurrent?: number; maxQueued?: number; required?: string } = {}): string {
+export function localModelsYaml(
+  options: { maxConcurrent?: number; maxQueued?: number; required?: string } = {},
+): string {
   const model = (id: string, file: string) => `
   - id: ${id}
     aliases: [${id}-tiny]
@@ -76,7 +78,10 @@ models:
 }
 
 /** Starts the built gateway on a free port; resolves once it listens (and, by default, once it is ready). */
-export async function startGateway(configPath: string, options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningGateway> {
+export async function startGateway(
+  configPath: string,
+  options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningGateway> {
   const process = ManagedProcess.start(globalThis.process.execPath, [`${REPO_ROOT}dist/apps/gateway/src/main.js`], {
     MODELS_CONFIG: configPath,
     PORT: '0',
@@ -104,7 +109,12 @@ export async function modelView(gatewayUrl: string, id: string): Promise<any> {
 }
 
 /** Polls GET /models/:id until `predicate` holds or the deadline passes. */
-export async function waitForModel(gatewayUrl: string, id: string, predicate: (view: any) => boolean, timeoutMs = 30_000): Promise<any> {
+export async function waitForModel(
+  gatewayUrl: string,
+  id: string,
+  predicate: (view: any) => boolean,
+  timeoutMs = 30_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const view = await modelView(gatewayUrl, id);

@@ -11,23 +11,33 @@ export interface HttpResult {
 /** A plain node:http request (no fetch), so tests see exactly what went over the wire. */
 export function request(
   url: string,
-  options: { method?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string>; agent?: http.Agent } = {},
+  options: {
+    method?: string;
+    body?: unknown;
+    rawBody?: string | Buffer;
+    headers?: Record<string, string>;
+    agent?: http.Agent;
+  } = {},
 ): Promise<HttpResult> {
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = { ...options.headers };
   if (payload !== undefined && options.rawBody === undefined) headers['content-type'] ??= 'application/json';
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = http.request(url, { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: options.agent }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: options.agent },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        });
+        res.on('error', reject);
+      },
+    );
     // A server may answer (413, say) and close before a large body is fully sent: the answer is what counts.
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE' || error.code === 'ECONNRESET') setTimeout(() => answered || reject(error), 200);
@@ -44,7 +54,13 @@ export const postJson = (url: string, body: unknown) => request(url, { method: '
 export function parseSse(text: string): any[] {
   return text
     .split('\n\n')
-    .map((frame) => frame.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n'))
+    .map((frame) =>
+      frame
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trimStart())
+        .join('\n'),
+    )
     .filter((data) => data.length > 0)
     .map((data) => JSON.parse(data));
 }
@@ -99,7 +115,9 @@ export function postLargeBody(url: string, body: Buffer): Promise<{ status: numb
       socket.write(chunk, () => setTimeout(writeNext, 1));
     };
     socket.on('connect', () => {
-      socket.write(`POST ${pathname} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+      socket.write(
+        `POST ${pathname} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`,
+      );
       // A pause after the headers, as a client waiting for `100 Continue` makes: a server refusing by Content-Length
       // answers now, with nothing unread on its socket, so its close is a FIN and not a reset that loses the answer.
       setTimeout(writeNext, 100);

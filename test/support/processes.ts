@@ -23,19 +23,33 @@ export class ManagedProcess {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    this.exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+    this.exited = once(child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
   }
 
   static start(command: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
-    return new ManagedProcess(spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    return new ManagedProcess(
+      spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
   }
 
   waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
     const seen = this.output.map((l) => l.match(pattern)).find(Boolean);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${this.output.join('\n')}`)), timeoutMs);
-      this.waiters.push({ pattern, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${pattern}; output:\n${this.output.join('\n')}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        pattern,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
       void this.exited.then(({ code, signal }) => {
         clearTimeout(timer);
         reject(new Error(`process exited (${code ?? signal}) before ${pattern}; output:\n${this.output.join('\n')}`));

@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 
 /**
  * A UDP listener that keeps every StatsD line it is sent: for checking the exact keys, types and values the gateway
@@ -32,11 +31,20 @@ export async function captureStatsd(): Promise<StatsdCapture> {
       return { key: match[1]!, value: Number(match[2]), type: match[3]! };
     });
   return {
-    port: (socket.address() as AddressInfo).port,
+    port: socket.address().port,
     lines,
-    counter: (key) => parsed().filter((m) => m.key === key && m.type === 'c').reduce((sum, m) => sum + m.value, 0),
-    timings: (key) => parsed().filter((m) => m.key === key && m.type === 'ms').map((m) => m.value),
-    gauge: (key) => parsed().filter((m) => m.key === key && m.type === 'g').at(-1)?.value,
+    counter: (key) =>
+      parsed()
+        .filter((m) => m.key === key && m.type === 'c')
+        .reduce((sum, m) => sum + m.value, 0),
+    timings: (key) =>
+      parsed()
+        .filter((m) => m.key === key && m.type === 'ms')
+        .map((m) => m.value),
+    gauge: (key) =>
+      parsed()
+        .filter((m) => m.key === key && m.type === 'g')
+        .at(-1)?.value,
     keys: () => new Set(parsed().map((m) => m.key)),
     close: () => new Promise((resolve) => socket.close(() => resolve())),
   };

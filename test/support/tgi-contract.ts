@@ -15,7 +15,10 @@ function toJsonSchema(node: unknown): unknown {
   for (const [key, value] of Object.entries(rest)) {
     // `default` in this document is descriptive ("null", "true" as strings), not a value to check
     if (key === 'default') continue;
-    converted[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, toJsonSchema(v)])) : toJsonSchema(value);
+    converted[key] =
+      key === 'properties'
+        ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, toJsonSchema(v)]))
+        : toJsonSchema(value);
   }
   return nullable === true ? { anyOf: [{ type: 'null' }, converted] } : converted;
 }
@@ -38,6 +41,8 @@ export function assertMatchesTgiSchema(name: TgiSchemaName, value: unknown): voi
     cache.set(name, validate);
   }
   if (!validate(value)) {
-    throw new Error(`${name} does not match tgi-openapi.json: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 2000)}`);
+    throw new Error(
+      `${name} does not match tgi-openapi.json: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 2000)}`,
+    );
   }
 }

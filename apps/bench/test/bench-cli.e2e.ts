@@ -23,7 +23,18 @@ describe('bench CLI against bench mock-backend', () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-bench-cli-'));
-    mock = ManagedProcess.start(process.execPath, [BENCH_MAIN, 'mock-backend', '--port', '0', '--ttft', '5ms', '--itl', '1ms', '--jitter', '1ms']);
+    mock = ManagedProcess.start(process.execPath, [
+      BENCH_MAIN,
+      'mock-backend',
+      '--port',
+      '0',
+      '--ttft',
+      '5ms',
+      '--itl',
+      '1ms',
+      '--jitter',
+      '1ms',
+    ]);
     mockUrl = (await mock.waitForLine(/listening on (http:\/\/\S+)/))[1]!;
   });
   after(async () => {
@@ -32,21 +43,50 @@ describe('bench CLI against bench mock-backend', () => {
   });
 
   it('the mock says plainly that it is a load-test target, not a model', () => {
-    assert.ok(mock.output.some((l) => l.includes('THIS IS A LOAD-TEST TARGET, NOT A MODEL')), mock.output.join('\n'));
+    assert.ok(
+      mock.output.some((l) => l.includes('THIS IS A LOAD-TEST TARGET, NOT A MODEL')),
+      mock.output.join('\n'),
+    );
   });
 
   it('exits 0 when every SLO holds, and its JSON agrees with its JSONL', async () => {
     const out = join(dir, 'pass');
     const run = await runBench([
-      'run', '--url', mockUrl, '--api', 'tgi', '--rate', '30', '--duration', '2s', '--stream', '--max-new-tokens', '8,16', '--models', 'qwen2:1,llama3:1',
-      '--slo', 'e2e.p99<5s', '--slo', 'errors<1%', '--slo', 'qps>=1', '--slo', 'ttft.p95<2s', '--out', out, ...lenient,
+      'run',
+      '--url',
+      mockUrl,
+      '--api',
+      'tgi',
+      '--rate',
+      '30',
+      '--duration',
+      '2s',
+      '--stream',
+      '--max-new-tokens',
+      '8,16',
+      '--models',
+      'qwen2:1,llama3:1',
+      '--slo',
+      'e2e.p99<5s',
+      '--slo',
+      'errors<1%',
+      '--slo',
+      'qps>=1',
+      '--slo',
+      'ttft.p95<2s',
+      '--out',
+      out,
+      ...lenient,
     ]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /e2e\.p99<5s\s+\S+ s\s+PASS/);
     assert.match(run.stdout, /verdict: PASS \(exit 0\)/);
 
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
-    const lines = readFileSync(join(out, 'requests.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(out, 'requests.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(result.schema, 'sluice-bench/1');
     assert.equal(result.kind, 'run');
     assert.equal(result.exit_code, 0);
@@ -56,33 +96,77 @@ describe('bench CLI against bench mock-backend', () => {
     assert.ok(o.requests.total >= 40, `requests ${o.requests.total}`);
     assert.equal(lines.filter((r) => r.ok).length, o.requests.ok);
     for (const r of lines) {
-      for (const key of ['intended_ms', 'sent_ms', 'first_token_ms', 'token_ms', 'end_ms', 'status', 'error_type', 'model', 'usage']) assert.ok(key in r, key);
+      for (const key of [
+        'intended_ms',
+        'sent_ms',
+        'first_token_ms',
+        'token_ms',
+        'end_ms',
+        'status',
+        'error_type',
+        'model',
+        'usage',
+      ])
+        assert.ok(key in r, key);
     }
     const ok = lines.filter((r) => r.ok);
     const e2e = ok.map((r) => r.end_ms - r.intended_ms);
-    for (const [p, key] of [[50, 'p50'], [90, 'p90'], [95, 'p95'], [99, 'p99'], [99.9, 'p99_9'], [100, 'max']] as const) {
+    for (const [p, key] of [
+      [50, 'p50'],
+      [90, 'p90'],
+      [95, 'p95'],
+      [99, 'p99'],
+      [99.9, 'p99_9'],
+      [100, 'max'],
+    ] as const) {
       assert.equal(o.latency_ms.e2e[key], round3(nearestRank(e2e, p)), `e2e ${key}`);
     }
     const ttft = ok.map((r) => r.first_token_ms - r.intended_ms);
     assert.equal(o.latency_ms.ttft.p99, round3(nearestRank(ttft, 99)));
-    const tpot = ok.filter((r) => r.usage.output_tokens > 1).map((r) => (r.token_ms.at(-1) - r.token_ms[0]) / (r.usage.output_tokens - 1));
+    const tpot = ok
+      .filter((r) => r.usage.output_tokens > 1)
+      .map((r) => (r.token_ms.at(-1) - r.token_ms[0]) / (r.usage.output_tokens - 1));
     assert.equal(o.latency_ms.tpot.p50, round3(nearestRank(tpot, 50)));
     const itl = ok.flatMap((r) => r.token_ms.slice(1).map((t: number, i: number) => t - r.token_ms[i]));
     assert.equal(o.latency_ms.itl.count, itl.length);
     assert.equal(o.latency_ms.itl.p99, round3(nearestRank(itl, 99)));
-    assert.equal(o.tokens.output, ok.reduce((s, r) => s + r.usage.output_tokens, 0));
+    assert.equal(
+      o.tokens.output,
+      ok.reduce((s, r) => s + r.usage.output_tokens, 0),
+    );
     const { start_ms: start, stop_ms: stop } = result.window;
     const inWindow = ok.filter((r) => r.end_ms >= start && r.end_ms <= stop);
     assert.equal(o.duration_s, round3((stop - start) / 1000));
     assert.equal(o.throughput.qps, round3(inWindow.length / ((stop - start) / 1000)));
     for (const model of ['qwen2', 'llama3']) {
-      assert.equal(result.summary.per_model[model].requests.total, lines.filter((r) => r.model === model).length, model);
+      assert.equal(
+        result.summary.per_model[model].requests.total,
+        lines.filter((r) => r.model === model).length,
+        model,
+      );
     }
     assert.equal(result.files.jsonl, join(out, 'requests.jsonl'));
   });
 
   it('exits 1 when an SLO fails, and prints the FAIL', async () => {
-    const run = await runBench(['run', '--url', mockUrl, '--api', 'tgi', '--rate', '20', '--duration', '1s', '--slo', 'e2e.p50<1ms', '--slo', 'errors<1%', '--out', join(dir, 'fail'), ...lenient]);
+    const run = await runBench([
+      'run',
+      '--url',
+      mockUrl,
+      '--api',
+      'tgi',
+      '--rate',
+      '20',
+      '--duration',
+      '1s',
+      '--slo',
+      'e2e.p50<1ms',
+      '--slo',
+      'errors<1%',
+      '--out',
+      join(dir, 'fail'),
+      ...lenient,
+    ]);
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.match(run.stdout, /e2e\.p50<1ms\s+\S+ ms\s+FAIL/);
     assert.match(run.stdout, /errors<1%\s+0\.00 %\s+PASS/);
@@ -109,7 +193,24 @@ describe('bench CLI against bench mock-backend', () => {
 
   it('exits 3 when the client could not keep to its schedule (saturated), and marks the result invalid', async () => {
     const out = join(dir, 'invalid');
-    const run = await runBench(['run', '--url', mockUrl, '--api', 'tgi', '--rate', '50', '--duration', '1s', '--max-schedule-lag-ms', '0', '--slo', 'errors<1%', '--out', out, '--quiet']);
+    const run = await runBench([
+      'run',
+      '--url',
+      mockUrl,
+      '--api',
+      'tgi',
+      '--rate',
+      '50',
+      '--duration',
+      '1s',
+      '--max-schedule-lag-ms',
+      '0',
+      '--slo',
+      'errors<1%',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     assert.equal(run.code, 3, run.stdout + run.stderr);
     assert.match(run.stdout, /INVALID/);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
@@ -123,19 +224,62 @@ describe('bench CLI against bench mock-backend', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const run = await runBench(['run', '--url', `http://127.0.0.1:${port}`, '--rate', '10', '--arrivals', 'constant', '--duration', '500ms', '--out', join(dir, 'refused'), ...lenient]);
+    const run = await runBench([
+      'run',
+      '--url',
+      `http://127.0.0.1:${port}`,
+      '--rate',
+      '10',
+      '--arrivals',
+      'constant',
+      '--duration',
+      '500ms',
+      '--out',
+      join(dir, 'refused'),
+      ...lenient,
+    ]);
     assert.equal(run.code, 3, run.stdout + run.stderr);
     assert.match(run.stdout, /no request succeeded/);
     assert.match(run.stdout, /errors: network 5/);
   });
 
   it('runs Locust-style users and staged concurrency', async () => {
-    const users = await runBench(['run', '--url', mockUrl, '--api', 'tgi', '--users', '4', '--spawn-rate', '20', '--think-time', '0.05-0.1', '--duration', '1s', '--out', join(dir, 'users'), ...lenient]);
+    const users = await runBench([
+      'run',
+      '--url',
+      mockUrl,
+      '--api',
+      'tgi',
+      '--users',
+      '4',
+      '--spawn-rate',
+      '20',
+      '--think-time',
+      '0.05-0.1',
+      '--duration',
+      '1s',
+      '--out',
+      join(dir, 'users'),
+      ...lenient,
+    ]);
     assert.equal(users.code, 0, users.stdout + users.stderr);
     const u = JSON.parse(readFileSync(join(dir, 'users', 'result.json'), 'utf8'));
     assert.equal(u.load.peak_users, 4);
     assert.ok(u.summary.overall.requests.ok >= 10);
-    const staged = await runBench(['run', '--url', mockUrl, '--api', 'tgi', '--concurrency', '0', '--stages', '300ms:4,500ms:4', '--out', join(dir, 'staged'), ...lenient]);
+    const staged = await runBench([
+      'run',
+      '--url',
+      mockUrl,
+      '--api',
+      'tgi',
+      '--concurrency',
+      '0',
+      '--stages',
+      '300ms:4,500ms:4',
+      '--out',
+      join(dir, 'staged'),
+      ...lenient,
+    ]);
     assert.equal(staged.code, 0, staged.stdout + staged.stderr);
     assert.equal(JSON.parse(readFileSync(join(dir, 'staged', 'result.json'), 'utf8')).load.peak_users, 4);
   });
@@ -149,13 +293,50 @@ describe('bench CLI against bench mock-backend', () => {
   });
 
   it('finds the goodput of a sweep, and exits 1 when no rate meets the SLOs', async () => {
-    const good = await runBench(['sweep', '--url', mockUrl, '--api', 'tgi', '--rates', '5,15', '--duration', '1s', '--cooldown', '0s', '--slo', 'errors<1%', '--out', join(dir, 'sweep'), ...lenient]);
+    const good = await runBench([
+      'sweep',
+      '--url',
+      mockUrl,
+      '--api',
+      'tgi',
+      '--rates',
+      '5,15',
+      '--duration',
+      '1s',
+      '--cooldown',
+      '0s',
+      '--slo',
+      'errors<1%',
+      '--out',
+      join(dir, 'sweep'),
+      ...lenient,
+    ]);
     assert.equal(good.code, 0, good.stdout + good.stderr);
     assert.match(good.stdout, /goodput: 15 req\/s offered/);
     const result = JSON.parse(readFileSync(join(dir, 'sweep', 'result.json'), 'utf8'));
-    assert.deepEqual(result.steps.map((s: { rate: number }) => s.rate), [5, 15]);
+    assert.deepEqual(
+      result.steps.map((s: { rate: number }) => s.rate),
+      [5, 15],
+    );
     assert.equal(result.goodput.rate, 15);
-    const none = await runBench(['sweep', '--url', mockUrl, '--api', 'tgi', '--bisect', '5:20', '--duration', '500ms', '--slo', 'e2e.p50<0.5ms', '--cooldown', '0s', '--out', join(dir, 'sweep-none'), ...lenient]);
+    const none = await runBench([
+      'sweep',
+      '--url',
+      mockUrl,
+      '--api',
+      'tgi',
+      '--bisect',
+      '5:20',
+      '--duration',
+      '500ms',
+      '--slo',
+      'e2e.p50<0.5ms',
+      '--cooldown',
+      '0s',
+      '--out',
+      join(dir, 'sweep-none'),
+      ...lenient,
+    ]);
     assert.equal(none.code, 1, none.stdout + none.stderr);
     assert.match(none.stdout, /goodput: none/);
   });

@@ -49,7 +49,10 @@ describe('the HTML report in headless Chromium, offline', () => {
   let mock: RunningMockBackend;
   let dir: string;
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium is needed for this test and is not at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM=/path/to/chromium)`);
+    assert.ok(
+      existsSync(CHROMIUM),
+      `Chromium is needed for this test and is not at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM=/path/to/chromium)`,
+    );
     mock = await startMockBackend({ port: 0, ttftMs: 5, itlMs: 1, jitterMs: 2 });
     dir = mkdtempSync(join(tmpdir(), 'sluice-bench-report-'));
   });
@@ -60,14 +63,38 @@ describe('the HTML report in headless Chromium, offline', () => {
 
   it('draws every chart of a run report and looks like a report', async () => {
     const out = join(dir, 'run');
-    const run = await runBench(['run', '--url', mock.url, '--api', 'tgi', '--rate', '40', '--duration', '2s', '--stream', '--max-new-tokens', '8,16', '--out', out, '--quiet', '--max-loop-delay-ms', '100000', '--max-schedule-lag-ms', '100000']);
+    const run = await runBench([
+      'run',
+      '--url',
+      mock.url,
+      '--api',
+      'tgi',
+      '--rate',
+      '40',
+      '--duration',
+      '2s',
+      '--stream',
+      '--max-new-tokens',
+      '8,16',
+      '--out',
+      out,
+      '--quiet',
+      '--max-loop-delay-ms',
+      '100000',
+      '--max-schedule-lag-ms',
+      '100000',
+    ]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.doesNotMatch(html, /(src|href)\s*=\s*["']?(https?:)?\/\//i, 'nothing loaded from elsewhere');
     assert.doesNotMatch(html, /<link\b/i);
 
     const shot = join(dir, 'run.png');
-    const taken = chromium(join(dir, 'profile-1'), [`--window-size=${WIDTH},${HEIGHT}`, `--screenshot=${shot}`, `file://${join(out, 'report.html')}`]);
+    const taken = chromium(join(dir, 'profile-1'), [
+      `--window-size=${WIDTH},${HEIGHT}`,
+      `--screenshot=${shot}`,
+      `file://${join(out, 'report.html')}`,
+    ]);
     assert.ok(existsSync(shot), `no screenshot; chromium said: ${taken.stderr.slice(-2000)}`);
     const png = readFileSync(shot);
     assert.deepEqual(pngSize(png), { width: WIDTH, height: HEIGHT });
@@ -84,7 +111,30 @@ describe('the HTML report in headless Chromium, offline', () => {
 
   it('draws the latency-vs-throughput charts of a sweep report', async () => {
     const out = join(dir, 'sweep');
-    const sweep = await runBench(['sweep', '--url', mock.url, '--api', 'tgi', '--rates', '10,30', '--duration', '1s', '--cooldown', '0s', '--max-new-tokens', '8', '--slo', 'errors<1%', '--out', out, '--quiet', '--max-loop-delay-ms', '100000', '--max-schedule-lag-ms', '100000']);
+    const sweep = await runBench([
+      'sweep',
+      '--url',
+      mock.url,
+      '--api',
+      'tgi',
+      '--rates',
+      '10,30',
+      '--duration',
+      '1s',
+      '--cooldown',
+      '0s',
+      '--max-new-tokens',
+      '8',
+      '--slo',
+      'errors<1%',
+      '--out',
+      out,
+      '--quiet',
+      '--max-loop-delay-ms',
+      '100000',
+      '--max-schedule-lag-ms',
+      '100000',
+    ]);
     assert.equal(sweep.code, 0, sweep.stdout + sweep.stderr);
     const dom = chromium(join(dir, 'profile-3'), ['--dump-dom', `file://${join(out, 'report.html')}`]).stdout;
     assert.match(dom, /data-charts-rendered="2"/);

@@ -11,7 +11,28 @@ describe('bench overhead', () => {
 
   it('measures direct, plain proxy and gateway in one run, with added latency, saturation and ratios', async () => {
     const run = await runBench(
-      ['overhead', '--rate', '40', '--duration', '1s', '--saturation-duration', '1s', '--warmup', '500ms', '--concurrency', '4', '--tokens', '8', '--out', dir, '--quiet', '--max-loop-delay-ms', '100000', '--max-schedule-lag-ms', '100000'],
+      [
+        'overhead',
+        '--rate',
+        '40',
+        '--duration',
+        '1s',
+        '--saturation-duration',
+        '1s',
+        '--warmup',
+        '500ms',
+        '--concurrency',
+        '4',
+        '--tokens',
+        '8',
+        '--out',
+        dir,
+        '--quiet',
+        '--max-loop-delay-ms',
+        '100000',
+        '--max-schedule-lag-ms',
+        '100000',
+      ],
       120_000,
     );
     assert.equal(run.code, 0, run.stdout + run.stderr);
@@ -21,16 +42,25 @@ describe('bench overhead', () => {
     const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
     assert.equal(result.schema, 'sluice-bench/1');
     assert.equal(result.kind, 'overhead');
-    assert.deepEqual(result.legs.map((l: { phase: string; leg: string }) => `${l.phase}:${l.leg}`), [
-      'saturation:direct', 'saturation:proxy', 'saturation:gateway', 'fixed_rate:direct', 'fixed_rate:proxy', 'fixed_rate:gateway',
-    ]);
+    assert.deepEqual(
+      result.legs.map((l: { phase: string; leg: string }) => `${l.phase}:${l.leg}`),
+      [
+        'saturation:direct',
+        'saturation:proxy',
+        'saturation:gateway',
+        'fixed_rate:direct',
+        'fixed_rate:proxy',
+        'fixed_rate:gateway',
+      ],
+    );
     for (const leg of result.legs) {
       assert.equal(leg.requests.failed, 0, `${leg.phase} ${leg.leg}: ${JSON.stringify(leg.errors_by_type)}`);
       assert.ok(leg.requests.ok > 0);
     }
     assert.equal(result.legs.find((l: { leg: string }) => l.leg === 'gateway').request, 'POST /v1/generate');
     assert.equal(result.legs.find((l: { leg: string }) => l.leg === 'direct').request, 'POST /generate_stream');
-    for (const key of ['p50', 'p90', 'p99', 'p99_9']) assert.equal(typeof result.added_latency_ms.gateway[key], 'number');
+    for (const key of ['p50', 'p90', 'p99', 'p99_9'])
+      assert.equal(typeof result.added_latency_ms.gateway[key], 'number');
     for (const leg of ['direct', 'proxy', 'gateway']) assert.ok(result.saturation_qps[leg] > 0, leg);
     assert.equal(typeof result.ratios['gateway/proxy saturation'], 'number');
     assert.equal(result.goals.length, 2);

@@ -37,7 +37,8 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
-if (!['warm', 'cold', 'both'].includes(values.cache!)) throw new Error(`--cache must be warm, cold or both, got ${values.cache}`);
+if (!['warm', 'cold', 'both'].includes(values.cache))
+  throw new Error(`--cache must be warm, cold or both, got ${values.cache}`);
 
 interface Sample {
   readyMs: number;
@@ -53,8 +54,19 @@ function modelFile(type: WeightType): string {
     console.log(`making ${relative} (random weights, seed ${values.seed}) ...`);
     const made = spawnSync(
       process.execPath,
-      [`${REPO_ROOT}dist/apps/model-tools/src/make-random-model.js`, '--arch', values.arch!, '--params', values.params!, '--type', type,
-        '--seed', values.seed!, '--out', path],
+      [
+        `${REPO_ROOT}dist/apps/model-tools/src/make-random-model.js`,
+        '--arch',
+        values.arch,
+        '--params',
+        values.params,
+        '--type',
+        type,
+        '--seed',
+        values.seed,
+        '--out',
+        path,
+      ],
       { stdio: 'inherit' },
     );
     if (made.status !== 0) throw new Error('make-random-model failed');
@@ -92,24 +104,30 @@ function httpStatus(url: string): Promise<number> {
 function firstStreamedToken(baseUrl: string): Promise<void> {
   const body = JSON.stringify({ inputs: 'The history of the', parameters: { max_new_tokens: 4 } });
   return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}/generate_stream`, {
-      method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`/generate_stream answered ${res.statusCode}`));
-        res.resume();
-        return;
-      }
-      let text = '';
-      res.on('data', (chunk: Buffer) => {
-        text += chunk.toString('utf8');
-        if (text.includes('data:')) {
-          resolve();
-          req.destroy();
+    const req = http.request(
+      `${baseUrl}/generate_stream`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`/generate_stream answered ${res.statusCode}`));
+          res.resume();
+          return;
         }
-      });
-      res.on('end', () => reject(new Error('stream ended without a token')));
-    });
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+          if (text.includes('data:')) {
+            resolve();
+            req.destroy();
+          }
+        });
+        res.on('end', () => reject(new Error('stream ended without a token')));
+      },
+    );
     req.on('error', (error) => {
       if (!(error as NodeJS.ErrnoException).code?.startsWith('ECONNRESET')) reject(error);
     });
@@ -119,9 +137,13 @@ function firstStreamedToken(baseUrl: string): Promise<void> {
 
 async function oneColdStart(path: string): Promise<Sample> {
   const started = performance.now();
-  const child = spawn(process.execPath, [`${REPO_ROOT}dist/apps/engine/src/main.js`, '--model', path, '--host', '127.0.0.1', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [`${REPO_ROOT}dist/apps/engine/src/main.js`, '--model', path, '--host', '127.0.0.1', '--port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   let engineLoadMs = NaN;
   const url = await new Promise<string>((resolve, reject) => {
@@ -169,8 +191,13 @@ const ms = (x: number) => `${Math.round(x)}`;
 async function main(): Promise<void> {
   const files = Object.fromEntries(TYPES.map((type) => [type, modelFile(type)])) as Record<WeightType, string>;
   const [load1] = loadavg();
-  console.log(`load average ${load1!.toFixed(2)} at start${load1! > 1 ? ' (busy machine: figures will be noisy)' : ''}`);
-  for (const type of TYPES) console.log(`${type}: ${files[type].slice(REPO_ROOT.length)} (${(statSync(files[type]).size / 2 ** 20).toFixed(0)} MiB)`);
+  console.log(
+    `load average ${load1!.toFixed(2)} at start${load1! > 1 ? ' (busy machine: figures will be noisy)' : ''}`,
+  );
+  for (const type of TYPES)
+    console.log(
+      `${type}: ${files[type].slice(REPO_ROOT.length)} (${(statSync(files[type]).size / 2 ** 20).toFixed(0)} MiB)`,
+    );
 
   let modes: CacheMode[] = values.cache === 'both' ? ['warm', 'cold'] : [values.cache as CacheMode];
   if (modes.includes('cold') && !dropPageCache()) {
@@ -187,7 +214,9 @@ async function main(): Promise<void> {
         if (mode === 'cold') dropPageCache();
         const sample = await oneColdStart(files[type]);
         samples[type].push(sample);
-        console.log(`${mode} ${type} run ${run}/${runs}: ready ${ms(sample.readyMs)} ms, first token ${ms(sample.firstTokenMs)} ms (engine load ${sample.engineLoadMs} ms)`);
+        console.log(
+          `${mode} ${type} run ${run}/${runs}: ready ${ms(sample.readyMs)} ms, first token ${ms(sample.firstTokenMs)} ms (engine load ${sample.engineLoadMs} ms)`,
+        );
       }
     }
     for (const type of TYPES) results.push({ mode, type, samples: samples[type] });
@@ -198,24 +227,33 @@ async function main(): Promise<void> {
 
   const cached = Number(readFileSync('/proc/meminfo', 'utf8').match(/^Cached:\s+(\d+)/m)?.[1] ?? NaN);
   console.log(`\npage cache now ${(cached / 2 ** 20).toFixed(1)} GiB; load average ${loadavg()[0]!.toFixed(2)}`);
-  console.log(`\n| cache | weights | file size | ready mean | ready median | first token mean | first token median | runs |`);
+  console.log(
+    `\n| cache | weights | file size | ready mean | ready median | first token mean | first token median | runs |`,
+  );
   console.log(`|---|---|---|---|---|---|---|---|`);
   const fileOf = (type: WeightType | 'tiny') => (type === 'tiny' ? `${REPO_ROOT}${FIXED_COST_MODEL}` : files[type]);
   for (const { mode, type, samples } of results) {
     const ready = samples.map((s) => s.readyMs);
     const first = samples.map((s) => s.firstTokenMs);
     const label = type === 'tiny' ? `${FIXED_COST_MODEL} (fixed cost)` : type;
-    console.log(`| ${mode} | ${label} | ${(statSync(fileOf(type)).size / 2 ** 20).toFixed(type === 'tiny' ? 1 : 0)} MiB | ${ms(mean(ready))} ms | ${ms(median(ready))} ms | ` +
-      `${ms(mean(first))} ms | ${ms(median(first))} ms | ${samples.length} |`);
+    console.log(
+      `| ${mode} | ${label} | ${(statSync(fileOf(type)).size / 2 ** 20).toFixed(type === 'tiny' ? 1 : 0)} MiB | ${ms(mean(ready))} ms | ${ms(median(ready))} ms | ` +
+        `${ms(mean(first))} ms | ${ms(median(first))} ms | ${samples.length} |`,
+    );
   }
-  console.log(`\n| cache | Q4_0 / F16, ready (mean) | Q4_0 / F16, first token (mean) | first token, median | shorter by (first token, mean) | seed target: 60 % shorter |`);
+  console.log(
+    `\n| cache | Q4_0 / F16, ready (mean) | Q4_0 / F16, first token (mean) | first token, median | shorter by (first token, mean) | seed target: 60 % shorter |`,
+  );
   console.log(`|---|---|---|---|---|---|`);
   for (const mode of modes) {
     const of = (type: WeightType) => results.find((r) => r.mode === mode && r.type === type)!.samples;
-    const ratio = (pick: (s: Sample) => number, stat: (xs: number[]) => number) => stat(of('Q4_0').map(pick)) / stat(of('F16').map(pick));
+    const ratio = (pick: (s: Sample) => number, stat: (xs: number[]) => number) =>
+      stat(of('Q4_0').map(pick)) / stat(of('F16').map(pick));
     const firstRatio = ratio((s) => s.firstTokenMs, mean);
-    console.log(`| ${mode} | ${ratio((s) => s.readyMs, mean).toFixed(2)} | ${firstRatio.toFixed(2)} | ${ratio((s) => s.firstTokenMs, median).toFixed(2)} | ` +
-      `${Math.round((1 - firstRatio) * 100)} % | ${firstRatio <= 0.4 ? 'met' : 'not met'} |`);
+    console.log(
+      `| ${mode} | ${ratio((s) => s.readyMs, mean).toFixed(2)} | ${firstRatio.toFixed(2)} | ${ratio((s) => s.firstTokenMs, median).toFixed(2)} | ` +
+        `${Math.round((1 - firstRatio) * 100)} % | ${firstRatio <= 0.4 ? 'met' : 'not met'} |`,
+    );
   }
 }
 

@@ -25,8 +25,12 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
   },
 });
-const concurrencies = values.concurrency!.split(',').map(Number);
-const layout = { contexts: Number(values.contexts), sequences: Number(values.sequences), threads: Number(values.threads) };
+const concurrencies = values.concurrency.split(',').map(Number);
+const layout = {
+  contexts: Number(values.contexts),
+  sequences: Number(values.sequences),
+  threads: Number(values.threads),
+};
 const tokensPerRequest = Number(values.tokens);
 const seconds = Number(values.seconds);
 const PROMPT = 'The history of the';
@@ -35,8 +39,23 @@ function defaultModel(): string {
   const path = `${REPO_ROOT}models/generated/llama-134M-Q4_0.gguf`;
   if (!existsSync(path)) {
     console.log(`making ${path} (random weights) ...`);
-    const made = spawnSync(process.execPath, [`${REPO_ROOT}dist/apps/model-tools/src/make-random-model.js`,
-      '--arch', 'llama', '--params', '134M', '--type', 'Q4_0', '--seed', '1', '--out', path], { stdio: 'inherit' });
+    const made = spawnSync(
+      process.execPath,
+      [
+        `${REPO_ROOT}dist/apps/model-tools/src/make-random-model.js`,
+        '--arch',
+        'llama',
+        '--params',
+        '134M',
+        '--type',
+        'Q4_0',
+        '--seed',
+        '1',
+        '--out',
+        path,
+      ],
+      { stdio: 'inherit' },
+    );
     if (made.status !== 0) throw new Error('make-random-model failed');
   }
   return path;
@@ -78,7 +97,10 @@ async function openRawModel(modelPath: string) {
   );
   // Spread workers over contexts the way the engine's pool does: least busy context first.
   const sequences = Array.from({ length: layout.sequences }, () => contexts.map((c) => c.getSequence())).flat();
-  const prompt = [...(model.tokens.bos !== null && model.tokens.shouldPrependBosToken ? [model.tokens.bos] : []), ...model.tokenize(PROMPT)];
+  const prompt = [
+    ...(model.tokens.bos !== null && model.tokens.shouldPrependBosToken ? [model.tokens.bos] : []),
+    ...model.tokenize(PROMPT),
+  ];
   return {
     async measure(concurrency: number): Promise<number> {
       await generateRaw(sequences[0]!, prompt); // warm-up
@@ -99,18 +121,25 @@ async function openRawModel(modelPath: string) {
 function streamGenerate(agent: http.Agent, url: string): Promise<number> {
   const body = JSON.stringify({ inputs: PROMPT, parameters: { max_new_tokens: tokensPerRequest } });
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}/generate_stream`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        const events = text.split('\n\n').filter((frame) => frame.startsWith('data:')).map((frame) => JSON.parse(frame.slice(5)));
-        const last = events.at(-1);
-        if (res.statusCode !== 200 || !last || last.error !== undefined || typeof last.generated_text !== 'string') {
-          reject(new Error(`HTTP ${res.statusCode}: ${text.slice(-300)}`));
-        } else resolve(events.length);
-      });
-    });
+    const req = http.request(
+      `${url}/generate_stream`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const events = text
+            .split('\n\n')
+            .filter((frame) => frame.startsWith('data:'))
+            .map((frame) => JSON.parse(frame.slice(5)));
+          const last = events.at(-1);
+          if (res.statusCode !== 200 || !last || last.error !== undefined || typeof last.generated_text !== 'string') {
+            reject(new Error(`HTTP ${res.statusCode}: ${text.slice(-300)}`));
+          } else resolve(events.length);
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -119,11 +148,20 @@ function streamGenerate(agent: http.Agent, url: string): Promise<number> {
 async function main(): Promise<void> {
   const modelPath = values.model ?? defaultModel();
   console.log(`model ${modelPath}`);
-  console.log(`layout: ${layout.contexts} context(s) x ${layout.sequences} sequence(s), ${layout.threads} thread(s) per context; ` +
-    `${tokensPerRequest} new tokens per request, greedy; ${seconds} s per point; raw and engine alternate per point`);
+  console.log(
+    `layout: ${layout.contexts} context(s) x ${layout.sequences} sequence(s), ${layout.threads} thread(s) per context; ` +
+      `${tokensPerRequest} new tokens per request, greedy; ${seconds} s per point; raw and engine alternate per point`,
+  );
   const raw = await openRawModel(modelPath);
   const engine = await startReadyEngine(modelPath, [
-    '--contexts', String(layout.contexts), '--sequences', String(layout.sequences), '--threads', String(layout.threads), '--context-size', '512',
+    '--contexts',
+    String(layout.contexts),
+    '--sequences',
+    String(layout.sequences),
+    '--threads',
+    String(layout.threads),
+    '--context-size',
+    '512',
   ]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   console.log('\nconcurrency  raw node-llama-cpp tok/s  engine HTTP tok/s  ratio');
@@ -132,7 +170,9 @@ async function main(): Promise<void> {
       const rawRate = await raw.measure(c);
       await streamGenerate(agent, engine.url); // warm-up
       const engineRate = await closedLoop(c, () => streamGenerate(agent, engine.url));
-      console.log(`${String(c).padStart(11)}  ${rawRate.toFixed(1).padStart(23)}  ${engineRate.toFixed(1).padStart(17)}  ${(engineRate / rawRate).toFixed(3)}`);
+      console.log(
+        `${String(c).padStart(11)}  ${rawRate.toFixed(1).padStart(23)}  ${engineRate.toFixed(1).padStart(17)}  ${(engineRate / rawRate).toFixed(3)}`,
+      );
     }
   } finally {
     agent.destroy();

@@ -4,7 +4,10 @@ import { ConfigError, parseEngineConfig, resolveModelLimits } from './config.js'
 
 describe('parseEngineConfig', () => {
   it('reads flags, falls back to the environment, and flags win', () => {
-    const draft = parseEngineConfig(['--model', 'models/a.gguf', '--port', '9000'], { ENGINE_PORT: '7000', ENGINE_CONTEXTS: '2' });
+    const draft = parseEngineConfig(['--model', 'models/a.gguf', '--port', '9000'], {
+      ENGINE_PORT: '7000',
+      ENGINE_CONTEXTS: '2',
+    });
     assert.equal(draft.port, 9000);
     assert.equal(draft.contexts, 2);
     assert.equal(draft.modelId, 'a');
@@ -13,8 +16,14 @@ describe('parseEngineConfig', () => {
   });
 
   it('refuses a missing model and bad numbers with the option named', () => {
-    assert.throws(() => parseEngineConfig([], {}), (e: unknown) => e instanceof ConfigError && /--model/.test(e.message));
-    assert.throws(() => parseEngineConfig(['--model', 'm', '--threads', 'two'], {}), /--threads \(ENGINE_THREADS\) must be an integer/);
+    assert.throws(
+      () => parseEngineConfig([], {}),
+      (e: unknown) => e instanceof ConfigError && /--model/.test(e.message),
+    );
+    assert.throws(
+      () => parseEngineConfig(['--model', 'm', '--threads', 'two'], {}),
+      /--threads \(ENGINE_THREADS\) must be an integer/,
+    );
     assert.throws(() => parseEngineConfig(['--model', 'm', '--bogus', '1'], {}), /bogus/);
   });
 

@@ -42,13 +42,33 @@ const OPTIONS = {
   port: { flag: 'port', env: 'ENGINE_PORT', help: 'port to bind (default 8080; 0 picks a free one)' },
   contexts: { flag: 'contexts', env: 'ENGINE_CONTEXTS', help: 'llama.cpp contexts (default 1)' },
   sequences: { flag: 'sequences', env: 'ENGINE_SEQUENCES', help: 'parallel sequences per context (default 4)' },
-  contextSize: { flag: 'context-size', env: 'ENGINE_CONTEXT_SIZE', help: 'tokens per sequence (default: min(model train context, 2048))' },
+  contextSize: {
+    flag: 'context-size',
+    env: 'ENGINE_CONTEXT_SIZE',
+    help: 'tokens per sequence (default: min(model train context, 2048))',
+  },
   threads: { flag: 'threads', env: 'ENGINE_THREADS', help: 'threads per context (default 1)' },
-  maxConcurrentRequests: { flag: 'max-concurrent-requests', env: 'ENGINE_MAX_CONCURRENT_REQUESTS', help: 'admitted requests before 429 (default 128)' },
-  maxInputTokens: { flag: 'max-input-tokens', env: 'ENGINE_MAX_INPUT_TOKENS', help: 'longest prompt in tokens (default: context size - 1)' },
-  maxTotalTokens: { flag: 'max-total-tokens', env: 'ENGINE_MAX_TOTAL_TOKENS', help: 'prompt + new tokens (default: context size)' },
+  maxConcurrentRequests: {
+    flag: 'max-concurrent-requests',
+    env: 'ENGINE_MAX_CONCURRENT_REQUESTS',
+    help: 'admitted requests before 429 (default 128)',
+  },
+  maxInputTokens: {
+    flag: 'max-input-tokens',
+    env: 'ENGINE_MAX_INPUT_TOKENS',
+    help: 'longest prompt in tokens (default: context size - 1)',
+  },
+  maxTotalTokens: {
+    flag: 'max-total-tokens',
+    env: 'ENGINE_MAX_TOTAL_TOKENS',
+    help: 'prompt + new tokens (default: context size)',
+  },
   gpuLayers: { flag: 'gpu-layers', env: 'ENGINE_GPU_LAYERS', help: 'layers offloaded to a GPU, or "auto" (default 0)' },
-  streamLogprobs: { flag: 'stream-logprobs', env: 'ENGINE_STREAM_LOGPROBS', help: '"true": logprob on every streamed token (default false: null)' },
+  streamLogprobs: {
+    flag: 'stream-logprobs',
+    env: 'ENGINE_STREAM_LOGPROBS',
+    help: '"true": logprob on every streamed token (default false: null)',
+  },
 } satisfies Record<string, OptionSpec>;
 
 export class ConfigError extends Error {}
@@ -78,7 +98,8 @@ export function parseEngineConfig(argv: string[], env: NodeJS.ProcessEnv): Engin
     return value === undefined || value === '' ? undefined : value;
   };
   const modelPath = raw(OPTIONS.model);
-  if (!modelPath) throw new ConfigError(`--model (or ${OPTIONS.model.env}) is required: the path of a GGUF file.\n\n${usage()}`);
+  if (!modelPath)
+    throw new ConfigError(`--model (or ${OPTIONS.model.env}) is required: the path of a GGUF file.\n\n${usage()}`);
 
   const gpuLayersRaw = raw(OPTIONS.gpuLayers);
   return {

@@ -3,8 +3,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Prometheus metrics under TGI's names, so dashboards and alerts written for TGI work on the local engine. */
 export class EngineMetrics {
   readonly registry = new Registry();
-  readonly requestCount = new Counter({ name: 'tgi_request_count', help: 'Requests received', registers: [this.registry] });
-  readonly requestSuccess = new Counter({ name: 'tgi_request_success', help: 'Requests answered successfully', registers: [this.registry] });
+  readonly requestCount = new Counter({
+    name: 'tgi_request_count',
+    help: 'Requests received',
+    registers: [this.registry],
+  });
+  readonly requestSuccess = new Counter({
+    name: 'tgi_request_success',
+    help: 'Requests answered successfully',
+    registers: [this.registry],
+  });
   readonly requestFailure = new Counter({
     name: 'tgi_request_failure',
     help: 'Failed requests by error type',
@@ -56,5 +64,10 @@ function seconds(registry: Registry, name: string, help: string): Histogram {
 }
 
 function tokens(registry: Registry, name: string, help: string): Histogram {
-  return new Histogram({ name, help, buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], registers: [registry] });
+  return new Histogram({
+    name,
+    help,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+    registers: [registry],
+  });
 }

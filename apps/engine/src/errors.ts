@@ -3,12 +3,7 @@
  * Anything else that escapes a handler is a bug and is answered as a generation error (424), never left hanging.
  */
 export type EngineErrorType =
-  | 'validation'
-  | 'overloaded'
-  | 'generation'
-  | 'incomplete_generation'
-  | 'unavailable'
-  | 'not_found';
+  'validation' | 'overloaded' | 'generation' | 'incomplete_generation' | 'unavailable' | 'not_found';
 
 const STATUS: Record<EngineErrorType, number> = {
   validation: 422,
@@ -42,7 +37,8 @@ export interface ErrorBody {
 }
 
 export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
-  if (error instanceof EngineError) return { status: error.status, body: { error: error.message, error_type: error.errorType } };
+  if (error instanceof EngineError)
+    return { status: error.status, body: { error: error.message, error_type: error.errorType } };
   const message = error instanceof Error ? error.message : String(error);
   return { status: 424, body: { error: `Request failed during generation: ${message}`, error_type: 'generation' } };
 }

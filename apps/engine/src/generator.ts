@@ -136,7 +136,9 @@ export async function runGeneration(
       logprob: wantLogprobs ? logOf((output as { confidence?: number }).confidence) : null,
       special,
     };
-    const top = wantTop ? topTokensOf(model, (output as { probabilities?: Map<Token, number> }).probabilities!, parameters.topNTokens) : [];
+    const top = wantTop
+      ? topTokensOf(model, (output as { probabilities?: Map<Token, number> }).probabilities!, parameters.topNTokens)
+      : [];
     text += piece;
     tokens.push(token);
     if (wantTop) topTokens.push(top);
@@ -160,9 +162,15 @@ export async function runGeneration(
 const RAW_DISTRIBUTION = { temperature: 1, topK: 0, topP: 1, minP: 0 };
 
 /** Logprob of each prompt token given the ones before it (TGI's `decoder_input_details`); the first has none. */
-async function evaluatePrefill(model: LlamaModel, sequence: LlamaContextSequence, inputTokens: Token[]): Promise<PrefillToken[]> {
+async function evaluatePrefill(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  inputTokens: Token[],
+): Promise<PrefillToken[]> {
   const head = inputTokens.slice(0, -1);
-  const outputs = await sequence.controlledEvaluate(head.map((t) => [t, { generateNext: { probabilities: true, options: RAW_DISTRIBUTION } }]));
+  const outputs = await sequence.controlledEvaluate(
+    head.map((t) => [t, { generateNext: { probabilities: true, options: RAW_DISTRIBUTION } }]),
+  );
   return inputTokens.map((id, i) => ({
     id,
     text: model.detokenize([id], true),
@@ -174,7 +182,12 @@ function topTokensOf(model: LlamaModel, probabilities: Map<Token, number>, n: nu
   const top: GeneratedToken[] = [];
   for (const [id, probability] of probabilities) {
     if (top.length >= n) break;
-    top.push({ id, text: model.detokenize([id], true), logprob: logOf(probability), special: model.isSpecialToken(id) });
+    top.push({
+      id,
+      text: model.detokenize([id], true),
+      logprob: logOf(probability),
+      special: model.isSpecialToken(id),
+    });
   }
   return top;
 }

@@ -84,7 +84,8 @@ export class InferenceService {
   private ready() {
     const { state, model, pool, config } = this.runtime;
     if (state === 'ready' && model && pool && config) return { model, pool, config };
-    const why = state === 'failed' ? `the model failed to load: ${this.runtime.loadError}` : 'the model is still loading';
+    const why =
+      state === 'failed' ? `the model failed to load: ${this.runtime.loadError}` : 'the model is still loading';
     throw new EngineError('unavailable', `Model is not ready: ${why}`);
   }
 }

@@ -16,7 +16,12 @@ describe('SequencePool', () => {
     const pool = new SequencePool(['only']);
     const held = await pool.acquire();
     const order: number[] = [];
-    const waits = [1, 2, 3].map((n) => pool.acquire().then((item) => { order.push(n); return item; }));
+    const waits = [1, 2, 3].map((n) =>
+      pool.acquire().then((item) => {
+        order.push(n);
+        return item;
+      }),
+    );
     assert.equal(pool.waiting, 3);
     for (let i = 0; i < 3; i++) {
       pool.release(held);

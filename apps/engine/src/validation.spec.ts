@@ -8,13 +8,21 @@ const limits = { maxStopSequences: 4, maxTopNTokens: 5, maxInputTokens: 100 };
 function rejects(body: unknown, message: RegExp, allowStream = false) {
   assert.throws(
     () => validateGenerateRequest(body, limits, allowStream),
-    (error: unknown) => error instanceof EngineError && error.status === 422 && error.errorType === 'validation' && message.test(error.message),
+    (error: unknown) =>
+      error instanceof EngineError &&
+      error.status === 422 &&
+      error.errorType === 'validation' &&
+      message.test(error.message),
   );
 }
 
 describe('validateGenerateRequest', () => {
   it('accepts a TGI request and applies TGI defaults', () => {
-    const request = validateGenerateRequest({ inputs: 'Hello', parameters: { max_new_tokens: 8, stop: ['.'] } }, limits, false);
+    const request = validateGenerateRequest(
+      { inputs: 'Hello', parameters: { max_new_tokens: 8, stop: ['.'] } },
+      limits,
+      false,
+    );
     assert.equal(request.inputs, 'Hello');
     assert.equal(request.parameters.maxNewTokens, 8);
     assert.deepEqual(request.parameters.stop, ['.']);
@@ -24,7 +32,11 @@ describe('validateGenerateRequest', () => {
   });
 
   it('treats null parameters as absent, as serde does for Option fields', () => {
-    const request = validateGenerateRequest({ inputs: 'x', parameters: { temperature: null, seed: null, top_k: null } }, limits, false);
+    const request = validateGenerateRequest(
+      { inputs: 'x', parameters: { temperature: null, seed: null, top_k: null } },
+      limits,
+      false,
+    );
     assert.equal(request.parameters.temperature, undefined);
   });
 
@@ -96,6 +108,9 @@ describe('checkTokenBudget', () => {
   });
   it('refuses prompts and totals that do not fit', () => {
     assert.throws(() => checkTokenBudget(101, 1, budget), /`inputs` must have less than 100 tokens. Given: 101/);
-    assert.throws(() => checkTokenBudget(100, 29, budget), /must be <= 128. Given: 100 `inputs` tokens and 29 `max_new_tokens`/);
+    assert.throws(
+      () => checkTokenBudget(100, 29, budget),
+      /must be <= 128. Given: 100 `inputs` tokens and 29 `max_new_tokens`/,
+    );
   });
 });

@@ -39,16 +39,38 @@ const TOP_LEVEL_KEYS = new Set(['inputs', 'parameters', 'stream']);
 type Reader<T> = (value: unknown, field: string) => T;
 
 const KNOWN_PARAMETERS: Record<string, true> = {
-  adapter_id: true, best_of: true, decoder_input_details: true, details: true, do_sample: true, frequency_penalty: true,
-  grammar: true, max_new_tokens: true, repetition_penalty: true, return_full_text: true, seed: true, stop: true,
-  temperature: true, top_k: true, top_n_tokens: true, top_p: true, truncate: true, typical_p: true, watermark: true,
+  adapter_id: true,
+  best_of: true,
+  decoder_input_details: true,
+  details: true,
+  do_sample: true,
+  frequency_penalty: true,
+  grammar: true,
+  max_new_tokens: true,
+  repetition_penalty: true,
+  return_full_text: true,
+  seed: true,
+  stop: true,
+  temperature: true,
+  top_k: true,
+  top_n_tokens: true,
+  top_p: true,
+  truncate: true,
+  typical_p: true,
+  watermark: true,
 };
 
-export function validateGenerateRequest(body: unknown, limits: ValidationLimits, allowStreamField: boolean): GenerateRequest {
+export function validateGenerateRequest(
+  body: unknown,
+  limits: ValidationLimits,
+  allowStreamField: boolean,
+): GenerateRequest {
   if (!isPlainObject(body)) throw validationError('the request body must be a JSON object with an `inputs` string');
   for (const key of Object.keys(body)) {
     if (!TOP_LEVEL_KEYS.has(key) || (key === 'stream' && !allowStreamField)) {
-      throw validationError(`unknown field \`${key}\`, expected one of \`inputs\`, \`parameters\`${allowStreamField ? ', `stream`' : ''}`);
+      throw validationError(
+        `unknown field \`${key}\`, expected one of \`inputs\`, \`parameters\`${allowStreamField ? ', `stream`' : ''}`,
+      );
     }
   }
   if (body.inputs === undefined) throw validationError('missing field `inputs`');
@@ -69,8 +91,10 @@ function validateParameters(raw: unknown, limits: ValidationLimits): GeneratePar
   const bestOf = optional(p('best_of'), 'best_of', int);
   if (bestOf !== undefined && bestOf !== 1) throw validationError(`\`best_of\` must be > 0 and <= 1. Given: ${bestOf}`);
   if (optional(p('watermark'), 'watermark', bool)) throw validationError('`watermark` is not supported by this engine');
-  if (p('grammar') !== undefined && p('grammar') !== null) throw validationError('`grammar` is not supported by this engine');
-  if (optional(p('adapter_id'), 'adapter_id', str) !== undefined) throw validationError('`adapter_id` is not supported by this engine (no LoRA adapters)');
+  if (p('grammar') !== undefined && p('grammar') !== null)
+    throw validationError('`grammar` is not supported by this engine');
+  if (optional(p('adapter_id'), 'adapter_id', str) !== undefined)
+    throw validationError('`adapter_id` is not supported by this engine (no LoRA adapters)');
   const typicalP = optional(p('typical_p'), 'typical_p', num);
   if (typicalP !== undefined) {
     if (typicalP <= 0 || typicalP >= 1) throw validationError('`typical_p` must be > 0.0 and < 1.0');
@@ -80,7 +104,8 @@ function validateParameters(raw: unknown, limits: ValidationLimits): GeneratePar
   const temperature = optional(p('temperature'), 'temperature', num);
   if (temperature !== undefined && temperature <= 0) throw validationError('`temperature` must be strictly positive');
   const repetitionPenalty = optional(p('repetition_penalty'), 'repetition_penalty', num);
-  if (repetitionPenalty !== undefined && repetitionPenalty <= 0) throw validationError('`repetition_penalty` must be strictly positive');
+  if (repetitionPenalty !== undefined && repetitionPenalty <= 0)
+    throw validationError('`repetition_penalty` must be strictly positive');
   const frequencyPenalty = optional(p('frequency_penalty'), 'frequency_penalty', num);
   if (frequencyPenalty !== undefined && (frequencyPenalty < -2 || frequencyPenalty > 2)) {
     throw validationError('`frequency_penalty` must be >= -2.0 and <= 2.0');
@@ -90,12 +115,15 @@ function validateParameters(raw: unknown, limits: ValidationLimits): GeneratePar
   const topK = optional(p('top_k'), 'top_k', int);
   if (topK !== undefined && topK <= 0) throw validationError('`top_k` must be strictly positive');
   const maxNewTokens = optional(p('max_new_tokens'), 'max_new_tokens', int);
-  if (maxNewTokens !== undefined && maxNewTokens <= 0) throw validationError('`max_new_tokens` must be strictly positive');
+  if (maxNewTokens !== undefined && maxNewTokens <= 0)
+    throw validationError('`max_new_tokens` must be strictly positive');
   const seed = optional(p('seed'), 'seed', int);
   if (seed !== undefined && seed < 0) throw validationError('`seed` must be a non-negative integer');
   const truncate = optional(p('truncate'), 'truncate', int);
   if (truncate !== undefined && (truncate <= 0 || truncate > limits.maxInputTokens)) {
-    throw validationError(`\`truncate\` must be strictly positive and less than ${limits.maxInputTokens + 1}. Given: ${truncate}`);
+    throw validationError(
+      `\`truncate\` must be strictly positive and less than ${limits.maxInputTokens + 1}. Given: ${truncate}`,
+    );
   }
   const topNTokens = optional(p('top_n_tokens'), 'top_n_tokens', int) ?? 0;
   if (topNTokens < 0 || topNTokens > limits.maxTopNTokens) {
@@ -127,7 +155,9 @@ function validateParameters(raw: unknown, limits: ValidationLimits): GeneratePar
 
 /** TGI samples whenever a warper is active, even with `do_sample: false` (server/.../tokens.py, NextTokenChooser). */
 export function usesSampling(p: GenerateParameters): boolean {
-  return p.doSample || (p.temperature !== undefined && p.temperature !== 1) || p.topK !== undefined || p.topP !== undefined;
+  return (
+    p.doSample || (p.temperature !== undefined && p.temperature !== 1) || p.topK !== undefined || p.topP !== undefined
+  );
 }
 
 export interface TokenBudget {
@@ -175,13 +205,16 @@ const bool: Reader<boolean> = (value, field) => {
 };
 
 const num: Reader<number> = (value, field) => {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw validationError(`\`${field}\` must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw validationError(`\`${field}\` must be a number, got ${describe(value)}`);
   return value;
 };
 
 const int: Reader<number> = (value, field) => {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw validationError(`\`${field}\` must be an integer, got ${typeof value === 'number' ? String(value) : describe(value)}`);
+    throw validationError(
+      `\`${field}\` must be an integer, got ${typeof value === 'number' ? String(value) : describe(value)}`,
+    );
   }
   return value;
 };

@@ -10,7 +10,8 @@ const letters = (text: string) => (text.match(/[A-Za-z]/g) ?? []).length;
 for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
   describe(`engine serving the shipped ${name} model`, () => {
     let engine: RunningEngine;
-    const generate = (inputs: string, parameters: Record<string, unknown> = {}) => postJson(`${engine.url}/generate`, { inputs, parameters });
+    const generate = (inputs: string, parameters: Record<string, unknown> = {}) =>
+      postJson(`${engine.url}/generate`, { inputs, parameters });
 
     before(async () => {
       engine = await startReadyEngine(model, ['--sequences', '2']);
@@ -33,7 +34,10 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       const text: string = res.json().generated_text;
       const words = text.trim().split(/\s+/);
       assert.ok(words.length >= 8, `too few words: ${JSON.stringify(text)}`);
-      assert.ok(letters(text) / text.replace(/\s/g, '').length > 0.75, `mostly letters expected: ${JSON.stringify(text)}`);
+      assert.ok(
+        letters(text) / text.replace(/\s/g, '').length > 0.75,
+        `mostly letters expected: ${JSON.stringify(text)}`,
+      );
       const averageWord = letters(text) / words.length;
       assert.ok(averageWord > 2 && averageWord < 9, `word lengths like English expected: ${JSON.stringify(text)}`);
     });
@@ -41,13 +45,19 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
     it('streams the same text as /generate, one event per token, the last with generated_text and details', async () => {
       const parameters = { max_new_tokens: 40, details: true };
       const plain = (await generate('Once upon a time', parameters)).json();
-      const stream = await request(`${engine.url}/generate_stream`, { method: 'POST', body: { inputs: 'Once upon a time', parameters } });
+      const stream = await request(`${engine.url}/generate_stream`, {
+        method: 'POST',
+        body: { inputs: 'Once upon a time', parameters },
+      });
       assert.equal(stream.status, 200);
       assert.match(String(stream.headers['content-type']), /text\/event-stream/);
       const events = parseSse(stream.text);
       for (const event of events) assertMatchesTgiSchema('StreamResponse', event);
       assert.equal(events.length, plain.details.generated_tokens);
-      assert.deepEqual(events.map((e) => e.index), events.map((_, i) => i + 1));
+      assert.deepEqual(
+        events.map((e) => e.index),
+        events.map((_, i) => i + 1),
+      );
       const last = events.at(-1);
       assert.equal(last.generated_text, plain.generated_text);
       assert.equal(events.map((e) => (e.token.special ? '' : e.token.text)).join(''), plain.generated_text);
@@ -55,13 +65,18 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       assert.equal(last.details.generated_tokens, plain.details.generated_tokens);
       assert.ok(last.details.input_length > 0);
       assert.ok(events.slice(0, -1).every((e) => e.generated_text === null && e.details === null));
-      assert.deepEqual(events.map((e) => e.token.id), plain.details.tokens.map((t: { id: number }) => t.id));
+      assert.deepEqual(
+        events.map((e) => e.token.id),
+        plain.details.tokens.map((t: { id: number }) => t.id),
+      );
       // Logprobs cost a vocabulary-wide softmax per token: details have them, streams do not by default.
-      assert.ok(plain.details.tokens.every((t: { logprob: number | null }) => typeof t.logprob === 'number' && t.logprob <= 0));
+      assert.ok(
+        plain.details.tokens.every((t: { logprob: number | null }) => typeof t.logprob === 'number' && t.logprob <= 0),
+      );
       assert.ok(events.every((e) => e.token.logprob === null));
     });
 
-    it('reports token counts in TGI\'s x-prompt-tokens / x-generated-tokens headers', async () => {
+    it("reports token counts in TGI's x-prompt-tokens / x-generated-tokens headers", async () => {
       const res = await generate('Once upon a time', { max_new_tokens: 9, details: true });
       assert.equal(Number(res.headers['x-generated-tokens']), res.json().details.generated_tokens);
       const tokenized = (await postJson(`${engine.url}/tokenize`, { inputs: 'Once upon a time' })).json();
@@ -73,13 +88,20 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       assert.equal(plain.status, 200);
       assert.ok(Array.isArray(plain.json()));
       assertMatchesTgiSchema('GenerateResponse', plain.json()[0]);
-      const streamed = await postJson(`${engine.url}/`, { inputs: 'The', stream: true, parameters: { max_new_tokens: 5 } });
+      const streamed = await postJson(`${engine.url}/`, {
+        inputs: 'The',
+        stream: true,
+        parameters: { max_new_tokens: 5 },
+      });
       const events = parseSse(streamed.text);
       assert.equal(events.at(-1).generated_text, plain.json()[0].generated_text);
     });
 
     it('is deterministic when greedy, and when sampling with a seed', async () => {
-      const greedy = await Promise.all([generate('The sun', { max_new_tokens: 30 }), generate('The sun', { max_new_tokens: 30 })]);
+      const greedy = await Promise.all([
+        generate('The sun', { max_new_tokens: 30 }),
+        generate('The sun', { max_new_tokens: 30 }),
+      ]);
       assert.equal(greedy[0].json().generated_text, greedy[1].json().generated_text);
       const seeded = { max_new_tokens: 30, do_sample: true, temperature: 1.5, seed: 1234, details: true };
       const a = (await generate('The sun', seeded)).json();
@@ -87,30 +109,42 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       assert.equal(a.generated_text, b.generated_text);
       assert.equal(a.details.seed, 1234);
       const others = await Promise.all([1, 2, 3].map((seed) => generate('The sun', { ...seeded, seed })));
-      assert.ok(others.some((r) => r.json().generated_text !== a.generated_text), 'other seeds should give other text');
+      assert.ok(
+        others.some((r) => r.json().generated_text !== a.generated_text),
+        'other seeds should give other text',
+      );
     });
 
     it('samples when temperature, top_k or top_p is set (do_sample implied), as TGI does', async () => {
       const greedy = (await generate('In the', { max_new_tokens: 40, details: true })).json();
       assert.equal(greedy.details.seed, null);
-      const hot = await Promise.all([1, 2, 3].map((seed) => generate('In the', { max_new_tokens: 40, temperature: 2.5, seed })));
-      assert.ok(hot.some((r) => r.json().generated_text !== greedy.generated_text), 'high temperature should leave the greedy path');
+      const hot = await Promise.all(
+        [1, 2, 3].map((seed) => generate('In the', { max_new_tokens: 40, temperature: 2.5, seed })),
+      );
+      assert.ok(
+        hot.some((r) => r.json().generated_text !== greedy.generated_text),
+        'high temperature should leave the greedy path',
+      );
       // top_k 1 and a tiny top_p leave only the most likely token: sampling collapses to greedy.
       const topK1 = (await generate('In the', { max_new_tokens: 40, top_k: 1, temperature: 2.5, seed: 9 })).json();
-      const topPTiny = (await generate('In the', { max_new_tokens: 40, top_p: 0.0001, temperature: 2.5, seed: 9 })).json();
+      const topPTiny = (
+        await generate('In the', { max_new_tokens: 40, top_p: 0.0001, temperature: 2.5, seed: 9 })
+      ).json();
       assert.equal(topK1.generated_text, greedy.generated_text);
       assert.equal(topPTiny.generated_text, greedy.generated_text);
     });
 
     it('repetition_penalty changes what is generated', async () => {
       const plain = (await generate('the the the the', { max_new_tokens: 40 })).json().generated_text;
-      const penalised = (await generate('the the the the', { max_new_tokens: 40, repetition_penalty: 3 })).json().generated_text;
+      const penalised = (await generate('the the the the', { max_new_tokens: 40, repetition_penalty: 3 })).json()
+        .generated_text;
       assert.notEqual(penalised, plain);
     });
 
     it('frequency_penalty changes what is generated', async () => {
       const plain = (await generate('the the the the', { max_new_tokens: 40 })).json().generated_text;
-      const penalised = (await generate('the the the the', { max_new_tokens: 40, frequency_penalty: 2 })).json().generated_text;
+      const penalised = (await generate('the the the the', { max_new_tokens: 40, frequency_penalty: 2 })).json()
+        .generated_text;
       assert.notEqual(penalised, plain);
     });
 
@@ -155,10 +189,15 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
     });
 
     it('decoder_input_details returns the prompt tokens with logprobs, the first without', async () => {
-      const res = (await generate('The cat sat', { max_new_tokens: 3, details: true, decoder_input_details: true })).json();
+      const res = (
+        await generate('The cat sat', { max_new_tokens: 3, details: true, decoder_input_details: true })
+      ).json();
       assertMatchesTgiSchema('GenerateResponse', res);
       const tokenized = (await postJson(`${engine.url}/tokenize`, { inputs: 'The cat sat' })).json();
-      assert.deepEqual(res.details.prefill.map((t: { id: number }) => t.id), tokenized.map((t: { id: number }) => t.id));
+      assert.deepEqual(
+        res.details.prefill.map((t: { id: number }) => t.id),
+        tokenized.map((t: { id: number }) => t.id),
+      );
       assert.equal(res.details.prefill[0].logprob, null);
       for (const token of res.details.prefill.slice(1)) assert.ok(token.logprob < 0);
     });
@@ -177,24 +216,29 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
     it('truncate keeps only the last tokens of the prompt', async () => {
       const res = await request(`${engine.url}/generate_stream`, {
         method: 'POST',
-        body: { inputs: 'one two three four five six seven eight nine ten', parameters: { max_new_tokens: 2, truncate: 3, details: true } },
+        body: {
+          inputs: 'one two three four five six seven eight nine ten',
+          parameters: { max_new_tokens: 2, truncate: 3, details: true },
+        },
       });
       const bos = (await postJson(`${engine.url}/tokenize`, { inputs: 'x' })).json()[0].text === '<s>' ? 1 : 0;
       assert.equal(parseSse(res.text).at(-1).details.input_length, 3 + bos);
     });
 
-    it('generates from the seed\'s Chinese prompts (byte-fallback tokens) without broken characters', async () => {
+    it("generates from the seed's Chinese prompts (byte-fallback tokens) without broken characters", async () => {
       const res = await generate('光合作用的原理是什么？', { max_new_tokens: 32 });
       assert.equal(res.status, 200);
       assert.equal(typeof res.json().generated_text, 'string');
       const tokenized = (await postJson(`${engine.url}/tokenize`, { inputs: '光合作用' })).json();
       assertMatchesTgiSchema('TokenizeResponse', tokenized);
-      const spans = new Map<number, string>(tokenized.filter((t: any) => t.stop > t.start).map((t: any) => [t.start, t.text]));
+      const spans = new Map<number, string>(
+        tokenized.filter((t: any) => t.stop > t.start).map((t: any) => [t.start, t.text]),
+      );
       assert.equal([...spans.values()].join('').trim(), '光合作用');
       assert.ok(tokenized.length > spans.size, 'byte-fallback tokens share the span of their character');
     });
 
-    it('tokenizes in TGI\'s shape with spans that cover the input', async () => {
+    it("tokenizes in TGI's shape with spans that cover the input", async () => {
       const res = await postJson(`${engine.url}/tokenize`, { inputs: 'Hello world' });
       assert.equal(res.status, 200);
       assertMatchesTgiSchema('TokenizeResponse', res.json());
@@ -205,8 +249,16 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
     it('exposes TGI-named Prometheus metrics', async () => {
       const res = await request(`${engine.url}/metrics`);
       assert.equal(res.status, 200);
-      for (const name of ['tgi_request_count', 'tgi_request_success', 'tgi_queue_size', 'tgi_batch_current_size', 'tgi_request_duration_bucket',
-        'tgi_request_mean_time_per_token_duration_bucket', 'tgi_request_generated_tokens_bucket', 'tgi_request_queue_duration_bucket']) {
+      for (const name of [
+        'tgi_request_count',
+        'tgi_request_success',
+        'tgi_queue_size',
+        'tgi_batch_current_size',
+        'tgi_request_duration_bucket',
+        'tgi_request_mean_time_per_token_duration_bucket',
+        'tgi_request_generated_tokens_bucket',
+        'tgi_request_queue_duration_bucket',
+      ]) {
         assert.match(res.text, new RegExp(`^${name}`, 'm'), name);
       }
       const successes = Number(res.text.match(/^tgi_request_success (\d+)/m)?.[1]);

@@ -3,7 +3,14 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { SHIPPED_MODELS, slowTestModel, startEngine, startReadyEngine, waitUntilIdle, type RunningEngine } from '#test-support/engine';
+import {
+  SHIPPED_MODELS,
+  slowTestModel,
+  startEngine,
+  startReadyEngine,
+  waitUntilIdle,
+  type RunningEngine,
+} from '#test-support/engine';
 import { openStream, parseSse, postJson, postLargeBody, request } from '#test-support/http-client';
 import { assertMatchesTgiSchema } from '#test-support/tgi-contract';
 
@@ -51,7 +58,10 @@ describe('engine input validation', () => {
     for (const [body, message] of cases) assertValidationError(await postJson(`${engine.url}/generate`, body), message);
     assert.equal((await request(`${engine.url}/health`)).status, 200, 'still healthy after all that');
     const metrics = (await request(`${engine.url}/metrics`)).text;
-    assert.ok(Number(metrics.match(/^tgi_request_failure\{err="validation"\} (\d+)/m)?.[1]) >= cases.length, 'refusals are counted');
+    assert.ok(
+      Number(metrics.match(/^tgi_request_failure\{err="validation"\} (\d+)/m)?.[1]) >= cases.length,
+      'refusals are counted',
+    );
   });
 
   it('reports validation errors inside a 200 event stream on /generate_stream, as TGI does', async () => {
@@ -61,15 +71,25 @@ describe('engine input validation', () => {
     assertMatchesTgiSchema('ErrorResponse', event);
     assert.equal(event.error_type, 'validation');
     assert.equal(rest.length, 0);
-    const prefill = parseSse((await postJson(`${engine.url}/generate_stream`, { inputs: 'x', parameters: { decoder_input_details: true } })).text);
+    const prefill = parseSse(
+      (await postJson(`${engine.url}/generate_stream`, { inputs: 'x', parameters: { decoder_input_details: true } }))
+        .text,
+    );
     assert.match(prefill[0].error, /not supported when streaming/);
   });
 
   it('refuses a body over the payload limit with 413 JSON and a wrong media type with 415 JSON', async () => {
-    const big = await postLargeBody(`${engine.url}/generate`, Buffer.from(JSON.stringify({ inputs: 'x'.repeat(10 * 1024 * 1024) })));
+    const big = await postLargeBody(
+      `${engine.url}/generate`,
+      Buffer.from(JSON.stringify({ inputs: 'x'.repeat(10 * 1024 * 1024) })),
+    );
     assert.equal(big.status, 413);
     assert.equal(big.json().error_type, 'validation');
-    const text = await request(`${engine.url}/generate`, { method: 'POST', rawBody: 'inputs=x', headers: { 'content-type': 'text/plain' } });
+    const text = await request(`${engine.url}/generate`, {
+      method: 'POST',
+      rawBody: 'inputs=x',
+      headers: { 'content-type': 'text/plain' },
+    });
     assert.equal(text.status, 415);
     assert.equal(text.json().error_type, 'validation');
   });
@@ -86,7 +106,14 @@ describe('engine concurrency: overload and client aborts', () => {
   const long = { inputs: 'The', parameters: { max_new_tokens: 400 } };
 
   before(async () => {
-    engine = await startReadyEngine(slowTestModel(), ['--sequences', '1', '--max-concurrent-requests', '2', '--context-size', '512']);
+    engine = await startReadyEngine(slowTestModel(), [
+      '--sequences',
+      '1',
+      '--max-concurrent-requests',
+      '2',
+      '--context-size',
+      '512',
+    ]);
   });
   after(() => engine?.stop());
   beforeEach(() => waitUntilIdle(engine.url));
@@ -108,29 +135,43 @@ describe('engine concurrency: overload and client aborts', () => {
   it('frees the sequence when a streaming client disconnects: the next request is served at once', async () => {
     // How long a full generation takes, to compare against.
     const t0 = performance.now();
-    const full = await postJson(`${engine.url}/generate`, { inputs: 'The', parameters: { max_new_tokens: 200, details: true } });
+    const full = await postJson(`${engine.url}/generate`, {
+      inputs: 'The',
+      parameters: { max_new_tokens: 200, details: true },
+    });
     const fullMs = performance.now() - t0;
     assert.equal(full.json().details.generated_tokens, 200);
 
     let aborted = false;
-    const stream = openStream(`${engine.url}/generate_stream`, { inputs: 'The', parameters: { max_new_tokens: 480 } }, (event) => {
-      if (event.index === 3 && !aborted) {
-        aborted = true;
-        stream.abort();
-      }
-    });
+    const stream = openStream(
+      `${engine.url}/generate_stream`,
+      { inputs: 'The', parameters: { max_new_tokens: 480 } },
+      (event) => {
+        if (event.index === 3 && !aborted) {
+          aborted = true;
+          stream.abort();
+        }
+      },
+    );
     await stream.done;
     const t1 = performance.now();
     const next = await postJson(`${engine.url}/generate`, { inputs: 'The', parameters: { max_new_tokens: 5 } });
     const nextMs = performance.now() - t1;
     assert.equal(next.status, 200);
-    assert.ok(nextMs < fullMs / 4, `next request took ${nextMs.toFixed(0)} ms; a 200-token generation takes ${fullMs.toFixed(0)} ms`);
+    assert.ok(
+      nextMs < fullMs / 4,
+      `next request took ${nextMs.toFixed(0)} ms; a 200-token generation takes ${fullMs.toFixed(0)} ms`,
+    );
     const metrics = (await request(`${engine.url}/metrics`)).text;
     assert.match(metrics, /tgi_request_failure\{err="cancelled"\} [1-9]/);
   });
 
   it('frees the sequence when a non-streaming client disconnects', async () => {
-    const hangUp = openStream(`${engine.url}/generate`, { inputs: 'The', parameters: { max_new_tokens: 480 } }, () => {});
+    const hangUp = openStream(
+      `${engine.url}/generate`,
+      { inputs: 'The', parameters: { max_new_tokens: 480 } },
+      () => {},
+    );
     await new Promise((r) => setTimeout(r, 150));
     hangUp.abort();
     await hangUp.done;

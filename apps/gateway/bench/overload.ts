@@ -56,7 +56,14 @@ function post(url: string, body: unknown): Promise<Answer> {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ sentAt, doneAt: performance.now(), status: res.statusCode ?? 0, refusedByGateway: text.includes('is at capacity') }));
+      res.on('end', () =>
+        resolve({
+          sentAt,
+          doneAt: performance.now(),
+          status: res.statusCode ?? 0,
+          refusedByGateway: text.includes('is at capacity'),
+        }),
+      );
     });
     req.on('error', () => resolve({ sentAt, doneAt: performance.now(), status: 0, refusedByGateway: false }));
     req.end(JSON.stringify(body));
@@ -83,7 +90,10 @@ async function measureCapacity(backendUrl: string, forMs: number): Promise<numbe
   await Promise.all(
     Array.from({ length: maxConcurrent }, async () => {
       while (performance.now() < until) {
-        const answer = await post(`${backendUrl}/generate`, { inputs: 'capacity', parameters: { max_new_tokens: TOKENS } });
+        const answer = await post(`${backendUrl}/generate`, {
+          inputs: 'capacity',
+          parameters: { max_new_tokens: TOKENS },
+        });
         if (answer.status === 200) completed++;
       }
     }),
@@ -93,13 +103,21 @@ async function measureCapacity(backendUrl: string, forMs: number): Promise<numbe
 
 const tokenDelayMs = Math.max(1, Math.round(serviceMs / (TOKENS + 2)));
 const standIn = await startStandInProcess({
-  script: { tokens: Array.from({ length: TOKENS }, (_, i) => ` t${i}`), firstTokenDelayMs: serviceMs - (TOKENS - 1) * tokenDelayMs, tokenDelayMs },
+  script: {
+    tokens: Array.from({ length: TOKENS }, (_, i) => ` t${i}`),
+    firstTokenDelayMs: serviceMs - (TOKENS - 1) * tokenDelayMs,
+    tokenDelayMs,
+  },
   maxConcurrentRequests: maxConcurrent,
 });
 const capacity = await measureCapacity(standIn.url, 5000);
 const offered = capacity * overload;
-console.log(`backend: ${maxConcurrent} at a time, ~${serviceMs} ms each; measured capacity ${capacity.toFixed(1)} req/s`);
-console.log(`overload: ${offered.toFixed(0)} req/s (${overload}x) for ${seconds} s; model max_concurrent ${maxConcurrent}, max_queued ${maxQueued}\n`);
+console.log(
+  `backend: ${maxConcurrent} at a time, ~${serviceMs} ms each; measured capacity ${capacity.toFixed(1)} req/s`,
+);
+console.log(
+  `overload: ${offered.toFixed(0)} req/s (${overload}x) for ${seconds} s; model max_concurrent ${maxConcurrent}, max_queued ${maxQueued}\n`,
+);
 
 const config = writeModelsConfig(`gpus: []
 readiness: { required: all }
@@ -116,13 +134,15 @@ models:
 `);
 
 const fmt = (ms: number) => (Number.isNaN(ms) ? '-' : ms.toFixed(1));
-for (const kind of values.queues!.split(',')) {
+for (const kind of values.queues.split(',')) {
   const redis = kind === 'bullmq' ? await startRedisServer() : undefined;
   const gateway = await startGateway(config, { env: redis ? { REDIS_URL: redis.url } : {} });
   const url = `${gateway.url}/v1/generate`;
   try {
     await load(url, capacity / 2, 2); // warm-up
-    const calm = (await load(url, capacity / 2, 5)).answers.filter((a) => a.status === 200).map((a) => a.doneAt - a.sentAt);
+    const calm = (await load(url, capacity / 2, 5)).answers
+      .filter((a) => a.status === 200)
+      .map((a) => a.doneAt - a.sentAt);
     const { answers, startedAt } = await load(url, offered, seconds);
     const endedAt = startedAt + seconds * 1000;
     const admitted = answers.filter((a) => a.status === 200);
@@ -131,19 +151,33 @@ for (const kind of values.queues!.split(',')) {
     const goodput = admitted.filter((a) => a.doneAt <= endedAt).length / seconds;
     const latency = (list: Answer[]) => list.map((a) => a.doneAt - a.sentAt);
     console.log(`== ${kind} dispatch queue`);
-    console.log(`  admitted latency, at half capacity:   p50 ${fmt(percentile(calm, 0.5))} ms  p99 ${fmt(percentile(calm, 0.99))} ms`);
-    console.log(`  admitted latency, during overload:    p50 ${fmt(percentile(latency(admitted), 0.5))} ms  p99 ${fmt(percentile(latency(admitted), 0.99))} ms  (${admitted.length} answered 200)`);
+    console.log(
+      `  admitted latency, at half capacity:   p50 ${fmt(percentile(calm, 0.5))} ms  p99 ${fmt(percentile(calm, 0.99))} ms`,
+    );
+    console.log(
+      `  admitted latency, during overload:    p50 ${fmt(percentile(latency(admitted), 0.5))} ms  p99 ${fmt(percentile(latency(admitted), 0.99))} ms  (${admitted.length} answered 200)`,
+    );
     const windows: string[] = [];
     for (let from = 0; from < seconds; from += 10) {
-      const inWindow = admitted.filter((a) => a.sentAt - startedAt >= from * 1000 && a.sentAt - startedAt < (from + 10) * 1000);
-      windows.push(`${from}-${Math.min(seconds, from + 10)} s: ${fmt(percentile(latency(inWindow), 0.5))}/${fmt(percentile(latency(inWindow), 0.99))}`);
+      const inWindow = admitted.filter(
+        (a) => a.sentAt - startedAt >= from * 1000 && a.sentAt - startedAt < (from + 10) * 1000,
+      );
+      windows.push(
+        `${from}-${Math.min(seconds, from + 10)} s: ${fmt(percentile(latency(inWindow), 0.5))}/${fmt(percentile(latency(inWindow), 0.99))}`,
+      );
     }
     console.log(`  admitted p50/p99 by send time (ms):   ${windows.join(', ')}`);
     const steady = latency(admitted.filter((a) => a.sentAt - startedAt >= 10_000));
-    console.log(`  admitted latency after the first 10 s: p50 ${fmt(percentile(steady, 0.5))} ms  p99 ${fmt(percentile(steady, 0.99))} ms`);
-    console.log(`  refused with 429:                     p50 ${fmt(percentile(latency(refused), 0.5))} ms  p99 ${fmt(percentile(latency(refused), 0.99))} ms  (${refused.length} refused)`);
-    console.log(`  goodput: ${goodput.toFixed(1)} req/s = ${((100 * goodput) / capacity).toFixed(1)} % of capacity; other answers: ${other.length}` +
-      (other.length ? ` (${[...new Set(other.map((a) => a.status))].join(', ')})` : ''));
+    console.log(
+      `  admitted latency after the first 10 s: p50 ${fmt(percentile(steady, 0.5))} ms  p99 ${fmt(percentile(steady, 0.99))} ms`,
+    );
+    console.log(
+      `  refused with 429:                     p50 ${fmt(percentile(latency(refused), 0.5))} ms  p99 ${fmt(percentile(latency(refused), 0.99))} ms  (${refused.length} refused)`,
+    );
+    console.log(
+      `  goodput: ${goodput.toFixed(1)} req/s = ${((100 * goodput) / capacity).toFixed(1)} % of capacity; other answers: ${other.length}` +
+        (other.length ? ` (${[...new Set(other.map((a) => a.status))].join(', ')})` : ''),
+    );
     console.log('');
   } finally {
     await gateway.stop();

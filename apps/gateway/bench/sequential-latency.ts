@@ -48,19 +48,27 @@ function percentile(samples: number[], q: number): number {
 const gateway = await startGateway(`${REPO_ROOT}config/models.yaml`);
 try {
   const view = await new Promise<any>((resolve, reject) =>
-    http.get(`${gateway.url}/models/${values.model}`, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve(JSON.parse(text)));
-    }).on('error', reject),
+    http
+      .get(`${gateway.url}/models/${values.model}`, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(JSON.parse(text)));
+      })
+      .on('error', reject),
   );
   const engineUrl: string = view.backend.address;
   const inputs = 'The history of the';
   const maxNewTokens = Number(values.tokens);
-  const viaGateway = () => post(`${gateway.url}/v1/generate`, { model_id: values.model, inputs, parameters: { max_new_tokens: maxNewTokens } });
+  const viaGateway = () =>
+    post(`${gateway.url}/v1/generate`, {
+      model_id: values.model,
+      inputs,
+      parameters: { max_new_tokens: maxNewTokens },
+    });
   const direct = () => post(`${engineUrl}/generate`, { inputs, parameters: { max_new_tokens: maxNewTokens } });
   // What the gateway itself asks of the engine: the stream, with details for the token counts.
-  const directStream = () => post(`${engineUrl}/generate_stream`, { inputs, parameters: { max_new_tokens: maxNewTokens, details: true } }, true);
+  const directStream = () =>
+    post(`${engineUrl}/generate_stream`, { inputs, parameters: { max_new_tokens: maxNewTokens, details: true } }, true);
 
   for (let i = 0; i < 10; i++) await Promise.all([viaGateway(), direct()].map((p) => p)); // warm-up, both paths
   const gatewayMs: number[] = [];
@@ -70,7 +78,8 @@ try {
     const a = await direct();
     const b = await viaGateway();
     const c = await directStream();
-    if (a.status !== 200 || b.status !== 200 || c.status !== 200) throw new Error(`non-200: direct ${a.status}, gateway ${b.status} ${JSON.stringify(b.json)}`);
+    if (a.status !== 200 || b.status !== 200 || c.status !== 200)
+      throw new Error(`non-200: direct ${a.status}, gateway ${b.status} ${JSON.stringify(b.json)}`);
     if (a.json.generated_text !== b.json.generated_text || c.json.generated_text !== a.json.generated_text) {
       throw new Error('the paths generated different text');
     }
@@ -80,12 +89,16 @@ try {
   }
   const row = (name: string, s: number[]) =>
     `${name.padEnd(24)} ${percentile(s, 0.5).toFixed(2).padStart(8)} ${percentile(s, 0.99).toFixed(2).padStart(8)} ${(s.reduce((x, y) => x + y, 0) / s.length).toFixed(2).padStart(8)}`;
-  console.log(`model ${values.model}, ${requests} sequential requests per path, ${maxNewTokens} new tokens (greedy), keep-alive client`);
+  console.log(
+    `model ${values.model}, ${requests} sequential requests per path, ${maxNewTokens} new tokens (greedy), keep-alive client`,
+  );
   console.log(`${''.padEnd(24)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'mean ms'.padStart(8)}`);
   console.log(row('engine /generate', directMs));
   console.log(row('engine /generate_stream', directStreamMs));
   console.log(row('gateway /v1/generate', gatewayMs));
-  console.log(`added by the gateway: p50 ${(percentile(gatewayMs, 0.5) - percentile(directMs, 0.5)).toFixed(2)} ms, p99 ${(percentile(gatewayMs, 0.99) - percentile(directMs, 0.99)).toFixed(2)} ms`);
+  console.log(
+    `added by the gateway: p50 ${(percentile(gatewayMs, 0.5) - percentile(directMs, 0.5)).toFixed(2)} ms, p99 ${(percentile(gatewayMs, 0.99) - percentile(directMs, 0.99)).toFixed(2)} ms`,
+  );
 } finally {
   agent.destroy();
   await gateway.stop();

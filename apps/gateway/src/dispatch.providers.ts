@@ -25,7 +25,12 @@ export class DispatchQueueHost implements OnApplicationShutdown {
     @Inject(EngineSupervisor) _engines: EngineSupervisor,
   ) {
     const limits = new Map<string, DispatchLimits>(
-      registry.list().map(({ descriptor }) => [descriptor.id, { maxConcurrent: descriptor.maxConcurrent, maxQueued: descriptor.maxQueued }]),
+      registry
+        .list()
+        .map(({ descriptor }) => [
+          descriptor.id,
+          { maxConcurrent: descriptor.maxConcurrent, maxQueued: descriptor.maxQueued },
+        ]),
     );
     const execute = backendExecutor(registry, directory);
     if (!config.redisUrl) {
@@ -41,7 +46,9 @@ export class DispatchQueueHost implements OnApplicationShutdown {
       runWorkers: config.dispatchWorkers,
       onError: (message) => logger.warn(message),
     });
-    logger.log(`BullMQ over ${redactedUrl(config.redisUrl)} (replica ${queue.replicaId}${config.dispatchWorkers ? '' : ', enqueue only'})`);
+    logger.log(
+      `BullMQ over ${redactedUrl(config.redisUrl)} (replica ${queue.replicaId}${config.dispatchWorkers ? '' : ', enqueue only'})`,
+    );
     this.queue = queue;
   }
 

@@ -57,7 +57,9 @@ function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
     url = undefined;
   }
   if (url?.protocol !== 'redis:' && url?.protocol !== 'rediss:') {
-    throw new GatewayConfigError(`REDIS_URL="${raw}" is not valid: write it as redis://host:port (e.g. redis://redis:6379), or leave it unset for the in-process queue.`);
+    throw new GatewayConfigError(
+      `REDIS_URL="${raw}" is not valid: write it as redis://host:port (e.g. redis://redis:6379), or leave it unset for the in-process queue.`,
+    );
   }
   return raw;
 }
@@ -65,7 +67,8 @@ function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
 function prefix(env: NodeJS.ProcessEnv, key: string, fallback: string): string {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new GatewayConfigError(`${key}="${raw}" is not valid: use letters, digits, _ and - (default ${fallback}).`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw))
+    throw new GatewayConfigError(`${key}="${raw}" is not valid: use letters, digits, _ and - (default ${fallback}).`);
   return raw;
 }
 
@@ -82,7 +85,9 @@ function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: num
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new GatewayConfigError(`${key}="${raw}" is not valid: use an integer from ${min} to ${max} (default ${fallback}).`);
+    throw new GatewayConfigError(
+      `${key}="${raw}" is not valid: use an integer from ${min} to ${max} (default ${fallback}).`,
+    );
   }
   return value;
 }

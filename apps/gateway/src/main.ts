@@ -54,7 +54,10 @@ async function bootstrap(): Promise<void> {
   const metrics = new GatewayMetrics(config.statsd, {
     // UDP to a daemon that is not there fails quietly or with ECONNREFUSED; say so once, never per request.
     onStatsdError: (error) => {
-      if (statsdFailures++ === 0) new Logger('Metrics').warn(`StatsD at ${config.statsd?.host}:${config.statsd?.port}: ${error.message} (further errors not logged)`);
+      if (statsdFailures++ === 0)
+        new Logger('Metrics').warn(
+          `StatsD at ${config.statsd?.host}:${config.statsd?.port}: ${error.message} (further errors not logged)`,
+        );
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, registry, metrics), adapter, {
@@ -78,7 +81,11 @@ async function bootstrap(): Promise<void> {
   });
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle('Sluice gateway').setDescription('One API in front of several quantized models.').setVersion('0.1.0').build(),
+    new DocumentBuilder()
+      .setTitle('Sluice gateway')
+      .setDescription('One API in front of several quantized models.')
+      .setVersion('0.1.0')
+      .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
@@ -91,7 +98,12 @@ async function bootstrap(): Promise<void> {
   for (const entry of registry.list()) {
     entry.onChange((changed, previous) => {
       const { state, coldStartMs, lastError } = changed.status;
-      const detail = state === 'ready' && coldStartMs !== null ? ` (cold start ${coldStartMs} ms)` : state === 'unhealthy' && lastError ? `: ${lastError.message}` : '';
+      const detail =
+        state === 'ready' && coldStartMs !== null
+          ? ` (cold start ${coldStartMs} ms)`
+          : state === 'unhealthy' && lastError
+            ? `: ${lastError.message}`
+            : '';
       logger.log(`model ${changed.descriptor.id}: ${previous} -> ${state}${detail}`);
       if (!announcedReady && registry.isReady()) {
         announcedReady = true;
@@ -105,7 +117,9 @@ async function bootstrap(): Promise<void> {
     if (closing) return;
     closing = true;
     app.get(EngineSupervisor).beginShutdown();
-    logger.log(`${signal}: no new requests; finishing in-flight ones (grace ${config.shutdownGraceMs} ms), then stopping engines`);
+    logger.log(
+      `${signal}: no new requests; finishing in-flight ones (grace ${config.shutdownGraceMs} ms), then stopping engines`,
+    );
     setTimeout(() => {
       logger.warn('grace period over: exiting with requests still in flight');
       process.exit(1);

@@ -12,7 +12,12 @@ const SEED_PROMPTS = {
   rewrite: '这个产品非常好，大家都很喜欢。',
 };
 
-function assertError(res: { status: number; headers: Record<string, unknown>; json(): any }, status: number, type: string, message?: RegExp) {
+function assertError(
+  res: { status: number; headers: Record<string, unknown>; json(): any },
+  status: number,
+  type: string,
+  message?: RegExp,
+) {
   assert.equal(res.status, status, JSON.stringify(res.json()));
   const body = res.json();
   assert.equal(body.error_type, type);
@@ -30,10 +35,15 @@ describe('gateway over the embedded default (two real engines)', () => {
   });
   after(() => gateway?.stop());
 
-  it('answers the seed\'s payloads for both models and every scenario with text, usage and a request id', async () => {
+  it("answers the seed's payloads for both models and every scenario with text, usage and a request id", async () => {
     for (const model_id of ['qwen2', 'llama3']) {
       for (const [scenario, inputs] of Object.entries(SEED_PROMPTS)) {
-        const res = await generate({ model_id, inputs, scenario, parameters: { max_new_tokens: 64, temperature: 0.7, top_p: 0.9 } });
+        const res = await generate({
+          model_id,
+          inputs,
+          scenario,
+          parameters: { max_new_tokens: 64, temperature: 0.7, top_p: 0.9 },
+        });
         assert.equal(res.status, 200, res.text);
         const body = res.json();
         assert.equal(body.model_id, model_id);
@@ -65,13 +75,21 @@ describe('gateway over the embedded default (two real engines)', () => {
       assert.equal(last.model_id, model_id);
       assert.equal(last.usage.output_tokens, events.length);
       assert.equal(last.request_id, res.headers['x-request-id']);
-      assert.equal(events.slice(0, -1).map((e) => e.token.text).join('') + last.token.text, plain.generated_text);
+      assert.equal(
+        events
+          .slice(0, -1)
+          .map((e) => e.token.text)
+          .join('') + last.token.text,
+        plain.generated_text,
+      );
     }
   });
 
-  it('keeps a caller\'s x-request-id', async () => {
+  it("keeps a caller's x-request-id", async () => {
     const res = await request(`${gateway.url}/v1/generate`, {
-      method: 'POST', body: { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 2 } }, headers: { 'x-request-id': 'trace-abc.123' },
+      method: 'POST',
+      body: { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 2 } },
+      headers: { 'x-request-id': 'trace-abc.123' },
     });
     assert.equal(res.headers['x-request-id'], 'trace-abc.123');
     assert.equal(res.json().request_id, 'trace-abc.123');
@@ -89,23 +107,52 @@ describe('gateway over the embedded default (two real engines)', () => {
       [{ model_id: 'qwen2', inputs: '' }, /inputs should not be empty/],
       [{ model_id: 42, inputs: 'Hi' }, /model_id must be a string/],
       [{ model_id: 'qwen2', inputs: ['Hi'] }, /inputs must be a string/],
-      [{ model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 0 } }, /parameters.max_new_tokens must not be less than 1/],
-      [{ model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 'many' } }, /parameters.max_new_tokens must be an integer/],
-      [{ model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 100000 } }, /above the ceiling of model "qwen2" \(256\)/],
-      [{ model_id: 'qwen2', inputs: 'Hi', parameters: { temperature: -0.1 } }, /parameters.temperature must not be less than 0/],
+      [
+        { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 0 } },
+        /parameters.max_new_tokens must not be less than 1/,
+      ],
+      [
+        { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 'many' } },
+        /parameters.max_new_tokens must be an integer/,
+      ],
+      [
+        { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 100000 } },
+        /above the ceiling of model "qwen2" \(256\)/,
+      ],
+      [
+        { model_id: 'qwen2', inputs: 'Hi', parameters: { temperature: -0.1 } },
+        /parameters.temperature must not be less than 0/,
+      ],
       [{ model_id: 'qwen2', inputs: 'Hi', parameters: { top_p: 1.5 } }, /parameters.top_p must not be greater than 1/],
-      [{ model_id: 'qwen2', inputs: 'Hi', parameters: { stop: ['a', 'b', 'c', 'd', 'e'] } }, /parameters.stop must contain no more than 4/],
-      [{ model_id: 'qwen2', inputs: 'Hi', parameters: { max_tokens: 5 } }, /property parameters.max_tokens should not exist/],
+      [
+        { model_id: 'qwen2', inputs: 'Hi', parameters: { stop: ['a', 'b', 'c', 'd', 'e'] } },
+        /parameters.stop must contain no more than 4/,
+      ],
+      [
+        { model_id: 'qwen2', inputs: 'Hi', parameters: { max_tokens: 5 } },
+        /property parameters.max_tokens should not exist/,
+      ],
       [{ model_id: 'qwen2', inputs: 'Hi', prompt: 'x' }, /property prompt should not exist/],
       [{ model_id: 'qwen2', inputs: 'Hi', stream: 'yes' }, /stream must be a boolean/],
       [{ model_id: 'qwen2', inputs: 'Hi', parameters: 'hot' }, /parameters must be an object/],
     ];
     for (const [body, message] of cases) assertError(await generate(body), 422, 'validation', message);
-    const invalidJson = await request(`${gateway.url}/v1/generate`, { method: 'POST', rawBody: '{"model_id": "qwen2",', headers: { 'content-type': 'application/json' } });
+    const invalidJson = await request(`${gateway.url}/v1/generate`, {
+      method: 'POST',
+      rawBody: '{"model_id": "qwen2",',
+      headers: { 'content-type': 'application/json' },
+    });
     assertError(invalidJson, 400, 'validation', /not valid JSON/);
-    const plainText = await request(`${gateway.url}/v1/generate`, { method: 'POST', rawBody: 'model_id=qwen2', headers: { 'content-type': 'text/plain' } });
+    const plainText = await request(`${gateway.url}/v1/generate`, {
+      method: 'POST',
+      rawBody: 'model_id=qwen2',
+      headers: { 'content-type': 'text/plain' },
+    });
     assertError(plainText, 415, 'validation', /Content-Type: application\/json/);
-    const big = await postLargeBody(`${gateway.url}/v1/generate`, Buffer.from(JSON.stringify({ model_id: 'qwen2', inputs: 'x'.repeat(10 * 1024 * 1024) })));
+    const big = await postLargeBody(
+      `${gateway.url}/v1/generate`,
+      Buffer.from(JSON.stringify({ model_id: 'qwen2', inputs: 'x'.repeat(10 * 1024 * 1024) })),
+    );
     assert.equal(big.status, 413);
     assert.equal(big.json().error_type, 'validation');
     const health = await request(`${gateway.url}/health/ready`);
@@ -120,7 +167,10 @@ describe('gateway over the embedded default (two real engines)', () => {
     const res = await request(`${gateway.url}/models`);
     assert.equal(res.status, 200);
     const { models } = res.json();
-    assert.deepEqual(models.map((m: { id: string }) => m.id), ['qwen2', 'llama3']);
+    assert.deepEqual(
+      models.map((m: { id: string }) => m.id),
+      ['qwen2', 'llama3'],
+    );
     for (const model of models) {
       assert.equal(model.state, 'ready');
       assert.equal(model.backend.type, 'local');
@@ -146,14 +196,22 @@ describe('gateway over the embedded default (two real engines)', () => {
     assert.equal((await request(`${gateway.url}/docs`)).status, 200);
   });
 
-  it('gives every one of the seed\'s 20 concurrent stress requests a 200 (scripts/stress_test.py)', { skip: !hasAiohttp() && 'python3-aiohttp is not installed' }, () => {
-    const run = spawnSync('/usr/bin/python3', [`${REPO_ROOT}scripts/stress_test.py`, '--url', `${gateway.url}/v1/generate`, '--concurrency', '20'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    assert.equal(run.status, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /成功率:\s+100\.0%/);
-  });
+  it(
+    "gives every one of the seed's 20 concurrent stress requests a 200 (scripts/stress_test.py)",
+    { skip: !hasAiohttp() && 'python3-aiohttp is not installed' },
+    () => {
+      const run = spawnSync(
+        '/usr/bin/python3',
+        [`${REPO_ROOT}scripts/stress_test.py`, '--url', `${gateway.url}/v1/generate`, '--concurrency', '20'],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /成功率:\s+100\.0%/);
+    },
+  );
 });
 
 function hasAiohttp(): boolean {

@@ -47,7 +47,9 @@ describe('gateway supervising a local engine', () => {
   after(() => gateway?.stop());
 
   it('answers a streaming request whose engine is SIGKILLed with a prompt error event, restarts the engine and serves again', async () => {
-    const { backend: { pid } } = await modelView(gateway.url, 'llama3');
+    const {
+      backend: { pid },
+    } = await modelView(gateway.url, 'llama3');
     let killedAt = 0;
     const stream = openStream(`${gateway.url}/v1/generate`, { ...long, stream: true }, (event) => {
       if (event.index === 1 && !killedAt) {
@@ -65,12 +67,18 @@ describe('gateway supervising a local engine', () => {
     assert.notEqual(recovered.backend.pid, pid);
     assert.match(recovered.last_error.message, /SIGKILL/);
     assert.ok(recovered.cold_start_ms > 0);
-    const res = await postJson(`${gateway.url}/v1/generate`, { model_id: 'llama3', inputs: 'Hello', parameters: { max_new_tokens: 4 } });
+    const res = await postJson(`${gateway.url}/v1/generate`, {
+      model_id: 'llama3',
+      inputs: 'Hello',
+      parameters: { max_new_tokens: 4 },
+    });
     assert.equal(res.status, 200);
   });
 
   it('answers a plain request whose engine dies with a quick 502/503 JSON error', async () => {
-    const { backend: { pid } } = await modelView(gateway.url, 'llama3');
+    const {
+      backend: { pid },
+    } = await modelView(gateway.url, 'llama3');
     const pending = postJson(`${gateway.url}/v1/generate`, long);
     await new Promise((r) => setTimeout(r, 150));
     const killedAt = performance.now();
@@ -83,7 +91,9 @@ describe('gateway supervising a local engine', () => {
   });
 
   it('shuts down gracefully: finishes the request in flight, then stops its engines and exits 0', async () => {
-    const { backend: { pid } } = await modelView(gateway.url, 'llama3');
+    const {
+      backend: { pid },
+    } = await modelView(gateway.url, 'llama3');
     const pending = postJson(`${gateway.url}/v1/generate`, { ...long, parameters: { max_new_tokens: 200 } });
     await new Promise((r) => setTimeout(r, 100));
     gateway.process.child.kill('SIGTERM');
@@ -99,7 +109,9 @@ describe('gateway supervising a local engine', () => {
 describe('engines of a gateway that dies', () => {
   it('exit by themselves when their gateway is SIGKILLed (no orphaned engines holding ports)', async () => {
     const gateway = await startGateway(slowLocalConfig());
-    const { backend: { pid } } = await modelView(gateway.url, 'llama3');
+    const {
+      backend: { pid },
+    } = await modelView(gateway.url, 'llama3');
     gateway.process.child.kill('SIGKILL');
     await gateway.process.exited;
     const deadline = Date.now() + 5000;

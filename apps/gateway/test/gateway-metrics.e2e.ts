@@ -14,11 +14,20 @@ import { captureStatsd, type StatsdCapture } from '#test-support/statsd-capture'
  */
 function scriptFor(inputs: string): StandInScript {
   switch (inputs) {
-    case 'overload': return { overloaded: true };
-    case 'silent': return { firstTokenDelayMs: 5000 };
-    case 'fail-midstream': return { tokens: ['a', 'b', 'c', 'd'], tokenDelayMs: 20, errorAfterTokens: { tokens: 2, errorType: 'generation', message: 'CUDA error' } };
-    case 'slow': return { tokens: Array.from({ length: 20 }, (_, i) => ` t${i}`), tokenDelayMs: 50 };
-    default: return { tokens: inputs.split(' ').map((word) => ` ${word}`) };
+    case 'overload':
+      return { overloaded: true };
+    case 'silent':
+      return { firstTokenDelayMs: 5000 };
+    case 'fail-midstream':
+      return {
+        tokens: ['a', 'b', 'c', 'd'],
+        tokenDelayMs: 20,
+        errorAfterTokens: { tokens: 2, errorType: 'generation', message: 'CUDA error' },
+      };
+    case 'slow':
+      return { tokens: Array.from({ length: 20 }, (_, i) => ` t${i}`), tokenDelayMs: 50 };
+    default:
+      return { tokens: inputs.split(' ').map((word) => ` ${word}`) };
   }
 }
 
@@ -38,17 +47,29 @@ describe('gateway metrics: StatsD keys and Prometheus, one record per request', 
       env: { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(statsd.port) },
     });
     const url = `${gateway.url}/v1/generate`;
-    const generate = (inputs: string, extra: Record<string, unknown> = {}) => postJson(url, { model_id: 'qwen2', inputs, parameters: { max_new_tokens: 16 }, ...extra });
+    const generate = (inputs: string, extra: Record<string, unknown> = {}) =>
+      postJson(url, { model_id: 'qwen2', inputs, parameters: { max_new_tokens: 16 }, ...extra });
     answers.push(await generate('one two three'));
     answers.push(await generate('four five'));
-    answers.push(await postJson(url, { model_id: 'Qwen2-7B-Instruct-GPTQ-Int4', inputs: 'by alias', parameters: { max_new_tokens: 16 } }));
+    answers.push(
+      await postJson(url, {
+        model_id: 'Qwen2-7B-Instruct-GPTQ-Int4',
+        inputs: 'by alias',
+        parameters: { max_new_tokens: 16 },
+      }),
+    );
     answers.push(await generate('too hot', { parameters: { temperature: -1 } })); // validation, model named
     answers.push(await postJson(url, { model_id: 'gpt-4', inputs: 'unknown model' })); // 404, no per-model key
-    answers.push(await request(url, { method: 'POST', rawBody: 'not json', headers: { 'content-type': 'text/plain' } })); // 415
+    answers.push(
+      await request(url, { method: 'POST', rawBody: 'not json', headers: { 'content-type': 'text/plain' } }),
+    ); // 415
     answers.push(await generate('overload')); // 429
     answers.push(await generate('silent', { timeout_ms: 300 })); // 504
     streamed = await openStream(url, { model_id: 'qwen2', inputs: 'streamed words here', stream: true }, () => {}).done;
-    failedStream = await request(url, { method: 'POST', body: { model_id: 'qwen2', inputs: 'fail-midstream', stream: true } });
+    failedStream = await request(url, {
+      method: 'POST',
+      body: { model_id: 'qwen2', inputs: 'fail-midstream', stream: true },
+    });
     const slow = openStream(url, { model_id: 'qwen2', inputs: 'slow', stream: true }, () => slow.abort());
     abandoned = await slow.done;
     await sleep(300); // the gateway sees the disconnect
@@ -69,7 +90,10 @@ describe('gateway metrics: StatsD keys and Prometheus, one record per request', 
   }
 
   it('answers as expected (the cases below depend on it)', () => {
-    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 422, 404, 415, 429, 504]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 422, 404, 415, 429, 504],
+    );
     assert.equal(streamed.status, 200);
     assert.equal(parseSse(failedStream.text).at(-1).error_type, 'upstream');
     assert.ok(abandoned.events.length >= 1);
@@ -84,7 +108,10 @@ describe('gateway metrics: StatsD keys and Prometheus, one record per request', 
   it('counts requests.model.<id> for every request naming a served model (alias included), failures included', () => {
     // 3 served + validation + overloaded + timeout + streamed + failed stream + abandoned
     assert.equal(statsd.counter('requests.model.qwen2'), 9);
-    assert.ok(![...statsd.keys()].some((key) => key.includes('gpt-4') || key.includes('gpt_4')), 'unknown ids never become keys');
+    assert.ok(
+      ![...statsd.keys()].some((key) => key.includes('gpt-4') || key.includes('gpt_4')),
+      'unknown ids never become keys',
+    );
   });
 
   it('adds the tokens each client was told about to requests.model.<id>.input_tokens / output_tokens', () => {
@@ -97,7 +124,7 @@ describe('gateway metrics: StatsD keys and Prometheus, one record per request', 
     assert.equal(statsd.counter('requests.model.qwen2.output_tokens'), output);
   });
 
-  it('counts errors by type, the seed\'s requests.errors.timeout among them', () => {
+  it("counts errors by type, the seed's requests.errors.timeout among them", () => {
     assert.equal(statsd.counter('requests.errors.timeout'), 1);
     assert.equal(statsd.counter('requests.errors.validation'), 2); // bad temperature, text/plain body
     assert.equal(statsd.counter('requests.errors.model_not_found'), 1);
@@ -133,11 +160,17 @@ describe('gateway metrics: StatsD keys and Prometheus, one record per request', 
     assert.match(String(res.headers['content-type']), /^text\/plain/);
     const metrics = parsePrometheusText(res.text);
     const requests = [...metrics].filter(([name]) => name.startsWith('sluice_requests_total{'));
-    assert.equal(requests.reduce((sum, [, v]) => sum + v, 0), SENT);
+    assert.equal(
+      requests.reduce((sum, [, v]) => sum + v, 0),
+      SENT,
+    );
     assert.equal(metrics.get('sluice_requests_total{model="qwen2",outcome="ok"}'), 4);
     assert.equal(metrics.get('sluice_requests_total{model="qwen2",outcome="timeout"}'), 1);
     assert.equal(metrics.get('sluice_requests_total{model="",outcome="model_not_found"}'), 1);
-    assert.equal(metrics.get('sluice_tokens_total{model="qwen2",kind="output"}'), statsd.counter('requests.model.qwen2.output_tokens'));
+    assert.equal(
+      metrics.get('sluice_tokens_total{model="qwen2",kind="output"}'),
+      statsd.counter('requests.model.qwen2.output_tokens'),
+    );
     assert.equal(metrics.get('sluice_request_duration_seconds_count{model="qwen2"}'), 9);
     assert.equal(metrics.get('sluice_gateway_overhead_seconds_count'), 4);
     assert.equal(metrics.get('sluice_model_ready{model="qwen2"}'), 1);

@@ -15,15 +15,24 @@ const MAX_CONCURRENT = 4;
 
 function sharedConfig(url: string) {
   return writeModelsConfig(
-    tgiModelsYaml(url, { maxConcurrent: MAX_CONCURRENT, maxQueued: 64, firstByteMs: 5000, interTokenMs: 5000, totalMs: 15000 }),
+    tgiModelsYaml(url, {
+      maxConcurrent: MAX_CONCURRENT,
+      maxQueued: 64,
+      firstByteMs: 5000,
+      interTokenMs: 5000,
+      totalMs: 15000,
+    }),
   );
 }
 
 function scriptFor(inputs: string): StandInScript {
   switch (inputs.split(' ')[0]) {
-    case 'short': return { tokens: [' a', ' b', ' c'], firstTokenDelayMs: 10, tokenDelayMs: 10 };
-    case 'slow': return { tokens: Array.from({ length: 40 }, (_, i) => ` t${i}`), tokenDelayMs: 25 };
-    default: return { tokens: [' one', ' two', ' three'], tokenDelayMs: 5 };
+    case 'short':
+      return { tokens: [' a', ' b', ' c'], firstTokenDelayMs: 10, tokenDelayMs: 10 };
+    case 'slow':
+      return { tokens: Array.from({ length: 40 }, (_, i) => ` t${i}`), tokenDelayMs: 25 };
+    default:
+      return { tokens: [' one', ' two', ' three'], tokenDelayMs: 5 };
   }
 }
 
@@ -36,7 +45,10 @@ describe('gateway replicas sharing one Redis (BullMQ dispatch queue)', () => {
   const secret = `secret-${randomUUID()}`;
 
   before(async () => {
-    standIn = await startTgiStandIn({ script: (req) => scriptFor((req.body as { inputs: string }).inputs), maxConcurrentRequests: 1000 });
+    standIn = await startTgiStandIn({
+      script: (req) => scriptFor((req.body as { inputs: string }).inputs),
+      maxConcurrentRequests: 1000,
+    });
     redis = await redisForGateways({ own: true }); // this suite stops and restarts it
     const config = sharedConfig(standIn.url);
     [a, b, c] = await Promise.all([
@@ -65,10 +77,15 @@ describe('gateway replicas sharing one Redis (BullMQ dispatch queue)', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => generate(i % 2 ? a : b, `short ${secret} ${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => generate(i % 2 ? a : b, `short ${secret} ${i}`)),
+    );
     bursting = false;
     await watching;
-    assert.deepEqual(results.map((r) => r.status), Array(40).fill(200));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(40).fill(200),
+    );
     assert.equal(standIn.stats.maxInFlight, MAX_CONCURRENT, "the backend's own count of generations at once");
     assert.equal(seen.inFlight, MAX_CONCURRENT, 'in_flight seen from a third replica');
     assert.ok(seen.queued > 0, 'queued seen from a third replica');
@@ -79,7 +96,10 @@ describe('gateway replicas sharing one Redis (BullMQ dispatch queue)', () => {
     const res = await generate(c, `stream ${secret}`, { stream: true });
     assert.equal(res.status, 200);
     const events = parseSse(res.text);
-    assert.deepEqual(events.slice(0, -1).map((e) => e.token.text), [' one', ' two', ' three']);
+    assert.deepEqual(
+      events.slice(0, -1).map((e) => e.token.text),
+      [' one', ' two', ' three'],
+    );
     assert.equal(events.at(-1).generated_text, ' one two three');
     assert.equal(events.at(-1).model_id, 'qwen2');
     assert.equal(standIn.stats.requests, before + 1);
@@ -90,7 +110,9 @@ describe('gateway replicas sharing one Redis (BullMQ dispatch queue)', () => {
     while (standIn.stats.inFlight < MAX_CONCURRENT) await new Promise((resolve) => setTimeout(resolve, 10));
     const stoppedAt = performance.now();
     await redis.server!.stop();
-    const answered = await Promise.all(pending.map(async (p) => ({ res: await p, afterMs: performance.now() - stoppedAt })));
+    const answered = await Promise.all(
+      pending.map(async (p) => ({ res: await p, afterMs: performance.now() - stoppedAt })),
+    );
     for (const { res, afterMs } of answered) {
       assert.equal(res.status, 503, res.text);
       assert.equal(res.json().error_type, 'unavailable');
@@ -118,7 +140,13 @@ describe('gateway replicas sharing one Redis (BullMQ dispatch queue)', () => {
   it('leaves no job and no prompt text in Redis', async () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const contents = await redisContents(redis.env.REDIS_URL!, redis.env.DISPATCH_PREFIX!);
-    assert.deepEqual([...contents].filter(([, text]) => text.includes(secret)).map(([key]) => key), []);
-    assert.deepEqual([...contents.keys()].filter((key) => /:qwen2:[0-9a-f-]{36}/.test(key)), []);
+    assert.deepEqual(
+      [...contents].filter(([, text]) => text.includes(secret)).map(([key]) => key),
+      [],
+    );
+    assert.deepEqual(
+      [...contents.keys()].filter((key) => /:qwen2:[0-9a-f-]{36}/.test(key)),
+      [],
+    );
   });
 });

@@ -54,17 +54,23 @@ class Fields {
 
   positiveInteger(key: string): number {
     const value = this.json[key];
-    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : this.fail(key, 'a positive integer');
+    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+      ? value
+      : this.fail(key, 'a positive integer');
   }
 
   nonNegativeInteger(key: string): number {
     const value = this.json[key];
-    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : this.fail(key, 'a non-negative integer');
+    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+      ? value
+      : this.fail(key, 'a non-negative integer');
   }
 
   positiveNumber(key: string): number {
     const value = this.json[key];
-    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : this.fail(key, 'a positive number');
+    return typeof value === 'number' && Number.isFinite(value) && value > 0
+      ? value
+      : this.fail(key, 'a positive number');
   }
 
   boolean(key: string): boolean {
@@ -79,7 +85,10 @@ class Fields {
 
   array<T>(key: string, itemType: 'string' | 'number', length?: number): T[] {
     const value = this.json[key];
-    const ok = Array.isArray(value) && value.every((item) => typeof item === itemType) && (length === undefined || value.length === length);
+    const ok =
+      Array.isArray(value) &&
+      value.every((item) => typeof item === itemType) &&
+      (length === undefined || value.length === length);
     return ok ? (value as T[]) : this.fail(key, `an array of ${length ?? ''} ${itemType}s`.replace('  ', ' '));
   }
 }
@@ -119,7 +128,8 @@ export async function readCheckpointTokenizer(dir: string): Promise<SpmVocabular
   const path = join(dir, 'tokenizer.json');
   const json = await readJson(path);
   const fields = new Fields(path, json);
-  if (json['model'] !== 'llama') throw new Error(`${path}: "model" must be "llama" (SentencePiece-style), got ${JSON.stringify(json['model'])}`);
+  if (json['model'] !== 'llama')
+    throw new Error(`${path}: "model" must be "llama" (SentencePiece-style), got ${JSON.stringify(json['model'])}`);
   const tokens = fields.array<string>('tokens', 'string');
   const vocab: SpmVocabulary = {
     tokens,
@@ -132,7 +142,8 @@ export async function readCheckpointTokenizer(dir: string): Promise<SpmVocabular
     addSpacePrefix: fields.boolean('add_space_prefix'),
   };
   for (const key of ['bos_id', 'eos_id', 'unk_id'] as const) {
-    if ((json[key] as number) >= tokens.length) throw new Error(`${path}: "${key}" ${json[key]} is outside the ${tokens.length}-token vocabulary`);
+    if ((json[key] as number) >= tokens.length)
+      throw new Error(`${path}: "${key}" ${json[key]} is outside the ${tokens.length}-token vocabulary`);
   }
   return vocab;
 }
@@ -164,5 +175,5 @@ export function ggufTensorName(huggingFaceName: string): string | undefined {
   if (topLevel !== undefined) return topLevel;
   const match = layerTensor.exec(huggingFaceName);
   const suffix = match && layerNames[match[2]!];
-  return suffix ? `blk.${match![1]}.${suffix}` : undefined;
+  return suffix ? `blk.${match[1]}.${suffix}` : undefined;
 }

@@ -14,12 +14,19 @@ export async function runCli(main: (argv: string[]) => Promise<void>, usage: str
   }
 }
 
-const weightTypes: Readonly<Record<string, WritableGgmlType>> = { F32: GgmlType.F32, F16: GgmlType.F16, Q8_0: GgmlType.Q8_0, Q4_0: GgmlType.Q4_0 };
+const weightTypes: Readonly<Record<string, WritableGgmlType>> = {
+  F32: GgmlType.F32,
+  F16: GgmlType.F16,
+  Q8_0: GgmlType.Q8_0,
+  Q4_0: GgmlType.Q4_0,
+};
 
 export function parseWeightType(text: string, allowed: readonly WritableGgmlType[]): WritableGgmlType {
   const type = weightTypes[text.toUpperCase()];
   if (type === undefined || !allowed.includes(type)) {
-    const names = Object.entries(weightTypes).filter(([, t]) => allowed.includes(t)).map(([name]) => name);
+    const names = Object.entries(weightTypes)
+      .filter(([, t]) => allowed.includes(t))
+      .map(([name]) => name);
     throw new UsageError(`--type must be one of ${names.join(', ')}, got '${text}'`);
   }
   return type;

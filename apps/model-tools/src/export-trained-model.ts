@@ -28,7 +28,12 @@ async function main(argv: string[]): Promise<void> {
   const out = values.out ?? `models/${basename(values.in)}-${values.type.toLowerCase()}.gguf`;
   await mkdir(dirname(out), { recursive: true });
   const started = performance.now();
-  const result = await exportTrainedModel({ checkpointDir: values.in, out, type, ...(values.name === undefined ? {} : { name: values.name }) });
+  const result = await exportTrainedModel({
+    checkpointDir: values.in,
+    out,
+    type,
+    ...(values.name === undefined ? {} : { name: values.name }),
+  });
   for (const note of result.notes) console.log(`note: ${note}`);
   console.log(
     `wrote ${result.out}: ${result.parameters} parameters, ${(result.bytes / 2 ** 20).toFixed(2)} MiB, ${values.type.toUpperCase()}, ` +

@@ -34,7 +34,10 @@ describe('make-random-model', () => {
         const { tensors } = await readGgufHeader(out);
         assert.equal(tensors.find((t) => t.name === 'blk.0.ffn_up.weight')!.typeName, type);
         assert.equal(tensors.find((t) => t.name === 'blk.0.ffn_norm.weight')!.typeName, 'F32');
-        assert.equal(tensors.some((t) => t.name === 'blk.0.attn_q.bias'), arch === 'qwen2');
+        assert.equal(
+          tensors.some((t) => t.name === 'blk.0.attn_q.bias'),
+          arch === 'qwen2',
+        );
         const generation = await generateGreedy(out, 'The ', 16);
         assert.equal(generation.tokens.length, 16);
         texts.push(generation.text);

@@ -43,7 +43,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const architecture = values.arch ?? '';
-  if (!isLlamaFamilyArchitecture(architecture)) throw new UsageError(`--arch must be llama or qwen2, got '${architecture}'`);
+  if (!isLlamaFamilyArchitecture(architecture))
+    throw new UsageError(`--arch must be llama or qwen2, got '${architecture}'`);
   const type: WritableGgmlType = parseWeightType(values.type, [GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0]);
   const shape = values.params !== undefined ? shapeForTarget(values.params) : explicitShape(values);
   const problem = shapeProblem(shape);
@@ -75,7 +76,10 @@ async function main(argv: string[]): Promise<void> {
 function explicitShape(values: Record<string, string | boolean | undefined>): ModelShape {
   const required = ['dim', 'layers', 'heads', 'ffn', 'vocab'];
   const missing = required.filter((name) => typeof values[name] !== 'string');
-  if (missing.length > 0) throw new UsageError(`give --params, or all of --dim --layers --heads --ffn --vocab (missing ${missing.map((n) => `--${n}`).join(' ')})`);
+  if (missing.length > 0)
+    throw new UsageError(
+      `give --params, or all of --dim --layers --heads --ffn --vocab (missing ${missing.map((n) => `--${n}`).join(' ')})`,
+    );
   const get = (name: string): number => integer(`--${name}`, values[name] as string);
   const heads = get('heads');
   return {
@@ -91,7 +95,8 @@ function explicitShape(values: Record<string, string | boolean | undefined>): Mo
 
 function integer(flag: string, text: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${flag} must be a non-negative integer, got '${text}'`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new UsageError(`${flag} must be a non-negative integer, got '${text}'`);
   return value;
 }
 

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatParameterCount, parameterCount, parseParameterCount, shapeForTarget, shapeProblem } from './model-shapes.js';
+import {
+  formatParameterCount,
+  parameterCount,
+  parseParameterCount,
+  shapeForTarget,
+  shapeProblem,
+} from './model-shapes.js';
 
 describe('model shapes', () => {
   it('reads and prints parameter counts', () => {

@@ -87,10 +87,12 @@ export function parameterCount(architecture: LlamaFamilyArchitecture, shape: Mod
 /** Why llama.cpp (or our quantizers) could not use this shape, or undefined. */
 export function shapeProblem(shape: ModelShape): string | undefined {
   const { dim, layers, heads, kvHeads, ffn, vocab } = shape;
-  if (![dim, layers, heads, kvHeads, ffn, vocab].every((n) => Number.isInteger(n) && n > 0)) return 'every size must be a positive integer';
+  if (![dim, layers, heads, kvHeads, ffn, vocab].every((n) => Number.isInteger(n) && n > 0))
+    return 'every size must be a positive integer';
   if (dim % heads !== 0) return `dim ${dim} is not a multiple of heads ${heads}`;
   if ((dim / heads) % 2 !== 0) return `head size ${dim / heads} must be even (RoPE rotates pairs)`;
   if (heads % kvHeads !== 0) return `heads ${heads} is not a multiple of kv-heads ${kvHeads}`;
-  if (dim % 32 !== 0 || ffn % 32 !== 0) return `dim and ffn must be multiples of 32 for Q8_0/Q4_0 blocks (got ${dim}, ${ffn})`;
+  if (dim % 32 !== 0 || ffn % 32 !== 0)
+    return `dim and ffn must be multiples of 32 for Q8_0/Q4_0 blocks (got ${dim}, ${ffn})`;
   return undefined;
 }

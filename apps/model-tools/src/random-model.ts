@@ -51,7 +51,10 @@ export async function writeRandomModel(path: string, options: RandomModelOptions
   const metadata: [string, GgufValue][] = [
     ['general.architecture', ggufValue.string(options.architecture)],
     ['general.name', ggufValue.string(`sluice-random-${options.architecture}-${options.label}`)],
-    ['general.description', ggufValue.string(`Random weights (seed ${options.seed}) for load tests; generates gibberish.`)],
+    [
+      'general.description',
+      ggufValue.string(`Random weights (seed ${options.seed}) for load tests; generates gibberish.`),
+    ],
     ['general.license', ggufValue.string('CC0-1.0')],
     ['general.file_type', ggufValue.uint32(llamaFileType(options.type))],
     ...llamaFamilyMetadata(hparams),

@@ -36,7 +36,8 @@ export class SafetensorsFile {
       const lengthBytes = Buffer.alloc(8);
       await file.read(lengthBytes, 0, 8, 0);
       const headerLength = Number(lengthBytes.readBigUInt64LE(0));
-      if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) fail(`header length ${headerLength} does not fit the file`);
+      if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > size)
+        fail(`header length ${headerLength} does not fit the file`);
       const headerBytes = Buffer.alloc(headerLength);
       await file.read(headerBytes, 0, headerLength, 8);
       let header: Record<string, unknown>;
@@ -49,15 +50,23 @@ export class SafetensorsFile {
       const tensors = new Map<string, SafetensorsTensor>();
       for (const [name, entry] of Object.entries(header)) {
         if (name === '__metadata__') continue;
-        const { dtype, shape, data_offsets: offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-        if (typeof dtype !== 'string' || !Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) fail(`bad entry for '${name}'`);
+        const {
+          dtype,
+          shape,
+          data_offsets: offsets,
+        } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+        if (typeof dtype !== 'string' || !Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2)
+          fail(`bad entry for '${name}'`);
         const dims = shape as number[];
         const [begin, end] = (offsets as number[]).map((offset) => dataStart + offset) as [number, number];
         if (!dims.every((n) => Number.isSafeInteger(n) && n >= 0)) fail(`'${name}' has shape ${JSON.stringify(shape)}`);
-        if (!(begin <= end && end <= size)) fail(`'${name}' data [${begin}, ${end}) lies outside the file (${size} bytes)`);
+        if (!(begin <= end && end <= size))
+          fail(`'${name}' data [${begin}, ${end}) lies outside the file (${size} bytes)`);
         const elementBytes = bytesPerElement[dtype as string];
         if (elementBytes !== undefined && dims.reduce((p, n) => p * n, 1) * elementBytes !== end - begin) {
-          fail(`'${name}' holds ${end - begin} bytes, its ${dtype} shape [${dims}] needs ${dims.reduce((p, n) => p * n, 1) * elementBytes}`);
+          fail(
+            `'${name}' holds ${end - begin} bytes, its ${dtype} shape [${dims}] needs ${dims.reduce((p, n) => p * n, 1) * elementBytes}`,
+          );
         }
         tensors.set(name, { name, dtype: dtype as string, shape: dims, begin, end });
       }
@@ -74,7 +83,8 @@ export class SafetensorsFile {
     const tensor = this.tensors.get(name);
     if (tensor === undefined) throw new Error(`${this.path}: no tensor '${name}'`);
     const elementBytes = bytesPerElement[tensor.dtype];
-    if (elementBytes === undefined) throw new Error(`${this.path}: '${name}' is ${tensor.dtype}; only F32, F16 and BF16 are supported`);
+    if (elementBytes === undefined)
+      throw new Error(`${this.path}: '${name}' is ${tensor.dtype}; only F32, F16 and BF16 are supported`);
     const rowLength = Math.max(1, tensor.shape.at(-1) ?? 1);
     const total = tensor.shape.reduce((p, n) => p * n, 1);
     const perChunk = Math.min(total, Math.max(1, Math.floor(chunkValues / rowLength)) * rowLength);
@@ -83,7 +93,12 @@ export class SafetensorsFile {
       const raw = new Uint8Array(count * elementBytes);
       let read = 0;
       while (read < raw.length) {
-        const { bytesRead } = await this.file.read(raw, read, raw.length - read, tensor.begin + done * elementBytes + read);
+        const { bytesRead } = await this.file.read(
+          raw,
+          read,
+          raw.length - read,
+          tensor.begin + done * elementBytes + read,
+        );
         if (bytesRead === 0) throw new Error(`${this.path}: '${name}' ends early`);
         read += bytesRead;
       }

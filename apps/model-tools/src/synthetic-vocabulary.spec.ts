@@ -9,7 +9,12 @@ describe('syntheticVocabulary', () => {
     assert.equal(vocab.tokens.length, 49152);
     assert.deepEqual(vocab.tokens.slice(0, 5), ['<unk>', '<s>', '</s>', '<0x00>', '<0x01>']);
     assert.equal(vocab.tokens[258], '<0xFF>');
-    assert.deepEqual(vocab.tokenTypes.slice(0, 4), [TokenType.unknown, TokenType.control, TokenType.control, TokenType.byte]);
+    assert.deepEqual(vocab.tokenTypes.slice(0, 4), [
+      TokenType.unknown,
+      TokenType.control,
+      TokenType.control,
+      TokenType.byte,
+    ]);
     assert.equal(vocab.tokens[259], '\u2581');
     assert.equal(new Set(vocab.tokens).size, vocab.tokens.length);
     assert.ok(vocab.tokens.slice(259).every((t) => /^\u2581?[\x21-\x7e]*$/.test(t)));

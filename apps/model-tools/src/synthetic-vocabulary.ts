@@ -8,7 +8,8 @@ const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const SPECIAL_AND_BYTES = 3 + 256;
 
 export function syntheticVocabulary(size: number): SpmVocabulary {
-  if (size < SPECIAL_AND_BYTES + 1) throw new RangeError(`vocabulary size must be at least ${SPECIAL_AND_BYTES + 1}, got ${size}`);
+  if (size < SPECIAL_AND_BYTES + 1)
+    throw new RangeError(`vocabulary size must be at least ${SPECIAL_AND_BYTES + 1}, got ${size}`);
   const tokens = ['<unk>', '<s>', '</s>'];
   const tokenTypes: number[] = [TokenType.unknown, TokenType.control, TokenType.control];
   for (let byte = 0; byte < 256; byte++) {

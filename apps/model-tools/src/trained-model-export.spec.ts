@@ -54,7 +54,10 @@ describe('exportTrainedModel', () => {
         assert.deepEqual(written.shape, tensor.shape, tensor.name);
         assert.equal(written.typeName, 'F32');
         const at = header.dataOffset + written.offset;
-        assert.ok(file.subarray(at, at + written.byteSize).equals(source.subarray(tensor.begin, tensor.end)), tensor.name);
+        assert.ok(
+          file.subarray(at, at + written.byteSize).equals(source.subarray(tensor.begin, tensor.end)),
+          tensor.name,
+        );
       }
     } finally {
       await checkpoint.close();
@@ -94,14 +97,20 @@ describe('exportTrainedModel', () => {
       const { out } = await exported({ architecture, weights: 'successor' });
       const generation = await generateGreedy(out, '!', 6);
       const last = generation.promptTokens.at(-1)!;
-      assert.deepEqual(generation.tokens, [1, 2, 3, 4, 5, 6].map((i) => last + i));
+      assert.deepEqual(
+        generation.tokens,
+        [1, 2, 3, 4, 5, 6].map((i) => last + i),
+      );
     });
   }
 
   it('leaves output.weight out when the embeddings are tied, and llama.cpp reuses token_embd', async () => {
     const { out } = await exported({ architecture: 'llama', weights: 'successor', tied: true });
     const { tensors } = await readGgufHeader(out);
-    assert.equal(tensors.some((t) => t.name === 'output.weight'), false);
+    assert.equal(
+      tensors.some((t) => t.name === 'output.weight'),
+      false,
+    );
     const generation = await generateGreedy(out, '!', 3);
     assert.deepEqual(generation.tokens, new Array(3).fill(generation.promptTokens.at(-1)));
   });
@@ -120,7 +129,10 @@ describe('exportTrainedModel', () => {
         }
       },
     });
-    assert.deepEqual(result.notes, ['blk.0.ffn_down.weight: rows of 48 are not whole 32-value blocks, stored as F16', 'blk.1.ffn_down.weight: rows of 48 are not whole 32-value blocks, stored as F16']);
+    assert.deepEqual(result.notes, [
+      'blk.0.ffn_down.weight: rows of 48 are not whole 32-value blocks, stored as F16',
+      'blk.1.ffn_down.weight: rows of 48 are not whole 32-value blocks, stored as F16',
+    ]);
     const { tensors } = await readGgufHeader(out);
     assert.equal(tensors.find((t) => t.name === 'blk.0.ffn_down.weight')!.typeName, 'F16');
     assert.equal(tensors.find((t) => t.name === 'blk.0.ffn_up.weight')!.typeName, 'Q8_0');
@@ -132,29 +144,53 @@ describe('exportTrainedModel', () => {
     };
 
     it('a checkpoint missing a tensor', async () => {
-      await refuse({ edit: (t) => delete t['model.layers.1.self_attn.k_proj.bias'] }, /missing tensor for 'blk.1.attn_k.bias'/);
+      await refuse(
+        { edit: (t) => delete t['model.layers.1.self_attn.k_proj.bias'] },
+        /missing tensor for 'blk.1.attn_k.bias'/,
+      );
     });
 
     it('a tensor whose shape contradicts config.json', async () => {
-      await refuse({ edit: (t) => (t['model.layers.0.mlp.up_proj.weight']!.shape = [TINY.dim, TINY.ffn]) }, /'model.layers.0.mlp.up_proj.weight' has shape \[320,64\], config.json implies \[64,320\]/);
+      await refuse(
+        { edit: (t) => (t['model.layers.0.mlp.up_proj.weight']!.shape = [TINY.dim, TINY.ffn]) },
+        /'model.layers.0.mlp.up_proj.weight' has shape \[320,64\], config.json implies \[64,320\]/,
+      );
     });
 
     it('tensors with no llama.cpp name', async () => {
-      await refuse({ edit: (t) => (t['model.rotary.inv_freq'] = { shape: [2], values: new Float32Array(2) }) }, /no llama.cpp equivalent: model.rotary.inv_freq/);
+      await refuse(
+        { edit: (t) => (t['model.rotary.inv_freq'] = { shape: [2], values: new Float32Array(2) }) },
+        /no llama.cpp equivalent: model.rotary.inv_freq/,
+      );
     });
 
     it('weights that are not finite', async () => {
-      await refuse({ edit: (t) => (t['model.layers.0.mlp.up_proj.weight']!.values[5] = NaN) }, /'model.layers.0.mlp.up_proj.weight' contains NaN/);
+      await refuse(
+        { edit: (t) => (t['model.layers.0.mlp.up_proj.weight']!.values[5] = NaN) },
+        /'model.layers.0.mlp.up_proj.weight' contains NaN/,
+      );
     });
 
     it('a config.json with a missing or mistyped key, naming it', async () => {
-      await refuse({ edit: (_, config) => delete config['rms_norm_eps'] }, /config.json: "rms_norm_eps" must be a positive number, got nothing/);
-      await refuse({ edit: (_, config) => (config['num_hidden_layers'] = '2') }, /"num_hidden_layers" must be a positive integer, got "2"/);
-      await refuse({ edit: (_, config) => (config['architecture'] = 'gpt2') }, /"architecture" must be "llama" or "qwen2"/);
+      await refuse(
+        { edit: (_, config) => delete config['rms_norm_eps'] },
+        /config.json: "rms_norm_eps" must be a positive number, got nothing/,
+      );
+      await refuse(
+        { edit: (_, config) => (config['num_hidden_layers'] = '2') },
+        /"num_hidden_layers" must be a positive integer, got "2"/,
+      );
+      await refuse(
+        { edit: (_, config) => (config['architecture'] = 'gpt2') },
+        /"architecture" must be "llama" or "qwen2"/,
+      );
     });
 
     it('a vocabulary size that disagrees with tokenizer.json', async () => {
-      await refuse({ edit: (_, config) => (config['vocab_size'] = 321) }, /tokenizer.json has 320 tokens but config.json says vocab_size 321/);
+      await refuse(
+        { edit: (_, config) => (config['vocab_size'] = 321) },
+        /tokenizer.json has 320 tokens but config.json says vocab_size 321/,
+      );
     });
   });
 });

@@ -42,7 +42,9 @@ export async function exportTrainedModel(options: ExportOptions): Promise<Export
   const config = await readCheckpointConfig(options.checkpointDir);
   const vocab = await readCheckpointTokenizer(options.checkpointDir);
   if (vocab.tokens.length !== config.vocabSize) {
-    throw new Error(`tokenizer.json has ${vocab.tokens.length} tokens but config.json says vocab_size ${config.vocabSize}`);
+    throw new Error(
+      `tokenizer.json has ${vocab.tokens.length} tokens but config.json says vocab_size ${config.vocabSize}`,
+    );
   }
   const hparams = hyperparameters(config);
   const checkpoint = await SafetensorsFile.open(join(options.checkpointDir, 'model.safetensors'));
@@ -55,7 +57,9 @@ export async function exportTrainedModel(options: ExportOptions): Promise<Export
       if (source === undefined) throw new Error(`${checkpoint.path}: missing tensor for '${spec.name}'`);
       sources.delete(spec.name);
       if (source.shape.join() !== spec.shape.join()) {
-        throw new Error(`${checkpoint.path}: '${source.name}' has shape [${source.shape}], config.json implies [${spec.shape}]`);
+        throw new Error(
+          `${checkpoint.path}: '${source.name}' has shape [${source.shape}], config.json implies [${spec.shape}]`,
+        );
       }
       return {
         name: spec.name,
@@ -65,7 +69,9 @@ export async function exportTrainedModel(options: ExportOptions): Promise<Export
       };
     });
     if (sources.size > 0) {
-      throw new Error(`${checkpoint.path}: tensors a ${config.architecture} model cannot hold: ${[...sources.values()].map((s) => s.name).join(', ')}`);
+      throw new Error(
+        `${checkpoint.path}: tensors a ${config.architecture} model cannot hold: ${[...sources.values()].map((s) => s.name).join(', ')}`,
+      );
     }
     const written = await writeGgufFile(options.out, { metadata: metadata(config, hparams, vocab, options), tensors });
     try {
@@ -82,8 +88,14 @@ export async function exportTrainedModel(options: ExportOptions): Promise<Export
 }
 
 function hyperparameters(config: CheckpointConfig): LlamaFamilyHyperparameters {
-  if (config.hiddenSize % config.heads !== 0) throw new Error(`config.json: hidden_size ${config.hiddenSize} is not a multiple of num_attention_heads ${config.heads}`);
-  if (config.heads % config.kvHeads !== 0) throw new Error(`config.json: num_attention_heads ${config.heads} is not a multiple of num_key_value_heads ${config.kvHeads}`);
+  if (config.hiddenSize % config.heads !== 0)
+    throw new Error(
+      `config.json: hidden_size ${config.hiddenSize} is not a multiple of num_attention_heads ${config.heads}`,
+    );
+  if (config.heads % config.kvHeads !== 0)
+    throw new Error(
+      `config.json: num_attention_heads ${config.heads} is not a multiple of num_key_value_heads ${config.kvHeads}`,
+    );
   return {
     architecture: config.architecture,
     vocabSize: config.vocabSize,
@@ -107,12 +119,19 @@ function sourcesByGgufName(checkpoint: SafetensorsFile, config: CheckpointConfig
     if (ggufName === undefined) unknown.push(tensor.name);
     else if (!(ggufName === 'output.weight' && config.tieWordEmbeddings)) sources.set(ggufName, tensor);
   }
-  if (unknown.length > 0) throw new Error(`${checkpoint.path}: tensors with no llama.cpp equivalent: ${unknown.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`${checkpoint.path}: tensors with no llama.cpp equivalent: ${unknown.join(', ')}`);
   return sources;
 }
 
 /** Norms and biases stay F32 (tiny, and precision-sensitive); matrices take the requested type. */
-function tensorType(role: string, shape: readonly number[], requested: WritableGgmlType, name: string, notes: string[]): WritableGgmlType {
+function tensorType(
+  role: string,
+  shape: readonly number[],
+  requested: WritableGgmlType,
+  name: string,
+  notes: string[],
+): WritableGgmlType {
   if (role === 'norm' || role === 'bias') return GgmlType.F32;
   if ((requested === GgmlType.Q8_0 || requested === GgmlType.Q4_0) && shape.at(-1)! % 32 !== 0) {
     notes.push(`${name}: rows of ${shape.at(-1)} are not whole 32-value blocks, stored as F16`);
@@ -124,14 +143,21 @@ function tensorType(role: string, shape: readonly number[], requested: WritableG
 async function* finite(name: string, chunks: AsyncIterable<Float32Array>): AsyncGenerator<Float32Array> {
   for await (const chunk of chunks) {
     for (let i = 0; i < chunk.length; i++) {
-      if (!Number.isFinite(chunk[i])) throw new Error(`checkpoint tensor '${name}' contains ${chunk[i]}: refusing to export a diverged model`);
+      if (!Number.isFinite(chunk[i]))
+        throw new Error(`checkpoint tensor '${name}' contains ${chunk[i]}: refusing to export a diverged model`);
     }
     yield chunk;
   }
 }
 
-function metadata(config: CheckpointConfig, hparams: LlamaFamilyHyperparameters, vocab: SpmVocabulary, options: ExportOptions): [string, GgufValue][] {
-  const text = (key: string, value: string | undefined): [string, GgufValue][] => (value === undefined ? [] : [[key, ggufValue.string(value)]]);
+function metadata(
+  config: CheckpointConfig,
+  hparams: LlamaFamilyHyperparameters,
+  vocab: SpmVocabulary,
+  options: ExportOptions,
+): [string, GgufValue][] {
+  const text = (key: string, value: string | undefined): [string, GgufValue][] =>
+    value === undefined ? [] : [[key, ggufValue.string(value)]];
   return [
     ['general.architecture', ggufValue.string(config.architecture)],
     ...text('general.name', options.name ?? config.name),

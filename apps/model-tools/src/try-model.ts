@@ -27,7 +27,10 @@ async function main(argv: string[]): Promise<void> {
   const loadStarted = performance.now();
   const model = await llama.loadModel({ modelPath: path });
   const prompt = model.tokenize(values.prompt);
-  const context = await model.createContext({ threads: Number(values.threads), contextSize: Math.min(model.trainContextSize, prompt.length + maxTokens + 1) });
+  const context = await model.createContext({
+    threads: Number(values.threads),
+    contextSize: Math.min(model.trainContextSize, prompt.length + maxTokens + 1),
+  });
   const loadMs = performance.now() - loadStarted;
   const tokens = [];
   let firstTokenAt = 0;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { errorTypeForStatus, GatewayError, isGatewayErrorType } from './gateway-error.js';
 
 describe('the error taxonomy', () => {
-  it('reads every type\'s status back to its type', () => {
+  it("reads every type's status back to its type", () => {
     for (const type of ['validation', 'model_not_found', 'overloaded', 'unavailable', 'timeout', 'upstream'] as const) {
       assert.equal(errorTypeForStatus(new GatewayError(type, 'x').status), type);
       assert.ok(isGatewayErrorType(type));

@@ -1,4 +1,10 @@
-export { errorTypeForStatus, GatewayError, isGatewayErrorType, type GatewayErrorOptions, type GatewayErrorType } from './gateway-error.js';
+export {
+  errorTypeForStatus,
+  GatewayError,
+  isGatewayErrorType,
+  type GatewayErrorOptions,
+  type GatewayErrorType,
+} from './gateway-error.js';
 export { toGatewayError } from './to-gateway-error.js';
 export type { TgiErrorEvent, TgiFinishReason, TgiStreamDetails, TgiStreamEvent, TgiToken } from './tgi-protocol.js';
 export type {

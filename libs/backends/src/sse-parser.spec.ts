@@ -50,7 +50,11 @@ describe('SseParser', () => {
     const bytes = Buffer.from(STREAM, 'utf8');
     for (let a = 0; a <= bytes.length; a += 3) {
       for (let b = a; b <= bytes.length; b += 5) {
-        assert.deepEqual(parseChunks([bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)]), EXPECTED, `split at ${a}, ${b}`);
+        assert.deepEqual(
+          parseChunks([bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)]),
+          EXPECTED,
+          `split at ${a}, ${b}`,
+        );
       }
     }
   });

@@ -34,7 +34,9 @@ describe('TgiBackend against our real engine', () => {
   });
 
   it('maps the engine validation error event to validation (422)', async () => {
-    const error = await backend.generate({ inputs: 'x', parameters: { temperature: -1 } }, testCallOptions()).catch((e: unknown) => e);
+    const error = await backend
+      .generate({ inputs: 'x', parameters: { temperature: -1 } }, testCallOptions())
+      .catch((e: unknown) => e);
     assert.ok(error instanceof GatewayError, String(error));
     assert.deepEqual([error.type, error.status], ['validation', 422]);
     assert.match(error.message, /^Input validation error/);
@@ -49,7 +51,10 @@ describe('TgiBackend against our real engine', () => {
     const controller = new AbortController();
     const call = backend.generate(
       { inputs: 'Once upon a time', parameters: { max_new_tokens: 400 } },
-      testCallOptions({ signal: controller.signal, onToken: (e) => e.index === 2 && controller.abort(new Error('client left')) }),
+      testCallOptions({
+        signal: controller.signal,
+        onToken: (e) => e.index === 2 && controller.abort(new Error('client left')),
+      }),
     );
     await assert.rejects(call, { message: 'client left' });
     await waitUntilIdle(engine.url, 2_000);

@@ -14,11 +14,17 @@ describe('TgiBackend keep-alive pool', () => {
   async function setUp(options: TgiStandInOptions, backendOptions: TgiBackendOptions = {}) {
     const standIn = await startTgiStandIn(options);
     const backend = new TgiBackend(standIn.url, backendOptions);
-    cleanups.push(() => standIn.close(), () => backend.close());
+    cleanups.push(
+      () => standIn.close(),
+      () => backend.close(),
+    );
     return { standIn, backend };
   }
   async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-    const error = await promise.then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+    const error = await promise.then(
+      () => assert.fail('expected a rejection'),
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof GatewayError, String(error));
     return error;
   }
@@ -28,7 +34,10 @@ describe('TgiBackend keep-alive pool', () => {
     await backend.generate(request, testCallOptions());
     const outcome = await backend.generate(request, testCallOptions());
     assert.equal(outcome.generatedText, 'Hello, world');
-    assert.deepEqual(standIn.received.map((r) => r.reusedConnection), [false, true, false]);
+    assert.deepEqual(
+      standIn.received.map((r) => r.reusedConnection),
+      [false, true, false],
+    );
   });
 
   it('does not retry a reset on a new connection', async () => {
@@ -69,7 +78,10 @@ describe('TgiBackend keep-alive pool', () => {
   });
 
   it('does not cut an active stream that is quiet for longer than keepAliveIdleMs', async () => {
-    const { backend } = await setUp({ script: { firstTokenDelayMs: 300, tokenDelayMs: 250 } }, { keepAliveIdleMs: 100 });
+    const { backend } = await setUp(
+      { script: { firstTokenDelayMs: 300, tokenDelayMs: 250 } },
+      { keepAliveIdleMs: 100 },
+    );
     const outcome = await backend.generate(request, testCallOptions());
     assert.equal(outcome.generatedText, 'Hello, world');
   });

@@ -11,10 +11,16 @@ import { startTgiStandIn, type TgiStandInOptions } from './testing/tgi-stand-in.
 describe('TgiBackend against the TGI stand-in', () => {
   const cleanups: Array<() => unknown> = [];
   after(() => Promise.all(cleanups.map((c) => c())));
-  async function setUp(options: TgiStandInOptions = {}, backendOptions: ConstructorParameters<typeof TgiBackend>[1] = {}) {
+  async function setUp(
+    options: TgiStandInOptions = {},
+    backendOptions: ConstructorParameters<typeof TgiBackend>[1] = {},
+  ) {
     const standIn = await startTgiStandIn(options);
     const backend = new TgiBackend(standIn.url, backendOptions);
-    cleanups.push(() => standIn.close(), () => backend.close());
+    cleanups.push(
+      () => standIn.close(),
+      () => backend.close(),
+    );
     return { standIn, backend };
   }
   const rejection = async (promise: Promise<unknown>): Promise<GatewayError> => {
@@ -35,20 +41,36 @@ describe('TgiBackend against the TGI stand-in', () => {
     );
     assert.deepEqual(
       { ...outcome, timings: undefined },
-      { generatedText: 'Hello, world', finishReason: 'eos_token', inputTokens: 4, outputTokens: 4, seed: 42, timings: undefined },
+      {
+        generatedText: 'Hello, world',
+        finishReason: 'eos_token',
+        inputTokens: 4,
+        outputTokens: 4,
+        seed: 42,
+        timings: undefined,
+      },
     );
-    assert.deepEqual(events.map((e) => e.token.text), ['Hello', ',', ' world', '</s>']);
+    assert.deepEqual(
+      events.map((e) => e.token.text),
+      ['Hello', ',', ' world', '</s>'],
+    );
     assert.ok(outcome.timings.firstTokenMs > 0 && outcome.timings.firstTokenMs <= outcome.timings.backendMs);
     assert.ok(outcome.timings.backendMs >= 10);
     const sent = standIn.received[0]!;
     assert.equal(sent.route, '/generate_stream');
-    assert.deepEqual(sent.body, { inputs: 'one two three four', parameters: { max_new_tokens: 16, details: true, temperature: 0.5 } });
+    assert.deepEqual(sent.body, {
+      inputs: 'one two three four',
+      parameters: { max_new_tokens: 16, details: true, temperature: 0.5 },
+    });
   });
 
   it('reports length when max_new_tokens cuts the generation', async () => {
     const { backend } = await setUp({ script: { tokens: ['a', 'b', 'c', 'd'] } });
     const outcome = await backend.generate({ inputs: 'x', parameters: { max_new_tokens: 2 } }, testCallOptions());
-    assert.deepEqual([outcome.generatedText, outcome.finishReason, outcome.outputTokens, outcome.seed], ['ab', 'length', 2, null]);
+    assert.deepEqual(
+      [outcome.generatedText, outcome.finishReason, outcome.outputTokens, outcome.seed],
+      ['ab', 'length', 2, null],
+    );
   });
 
   it('maps error events inside a 200 stream: validation, overloaded, generation failures', async () => {
@@ -62,14 +84,25 @@ describe('TgiBackend against the TGI stand-in', () => {
       },
     });
     const validation = await rejection(backend.generate({ inputs: '', parameters: {} }, testCallOptions()));
-    assert.deepEqual([validation.type, validation.status, validation.message], ['validation', 422, 'Input validation error: `inputs` cannot be empty']);
+    assert.deepEqual(
+      [validation.type, validation.status, validation.message],
+      ['validation', 422, 'Input validation error: `inputs` cannot be empty'],
+    );
     const overloaded = await rejection(backend.generate({ inputs: 'overloaded', parameters: {} }, testCallOptions()));
-    assert.deepEqual([overloaded.type, overloaded.status, overloaded.message], ['overloaded', 429, 'Model is overloaded']);
+    assert.deepEqual(
+      [overloaded.type, overloaded.status, overloaded.message],
+      ['overloaded', 429, 'Model is overloaded'],
+    );
     let relayed = 0;
-    const generation = await rejection(backend.generate({ inputs: 'generation', parameters: {} }, testCallOptions({ onToken: () => relayed++ })));
+    const generation = await rejection(
+      backend.generate({ inputs: 'generation', parameters: {} }, testCallOptions({ onToken: () => relayed++ })),
+    );
     assert.deepEqual([generation.type, generation.status, relayed], ['upstream', 502, 2]);
     assert.match(generation.message, /Request failed during generation/);
-    assert.equal((await rejection(backend.generate({ inputs: 'incomplete', parameters: {} }, testCallOptions()))).type, 'upstream');
+    assert.equal(
+      (await rejection(backend.generate({ inputs: 'incomplete', parameters: {} }, testCallOptions()))).type,
+      'upstream',
+    );
   });
 
   it('maps non-200 answers: 429 with Retry-After, 503, 422, and a 500 whose body is not JSON', async () => {
@@ -77,11 +110,19 @@ describe('TgiBackend against the TGI stand-in', () => {
       script: (r) => {
         switch ((r.body as { inputs: string }).inputs) {
           case '429':
-            return { httpError: { status: 429, body: { error: 'Model is overloaded', error_type: 'overloaded' }, headers: { 'retry-after': '7' } } };
+            return {
+              httpError: {
+                status: 429,
+                body: { error: 'Model is overloaded', error_type: 'overloaded' },
+                headers: { 'retry-after': '7' },
+              },
+            };
           case '503':
             return { httpError: { status: 503, body: 'Service Unavailable' } };
           case '422':
-            return { httpError: { status: 422, body: { error: 'Input validation error: bad', error_type: 'validation' } } };
+            return {
+              httpError: { status: 422, body: { error: 'Input validation error: bad', error_type: 'validation' } },
+            };
           default:
             return { httpError: { status: 500, body: '<html>oops</html>' } };
         }
@@ -89,18 +130,27 @@ describe('TgiBackend against the TGI stand-in', () => {
     });
     const call = (inputs: string) => rejection(backend.generate({ inputs, parameters: {} }, testCallOptions()));
     const overloaded = await call('429');
-    assert.deepEqual([overloaded.type, overloaded.status, overloaded.retryAfterS, overloaded.backendStatus], ['overloaded', 429, 7, 429]);
+    assert.deepEqual(
+      [overloaded.type, overloaded.status, overloaded.retryAfterS, overloaded.backendStatus],
+      ['overloaded', 429, 7, 429],
+    );
     const unavailable = await call('503');
     assert.deepEqual([unavailable.type, unavailable.status], ['unavailable', 503]);
     assert.match(unavailable.message, /503 with a body that is not JSON: Service Unavailable/);
-    assert.deepEqual([(await call('422')).type, (await call('422')).message], ['validation', 'Input validation error: bad']);
+    assert.deepEqual(
+      [(await call('422')).type, (await call('422')).message],
+      ['validation', 'Input validation error: bad'],
+    );
     const upstream = await call('500');
     assert.deepEqual([upstream.type, upstream.status], ['upstream', 502]);
     assert.match(upstream.message, /not JSON/);
   });
 
   it('fails with upstream when the stream ends or breaks before the final event', async () => {
-    const { backend } = await setUp({ script: (r) => ((r.body as { inputs: string }).inputs === 'end' ? { endAfterTokens: 2 } : { closeAfterTokens: 1 }) });
+    const { backend } = await setUp({
+      script: (r) =>
+        (r.body as { inputs: string }).inputs === 'end' ? { endAfterTokens: 2 } : { closeAfterTokens: 1 },
+    });
     for (const inputs of ['end', 'cut']) {
       const error = await rejection(backend.generate({ inputs, parameters: {} }, testCallOptions()));
       assert.deepEqual([error.type, error.message], ['upstream', 'backend closed the stream before the end'], inputs);
@@ -150,7 +200,10 @@ describe('TgiBackend against the TGI stand-in', () => {
     await backend.info();
     assert.equal(await backend.probe(), 'ready');
     await backend.generate({ inputs: 'x', parameters: {} }, testCallOptions());
-    assert.deepEqual(seen.map((url) => new URL(url).pathname), ['/info', '/health']);
+    assert.deepEqual(
+      seen.map((url) => new URL(url).pathname),
+      ['/info', '/health'],
+    );
     assert.equal(standIn.received.length, 1, 'the generation reached the backend');
   });
 

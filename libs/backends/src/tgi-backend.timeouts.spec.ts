@@ -15,12 +15,18 @@ describe('TgiBackend timeouts and client abort', () => {
   async function setUp(script: StandInScript) {
     const standIn = await startTgiStandIn({ script });
     const backend = new TgiBackend(standIn.url);
-    cleanups.push(() => standIn.close(), () => backend.close());
+    cleanups.push(
+      () => standIn.close(),
+      () => backend.close(),
+    );
     return { standIn, backend };
   }
   async function timedRejection(call: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
     const started = performance.now();
-    const error = await call().then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+    const error = await call().then(
+      () => assert.fail('expected a rejection'),
+      (e: unknown) => e,
+    );
     return { error, ms: performance.now() - started };
   }
   function assertTimeout({ error, ms }: { error: unknown; ms: number }, message: string, boundMs: number) {
@@ -32,7 +38,9 @@ describe('TgiBackend timeouts and client abort', () => {
   it('first byte: fires when the first token is late, and the backend sees the disconnect', async () => {
     const { standIn, backend } = await setUp({ firstTokenDelayMs: 5_000 });
     const disconnected = standIn.nextDisconnect();
-    const result = await timedRejection(() => backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { firstByteMs: 300 } })));
+    const result = await timedRejection(() =>
+      backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { firstByteMs: 300 } })),
+    );
     assertTimeout(result, 'backend first byte timeout after 300 ms', 300);
     await disconnected;
     assert.equal(standIn.stats.disconnects, 1);
@@ -41,7 +49,9 @@ describe('TgiBackend timeouts and client abort', () => {
   it('first byte: fires when the backend never answers at all', async () => {
     const { standIn, backend } = await setUp({ hang: true });
     const disconnected = standIn.nextDisconnect();
-    const result = await timedRejection(() => backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { firstByteMs: 300 } })));
+    const result = await timedRejection(() =>
+      backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { firstByteMs: 300 } })),
+    );
     assertTimeout(result, 'backend first byte timeout after 300 ms', 300);
     await disconnected;
   });
@@ -50,7 +60,10 @@ describe('TgiBackend timeouts and client abort', () => {
     const { standIn, backend } = await setUp({ tokens: ['a', 'b', 'c'], tokenDelayMs: 5_000 });
     const disconnected = standIn.nextDisconnect();
     let firstTokenAt = 0;
-    const options = testCallOptions({ timeouts: { interTokenMs: 300 }, onToken: () => (firstTokenAt ||= performance.now()) });
+    const options = testCallOptions({
+      timeouts: { interTokenMs: 300 },
+      onToken: () => (firstTokenAt ||= performance.now()),
+    });
     const { error } = await timedRejection(() => backend.generate({ inputs: 'x', parameters: {} }, options));
     assertTimeout({ error, ms: performance.now() - firstTokenAt }, 'backend inter-token timeout after 300 ms', 300);
     await disconnected;
@@ -60,7 +73,10 @@ describe('TgiBackend timeouts and client abort', () => {
     const { standIn, backend } = await setUp({ tokens: Array.from({ length: 100 }, () => 't'), tokenDelayMs: 20 });
     const disconnected = standIn.nextDisconnect();
     const result = await timedRejection(() =>
-      backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { totalMs: 400, interTokenMs: 200 } })),
+      backend.generate(
+        { inputs: 'x', parameters: {} },
+        testCallOptions({ timeouts: { totalMs: 400, interTokenMs: 200 } }),
+      ),
     );
     assertTimeout(result, 'backend total timeout after 400 ms', 400);
     await disconnected;
@@ -69,9 +85,15 @@ describe('TgiBackend timeouts and client abort', () => {
   it('connect: fires when the TCP connect does not complete, and drops the pending socket', async () => {
     const port = await startUnacceptingPort();
     const backend = new TgiBackend(port.url);
-    cleanups.push(() => backend.close(), () => port.close());
+    cleanups.push(
+      () => backend.close(),
+      () => port.close(),
+    );
     const result = await timedRejection(() =>
-      backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ timeouts: { connectMs: 300, firstByteMs: 5_000 } })),
+      backend.generate(
+        { inputs: 'x', parameters: {} },
+        testCallOptions({ timeouts: { connectMs: 300, firstByteMs: 5_000 } }),
+      ),
     );
     assertTimeout(result, 'backend connect timeout after 300 ms', 300);
     const agent = (backend as unknown as { agent: { sockets: Record<string, unknown[]> } }).agent;
@@ -84,12 +106,18 @@ describe('TgiBackend timeouts and client abort', () => {
     const controller = new AbortController();
     const reason = new Error('client went away');
     const disconnected = standIn.nextDisconnect();
-    const call = backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ signal: controller.signal, onToken: () => controller.abort(reason) }));
+    const call = backend.generate(
+      { inputs: 'x', parameters: {} },
+      testCallOptions({ signal: controller.signal, onToken: () => controller.abort(reason) }),
+    );
     const { error } = await timedRejection(() => call);
     const abortedAt = performance.now();
     assert.equal(error, reason, 'the signal reason, not wrapped');
     await disconnected;
-    assert.ok(performance.now() - abortedAt < 100, `backend saw the disconnect after ${(performance.now() - abortedAt).toFixed(0)} ms`);
+    assert.ok(
+      performance.now() - abortedAt < 100,
+      `backend saw the disconnect after ${(performance.now() - abortedAt).toFixed(0)} ms`,
+    );
     assert.equal(standIn.stats.inFlight, 0);
   });
 
@@ -110,7 +138,9 @@ describe('TgiBackend timeouts and client abort', () => {
   it('an already aborted signal sends nothing', async () => {
     const { standIn, backend } = await setUp({});
     const reason = new Error('deadline passed');
-    const { error } = await timedRejection(() => backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ signal: AbortSignal.abort(reason) })));
+    const { error } = await timedRejection(() =>
+      backend.generate({ inputs: 'x', parameters: {} }, testCallOptions({ signal: AbortSignal.abort(reason) })),
+    );
     assert.equal(error, reason);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(standIn.stats.requests, 0);

@@ -5,7 +5,13 @@ import axios, { type AxiosRequestConfig } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { createBackendAgent } from './backend-agent.js';
 import { GatewayError } from './gateway-error.js';
-import type { CallOptions, GenerationOutcome, GenerationRequest, InferenceBackend, ProbeResult } from './inference-backend.js';
+import type {
+  CallOptions,
+  GenerationOutcome,
+  GenerationRequest,
+  InferenceBackend,
+  ProbeResult,
+} from './inference-backend.js';
 import { TgiStreamCall, type StreamCallTarget } from './tgi-stream-call.js';
 import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
 
@@ -90,7 +96,9 @@ export class TgiBackend implements InferenceBackend {
       throw toGatewayError(error);
     }
     if (response.status !== 200) {
-      throw toGatewayError(new BackendErrorReply(response.status, String(response.data), headerValue(response.headers['retry-after'])));
+      throw toGatewayError(
+        new BackendErrorReply(response.status, String(response.data), headerValue(response.headers['retry-after'])),
+      );
     }
     let value: unknown;
     try {
@@ -99,7 +107,10 @@ export class TgiBackend implements InferenceBackend {
       value = undefined;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new GatewayError('upstream', `backend answered /info with a body that is not a JSON object: ${String(response.data).slice(0, 200)}`);
+      throw new GatewayError(
+        'upstream',
+        `backend answered /info with a body that is not a JSON object: ${String(response.data).slice(0, 200)}`,
+      );
     }
     return value as Record<string, unknown>;
   }

@@ -76,7 +76,9 @@ export class TgiStreamCall implements SseSink {
       return this.fail(new GatewayError('upstream', `backend sent an event that is not JSON: ${data.slice(0, 200)}`));
     }
     if (typeof event !== 'object' || event === null) {
-      return this.fail(new GatewayError('upstream', `backend sent an event that is not a JSON object: ${data.slice(0, 200)}`));
+      return this.fail(
+        new GatewayError('upstream', `backend sent an event that is not a JSON object: ${data.slice(0, 200)}`),
+      );
     }
     if ((event as Partial<TgiErrorEvent>).error !== undefined) {
       return this.fail(toGatewayError(new BackendErrorReply(200, event as TgiErrorEvent)));
@@ -167,7 +169,8 @@ export class TgiStreamCall implements SseSink {
   };
 
   private readonly onStreamError = (error: unknown): void => {
-    if (!this.settled) this.fail(new GatewayError('upstream', 'backend closed the stream before the end', { cause: error }));
+    if (!this.settled)
+      this.fail(new GatewayError('upstream', 'backend closed the stream before the end', { cause: error }));
   };
 
   /** A non-200 answer maps by its status, with whatever part of the body arrived (the error path: closures are fine). */
@@ -192,7 +195,9 @@ export class TgiStreamCall implements SseSink {
   private finish(event: TgiStreamEvent, now: number): void {
     const { details } = event;
     if (details == null) {
-      return this.fail(new GatewayError('upstream', 'backend sent its final event without `details` although the call asked for them'));
+      return this.fail(
+        new GatewayError('upstream', 'backend sent its final event without `details` although the call asked for them'),
+      );
     }
     this.settle();
     this.resolve({

@@ -15,7 +15,15 @@ export class BackendErrorReply {
 
 /** errno codes that mean the backend could not be reached at all: nothing was generated, trying later may work. */
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EADDRNOTAVAIL',
 ]);
 
 /** The one mapping from anything that went wrong talking to a backend to the gateway's taxonomy. */
@@ -24,7 +32,10 @@ export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof BackendErrorReply) return fromBackendReply(error);
   const code = errnoCode(error);
   if (code !== undefined && UNREACHABLE_CODES.has(code)) {
-    const why = code === 'ECONNREFUSED' ? 'backend refused the connection (ECONNREFUSED): not listening yet, still loading, or down' : `backend unreachable (${code})`;
+    const why =
+      code === 'ECONNREFUSED'
+        ? 'backend refused the connection (ECONNREFUSED): not listening yet, still loading, or down'
+        : `backend unreachable (${code})`;
     return new GatewayError('unavailable', why, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -46,14 +57,19 @@ function fromBackendReply(reply: BackendErrorReply): GatewayError {
   const tgiMessage = typeof body?.error === 'string' ? body.error : undefined;
   if (status === 200) {
     // TGI's streaming errors: validation and overload are the client's to act on; the rest failed mid-generation.
-    const type: GatewayErrorType = body?.error_type === 'validation' ? 'validation' : body?.error_type === 'overloaded' ? 'overloaded' : 'upstream';
-    return new GatewayError(type, tgiMessage ?? `backend sent an error event without a message (${String(body?.error_type)})`);
+    const type: GatewayErrorType =
+      body?.error_type === 'validation' ? 'validation' : body?.error_type === 'overloaded' ? 'overloaded' : 'upstream';
+    return new GatewayError(
+      type,
+      tgiMessage ?? `backend sent an error event without a message (${String(body?.error_type)})`,
+    );
   }
   const type = typeForStatus(status);
   const opts = { backendStatus: status, retryAfterS: parseRetryAfter(reply.retryAfter) };
   if (tgiMessage !== undefined) {
     // Validation and overload messages are written for the client; others get the backend's status in front.
-    const message = type === 'validation' || type === 'overloaded' ? tgiMessage : `backend answered ${status}: ${tgiMessage}`;
+    const message =
+      type === 'validation' || type === 'overloaded' ? tgiMessage : `backend answered ${status}: ${tgiMessage}`;
     return new GatewayError(type, message, opts);
   }
   const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
@@ -71,7 +87,7 @@ function typeForStatus(status: number): GatewayErrorType {
 function parseJson(text: string): { error?: unknown; error_type?: unknown } | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as { error?: unknown; error_type?: unknown }) : undefined;
+    return typeof value === 'object' && value !== null ? value : undefined;
   } catch {
     return undefined;
   }

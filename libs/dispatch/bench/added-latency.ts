@@ -27,9 +27,9 @@ const { values } = parseArgs({
     queues: { type: 'string', default: 'in-process,bullmq,bullmq-remote' },
   },
 });
-const rates = values.rates!.split(',').map(Number);
+const rates = values.rates.split(',').map(Number);
 const seconds = Number(values.seconds);
-const kinds = values.queues!.split(',');
+const kinds = values.queues.split(',');
 // Far above what the rates need (200/s × 10 ms ≈ 2 at once): nothing should wait for a slot.
 const LIMITS = { maxConcurrent: 64, maxQueued: 1024 };
 
@@ -39,7 +39,10 @@ const percentile = (samples: number[], q: number) => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const standIn = await startStandInProcess({ script: { tokens: [' a', ' b', ' c'], firstTokenDelayMs: 4, tokenDelayMs: 3 }, maxConcurrentRequests: 1000 });
+const standIn = await startStandInProcess({
+  script: { tokens: [' a', ' b', ' c'], firstTokenDelayMs: 4, tokenDelayMs: 3 },
+  maxConcurrentRequests: 1000,
+});
 const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
 const ownRedis = externalRedisUrl() ? undefined : await startRedisServer();
 const redisUrl = externalRedisUrl() ?? ownRedis!.url;
@@ -51,7 +54,12 @@ const execute: JobExecutor = async (_modelId, request, { signal, deadline, onTok
   try {
     return await backend.generate(request, {
       signal,
-      timeouts: { connectMs: 2000, firstByteMs: 10_000, interTokenMs: 10_000, totalMs: Math.max(1, deadline - Date.now()) },
+      timeouts: {
+        connectMs: 2000,
+        firstByteMs: 10_000,
+        interTokenMs: 10_000,
+        totalMs: Math.max(1, deadline - Date.now()),
+      },
       ...(onToken ? { onToken } : {}),
     });
   } finally {
@@ -68,20 +76,36 @@ interface Subject {
 
 async function subject(kind: string): Promise<Subject> {
   const limits = new Map([['m', LIMITS]]);
-  if (kind === 'in-process') return { queue: new InProcessDispatchQueue(limits, execute), measuredHere: true, close: async () => undefined };
+  if (kind === 'in-process')
+    return { queue: new InProcessDispatchQueue(limits, execute), measuredHere: true, close: async () => undefined };
   const prefix = `sluice-bench-${randomUUID()}`;
   if (kind === 'bullmq') {
     const queue = new BullmqDispatchQueue({ redisUrl, prefix, limits, execute });
     await queue.whenReady();
     return { queue, measuredHere: true, close: () => queue.close() };
   }
-  const worker = ManagedProcess.start(process.execPath, [`${REPO_ROOT}dist/libs/dispatch/src/testing/worker-replica.js`], {
-    REDIS_URL: redisUrl, DISPATCH_PREFIX: prefix, BACKEND_URL: standIn.url, MAX_CONCURRENT: String(LIMITS.maxConcurrent), MAX_QUEUED: String(LIMITS.maxQueued),
-  });
+  const worker = ManagedProcess.start(
+    process.execPath,
+    [`${REPO_ROOT}dist/libs/dispatch/src/testing/worker-replica.js`],
+    {
+      REDIS_URL: redisUrl,
+      DISPATCH_PREFIX: prefix,
+      BACKEND_URL: standIn.url,
+      MAX_CONCURRENT: String(LIMITS.maxConcurrent),
+      MAX_QUEUED: String(LIMITS.maxQueued),
+    },
+  );
   await worker.waitForLine(/replica ready/);
   const queue = new BullmqDispatchQueue({ redisUrl, prefix, limits, execute, runWorkers: false });
   await queue.whenReady();
-  return { queue, measuredHere: false, close: async () => { await queue.close(); await worker.stop(); } };
+  return {
+    queue,
+    measuredHere: false,
+    close: async () => {
+      await queue.close();
+      await worker.stop();
+    },
+  };
 }
 
 /** `call` at a fixed rate for `seconds` (after a warm-up): each request's total and added latency. */
@@ -111,14 +135,20 @@ async function run(rate: number, call: (inputs: string) => Promise<{ totalMs: nu
 /** The backend called directly, as the reference the queue is compared with. */
 const direct = (inputs: string) => {
   const started = performance.now();
-  return execute('m', { inputs, parameters: { max_new_tokens: 8 } }, { signal: new AbortController().signal, deadline: Date.now() + 30_000 }).then(() => ({
+  return execute(
+    'm',
+    { inputs, parameters: { max_new_tokens: 8 } },
+    { signal: new AbortController().signal, deadline: Date.now() + 30_000 },
+  ).then(() => ({
     totalMs: performance.now() - started,
     addedMs: 0,
   }));
 };
 
 const ms = (value: number) => value.toFixed(2).padStart(8);
-console.log(`added latency of the dispatch queue over direct dispatch (${seconds} s per row, backend ≈ 10 ms, open loop)`);
+console.log(
+  `added latency of the dispatch queue over direct dispatch (${seconds} s per row, backend ≈ 10 ms, open loop)`,
+);
 console.log('queue            rate/s   direct p50   direct p99    via queue p50/p99         added p50    added p99');
 for (const kind of kinds) {
   const s = await subject(kind);
@@ -144,7 +174,9 @@ for (const kind of kinds) {
   }
   await s.close();
 }
-console.log('ms; "added" per request = through the queue − executing the job (the backend call); goal: bullmq p50 ≤ 2, p99 ≤ 10; in-process p99 ≤ 0.5');
+console.log(
+  'ms; "added" per request = through the queue − executing the job (the backend call); goal: bullmq p50 ≤ 2, p99 ≤ 10; in-process p99 ≤ 0.5',
+);
 
 backend.close();
 await standIn.stop();

@@ -10,14 +10,22 @@ export function overloadedError(modelId: string, occupancy: string, retryAfterS:
 
 /** The Redis queue cannot be reached: nothing was sent to a backend, and trying again soon may work. */
 export function queueUnavailableError(why: string, cause?: unknown): GatewayError {
-  return new GatewayError('unavailable', `the dispatch queue (Redis) is unavailable: ${why}`, { retryAfterS: 1, cause });
+  return new GatewayError('unavailable', `the dispatch queue (Redis) is unavailable: ${why}`, {
+    retryAfterS: 1,
+    cause,
+  });
 }
 
 export function queuedTimeoutError(modelId: string, waitedMs: number): GatewayError {
-  return new GatewayError('timeout', `deadline passed after ${Math.round(waitedMs)} ms waiting in the queue of "${modelId}"`);
+  return new GatewayError(
+    'timeout',
+    `deadline passed after ${Math.round(waitedMs)} ms waiting in the queue of "${modelId}"`,
+  );
 }
 
 /** Why the queue limit is below max_queued (see standing-queue.ts), for a refusal's message. */
 export function standingNote(queueLimit: number, { maxQueued }: DispatchLimits): string {
-  return queueLimit < maxQueued ? ', and the queue has been standing: held to max_concurrent waiting until it empties' : '';
+  return queueLimit < maxQueued
+    ? ', and the queue has been standing: held to max_concurrent waiting until it empties'
+    : '';
 }

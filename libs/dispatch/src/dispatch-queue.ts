@@ -43,7 +43,11 @@ export interface ExecutionContext {
 }
 
 /** Runs one job on the model's backend. Every replica registers the same one: a worker may run any replica's job. */
-export type JobExecutor = (modelId: string, request: GenerationRequest, context: ExecutionContext) => Promise<GenerationOutcome>;
+export type JobExecutor = (
+  modelId: string,
+  request: GenerationRequest,
+  context: ExecutionContext,
+) => Promise<GenerationOutcome>;
 
 export interface DispatchStats {
   /** Jobs running on the backend now. */

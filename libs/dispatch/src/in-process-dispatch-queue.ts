@@ -1,4 +1,11 @@
-import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, DispatchStats, JobExecutor } from './dispatch-queue.js';
+import type {
+  DispatchJob,
+  DispatchLimits,
+  DispatchQueue,
+  DispatchResult,
+  DispatchStats,
+  JobExecutor,
+} from './dispatch-queue.js';
 import { overloadedError, queuedTimeoutError, standingNote } from './dispatch-errors.js';
 import { PriorityLine } from './priority-line.js';
 import { StandingQueue } from './standing-queue.js';
@@ -54,8 +61,17 @@ export class InProcessDispatchQueue implements DispatchQueue {
     }
     const queueLimit = line.standing.queueLimit(line.limits);
     if (line.waiting.size >= queueLimit) {
-      const retryAfterS = line.throughput.retryAfterSeconds(line.waiting.size + line.inFlight, line.limits.maxConcurrent);
-      return Promise.reject(overloadedError(modelId, `${line.inFlight} running and ${line.waiting.size} queued${standingNote(queueLimit, line.limits)}`, retryAfterS));
+      const retryAfterS = line.throughput.retryAfterSeconds(
+        line.waiting.size + line.inFlight,
+        line.limits.maxConcurrent,
+      );
+      return Promise.reject(
+        overloadedError(
+          modelId,
+          `${line.inFlight} running and ${line.waiting.size} queued${standingNote(queueLimit, line.limits)}`,
+          retryAfterS,
+        ),
+      );
     }
     return new Promise<DispatchResult>((resolve, reject) => {
       const settle = () => {
@@ -68,7 +84,10 @@ export class InProcessDispatchQueue implements DispatchQueue {
         reject(error);
       };
       const onAbort = () => leave(job.signal.reason);
-      const timer = setTimeout(() => leave(queuedTimeoutError(modelId, performance.now() - enqueuedAt)), Math.max(0, job.deadline - Date.now()));
+      const timer = setTimeout(
+        () => leave(queuedTimeoutError(modelId, performance.now() - enqueuedAt)),
+        Math.max(0, job.deadline - Date.now()),
+      );
       const place = line.waiting.push(
         {
           start: () => {

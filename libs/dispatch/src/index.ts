@@ -9,4 +9,11 @@ export type {
 } from './dispatch-queue.js';
 export { InProcessDispatchQueue } from './in-process-dispatch-queue.js';
 export { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq/bullmq-dispatch-queue.js';
-export { FIFO_POLICY, MAX_PRIORITY, priorityOf, type PriorityInput, type PriorityOrder, type PriorityPolicy } from './priority-policy.js';
+export {
+  FIFO_POLICY,
+  MAX_PRIORITY,
+  priorityOf,
+  type PriorityInput,
+  type PriorityOrder,
+  type PriorityPolicy,
+} from './priority-policy.js';

@@ -5,7 +5,16 @@ import { PriorityLine } from './priority-line.js';
 describe('PriorityLine', () => {
   it('gives lower priority numbers first and keeps arrival order within a priority', () => {
     const line = new PriorityLine<string>();
-    for (const [item, priority] of [['c1', 3], ['a1', 1], ['b1', 2], ['a2', 1], ['c2', 3], ['b2', 2], ['a3', 1]] as const) line.push(item, priority);
+    for (const [item, priority] of [
+      ['c1', 3],
+      ['a1', 1],
+      ['b1', 2],
+      ['a2', 1],
+      ['c2', 3],
+      ['b2', 2],
+      ['a3', 1],
+    ] as const)
+      line.push(item, priority);
     const out: string[] = [];
     while (line.size > 0) out.push(line.shift()!);
     assert.deepEqual(out, ['a1', 'a2', 'a3', 'b1', 'b2', 'c1', 'c2']);
@@ -18,7 +27,10 @@ describe('PriorityLine', () => {
     assert.equal(line.remove(places[0]!), false);
     const out: number[] = [];
     while (line.size > 0) out.push(line.shift()!);
-    const expected = places.filter((_, i) => i % 3 !== 0).sort((a, b) => a.priority - b.priority || a.arrival - b.arrival).map((p) => p.item);
+    const expected = places
+      .filter((_, i) => i % 3 !== 0)
+      .sort((a, b) => a.priority - b.priority || a.arrival - b.arrival)
+      .map((p) => p.item);
     assert.deepEqual(out, expected);
   });
 });

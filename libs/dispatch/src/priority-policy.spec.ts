@@ -4,7 +4,10 @@ import { MAX_PRIORITY, priorityOf } from './priority-policy.js';
 
 describe('priorityOf', () => {
   it('puts everyone on one priority under fifo', () => {
-    assert.equal(priorityOf({ order: 'fifo', scenarioPriority: { chat: 1 } }, { scenario: 'chat', maxNewTokens: 10 }), 0);
+    assert.equal(
+      priorityOf({ order: 'fifo', scenarioPriority: { chat: 1 } }, { scenario: 'chat', maxNewTokens: 10 }),
+      0,
+    );
   });
 
   it('orders by scenario, with unlisted scenarios and none after every listed one', () => {

@@ -107,7 +107,9 @@ export function ggmlTensorByteSize(id: number, dims: readonly number[]): number 
   if (layout === undefined) throw new RangeError(`unknown ggml type ${id}`);
   const elements = dims.reduce((product, dim) => product * dim, 1);
   if ((dims[0] ?? 1) % layout.blockSize !== 0) {
-    throw new RangeError(`ne0 = ${dims[0]} is not a multiple of the ${ggmlTypeName(id)} block size ${layout.blockSize}`);
+    throw new RangeError(
+      `ne0 = ${dims[0]} is not a multiple of the ${ggmlTypeName(id)} block size ${layout.blockSize}`,
+    );
   }
   return (elements / layout.blockSize) * layout.typeSize;
 }

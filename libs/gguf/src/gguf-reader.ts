@@ -4,7 +4,14 @@
 // accepts is structurally loadable.
 import { open } from 'node:fs/promises';
 import { GgufFormatError } from './errors.js';
-import { GGML_MAX_DIMS, GGML_MAX_NAME, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_READABLE_VERSIONS, alignUp } from './gguf-format.js';
+import {
+  GGML_MAX_DIMS,
+  GGML_MAX_NAME,
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GGUF_READABLE_VERSIONS,
+  alignUp,
+} from './gguf-format.js';
 import { GgufValueTypeId, type GgufScalar, type GgufScalarType, type GgufValue } from './gguf-value.js';
 import { ggmlBlockLayout, ggmlTypeName } from './ggml-types.js';
 
@@ -67,7 +74,17 @@ class NeedMoreBytes {
 }
 
 const scalarSizes: Partial<Record<GgufScalarType, number>> = {
-  uint8: 1, int8: 1, bool: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, uint64: 8, int64: 8, float64: 8,
+  uint8: 1,
+  int8: 1,
+  bool: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  uint64: 8,
+  int64: 8,
+  float64: 8,
 };
 const typeNamesById = new Map<number, GgufScalarType | 'array'>(
   Object.entries(GgufValueTypeId).map(([name, id]) => [id, name as GgufScalarType | 'array']),
@@ -91,7 +108,9 @@ class HeaderParser {
     }
     const version = this.uint32();
     if (!GGUF_READABLE_VERSIONS.includes(version)) {
-      throw new GgufFormatError(`unsupported GGUF version ${version} (llama.cpp reads ${GGUF_READABLE_VERSIONS.join(' and ')})`);
+      throw new GgufFormatError(
+        `unsupported GGUF version ${version} (llama.cpp reads ${GGUF_READABLE_VERSIONS.join(' and ')})`,
+      );
     }
     const tensorCount = this.count('tensor count', 8 + 4 + 4 + 8);
     const keyCount = this.count('metadata key count', 8 + 4 + 1);
@@ -124,11 +143,13 @@ class HeaderParser {
       this.context = `tensor info #${i}`;
       const name = this.string();
       this.context = `tensor info '${name}'`;
-      if (Buffer.byteLength(name) >= GGML_MAX_NAME) throw new GgufFormatError(`tensor name '${name}' is ${GGML_MAX_NAME} bytes or longer`);
+      if (Buffer.byteLength(name) >= GGML_MAX_NAME)
+        throw new GgufFormatError(`tensor name '${name}' is ${GGML_MAX_NAME} bytes or longer`);
       if (names.has(name)) throw new GgufFormatError(`duplicate tensor '${name}'`);
       names.add(name);
       const dimCount = this.uint32();
-      if (dimCount < 1 || dimCount > GGML_MAX_DIMS) throw new GgufFormatError(`tensor '${name}' has ${dimCount} dims (1 to ${GGML_MAX_DIMS} allowed)`);
+      if (dimCount < 1 || dimCount > GGML_MAX_DIMS)
+        throw new GgufFormatError(`tensor '${name}' has ${dimCount} dims (1 to ${GGML_MAX_DIMS} allowed)`);
       const dims: bigint[] = [];
       for (let d = 0; d < dimCount; d++) dims.push(this.uint64());
       const type = this.uint32();
@@ -137,19 +158,33 @@ class HeaderParser {
       if (layout === undefined) throw new GgufFormatError(`tensor '${name}' has unknown ggml type ${type}`);
       const typeName = ggmlTypeName(type)!;
       if (dims[0]! % BigInt(layout.blockSize) !== 0n) {
-        throw new GgufFormatError(`tensor '${name}': ne0 = ${dims[0]} is not a multiple of the ${typeName} block size ${layout.blockSize}`);
+        throw new GgufFormatError(
+          `tensor '${name}': ne0 = ${dims[0]} is not a multiple of the ${typeName} block size ${layout.blockSize}`,
+        );
       }
       const elements = dims.reduce((product, n) => product * n, 1n);
       const byteSize = (elements / BigInt(layout.blockSize)) * BigInt(layout.typeSize);
       if (byteSize > BigInt(this.fileSize)) {
-        throw new GgufFormatError(`tensor '${name}' with dims [${dims.join(', ')}] needs ${byteSize} bytes, more than the whole file (${this.fileSize})`);
+        throw new GgufFormatError(
+          `tensor '${name}' with dims [${dims.join(', ')}] needs ${byteSize} bytes, more than the whole file (${this.fileSize})`,
+        );
       }
       if (offset !== expectedOffset) {
-        throw new GgufFormatError(`tensor '${name}' has data offset ${offset}, expected ${expectedOffset} (llama.cpp needs tensors packed in order, ${alignment}-byte aligned)`);
+        throw new GgufFormatError(
+          `tensor '${name}' has data offset ${offset}, expected ${expectedOffset} (llama.cpp needs tensors packed in order, ${alignment}-byte aligned)`,
+        );
       }
       expectedOffset += BigInt(alignUp(Number(byteSize), alignment));
       const dimNumbers = dims.map(Number);
-      tensors.push({ name, dims: dimNumbers, shape: [...dimNumbers].reverse(), type, typeName, offset: Number(offset), byteSize: Number(byteSize) });
+      tensors.push({
+        name,
+        dims: dimNumbers,
+        shape: [...dimNumbers].reverse(),
+        type,
+        typeName,
+        offset: Number(offset),
+        byteSize: Number(byteSize),
+      });
     }
     return tensors;
   }
@@ -177,17 +212,28 @@ class HeaderParser {
     const at = this.take(scalarSizes[type]!);
     const v = this.view;
     switch (type) {
-      case 'uint8': return v.getUint8(at);
-      case 'int8': return v.getInt8(at);
-      case 'bool': return v.getUint8(at) !== 0;
-      case 'uint16': return v.getUint16(at, true);
-      case 'int16': return v.getInt16(at, true);
-      case 'uint32': return v.getUint32(at, true);
-      case 'int32': return v.getInt32(at, true);
-      case 'float32': return v.getFloat32(at, true);
-      case 'uint64': return v.getBigUint64(at, true);
-      case 'int64': return v.getBigInt64(at, true);
-      case 'float64': return v.getFloat64(at, true);
+      case 'uint8':
+        return v.getUint8(at);
+      case 'int8':
+        return v.getInt8(at);
+      case 'bool':
+        return v.getUint8(at) !== 0;
+      case 'uint16':
+        return v.getUint16(at, true);
+      case 'int16':
+        return v.getInt16(at, true);
+      case 'uint32':
+        return v.getUint32(at, true);
+      case 'int32':
+        return v.getInt32(at, true);
+      case 'float32':
+        return v.getFloat32(at, true);
+      case 'uint64':
+        return v.getBigUint64(at, true);
+      case 'int64':
+        return v.getBigInt64(at, true);
+      case 'float64':
+        return v.getFloat64(at, true);
     }
   }
 
@@ -202,7 +248,9 @@ class HeaderParser {
     const value = this.uint64();
     const remaining = BigInt(this.fileSize - this.position);
     if (value * BigInt(minItemSize) > remaining) {
-      throw new GgufFormatError(`truncated or corrupt file: ${what} ${value} at offset ${this.position - 8} needs more than the ${remaining} bytes left`);
+      throw new GgufFormatError(
+        `truncated or corrupt file: ${what} ${value} at offset ${this.position - 8} needs more than the ${remaining} bytes left`,
+      );
     }
     return Number(value);
   }
@@ -220,7 +268,9 @@ class HeaderParser {
     const at = this.position;
     const end = at + size;
     if (end > this.fileSize) {
-      throw new GgufFormatError(`truncated file: it ends at byte ${this.fileSize} while reading ${this.context} (needs byte ${end})`);
+      throw new GgufFormatError(
+        `truncated file: it ends at byte ${this.fileSize} while reading ${this.context} (needs byte ${end})`,
+      );
     }
     if (end > this.bytes.length) throw new NeedMoreBytes(end);
     this.position = end;
@@ -232,7 +282,9 @@ function alignmentOf(metadata: ReadonlyMap<string, GgufValue>): number {
   const value = metadata.get('general.alignment');
   if (value === undefined) return GGUF_DEFAULT_ALIGNMENT;
   if (value.type !== 'uint32' || value.value === 0 || (value.value & (value.value - 1)) !== 0) {
-    throw new GgufFormatError(`general.alignment must be a uint32 power of two, got ${value.type} ${String(value.value)}`);
+    throw new GgufFormatError(
+      `general.alignment must be a uint32 power of two, got ${value.type} ${String(value.value)}`,
+    );
   }
   return value.value;
 }

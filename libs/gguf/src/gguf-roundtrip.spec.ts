@@ -49,7 +49,12 @@ describe('GGUF writer and reader', () => {
     { name: 'matrix.q8', shape: [3, 64], type: GgmlType.Q8_0, values: ramp(192) },
     { name: 'vector.f32', shape: [5], type: GgmlType.F32, values: ramp(5) },
     { name: 'matrix.f16', shape: [2, 3, 7], type: GgmlType.F16, values: ramp(42) },
-    { name: 'matrix.q4', shape: [2, 96], type: GgmlType.Q4_0, values: () => [ramp(192).subarray(0, 96), ramp(192).subarray(96)] },
+    {
+      name: 'matrix.q4',
+      shape: [2, 96],
+      type: GgmlType.Q4_0,
+      values: () => [ramp(192).subarray(0, 96), ramp(192).subarray(96)],
+    },
   ];
 
   it('reads back every metadata value type exactly, after general.alignment', async () => {
@@ -62,7 +67,10 @@ describe('GGUF writer and reader', () => {
 
   it('stores row-major shapes in ggml order, packed at 32-byte aligned offsets, with the quantized bytes', async () => {
     const path = join(dir, 'tensors.gguf');
-    const result = await writeGgufFile(path, { metadata: { 'general.architecture': ggufValue.string('test') }, tensors });
+    const result = await writeGgufFile(path, {
+      metadata: { 'general.architecture': ggufValue.string('test') },
+      tensors,
+    });
     const header = await readGgufHeader(path);
     const file = readFileSync(path);
     assert.equal(result.bytes, file.length);
@@ -83,13 +91,20 @@ describe('GGUF writer and reader', () => {
       const input = tensors[i]!;
       const values = input.values instanceof Float32Array ? input.values : ramp(192);
       const start = header.dataOffset + tensor.offset;
-      assert.deepEqual(new Uint8Array(file.subarray(start, start + tensor.byteSize)), quantize(values, input.type), tensor.name);
+      assert.deepEqual(
+        new Uint8Array(file.subarray(start, start + tensor.byteSize)),
+        quantize(values, input.type),
+        tensor.name,
+      );
     }
   });
 
   it('writes a file that node-llama-cpp’s own GGUF parser reads the same way', async () => {
     const path = join(dir, 'cross-check.gguf');
-    await writeGgufFile(path, { metadata: [['general.architecture', ggufValue.string('test')], ...everyValueType], tensors });
+    await writeGgufFile(path, {
+      metadata: [['general.architecture', ggufValue.string('test')], ...everyValueType],
+      tensors,
+    });
     const ours = await readGgufHeader(path);
     const { readGgufFileInfo } = await import('node-llama-cpp');
     const theirs = await readGgufFileInfo(path, { logWarnings: false });
@@ -107,7 +122,10 @@ describe('GGUF writer and reader', () => {
 
   it('reads only the header, even when the tensor data is huge', async () => {
     const path = join(dir, 'huge.gguf');
-    await writeGgufFile(path, { metadata: {}, tensors: [{ name: 'big', shape: [32, 32], type: GgmlType.F32, values: new Float32Array(1024) }] });
+    await writeGgufFile(path, {
+      metadata: {},
+      tensors: [{ name: 'big', shape: [32, 32], type: GgmlType.F32, values: new Float32Array(1024) }],
+    });
     const { dataOffset } = await readGgufHeader(path);
     const bytes = readFileSync(path);
     const dims = tensorInfoOffset(bytes, 'big') + 4;
@@ -124,11 +142,26 @@ describe('GGUF writer and reader', () => {
   it('refuses tensors a quantized type cannot hold, and leaves no file behind', async () => {
     const path = join(dir, 'refused.gguf');
     const write = (tensor: GgufTensorInput) => writeGgufFile(path, { metadata: {}, tensors: [tensor] });
-    await assert.rejects(write({ name: 'w', shape: [2, 48], type: GgmlType.Q8_0, values: ramp(96) }), /not a multiple of 32/);
-    await assert.rejects(write({ name: 'w', shape: [2, 64], type: GgmlType.Q4_0, values: ramp(64) }), /got 64 values, its shape holds 128/);
-    await assert.rejects(write({ name: 'w', shape: [2, 64], type: GgmlType.Q4_0, values: () => [ramp(100)] }), /whole 32-value blocks/);
-    await assert.rejects(write({ name: 'x'.repeat(64), shape: [4], type: GgmlType.F32, values: ramp(4) }), /shorter than 64 bytes/);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('refused')), []);
+    await assert.rejects(
+      write({ name: 'w', shape: [2, 48], type: GgmlType.Q8_0, values: ramp(96) }),
+      /not a multiple of 32/,
+    );
+    await assert.rejects(
+      write({ name: 'w', shape: [2, 64], type: GgmlType.Q4_0, values: ramp(64) }),
+      /got 64 values, its shape holds 128/,
+    );
+    await assert.rejects(
+      write({ name: 'w', shape: [2, 64], type: GgmlType.Q4_0, values: () => [ramp(100)] }),
+      /whole 32-value blocks/,
+    );
+    await assert.rejects(
+      write({ name: 'x'.repeat(64), shape: [4], type: GgmlType.F32, values: ramp(4) }),
+      /shorter than 64 bytes/,
+    );
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.startsWith('refused')),
+      [],
+    );
   });
 
   it('refuses metadata values that do not fit their declared type', async () => {

@@ -31,7 +31,8 @@ export async function validateGgufFile(path: string, options: GgufValidationOpti
   try {
     header = await readGgufHeader(path);
   } catch (error) {
-    const reason = error instanceof GgufFormatError ? error.message : `cannot read the file: ${(error as Error).message}`;
+    const reason =
+      error instanceof GgufFormatError ? error.message : `cannot read the file: ${(error as Error).message}`;
     throw new GgufValidationError(path, reason);
   }
   let problems: string[];

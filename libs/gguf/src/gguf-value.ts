@@ -67,9 +67,13 @@ export function scalarProblem(type: GgufScalarType, value: GgufScalar): string |
     case 'bool':
       return typeof value === 'boolean' ? undefined : `expected a boolean, got ${typeof value}`;
     case 'uint64':
-      return typeof value === 'bigint' && value >= 0n && value < 1n << 64n ? undefined : `expected a uint64 bigint, got ${String(value)}`;
+      return typeof value === 'bigint' && value >= 0n && value < 1n << 64n
+        ? undefined
+        : `expected a uint64 bigint, got ${String(value)}`;
     case 'int64':
-      return typeof value === 'bigint' && value >= -(1n << 63n) && value < 1n << 63n ? undefined : `expected an int64 bigint, got ${String(value)}`;
+      return typeof value === 'bigint' && value >= -(1n << 63n) && value < 1n << 63n
+        ? undefined
+        : `expected an int64 bigint, got ${String(value)}`;
     case 'float32':
     case 'float64':
       return typeof value === 'number' ? undefined : `expected a number, got ${typeof value}`;

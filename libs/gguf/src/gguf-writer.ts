@@ -2,8 +2,22 @@
 // chunks arrive, so a model never sits in memory whole. Writes to a temporary name, then renames:
 // a crash never leaves a half-written file under the real name.
 import { open, rename, rm } from 'node:fs/promises';
-import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, GGML_MAX_DIMS, GGML_MAX_NAME, alignUp } from './gguf-format.js';
-import { GgufValueTypeId, ggufValue, scalarProblem, type GgufScalar, type GgufScalarType, type GgufValue } from './gguf-value.js';
+import {
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GGUF_VERSION,
+  GGML_MAX_DIMS,
+  GGML_MAX_NAME,
+  alignUp,
+} from './gguf-format.js';
+import {
+  GgufValueTypeId,
+  ggufValue,
+  scalarProblem,
+  type GgufScalar,
+  type GgufScalarType,
+  type GgufValue,
+} from './gguf-value.js';
 import { ggmlTensorByteSize, ggmlTypeName } from './ggml-types.js';
 import { blockSizeOf, isWritableGgmlType, quantize, type WritableGgmlType } from './quantize.js';
 
@@ -79,22 +93,29 @@ interface TensorPlan {
 
 function describeTensor(input: GgufTensorInput): TensorPlan {
   const where = `tensor '${input.name}'`;
-  if (!isWritableGgmlType(input.type)) throw new RangeError(`${where}: cannot write ggml type ${ggmlTypeName(input.type) ?? input.type}`);
-  if (utf8.encode(input.name).length >= GGML_MAX_NAME) throw new RangeError(`${where}: name must be shorter than ${GGML_MAX_NAME} bytes`);
-  if (input.shape.length < 1 || input.shape.length > GGML_MAX_DIMS) throw new RangeError(`${where}: needs 1 to ${GGML_MAX_DIMS} dims`);
-  if (!input.shape.every((n) => Number.isSafeInteger(n) && n > 0)) throw new RangeError(`${where}: bad shape [${input.shape}]`);
+  if (!isWritableGgmlType(input.type))
+    throw new RangeError(`${where}: cannot write ggml type ${ggmlTypeName(input.type) ?? input.type}`);
+  if (utf8.encode(input.name).length >= GGML_MAX_NAME)
+    throw new RangeError(`${where}: name must be shorter than ${GGML_MAX_NAME} bytes`);
+  if (input.shape.length < 1 || input.shape.length > GGML_MAX_DIMS)
+    throw new RangeError(`${where}: needs 1 to ${GGML_MAX_DIMS} dims`);
+  if (!input.shape.every((n) => Number.isSafeInteger(n) && n > 0))
+    throw new RangeError(`${where}: bad shape [${input.shape}]`);
   const dims = [...input.shape].reverse();
   if (dims[0]! % blockSizeOf(input.type) !== 0) {
-    throw new RangeError(`${where}: innermost dim ${dims[0]} is not a multiple of ${blockSizeOf(input.type)}, as ${ggmlTypeName(input.type)} needs`);
+    throw new RangeError(
+      `${where}: innermost dim ${dims[0]} is not a multiple of ${blockSizeOf(input.type)}, as ${ggmlTypeName(input.type)} needs`,
+    );
   }
   const elements = dims.reduce((product, n) => product * n, 1);
   return { input, dims, elements, byteSize: ggmlTensorByteSize(input.type, dims), offset: 0 };
 }
 
 function metadataEntries(metadata: GgufContent['metadata']): [string, GgufValue][] {
-  const entries: [string, GgufValue][] = Symbol.iterator in metadata
-    ? [...(metadata as Iterable<readonly [string, GgufValue]>)].map(([k, v]) => [k, v])
-    : Object.entries(metadata as Record<string, GgufValue>);
+  const entries: [string, GgufValue][] =
+    Symbol.iterator in metadata
+      ? [...metadata].map(([k, v]) => [k, v])
+      : Object.entries(metadata as Record<string, GgufValue>);
   const keys = new Set<string>();
   for (const [key] of entries) {
     if (keys.has(key)) throw new RangeError(`metadata key '${key}' given twice`);
@@ -112,7 +133,9 @@ async function* chunksOf(values: TensorValues): AsyncIterable<Float32Array> {
 function checkChunk(tensor: TensorPlan, chunk: Float32Array, written: number): void {
   const blockSize = blockSizeOf(tensor.input.type);
   if (chunk.length % blockSize !== 0) {
-    throw new RangeError(`tensor '${tensor.input.name}': chunk of ${chunk.length} values is not whole ${blockSize}-value blocks`);
+    throw new RangeError(
+      `tensor '${tensor.input.name}': chunk of ${chunk.length} values is not whole ${blockSize}-value blocks`,
+    );
   }
   if (written + chunk.length > tensor.elements) {
     throw new RangeError(`tensor '${tensor.input.name}' got more values than its shape holds (${tensor.elements})`);
@@ -165,18 +188,48 @@ function encodeScalar(out: ByteSink, where: string, type: GgufScalarType, value:
     return [out.view, at];
   };
   switch (type) {
-    case 'uint8': { const [v, at] = view(1); return v.setUint8(at, value as number); }
-    case 'int8': { const [v, at] = view(1); return v.setInt8(at, value as number); }
-    case 'uint16': { const [v, at] = view(2); return v.setUint16(at, value as number, true); }
-    case 'int16': { const [v, at] = view(2); return v.setInt16(at, value as number, true); }
-    case 'uint32': return out.uint32(value as number);
-    case 'int32': { const [v, at] = view(4); return v.setInt32(at, value as number, true); }
-    case 'float32': { const [v, at] = view(4); return v.setFloat32(at, value as number, true); }
-    case 'float64': { const [v, at] = view(8); return v.setFloat64(at, value as number, true); }
-    case 'uint64': return out.uint64(value as bigint);
-    case 'int64': { const [v, at] = view(8); return v.setBigInt64(at, value as bigint, true); }
-    case 'bool': { const [v, at] = view(1); return v.setUint8(at, value ? 1 : 0); }
-    case 'string': return out.string(value as string);
+    case 'uint8': {
+      const [v, at] = view(1);
+      return v.setUint8(at, value as number);
+    }
+    case 'int8': {
+      const [v, at] = view(1);
+      return v.setInt8(at, value as number);
+    }
+    case 'uint16': {
+      const [v, at] = view(2);
+      return v.setUint16(at, value as number, true);
+    }
+    case 'int16': {
+      const [v, at] = view(2);
+      return v.setInt16(at, value as number, true);
+    }
+    case 'uint32':
+      return out.uint32(value as number);
+    case 'int32': {
+      const [v, at] = view(4);
+      return v.setInt32(at, value as number, true);
+    }
+    case 'float32': {
+      const [v, at] = view(4);
+      return v.setFloat32(at, value as number, true);
+    }
+    case 'float64': {
+      const [v, at] = view(8);
+      return v.setFloat64(at, value as number, true);
+    }
+    case 'uint64':
+      return out.uint64(value as bigint);
+    case 'int64': {
+      const [v, at] = view(8);
+      return v.setBigInt64(at, value as bigint, true);
+    }
+    case 'bool': {
+      const [v, at] = view(1);
+      return v.setUint8(at, value ? 1 : 0);
+    }
+    case 'string':
+      return out.string(value as string);
   }
 }
 

@@ -1,5 +1,12 @@
 export { GgufFormatError, GgufValidationError } from './errors.js';
-export { GgmlType, ggmlBlockLayout, ggmlTensorByteSize, ggmlTypeName, type GgmlTypeId, type GgmlTypeName } from './ggml-types.js';
+export {
+  GgmlType,
+  ggmlBlockLayout,
+  ggmlTensorByteSize,
+  ggmlTypeName,
+  type GgmlTypeId,
+  type GgmlTypeName,
+} from './ggml-types.js';
 export { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION } from './gguf-format.js';
 export {
   GgufValueTypeId,
@@ -22,7 +29,13 @@ export {
   writableGgmlTypes,
   type WritableGgmlType,
 } from './quantize.js';
-export { writeGgufFile, type GgufContent, type GgufTensorInput, type GgufWriteResult, type TensorValues } from './gguf-writer.js';
+export {
+  writeGgufFile,
+  type GgufContent,
+  type GgufTensorInput,
+  type GgufWriteResult,
+  type TensorValues,
+} from './gguf-writer.js';
 export { readGgufHeader, type GgufHeader, type GgufTensorInfo } from './gguf-reader.js';
 export { validateGgufFile, type GgufValidationOptions, type ValidatedGgufFile } from './gguf-validator.js';
 export {

@@ -61,6 +61,10 @@ describe('a file missing llama.feed_forward_length', () => {
     assert.equal(child.signal, 'SIGABRT', `child exited with ${child.status}: ${child.stderr}`);
     assert.match(child.stderr, /GGML_ASSERT/);
     assert.doesNotMatch(child.stdout, /generated/);
-    await assert.rejects(validateGgufFile(path), (error) => error instanceof GgufValidationError && /missing metadata 'llama.feed_forward_length'/.test(error.message));
+    await assert.rejects(
+      validateGgufFile(path),
+      (error) =>
+        error instanceof GgufValidationError && /missing metadata 'llama.feed_forward_length'/.test(error.message),
+    );
   });
 });

@@ -1,7 +1,12 @@
 // llama.cpp's requirements for llama and qwen2 files: the hyperparameters it reads (a missing or
 // mistyped one aborts the loading process), and tensors whose presence and shapes agree with them.
 import type { GgufTensorInfo } from './gguf-reader.js';
-import { headDimensions, llamaFamilyTensorSpecs, type LlamaFamilyArchitecture, type LlamaFamilyShape } from './llama-family.js';
+import {
+  headDimensions,
+  llamaFamilyTensorSpecs,
+  type LlamaFamilyArchitecture,
+  type LlamaFamilyShape,
+} from './llama-family.js';
 import type { MetadataChecker } from './metadata-checker.js';
 
 /** llama.cpp's LLAMA_MAX_LAYERS. */
@@ -34,18 +39,28 @@ export function checkLlamaFamily(
   const blockCount = meta.uint32(key('block_count'), true);
   meta.float32(key('attention.layer_norm_rms_epsilon'), true);
   meta.float32(key('rope.freq_base'), false);
-  if (blockCount !== undefined && blockCount > MAX_LAYERS) meta.refuse(`metadata '${key('block_count')}' = ${blockCount} exceeds llama.cpp's ${MAX_LAYERS} layers`);
+  if (blockCount !== undefined && blockCount > MAX_LAYERS)
+    meta.refuse(`metadata '${key('block_count')}' = ${blockCount} exceeds llama.cpp's ${MAX_LAYERS} layers`);
   const layers = blockCount !== undefined && blockCount <= MAX_LAYERS ? blockCount : undefined;
   const feedForward = layers === undefined ? undefined : meta.perLayer(key('feed_forward_length'), layers, true);
   const heads = layers === undefined ? undefined : meta.perLayer(key('attention.head_count'), layers, true);
-  const kvHeads = layers === undefined ? undefined : (meta.perLayer(key('attention.head_count_kv'), layers, false) ?? heads);
+  const kvHeads =
+    layers === undefined ? undefined : (meta.perLayer(key('attention.head_count_kv'), layers, false) ?? heads);
   const keyLength = meta.uint32(key('attention.key_length'), false);
   const valueLength = meta.uint32(key('attention.value_length'), false);
   const vocabSize = meta.uint32(key('vocab_size'), false);
   if (vocabSize !== undefined && tokenCount !== undefined && vocabSize !== tokenCount) {
     meta.refuse(`metadata '${key('vocab_size')}' = ${vocabSize} but the tokenizer has ${tokenCount} tokens`);
   }
-  if (embeddingLength === undefined || layers === undefined || !feedForward || !heads || !kvHeads || tokenCount === undefined) return;
+  if (
+    embeddingLength === undefined ||
+    layers === undefined ||
+    !feedForward ||
+    !heads ||
+    !kvHeads ||
+    tokenCount === undefined
+  )
+    return;
   if (new Set(feedForward).size > 1 || new Set(heads).size > 1 || new Set(kvHeads).size > 1) {
     meta.refuse(`per-layer sizes that vary by layer are not supported for ${architecture}`);
     return;
@@ -69,10 +84,17 @@ export function checkLlamaFamily(
 function checkHeads(meta: MetadataChecker, key: (name: string) => string, shape: LlamaFamilyShape): boolean {
   const problemsBefore = meta.problems.length;
   if (shape.headCountKv > shape.headCount || shape.headCount % shape.headCountKv !== 0) {
-    meta.refuse(`'${key('attention.head_count')}' = ${shape.headCount} is not a multiple of '${key('attention.head_count_kv')}' = ${shape.headCountKv}`);
+    meta.refuse(
+      `'${key('attention.head_count')}' = ${shape.headCount} is not a multiple of '${key('attention.head_count_kv')}' = ${shape.headCountKv}`,
+    );
   }
-  if ((shape.keyLength === undefined || shape.valueLength === undefined) && shape.embeddingLength % shape.headCount !== 0) {
-    meta.refuse(`'${key('embedding_length')}' = ${shape.embeddingLength} is not a multiple of '${key('attention.head_count')}' = ${shape.headCount}`);
+  if (
+    (shape.keyLength === undefined || shape.valueLength === undefined) &&
+    shape.embeddingLength % shape.headCount !== 0
+  ) {
+    meta.refuse(
+      `'${key('embedding_length')}' = ${shape.embeddingLength} is not a multiple of '${key('attention.head_count')}' = ${shape.headCount}`,
+    );
   }
   const head = headDimensions(shape);
   const rope = meta.uint32(key('rope.dimension_count'), false);
@@ -83,9 +105,17 @@ function checkHeads(meta: MetadataChecker, key: (name: string) => string, shape:
   return meta.problems.length === problemsBefore;
 }
 
-function checkTensors(meta: MetadataChecker, architecture: string, shape: LlamaFamilyShape, tensors: readonly GgufTensorInfo[]): void {
+function checkTensors(
+  meta: MetadataChecker,
+  architecture: string,
+  shape: LlamaFamilyShape,
+  tensors: readonly GgufTensorInfo[],
+): void {
   const byName = new Map(tensors.map((tensor) => [tensor.name, tensor]));
-  const known = [...llamaFamilyTensorSpecs(shape), ...optionalExtras(shape).map((extra) => ({ ...extra, required: false }))];
+  const known = [
+    ...llamaFamilyTensorSpecs(shape),
+    ...optionalExtras(shape).map((extra) => ({ ...extra, required: false })),
+  ];
   const basis =
     `${architecture}: vocab ${shape.vocabSize}, embedding ${shape.embeddingLength}, ffn ${shape.feedForwardLength}, ` +
     `heads ${shape.headCount}, kv heads ${shape.headCountKv}`;
@@ -95,10 +125,13 @@ function checkTensors(meta: MetadataChecker, architecture: string, shape: LlamaF
     if (tensor === undefined) {
       if (spec.required) meta.refuse(`missing tensor '${spec.name}'`);
     } else if (!sameShape(tensor.shape, spec.shape)) {
-      meta.refuse(`tensor '${spec.name}' has shape [${tensor.shape.join(', ')}], expected [${spec.shape.join(', ')}] (${basis})`);
+      meta.refuse(
+        `tensor '${spec.name}' has shape [${tensor.shape.join(', ')}], expected [${spec.shape.join(', ')}] (${basis})`,
+      );
     }
   }
-  for (const name of byName.keys()) meta.refuse(`unexpected tensor '${name}': llama.cpp refuses files with tensors it does not use`);
+  for (const name of byName.keys())
+    meta.refuse(`unexpected tensor '${name}': llama.cpp refuses files with tensors it does not use`);
 }
 
 /** Compares shapes, ignoring trailing 1s that ggml would drop (a [n] vector may be stored as [1, n]). */

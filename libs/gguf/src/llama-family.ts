@@ -57,7 +57,9 @@ export function llamaFamilyTensorSpecs(shape: LlamaFamilyShape): LlamaFamilyTens
   const kRows = headCountKv * head.key;
   const vRows = headCountKv * head.value;
   const biasesRequired = shape.architecture === 'qwen2';
-  const specs: LlamaFamilyTensorSpec[] = [{ name: 'token_embd.weight', shape: [vocab, dim], role: 'embedding', required: true }];
+  const specs: LlamaFamilyTensorSpec[] = [
+    { name: 'token_embd.weight', shape: [vocab, dim], role: 'embedding', required: true },
+  ];
   for (let i = 0; i < shape.blockCount; i++) {
     const blk = `blk.${i}`;
     specs.push(
@@ -81,8 +83,13 @@ export function llamaFamilyTensorSpecs(shape: LlamaFamilyShape): LlamaFamilyTens
 }
 
 /** The tensors a model of ours holds: the required ones, plus output.weight unless it is tied to token_embd. */
-export function llamaFamilyTensorsToWrite(shape: LlamaFamilyShape, options: { tiedOutput: boolean }): LlamaFamilyTensorSpec[] {
-  return llamaFamilyTensorSpecs(shape).filter((spec) => spec.required || (spec.name === 'output.weight' && !options.tiedOutput));
+export function llamaFamilyTensorsToWrite(
+  shape: LlamaFamilyShape,
+  options: { tiedOutput: boolean },
+): LlamaFamilyTensorSpec[] {
+  return llamaFamilyTensorSpecs(shape).filter(
+    (spec) => spec.required || (spec.name === 'output.weight' && !options.tiedOutput),
+  );
 }
 
 /** The `<arch>.*` hyperparameter keys llama.cpp reads for this family. */
@@ -105,11 +112,19 @@ export function llamaFamilyMetadata(h: LlamaFamilyHyperparameters): [string, Ggu
 
 /** Parameter count of the model (output.weight counted only when untied). */
 export function llamaFamilyParameterCount(shape: LlamaFamilyShape, options: { tiedOutput: boolean }): number {
-  return llamaFamilyTensorsToWrite(shape, options).reduce((sum, spec) => sum + spec.shape.reduce((p, n) => p * n, 1), 0);
+  return llamaFamilyTensorsToWrite(shape, options).reduce(
+    (sum, spec) => sum + spec.shape.reduce((p, n) => p * n, 1),
+    0,
+  );
 }
 
 /** llama.cpp's `general.file_type` (enum llama_ftype) for a model whose weight matrices are of this type. */
 export function llamaFileType(weightType: WritableGgmlType): number {
-  const fileTypes: Record<WritableGgmlType, number> = { [GgmlType.F32]: 0, [GgmlType.F16]: 1, [GgmlType.Q4_0]: 2, [GgmlType.Q8_0]: 7 };
+  const fileTypes: Record<WritableGgmlType, number> = {
+    [GgmlType.F32]: 0,
+    [GgmlType.F16]: 1,
+    [GgmlType.Q4_0]: 2,
+    [GgmlType.Q8_0]: 7,
+  };
   return fileTypes[weightType];
 }

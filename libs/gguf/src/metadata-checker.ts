@@ -37,7 +37,8 @@ export class MetadataChecker {
   float32(key: string, required: boolean): number | undefined {
     const value = this.typed(key, 'float32', required);
     if (value?.type !== 'float32') return undefined;
-    if (!Number.isFinite(value.value) || value.value <= 0) return this.refuse(`metadata '${key}' is ${value.value}; it must be a positive finite number`);
+    if (!Number.isFinite(value.value) || value.value <= 0)
+      return this.refuse(`metadata '${key}' is ${value.value}; it must be a positive finite number`);
     return value.value;
   }
 
@@ -49,8 +50,10 @@ export class MetadataChecker {
     const value = this.metadata.get(key);
     if (value === undefined) return required ? this.refuse(`missing metadata '${key}'`) : undefined;
     if (value.type === 'array') {
-      if (value.itemType !== 'uint32' && value.itemType !== 'int32') return this.refuse(`metadata '${key}' is an array of ${value.itemType}; expected uint32 or int32`);
-      if (value.value.length !== layers) return this.refuse(`metadata '${key}' has ${value.value.length} values for ${layers} layers`);
+      if (value.itemType !== 'uint32' && value.itemType !== 'int32')
+        return this.refuse(`metadata '${key}' is an array of ${value.itemType}; expected uint32 or int32`);
+      if (value.value.length !== layers)
+        return this.refuse(`metadata '${key}' has ${value.value.length} values for ${layers} layers`);
       const sizes = value.value as number[];
       if (sizes.some((n) => n <= 0)) return this.refuse(`metadata '${key}' has a value <= 0`);
       return sizes;

@@ -37,13 +37,13 @@ for fn, size in (('quantize_row_q8_0_ref', n // 32 * 34), ('quantize_row_q4_0_re
 function testVectors(): Float32Array {
   const blocks: number[][] = [];
   let seed = 12345;
-  const uniform = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const uniform = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   for (const scale of [1e-8, 1e-3, 0.02, 1, 37, 1e4, 1e7]) {
     for (let b = 0; b < 20; b++) blocks.push(Array.from({ length: 32 }, () => gaussian() * scale));
   }
   blocks.push(Array.from({ length: 32 }, (_, j) => j - 16)); // integers: x/d ties in Q8_0
-  blocks.push(Array.from({ length: 32 }, (_, j) => (j - 16) * 127 / 16 + 0.5)); // halves
+  blocks.push(Array.from({ length: 32 }, (_, j) => ((j - 16) * 127) / 16 + 0.5)); // halves
   blocks.push(Array.from({ length: 32 }, (_, j) => (j % 2 ? 1 : -1) * (j / 4))); // +-equal magnitudes
   blocks.push(Array.from({ length: 32 }, (_, j) => (j === 3 ? -8 : j / 4 - 4))); // negative max
   blocks.push(new Array(32).fill(0));
@@ -55,7 +55,12 @@ function testVectors(): Float32Array {
 describe('quantizers against ggml reference code', () => {
   const library = ggmlBaseLibrary();
   const python = spawnSync('python3', ['-c', 'import ctypes'], { encoding: 'utf8' });
-  const skip = library === undefined ? 'libggml-base.so not found' : python.status !== 0 ? 'python3 with ctypes not available' : false;
+  const skip =
+    library === undefined
+      ? 'libggml-base.so not found'
+      : python.status !== 0
+        ? 'python3 with ctypes not available'
+        : false;
 
   it('matches quantize_row_q8_0_ref, quantize_row_q4_0_ref and ggml_fp32_to_fp16_row byte for byte', { skip }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'gguf-ref-'));

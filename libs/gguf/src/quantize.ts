@@ -7,7 +7,12 @@ import { GgmlType, ggmlBlockLayout, ggmlTypeName } from './ggml-types.js';
 /** Types this library can produce from float32 values. */
 export type WritableGgmlType = typeof GgmlType.F32 | typeof GgmlType.F16 | typeof GgmlType.Q8_0 | typeof GgmlType.Q4_0;
 
-export const writableGgmlTypes: readonly WritableGgmlType[] = [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0];
+export const writableGgmlTypes: readonly WritableGgmlType[] = [
+  GgmlType.F32,
+  GgmlType.F16,
+  GgmlType.Q8_0,
+  GgmlType.Q4_0,
+];
 
 const QK = 32; // elements per Q8_0 / Q4_0 block
 

@@ -2,7 +2,15 @@
 import { ggufValue, type GgufValue } from './gguf-value.js';
 
 /** llama.cpp's llama_token_type values. */
-export const TokenType = { undefined: 0, normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
+export const TokenType = {
+  undefined: 0,
+  normal: 1,
+  unknown: 2,
+  control: 3,
+  userDefined: 4,
+  unused: 5,
+  byte: 6,
+} as const;
 
 export interface SpmVocabulary {
   readonly tokens: readonly string[];
@@ -19,10 +27,17 @@ export interface SpmVocabulary {
 export function spmTokenizerMetadata(vocab: SpmVocabulary): [string, GgufValue][] {
   const n = vocab.tokens.length;
   if (vocab.scores.length !== n || vocab.tokenTypes.length !== n) {
-    throw new RangeError(`vocabulary has ${n} tokens but ${vocab.scores.length} scores and ${vocab.tokenTypes.length} token types`);
+    throw new RangeError(
+      `vocabulary has ${n} tokens but ${vocab.scores.length} scores and ${vocab.tokenTypes.length} token types`,
+    );
   }
-  for (const [what, id] of [['bos', vocab.bosId], ['eos', vocab.eosId], ['unk', vocab.unkId]] as const) {
-    if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`${what} id ${id} is outside the ${n}-token vocabulary`);
+  for (const [what, id] of [
+    ['bos', vocab.bosId],
+    ['eos', vocab.eosId],
+    ['unk', vocab.unkId],
+  ] as const) {
+    if (!Number.isInteger(id) || id < 0 || id >= n)
+      throw new RangeError(`${what} id ${id} is outside the ${n}-token vocabulary`);
   }
   return [
     ['tokenizer.ggml.model', ggufValue.string('llama')],

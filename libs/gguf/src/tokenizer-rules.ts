@@ -9,12 +9,17 @@ const specialTokenIdKey = /^tokenizer\.ggml\.[a-z_]+_token_id$/;
 export function checkTokenizer(meta: MetadataChecker): number | undefined {
   const model = meta.string('tokenizer.ggml.model', true);
   if (model !== undefined && !knownTokenizerModels.includes(model)) {
-    meta.refuse(`tokenizer.ggml.model '${model}' is not a tokenizer llama.cpp knows (${knownTokenizerModels.join(', ')})`);
+    meta.refuse(
+      `tokenizer.ggml.model '${model}' is not a tokenizer llama.cpp knows (${knownTokenizerModels.join(', ')})`,
+    );
   }
   const tokens = meta.array('tokenizer.ggml.tokens', 'string', true) as readonly string[] | undefined;
   if (tokens !== undefined && tokens.length === 0) meta.refuse(`metadata 'tokenizer.ggml.tokens' is empty`);
   const count = tokens?.length;
-  for (const [key, itemType] of [['tokenizer.ggml.scores', 'float32'], ['tokenizer.ggml.token_type', 'int32']] as const) {
+  for (const [key, itemType] of [
+    ['tokenizer.ggml.scores', 'float32'],
+    ['tokenizer.ggml.token_type', 'int32'],
+  ] as const) {
     const values = meta.array(key, itemType, false);
     if (values !== undefined && count !== undefined && values.length !== count) {
       meta.refuse(`metadata '${key}' has ${values.length} entries for ${count} tokens`);
@@ -25,9 +30,11 @@ export function checkTokenizer(meta: MetadataChecker): number | undefined {
   for (const key of meta.keys()) {
     if (!specialTokenIdKey.test(key)) continue;
     const id = meta.uint32(key, true, false);
-    if (id !== undefined && count !== undefined && id >= count) meta.refuse(`metadata '${key}' = ${id} is outside the ${count}-token vocabulary`);
+    if (id !== undefined && count !== undefined && id >= count)
+      meta.refuse(`metadata '${key}' = ${id} is outside the ${count}-token vocabulary`);
   }
-  for (const key of ['tokenizer.ggml.add_bos_token', 'tokenizer.ggml.add_eos_token', 'tokenizer.ggml.add_space_prefix']) meta.bool(key);
+  for (const key of ['tokenizer.ggml.add_bos_token', 'tokenizer.ggml.add_eos_token', 'tokenizer.ggml.add_space_prefix'])
+    meta.bool(key);
   return count !== undefined && count > 0 ? count : undefined;
 }
 
@@ -43,6 +50,8 @@ function checkByteFallback(meta: MetadataChecker, tokens: readonly string[]): vo
     if (!present.has(token) && !present.has(String.fromCharCode(b))) missing.push(token);
   }
   if (missing.length > 0) {
-    meta.refuse(`tokenizer.ggml.tokens lacks ${missing.length} byte-fallback tokens (${missing.slice(0, 3).join(', ')}...) that a "llama" tokenizer needs`);
+    meta.refuse(
+      `tokenizer.ggml.tokens lacks ${missing.length} byte-fallback tokens (${missing.slice(0, 3).join(', ')}...) that a "llama" tokenizer needs`,
+    );
   }
 }

@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { GatewayMetrics, type RequestRecord } from '../src/index.js';
 
 /**
@@ -9,7 +8,9 @@ import { GatewayMetrics, type RequestRecord } from '../src/index.js';
  *
  *   npm run bench:metrics [-- --requests 200000 --rounds 7]
  */
-const args = new Map(process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]]] : [])));
+const args = new Map(
+  process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]]] : [])),
+);
 const REQUESTS = Number(args.get('requests') ?? 200_000);
 const ROUNDS = Number(args.get('rounds') ?? 7);
 const BUDGET_US = 20;
@@ -18,9 +19,12 @@ const sink = dgram.createSocket('udp4');
 let datagrams = 0;
 sink.on('message', () => (datagrams += 1));
 await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
-const port = (sink.address() as AddressInfo).port;
+const port = sink.address().port;
 
-const metrics = new GatewayMetrics({ host: '127.0.0.1', port, prefix: '', maxBufferBytes: 1400, flushIntervalMs: 1000 }, { processMetrics: false });
+const metrics = new GatewayMetrics(
+  { host: '127.0.0.1', port, prefix: '', maxBufferBytes: 1400, flushIntervalMs: 1000 },
+  { processMetrics: false },
+);
 const models = ['qwen2', 'llama3'];
 const outcomes = ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'timeout'] as const;
 
@@ -29,7 +33,14 @@ function recordFor(i: number): RequestRecord {
   const outcome = outcomes[i % outcomes.length]!;
   const base: RequestRecord = { modelId: models[i & 1]!, outcome, latencyMs: 200 + (i % 997) * 1.3 };
   if (outcome !== 'ok') return base;
-  return { ...base, inputTokens: 12 + (i % 7), outputTokens: 64 + (i % 65), queueMs: (i % 13) * 0.7, timeToFirstTokenMs: 20 + (i % 31), overheadMs: 0.3 + (i % 5) * 0.01 };
+  return {
+    ...base,
+    inputTokens: 12 + (i % 7),
+    outputTokens: 64 + (i % 65),
+    queueMs: (i % 13) * 0.7,
+    timeToFirstTokenMs: 20 + (i % 31),
+    overheadMs: 0.3 + (i % 5) * 0.01,
+  };
 }
 
 /**
@@ -70,10 +81,18 @@ await new Promise((resolve) => setTimeout(resolve, 200));
 sink.close();
 
 const perRequestNs = (median(measured) - median(base)) / REQUESTS;
-console.log(`metrics emit cost per request (${REQUESTS} requests x ${ROUNDS} rounds, medians; StatsD via hot-shots over UDP + Prometheus)`);
+console.log(
+  `metrics emit cost per request (${REQUESTS} requests x ${ROUNDS} rounds, medians; StatsD via hot-shots over UDP + Prometheus)`,
+);
 console.log(`  with metrics   ${(median(measured) / REQUESTS / 1000).toFixed(3)} us/request`);
-console.log(`  baseline       ${(median(base) / REQUESTS / 1000).toFixed(3)} us/request (same records, nothing recorded)`);
-console.log(`  metrics cost   ${(perRequestNs / 1000).toFixed(3)} us/request = ${((perRequestNs / 1000 / BUDGET_US) * 100).toFixed(1)} % of the ${BUDGET_US} us budget`);
+console.log(
+  `  baseline       ${(median(base) / REQUESTS / 1000).toFixed(3)} us/request (same records, nothing recorded)`,
+);
+console.log(
+  `  metrics cost   ${(perRequestNs / 1000).toFixed(3)} us/request = ${((perRequestNs / 1000 / BUDGET_US) * 100).toFixed(1)} % of the ${BUDGET_US} us budget`,
+);
 if (lastBaselineRecord === undefined) throw new Error('the baseline built no records');
-console.log(`  ratio          ${(median(measured) / median(base)).toFixed(2)}x the baseline loop; ${datagrams} datagrams received`);
+console.log(
+  `  ratio          ${(median(measured) / median(base)).toFixed(2)}x the baseline loop; ${datagrams} datagrams received`,
+);
 process.exitCode = perRequestNs / 1000 <= BUDGET_US ? 0 : 1;

@@ -9,7 +9,10 @@ export class GatewayMetrics {
   private readonly statsd: StatsdMetrics | null;
   private inFlight = 0;
 
-  constructor(statsd: StatsdSettings | null, options: { onStatsdError?: (error: Error) => void; processMetrics?: boolean } = {}) {
+  constructor(
+    statsd: StatsdSettings | null,
+    options: { onStatsdError?: (error: Error) => void; processMetrics?: boolean } = {},
+  ) {
     this.prometheus = new PrometheusMetrics({ processMetrics: options.processMetrics ?? true });
     this.statsd = statsd === null ? null : new StatsdMetrics(statsd, options.onStatsdError ?? (() => {}));
   }

@@ -15,7 +15,7 @@ describe('metricSegment', () => {
     assert.equal(metricSegment(''), '_');
   });
 
-  it('builds the performance guide\'s keys exactly', () => {
+  it("builds the performance guide's keys exactly", () => {
     assert.equal(STATSD_KEYS.requestsTotal, 'requests.total');
     assert.equal(STATSD_KEYS.requestsForModel('qwen2'), 'requests.model.qwen2');
     assert.equal(STATSD_KEYS.inputTokens('qwen2'), 'requests.model.qwen2.input_tokens');

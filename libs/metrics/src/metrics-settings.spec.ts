@@ -3,8 +3,14 @@ import { describe, it } from 'node:test';
 import { MetricsSettingsError, readStatsdSettings } from './metrics-settings.js';
 
 describe('readStatsdSettings', () => {
-  it('defaults to 127.0.0.1:8125 with no prefix, so the keys are exactly the guide\'s', () => {
-    assert.deepEqual(readStatsdSettings({}), { host: '127.0.0.1', port: 8125, prefix: '', maxBufferBytes: 1400, flushIntervalMs: 1000 });
+  it("defaults to 127.0.0.1:8125 with no prefix, so the keys are exactly the guide's", () => {
+    assert.deepEqual(readStatsdSettings({}), {
+      host: '127.0.0.1',
+      port: 8125,
+      prefix: '',
+      maxBufferBytes: 1400,
+      flushIntervalMs: 1000,
+    });
   });
 
   it('reads STATSD_HOST, STATSD_PORT and STATSD_PREFIX', () => {
@@ -19,7 +25,13 @@ describe('readStatsdSettings', () => {
   });
 
   it('refuses a bad port or prefix with a message naming the key, the value and the fix', () => {
-    assert.throws(() => readStatsdSettings({ STATSD_PORT: '70000' }), (e: Error) => e instanceof MetricsSettingsError && /STATSD_PORT="70000".*1 to 65535/.test(e.message));
-    assert.throws(() => readStatsdSettings({ STATSD_PREFIX: 'a b' }), (e: Error) => e instanceof MetricsSettingsError && /STATSD_PREFIX="a b"/.test(e.message));
+    assert.throws(
+      () => readStatsdSettings({ STATSD_PORT: '70000' }),
+      (e: Error) => e instanceof MetricsSettingsError && /STATSD_PORT="70000".*1 to 65535/.test(e.message),
+    );
+    assert.throws(
+      () => readStatsdSettings({ STATSD_PREFIX: 'a b' }),
+      (e: Error) => e instanceof MetricsSettingsError && /STATSD_PREFIX="a b"/.test(e.message),
+    );
   });
 });

@@ -8,7 +8,16 @@ const samples = async (metrics: PrometheusMetrics) => parsePrometheusText(await 
 describe('PrometheusMetrics', () => {
   it('counts requests by model and outcome, every outcome of a seen model starting at 0', async () => {
     const metrics = new PrometheusMetrics({ processMetrics: false });
-    metrics.recordRequest({ modelId: 'qwen2', outcome: 'ok', latencyMs: 200, inputTokens: 5, outputTokens: 9, queueMs: 1, timeToFirstTokenMs: 30, overheadMs: 0.4 });
+    metrics.recordRequest({
+      modelId: 'qwen2',
+      outcome: 'ok',
+      latencyMs: 200,
+      inputTokens: 5,
+      outputTokens: 9,
+      queueMs: 1,
+      timeToFirstTokenMs: 30,
+      overheadMs: 0.4,
+    });
     metrics.recordRequest({ modelId: null, outcome: 'validation', latencyMs: 1 });
     const s = await samples(metrics);
     assert.equal(s.get('sluice_requests_total{model="qwen2",outcome="ok"}'), 1);

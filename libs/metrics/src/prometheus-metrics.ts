@@ -31,17 +31,74 @@ export interface ModelGauges {
 /** The same facts as StatsD, as Prometheus counters, histograms and gauges (names `sluice_*`, seconds). */
 export class PrometheusMetrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({ name: 'sluice_requests_total', help: 'Generate requests by model and outcome (ok or the error type).', labelNames: ['model', 'outcome'], registers: [this.registry] });
-  private readonly tokens = new Counter({ name: 'sluice_tokens_total', help: 'Tokens the backends counted, by model and kind (input or output).', labelNames: ['model', 'kind'], registers: [this.registry] });
-  private readonly latency = new Histogram({ name: 'sluice_request_duration_seconds', help: 'End to end in the gateway, every request.', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly queueWait = new Histogram({ name: 'sluice_queue_wait_seconds', help: 'Waiting for a slot of the model.', labelNames: ['model'], buckets: QUEUE_BUCKETS, registers: [this.registry] });
-  private readonly timeToFirstToken = new Histogram({ name: 'sluice_time_to_first_token_seconds', help: 'From dispatch to the backend\'s first token.', labelNames: ['model'], buckets: FIRST_TOKEN_BUCKETS, registers: [this.registry] });
-  private readonly overhead = new Histogram({ name: 'sluice_gateway_overhead_seconds', help: 'The gateway\'s own time: end to end minus queue wait and backend call.', buckets: OVERHEAD_BUCKETS, registers: [this.registry] });
-  private readonly inFlight = new Gauge({ name: 'sluice_in_flight_requests', help: 'Generate requests the gateway holds now.', registers: [this.registry] });
-  private readonly modelInFlight = new Gauge({ name: 'sluice_model_in_flight', help: 'Jobs running on the model\'s backend now.', labelNames: ['model'], registers: [this.registry] });
-  private readonly modelQueued = new Gauge({ name: 'sluice_model_queued', help: 'Jobs waiting for a slot of the model.', labelNames: ['model'], registers: [this.registry] });
-  private readonly modelReady = new Gauge({ name: 'sluice_model_ready', help: '1 when the model serves, else 0.', labelNames: ['model'], registers: [this.registry] });
-  private readonly modelColdStart = new Gauge({ name: 'sluice_model_cold_start_seconds', help: 'The model\'s latest cold start.', labelNames: ['model'], registers: [this.registry] });
+  private readonly requests = new Counter({
+    name: 'sluice_requests_total',
+    help: 'Generate requests by model and outcome (ok or the error type).',
+    labelNames: ['model', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly tokens = new Counter({
+    name: 'sluice_tokens_total',
+    help: 'Tokens the backends counted, by model and kind (input or output).',
+    labelNames: ['model', 'kind'],
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'sluice_request_duration_seconds',
+    help: 'End to end in the gateway, every request.',
+    labelNames: ['model'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly queueWait = new Histogram({
+    name: 'sluice_queue_wait_seconds',
+    help: 'Waiting for a slot of the model.',
+    labelNames: ['model'],
+    buckets: QUEUE_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly timeToFirstToken = new Histogram({
+    name: 'sluice_time_to_first_token_seconds',
+    help: "From dispatch to the backend's first token.",
+    labelNames: ['model'],
+    buckets: FIRST_TOKEN_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly overhead = new Histogram({
+    name: 'sluice_gateway_overhead_seconds',
+    help: "The gateway's own time: end to end minus queue wait and backend call.",
+    buckets: OVERHEAD_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly inFlight = new Gauge({
+    name: 'sluice_in_flight_requests',
+    help: 'Generate requests the gateway holds now.',
+    registers: [this.registry],
+  });
+  private readonly modelInFlight = new Gauge({
+    name: 'sluice_model_in_flight',
+    help: "Jobs running on the model's backend now.",
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+  private readonly modelQueued = new Gauge({
+    name: 'sluice_model_queued',
+    help: 'Jobs waiting for a slot of the model.',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+  private readonly modelReady = new Gauge({
+    name: 'sluice_model_ready',
+    help: '1 when the model serves, else 0.',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+  private readonly modelColdStart = new Gauge({
+    name: 'sluice_model_cold_start_seconds',
+    help: "The model's latest cold start.",
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
   private readonly series = new Map<string, ModelSeries>();
 
   constructor(options: { processMetrics?: boolean } = {}) {

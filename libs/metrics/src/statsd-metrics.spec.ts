@@ -13,16 +13,37 @@ describe('StatsdMetrics (hot-shots, read off the wire)', () => {
 
   async function recorded(prefix: string, record: (metrics: StatsdMetrics) => void) {
     capture.lines.length = 0;
-    const metrics = new StatsdMetrics({ host: '127.0.0.1', port: capture.port, prefix, maxBufferBytes: 1400, flushIntervalMs: 60_000 }, (e) => assert.fail(e));
+    const metrics = new StatsdMetrics(
+      { host: '127.0.0.1', port: capture.port, prefix, maxBufferBytes: 1400, flushIntervalMs: 60_000 },
+      (e) => assert.fail(e),
+    );
     record(metrics);
     await metrics.close(); // sends the batched counters and the buffer
     await sleep(50);
   }
 
-  it('sends a served request as the guide\'s counters (summed) and timers (one value per request, 0.01 ms)', async () => {
+  it("sends a served request as the guide's counters (summed) and timers (one value per request, 0.01 ms)", async () => {
     await recorded('', (metrics) => {
-      metrics.recordRequest({ modelId: 'qwen2', outcome: 'ok', latencyMs: 120.123456, inputTokens: 10, outputTokens: 64, queueMs: 0.5, timeToFirstTokenMs: 20, overheadMs: 0.3 });
-      metrics.recordRequest({ modelId: 'qwen2', outcome: 'ok', latencyMs: 80, inputTokens: 7, outputTokens: 128, queueMs: 0, timeToFirstTokenMs: 15, overheadMs: 0.2 });
+      metrics.recordRequest({
+        modelId: 'qwen2',
+        outcome: 'ok',
+        latencyMs: 120.123456,
+        inputTokens: 10,
+        outputTokens: 64,
+        queueMs: 0.5,
+        timeToFirstTokenMs: 20,
+        overheadMs: 0.3,
+      });
+      metrics.recordRequest({
+        modelId: 'qwen2',
+        outcome: 'ok',
+        latencyMs: 80,
+        inputTokens: 7,
+        outputTokens: 128,
+        queueMs: 0,
+        timeToFirstTokenMs: 15,
+        overheadMs: 0.2,
+      });
     });
     assert.equal(capture.counter('requests.total'), 2);
     assert.equal(capture.counter('requests.model.qwen2'), 2);
@@ -52,7 +73,10 @@ describe('StatsdMetrics (hot-shots, read off the wire)', () => {
     for (const prefix of ['prod', 'prod.']) {
       await recorded(prefix, (metrics) => metrics.recordRequest({ modelId: 'qwen2', outcome: 'ok', latencyMs: 1 }));
       assert.equal(capture.counter('prod.requests.total'), 1);
-      assert.ok([...capture.keys()].every((key) => key.startsWith('prod.')), [...capture.keys()].join());
+      assert.ok(
+        [...capture.keys()].every((key) => key.startsWith('prod.')),
+        [...capture.keys()].join(),
+      );
     }
   });
 });

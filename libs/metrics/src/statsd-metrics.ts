@@ -16,7 +16,13 @@ export interface StatsdSettings {
   flushIntervalMs: number;
 }
 
-export const STATSD_DEFAULTS: StatsdSettings = { host: '127.0.0.1', port: 8125, prefix: '', maxBufferBytes: 1400, flushIntervalMs: 1000 };
+export const STATSD_DEFAULTS: StatsdSettings = {
+  host: '127.0.0.1',
+  port: 8125,
+  prefix: '',
+  maxBufferBytes: 1400,
+  flushIntervalMs: 1000,
+};
 
 /** The keys of one model, built once: the hot path only looks them up. */
 interface ModelKeys {
@@ -70,7 +76,8 @@ export class StatsdMetrics {
     if (keys && record.inputTokens !== undefined) counters.add(keys.inputTokens, record.inputTokens);
     if (keys && record.outputTokens !== undefined) counters.add(keys.outputTokens, record.outputTokens);
     if (record.queueMs !== undefined) client.timing(STATSD_KEYS.queueWait, round(record.queueMs));
-    if (record.timeToFirstTokenMs !== undefined) client.timing(STATSD_KEYS.timeToFirstToken, round(record.timeToFirstTokenMs));
+    if (record.timeToFirstTokenMs !== undefined)
+      client.timing(STATSD_KEYS.timeToFirstToken, round(record.timeToFirstTokenMs));
     if (record.overheadMs !== undefined) client.timing(STATSD_KEYS.gatewayOverhead, round(record.overheadMs));
   }
 

@@ -89,7 +89,10 @@ function checkNames(models: IndexedModel[]): ConfigProblem[] {
         owners.set(alias, { index, as: 'alias' });
         return;
       }
-      const whose = owner.index === index ? 'this model' : `models[${owner.index}] (${models.find((m) => m.index === owner.index)!.model.id})`;
+      const whose =
+        owner.index === index
+          ? 'this model'
+          : `models[${owner.index}] (${models.find((m) => m.index === owner.index)!.model.id})`;
       const message =
         owner.as === 'id'
           ? `${showValue(alias)} is already the id of ${whose} — remove the alias or rename one of them`
@@ -113,7 +116,10 @@ function checkGpuPlacement(gpus: GpuConfig[], models: IndexedModel[]): ConfigPro
       });
     }
   });
-  const declared = gpus.length === 0 ? 'no GPU is declared' : `declared: ${[...gpuIndex.keys()].map((id) => showValue(id)).join(', ')}`;
+  const declared =
+    gpus.length === 0
+      ? 'no GPU is declared'
+      : `declared: ${[...gpuIndex.keys()].map((id) => showValue(id)).join(', ')}`;
   for (const { index, model } of models) {
     if (model.gpu === null) continue;
     if (!gpuIndex.has(model.gpu)) {
@@ -130,7 +136,7 @@ function checkGpuPlacement(gpus: GpuConfig[], models: IndexedModel[]): ConfigPro
     }
   }
   gpuIndex.forEach((index, id) => {
-    const gpu = gpus[index];
+    const gpu = gpus[index]!;
     const placed = models.filter(({ model }) => model.gpu === id);
     const needed = placed.reduce((sum, { model }) => sum + model.vramBudgetGb, 0);
     // Budgets are decimals such as 6.8; compare with a tolerance so that 6.8 + 5.2 fits 12.
@@ -217,7 +223,8 @@ export function checkDispatch(dispatch: DispatchConfig): ConfigProblem[] {
   if (dispatch.priority === 'scenario' && Object.keys(dispatch.scenarioPriority).length === 0) {
     problems.push({
       path: 'dispatch.scenario_priority',
-      message: 'missing — priority: scenario orders by it: write scenario_priority: {chat: 1, qa: 2, summarize: 3}, or choose priority: fifo',
+      message:
+        'missing — priority: scenario orders by it: write scenario_priority: {chat: 1, qa: 2, summarize: 3}, or choose priority: fifo',
     });
   }
   return problems;

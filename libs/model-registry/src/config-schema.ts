@@ -3,7 +3,17 @@
  * another one is broken. Rules that span keys live in config-rules.ts.
  */
 import { z } from 'zod';
-import { expecting, gpuId, httpUrl, mapping, matching, nonEmptyText, nonNegativeNumber, positiveNumber, wholeNumber } from './schema-leaves.js';
+import {
+  expecting,
+  gpuId,
+  httpUrl,
+  mapping,
+  matching,
+  nonEmptyText,
+  nonNegativeNumber,
+  positiveNumber,
+  wholeNumber,
+} from './schema-leaves.js';
 
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // Aliases may also carry the '/' of Hugging Face repo names and the ':' of Ollama tags.
@@ -22,7 +32,10 @@ const timeoutsShape = {
 /** Keys a model may set and the `defaults:` block may set for all models. */
 const limitsShape = {
   max_concurrent: wholeNumber(1, 'write how many requests the backend gets at once, e.g. 4').optional(),
-  max_queued: wholeNumber(0, 'write how many requests may wait, e.g. 256 (0: refuse when all slots are busy)').optional(),
+  max_queued: wholeNumber(
+    0,
+    'write how many requests may wait, e.g. 256 (0: refuse when all slots are busy)',
+  ).optional(),
   max_new_tokens: wholeNumber(1, 'write the most tokens a request may ask for, e.g. 512').optional(),
   default_max_new_tokens: wholeNumber(1, 'write the tokens generated when a request does not say, e.g. 128').optional(),
   timeouts: mapping(timeoutsShape, 'write timeouts: {connect_ms: 2000, first_byte_ms: 30000, ...}').optional(),
@@ -75,7 +88,10 @@ export const dispatchSchema = mapping(
       .optional(),
     scenario_priority: z
       .record(z.string(), wholeNumber(1, 'write a whole number, lower goes first, e.g. chat: 1', 1000), {
-        error: expecting('a mapping of scenario names to priorities', 'write scenario_priority: {chat: 1, qa: 2, summarize: 3}'),
+        error: expecting(
+          'a mapping of scenario names to priorities',
+          'write scenario_priority: {chat: 1, qa: 2, summarize: 3}',
+        ),
       })
       .optional(),
   },
@@ -85,7 +101,9 @@ export const dispatchSchema = mapping(
 export const defaultsSchema = mapping(limitsShape, 'write defaults: {max_concurrent: 4, ...}');
 
 export const modelListSchema = z
-  .array(z.unknown(), { error: expecting('a list of models', 'write models: as a list, each item starting with - id: ...') })
+  .array(z.unknown(), {
+    error: expecting('a list of models', 'write models: as a list, each item starting with - id: ...'),
+  })
   .min(1, { error: 'the list is empty — declare at least one model' });
 
 // The engine's own ranges (apps/engine/src/config.ts), so that a value it would refuse fails here, before any start.
@@ -93,14 +111,23 @@ const engineSchema = mapping(
   {
     contexts: wholeNumber(1, 'write the number of llama.cpp contexts, e.g. 1', 64).optional(),
     sequences: wholeNumber(1, 'write the parallel sequences per context, e.g. 4', 256).optional(),
-    context_size: wholeNumber(16, 'write the tokens per sequence, e.g. 1024, or null to follow the model', 1 << 20).nullable().optional(),
+    context_size: wholeNumber(16, 'write the tokens per sequence, e.g. 1024, or null to follow the model', 1 << 20)
+      .nullable()
+      .optional(),
     threads: wholeNumber(1, 'write the threads per context, e.g. 1 (more is slower on small CPUs)', 256).optional(),
     gpu_layers: z
       .union([z.int().min(0).max(10_000), z.literal('auto')], {
-        error: expecting('a whole number from 0 to 10000, or "auto"', 'write gpu_layers: 0 for CPU, a layer count, or auto'),
+        error: expecting(
+          'a whole number from 0 to 10000, or "auto"',
+          'write gpu_layers: 0 for CPU, a layer count, or auto',
+        ),
       })
       .optional(),
-    max_concurrent_requests: wholeNumber(1, 'write the requests the engine admits before answering 429, e.g. 128', 1 << 20).optional(),
+    max_concurrent_requests: wholeNumber(
+      1,
+      'write the requests the engine admits before answering 429, e.g. 128',
+      1 << 20,
+    ).optional(),
   },
   'write engine: {contexts: 1, sequences: 4, threads: 1, ...}',
 );
@@ -126,21 +153,35 @@ const BACKEND_TYPE_FIX = 'write type: tgi (a TGI server at url) or type: local (
 const backendSchema = z.discriminatedUnion('type', [tgiBackendSchema, localBackendSchema], {
   error: (issue) => {
     // zod reports a wrong or missing `type` on the backend mapping itself; show the `type` value instead.
-    if (issue.code === 'invalid_union' && isRecord(issue.input)) return expecting('a backend type', BACKEND_TYPE_FIX)({ input: issue.input['type'] });
+    if (issue.code === 'invalid_union' && isRecord(issue.input))
+      return expecting('a backend type', BACKEND_TYPE_FIX)({ input: issue.input['type'] });
     return expecting('a mapping', 'write backend: {type: tgi, url: ...} or {type: local, model_path: ...}')(issue);
   },
 });
 
 export const modelSchema = mapping(
   {
-    id: matching(MODEL_ID, `an id of letters, digits, '.', '_' or '-' (starting with a letter or digit)`, 'rename it, e.g. id: qwen2'),
+    id: matching(
+      MODEL_ID,
+      `an id of letters, digits, '.', '_' or '-' (starting with a letter or digit)`,
+      'rename it, e.g. id: qwen2',
+    ),
     aliases: z
-      .array(matching(MODEL_ALIAS, 'an alias of letters, digits, ".", "_", "-", "/" or ":"', 'write it like Qwen/Qwen2-7B-Instruct'), {
-        error: expecting('a list', 'write aliases: [name-a, name-b] or []'),
-      })
+      .array(
+        matching(
+          MODEL_ALIAS,
+          'an alias of letters, digits, ".", "_", "-", "/" or ":"',
+          'write it like Qwen/Qwen2-7B-Instruct',
+        ),
+        {
+          error: expecting('a list', 'write aliases: [name-a, name-b] or []'),
+        },
+      )
       .optional(),
     quantization: nonEmptyText('write a label such as gptq-int4 or gguf-q8_0'),
-    vram_budget_gb: nonNegativeNumber('write the GPU memory this model may take in GB, e.g. 6.8, or 0 on CPU').optional(),
+    vram_budget_gb: nonNegativeNumber(
+      'write the GPU memory this model may take in GB, e.g. 6.8, or 0 on CPU',
+    ).optional(),
     gpu: gpuId('write the id of a GPU declared under gpus:, or null for CPU').nullable().optional(),
     backend: backendSchema,
     ...limitsShape,

@@ -13,7 +13,9 @@ export function loadRegistryConfig(path: string): RegistryConfig {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new RegistryConfigError(path, [{ path: '', message: `cannot read it (${reason}) — check the path; it is relative to the working directory` }]);
+    throw new RegistryConfigError(path, [
+      { path: '', message: `cannot read it (${reason}) — check the path; it is relative to the working directory` },
+    ]);
   }
   return parseRegistryConfig(text, path);
 }

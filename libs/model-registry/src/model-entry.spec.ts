@@ -115,11 +115,21 @@ describe('ModelEntry', () => {
       stopped: (e) => e.markStopped(),
     };
     const allowed = new Set([
-      'starting>loading', 'starting>ready', 'starting>unhealthy', 'starting>stopped',
-      'loading>ready', 'loading>unhealthy', 'loading>stopped',
-      'ready>unhealthy', 'ready>stopped',
-      'unhealthy>ready', 'unhealthy>loading', 'unhealthy>starting', 'unhealthy>stopped',
-      'stopped>starting', 'stopped>loading',
+      'starting>loading',
+      'starting>ready',
+      'starting>unhealthy',
+      'starting>stopped',
+      'loading>ready',
+      'loading>unhealthy',
+      'loading>stopped',
+      'ready>unhealthy',
+      'ready>stopped',
+      'unhealthy>ready',
+      'unhealthy>loading',
+      'unhealthy>starting',
+      'unhealthy>stopped',
+      'stopped>starting',
+      'stopped>loading',
     ]);
     const states = Object.keys(reach) as ModelState[];
     for (const from of states) {
@@ -133,7 +143,9 @@ describe('ModelEntry', () => {
         } else {
           assert.throws(
             () => move[to](entry),
-            (error: unknown) => error instanceof IllegalModelTransitionError && error.message.startsWith(`model llama3: cannot go from ${from} to ${to}`),
+            (error: unknown) =>
+              error instanceof IllegalModelTransitionError &&
+              error.message.startsWith(`model llama3: cannot go from ${from} to ${to}`),
             `${from} -> ${to} should throw`,
           );
           assert.equal(entry.state, from, 'a refused move changes nothing');
@@ -145,7 +157,9 @@ describe('ModelEntry', () => {
   it('tells listeners about each change with the previous state, and stops after unsubscribing', () => {
     const { entry } = localEntry();
     const seen: string[] = [];
-    const unsubscribe = entry.onChange((changed, previous) => seen.push(`${previous}->${changed.state}:${changed.status.coldStartMs}`));
+    const unsubscribe = entry.onChange((changed, previous) =>
+      seen.push(`${previous}->${changed.state}:${changed.status.coldStartMs}`),
+    );
     entry.markLoading();
     entry.markLoading(); // no change, no event
     entry.markReady();

@@ -12,7 +12,11 @@ function twoModels(requiredForReadiness = ['qwen2', 'llama3']): RegistryConfig {
     requiredForReadiness,
     models: [
       descriptor({ id: 'qwen2', aliases: ['Qwen2-7B-Instruct-GPTQ-Int4'] }),
-      descriptor({ id: 'llama3', aliases: ['Meta-Llama-3.1-8B-Instruct-GPTQ-INT4'], backend: { type: 'tgi', url: 'http://tgi-llama3:80' } }),
+      descriptor({
+        id: 'llama3',
+        aliases: ['Meta-Llama-3.1-8B-Instruct-GPTQ-INT4'],
+        backend: { type: 'tgi', url: 'http://tgi-llama3:80' },
+      }),
     ],
   };
 }
@@ -35,7 +39,10 @@ describe('ModelRegistry', () => {
       ['qwen2', 'llama3'],
     );
     assert.equal(registry.get('llama3').descriptor.backend.type, 'tgi');
-    assert.throws(() => registry.get('Meta-Llama-3.1-8B-Instruct-GPTQ-INT4'), /unknown model id "Meta-Llama-3.1-8B-Instruct-GPTQ-INT4" \(models: qwen2, llama3\)/);
+    assert.throws(
+      () => registry.get('Meta-Llama-3.1-8B-Instruct-GPTQ-INT4'),
+      /unknown model id "Meta-Llama-3.1-8B-Instruct-GPTQ-INT4" \(models: qwen2, llama3\)/,
+    );
     registry.list().pop();
     assert.equal(registry.list().length, 2, 'list() hands out a copy');
   });
@@ -60,7 +67,7 @@ describe('ModelRegistry', () => {
     assert.equal(registry.isReady(), true);
   });
 
-  it('passes its clock to every entry and forwards every entry\'s changes to onChange', () => {
+  it("passes its clock to every entry and forwards every entry's changes to onChange", () => {
     const clock = manualClock();
     const registry = new ModelRegistry(twoModels(), { now: clock.now });
     const seen: string[] = [];
@@ -82,8 +89,13 @@ describe('ModelRegistry', () => {
       (error: unknown) =>
         error instanceof RegistryConfigError &&
         error.problems.length === 2 &&
-        error.problems.includes('readiness.required[1]: "mistral" is not a model id (models: qwen2, llama3) — name a declared model, or write required: all'),
+        error.problems.includes(
+          'readiness.required[1]: "mistral" is not a model id (models: qwen2, llama3) — name a declared model, or write required: all',
+        ),
     );
-    assert.throws(() => new ModelRegistry({ gpus: [], requiredForReadiness: [], models: [] }), /models: the list is empty/);
+    assert.throws(
+      () => new ModelRegistry({ gpus: [], requiredForReadiness: [], models: [] }),
+      /models: the list is empty/,
+    );
   });
 });

@@ -60,7 +60,9 @@ export class ModelRegistry {
 function assertConsistent(config: RegistryConfig): void {
   const models = config.models.map((model, index) => ({ index, model }));
   const problems = [
-    ...(config.models.length === 0 ? [{ path: 'models', message: 'the list is empty — declare at least one model' }] : []),
+    ...(config.models.length === 0
+      ? [{ path: 'models', message: 'the list is empty — declare at least one model' }]
+      : []),
     ...models.flatMap(({ index, model }) => checkLimits(model, ['models', index])),
     ...checkRegistryRules({
       gpus: config.gpus,

@@ -36,7 +36,15 @@ describe('the shipped registry files', () => {
     assert.ok(qwen2.aliases.includes('Qwen2-7B-Instruct-GPTQ-Int4'));
     assert.ok(config.models[1]!.aliases.includes('Meta-Llama-3.1-8B-Instruct-GPTQ-INT4'));
     assert.deepEqual(
-      { ...qwen2, id: undefined, aliases: undefined, backend: undefined, quantization: undefined, vramBudgetGb: undefined, gpu: undefined },
+      {
+        ...qwen2,
+        id: undefined,
+        aliases: undefined,
+        backend: undefined,
+        quantization: undefined,
+        vramBudgetGb: undefined,
+        gpu: undefined,
+      },
       {
         id: undefined,
         aliases: undefined,
@@ -63,7 +71,8 @@ describe('the shipped registry files', () => {
         ['llama3', { type: 'tgi', url: 'http://tgi-llama3:80' }, 'gptq-int4', '0', 8],
       ],
     );
-    for (const model of config.models) assert.ok(model.vramBudgetGb > 0 && model.vramBudgetGb < 7.5, `${model.id} budget`);
+    for (const model of config.models)
+      assert.ok(model.vramBudgetGb > 0 && model.vramBudgetGb < 7.5, `${model.id} budget`);
     assert.ok(config.models.reduce((sum, m) => sum + m.vramBudgetGb, 0) <= 12);
   });
 });
@@ -77,9 +86,21 @@ describe('parseRegistryConfig: what it fills in', () => {
     const [qwen2, llama3] = parseRaw(raw).models;
     assert.equal(qwen2!.maxQueued, 10);
     assert.equal(qwen2!.maxConcurrent, 4);
-    assert.deepEqual(qwen2!.timeouts, { connectMs: 2000, firstByteMs: 30000, interTokenMs: 10000, totalMs: 90000, startupMs: 120000 });
+    assert.deepEqual(qwen2!.timeouts, {
+      connectMs: 2000,
+      firstByteMs: 30000,
+      interTokenMs: 10000,
+      totalMs: 90000,
+      startupMs: 120000,
+    });
     assert.equal(llama3!.maxConcurrent, 2);
-    assert.deepEqual(llama3!.timeouts, { connectMs: 2000, firstByteMs: 5000, interTokenMs: 10000, totalMs: 90000, startupMs: 120000 });
+    assert.deepEqual(llama3!.timeouts, {
+      connectMs: 2000,
+      firstByteMs: 5000,
+      interTokenMs: 10000,
+      totalMs: 90000,
+      startupMs: 120000,
+    });
   });
 
   it('fills a local backend with the engine defaults and keeps model_path as written', () => {
@@ -147,7 +168,10 @@ describe('parseRegistryConfig: what it refuses', () => {
   it('refuses an unknown key with nothing close by listing the known keys', () => {
     const raw = validRawConfig();
     raw.defaults.colour = 'blue';
-    assertProblem(problemsOf(raw), /^defaults\.colour: unknown key — remove it \(known keys here: max_concurrent, .*timeouts\)$/);
+    assertProblem(
+      problemsOf(raw),
+      /^defaults\.colour: unknown key — remove it \(known keys here: max_concurrent, .*timeouts\)$/,
+    );
   });
 
   it('reports every problem at once, across sections', () => {
@@ -159,17 +183,29 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.readiness.required = 'some';
     const problems = problemsOf(raw);
     assert.equal(problems.length, 5, problems.join('\n'));
-    assertProblem(problems, 'gpus[0].memory_gb: -1 is not a number above 0 — write the GPU memory in GB, e.g. memory_gb: 12');
+    assertProblem(
+      problems,
+      'gpus[0].memory_gb: -1 is not a number above 0 — write the GPU memory in GB, e.g. memory_gb: 12',
+    );
     assertProblem(problems, /^defaults\.max_queued: -3 is not a whole number of 0 or more — /);
     assertProblem(problems, /^models\[0\]\.id: "bad id" is not an id of letters, digits/);
-    assertProblem(problems, 'models[1].backend.port: 0 is not a whole number from 1 to 65535 — write a port from 1 to 65535, or null to pick a free one');
-    assertProblem(problems, 'readiness.required: "some" is not "all" or a list of model ids — write required: all, or required: [qwen2, llama3]');
+    assertProblem(
+      problems,
+      'models[1].backend.port: 0 is not a whole number from 1 to 65535 — write a port from 1 to 65535, or null to pick a free one',
+    );
+    assertProblem(
+      problems,
+      'readiness.required: "some" is not "all" or a list of model ids — write required: all, or required: [qwen2, llama3]',
+    );
   });
 
   it('refuses ids that are not unique or not of the allowed characters', () => {
     const raw = validRawConfig();
     raw.models[1].id = 'qwen2';
-    assertProblem(problemsOf(raw), 'models[1].id: "qwen2" is already the id of models[0] — give every model its own id');
+    assertProblem(
+      problemsOf(raw),
+      'models[1].id: "qwen2" is already the id of models[0] — give every model its own id',
+    );
     raw.models[1].id = '-llama';
     assertProblem(problemsOf(raw), /^models\[1\]\.id: "-llama" is not an id .* — rename it, e.g. id: qwen2$/);
     raw.models[1].id = 'meta/llama3';
@@ -181,9 +217,18 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.models[1].aliases = ['qwen2', 'qwen2-7b-instruct', 'llama3', 'l3', 'l3'];
     const problems = problemsOf(raw);
     assert.equal(problems.length, 4, problems.join('\n'));
-    assertProblem(problems, 'models[1].aliases[0]: "qwen2" is already the id of models[0] (qwen2) — remove the alias or rename one of them');
-    assertProblem(problems, 'models[1].aliases[1]: "qwen2-7b-instruct" is already an alias of models[0] (qwen2) — remove one of them');
-    assertProblem(problems, 'models[1].aliases[2]: "llama3" is already the id of this model — remove the alias or rename one of them');
+    assertProblem(
+      problems,
+      'models[1].aliases[0]: "qwen2" is already the id of models[0] (qwen2) — remove the alias or rename one of them',
+    );
+    assertProblem(
+      problems,
+      'models[1].aliases[1]: "qwen2-7b-instruct" is already an alias of models[0] (qwen2) — remove one of them',
+    );
+    assertProblem(
+      problems,
+      'models[1].aliases[2]: "llama3" is already the id of this model — remove the alias or rename one of them',
+    );
     assertProblem(problems, 'models[1].aliases[4]: "l3" is already an alias of this model — remove one of them');
   });
 
@@ -194,7 +239,10 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.models[0].default_max_new_tokens = '64';
     raw.models[1].backend.engine.sequences = -1;
     const problems = problemsOf(raw);
-    assertProblem(problems, 'models[0].max_concurrent: 0 is not a whole number of 1 or more — write how many requests the backend gets at once, e.g. 4');
+    assertProblem(
+      problems,
+      'models[0].max_concurrent: 0 is not a whole number of 1 or more — write how many requests the backend gets at once, e.g. 4',
+    );
     assertProblem(problems, /^models\[0\]\.max_new_tokens: 1\.5 is not a whole number of 1 or more — /);
     assertProblem(problems, /^models\[0\]\.default_max_new_tokens: "64" is not a whole number of 1 or more — /);
     assertProblem(problems, /^models\[1\]\.backend\.engine\.sequences: -1 is not a whole number from 1 to 256 — /);
@@ -203,10 +251,16 @@ describe('parseRegistryConfig: what it refuses', () => {
   it('refuses a default_max_new_tokens above max_new_tokens, in defaults and in a model', () => {
     const raw = validRawConfig();
     raw.defaults.default_max_new_tokens = 600;
-    assertProblem(problemsOf(raw), 'defaults.default_max_new_tokens: 600 is above max_new_tokens 512 — lower it to 512 or less, or raise max_new_tokens');
+    assertProblem(
+      problemsOf(raw),
+      'defaults.default_max_new_tokens: 600 is above max_new_tokens 512 — lower it to 512 or less, or raise max_new_tokens',
+    );
     const own = validRawConfig();
     own.models[0].max_new_tokens = 64;
-    assertProblem(problemsOf(own), 'models[0].default_max_new_tokens: 128 is above max_new_tokens 64 — lower it to 64 or less, or raise max_new_tokens');
+    assertProblem(
+      problemsOf(own),
+      'models[0].default_max_new_tokens: 128 is above max_new_tokens 64 — lower it to 64 or less, or raise max_new_tokens',
+    );
   });
 
   it('refuses timeouts that are not positive, or longer than the total', () => {
@@ -215,12 +269,18 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.models[0].timeouts = { first_byte_ms: 70000 };
     raw.models[1].timeouts = { inter_token_ms: 20000, total_ms: 15000 };
     const problems = problemsOf(raw);
-    assertProblem(problems, /^defaults\.timeouts\.connect_ms: 0 is not a whole number of 1 or more — write the time to open a connection/);
+    assertProblem(
+      problems,
+      /^defaults\.timeouts\.connect_ms: 0 is not a whole number of 1 or more — write the time to open a connection/,
+    );
     assertProblem(
       problems,
       'models[0].timeouts.first_byte_ms: 70000 is above total_ms 60000: the request would time out while still waiting for the first token — lower it to 60000 or less, or raise total_ms',
     );
-    assertProblem(problems, /^models\[1\]\.timeouts\.inter_token_ms: 20000 is above total_ms 15000: .* — lower it to 15000 or less, or raise total_ms$/);
+    assertProblem(
+      problems,
+      /^models\[1\]\.timeouts\.inter_token_ms: 20000 is above total_ms 15000: .* — lower it to 15000 or less, or raise total_ms$/,
+    );
   });
 
   it('refuses a gpu that is not declared, and a GPU model without a VRAM budget', () => {
@@ -277,11 +337,17 @@ describe('parseRegistryConfig: what it refuses', () => {
   it('refuses an unknown or missing backend type, and a backend that is not a mapping', () => {
     const raw = validRawConfig();
     raw.models[0].backend.type = 'vllm';
-    assertProblem(problemsOf(raw), /^models\[0\]\.backend\.type: "vllm" is not a backend type — write type: tgi .* or type: local/);
+    assertProblem(
+      problemsOf(raw),
+      /^models\[0\]\.backend\.type: "vllm" is not a backend type — write type: tgi .* or type: local/,
+    );
     delete raw.models[0].backend.type;
     assertProblem(problemsOf(raw), /^models\[0\]\.backend\.type: missing — write type: tgi/);
     raw.models[0].backend = 'http://tgi:80';
-    assertProblem(problemsOf(raw), /^models\[0\]\.backend: "http:\/\/tgi:80" is not a mapping — write backend: \{type: tgi/);
+    assertProblem(
+      problemsOf(raw),
+      /^models\[0\]\.backend: "http:\/\/tgi:80" is not a mapping — write backend: \{type: tgi/,
+    );
   });
 
   it('refuses a local backend with an empty model_path or a port out of range; null picks a free port', () => {
@@ -289,7 +355,10 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.models[1].backend.model_path = ' ';
     raw.models[1].backend.port = 70000;
     const problems = problemsOf(raw);
-    assertProblem(problems, 'models[1].backend.model_path: " " is not a non-empty text — write the path of a GGUF file, e.g. models/qwen2-tiny-q8_0.gguf');
+    assertProblem(
+      problems,
+      'models[1].backend.model_path: " " is not a non-empty text — write the path of a GGUF file, e.g. models/qwen2-tiny-q8_0.gguf',
+    );
     assertProblem(problems, /^models\[1\]\.backend\.port: 70000 is not a whole number from 1 to 65535 — /);
     raw.models[1].backend.model_path = 'a.gguf';
     raw.models[1].backend.port = null;
@@ -304,9 +373,18 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.models[1].max_concurrent = 3;
     const problems = problemsOf(raw);
     assert.equal(problems.length, 3, problems.join('\n'));
-    assertProblem(problems, /^models\[1\]\.backend\.engine\.gpu_layers: 10 offloads layers to a GPU but the model's gpu is null — write gpu_layers: 0/);
-    assertProblem(problems, /^models\[1\]\.max_concurrent: 3 is above backend\.engine\.max_concurrent_requests 2, so the engine would answer 429 — /);
-    assertProblem(problems, 'models[1].max_new_tokens: 512 leaves no room for a prompt in backend.engine.context_size 512 — lower it below 512 or raise context_size');
+    assertProblem(
+      problems,
+      /^models\[1\]\.backend\.engine\.gpu_layers: 10 offloads layers to a GPU but the model's gpu is null — write gpu_layers: 0/,
+    );
+    assertProblem(
+      problems,
+      /^models\[1\]\.max_concurrent: 3 is above backend\.engine\.max_concurrent_requests 2, so the engine would answer 429 — /,
+    );
+    assertProblem(
+      problems,
+      'models[1].max_new_tokens: 512 leaves no room for a prompt in backend.engine.context_size 512 — lower it below 512 or raise context_size',
+    );
   });
 
   it('refuses two local engines on the same host and port', () => {
@@ -325,7 +403,10 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.models[0].quantization = '';
     const problems = problemsOf(raw);
     assert.equal(problems.length, 2, problems.join('\n'));
-    assertProblem(problems, 'readiness.required[1]: "mistral" is not a model id (models: qwen2, llama3) — name a declared model, or write required: all');
+    assertProblem(
+      problems,
+      'readiness.required[1]: "mistral" is not a model id (models: qwen2, llama3) — name a declared model, or write required: all',
+    );
     assertProblem(problems, /^models\[0\]\.quantization: "" is not a non-empty text — write a label such as gptq-int4/);
   });
 
@@ -341,14 +422,24 @@ describe('parseRegistryConfig: what it refuses', () => {
     for (const text of ['', '# nothing but a comment\n']) {
       assert.throws(
         () => parseRegistryConfig(text, 'config/empty.yaml'),
-        (error: unknown) => error instanceof RegistryConfigError && /^config\/empty\.yaml: .*\n {2}- the file holds no YAML document/.test(error.message),
+        (error: unknown) =>
+          error instanceof RegistryConfigError &&
+          /^config\/empty\.yaml: .*\n {2}- the file holds no YAML document/.test(error.message),
       );
     }
     const problems = problemsOfText('models:\n  - id: a\n    id: b\n');
     assert.equal(problems.length, 1);
-    assert.match(problems[0]!, /^YAML syntax error at line 3, column 5: Map keys must be unique \(DUPLICATE_KEY\) — fix the YAML there\n/);
-    assert.match(problemsOfText('models: [a, b\n')[0]!, /^YAML syntax error at line \d+, column \d+: .*\(\w+\) — fix the YAML there/);
-    assert.deepEqual(problemsOfText('- a\n- b\n'), ['(top level): ["a","b"] is not a mapping — write a mapping with the keys gpus, readiness, defaults and models']);
+    assert.match(
+      problems[0]!,
+      /^YAML syntax error at line 3, column 5: Map keys must be unique \(DUPLICATE_KEY\) — fix the YAML there\n/,
+    );
+    assert.match(
+      problemsOfText('models: [a, b\n')[0]!,
+      /^YAML syntax error at line \d+, column \d+: .*\(\w+\) — fix the YAML there/,
+    );
+    assert.deepEqual(problemsOfText('- a\n- b\n'), [
+      '(top level): ["a","b"] is not a mapping — write a mapping with the keys gpus, readiness, defaults and models',
+    ]);
   });
 });
 
@@ -360,7 +451,10 @@ describe('parseRegistryConfig: dispatch', () => {
   it('reads a scenario priority order and shortest_first', () => {
     const raw = validRawConfig();
     raw.dispatch = { priority: 'scenario', scenario_priority: { chat: 1, qa: 2, summarize: 3 } };
-    assert.deepEqual(parseRaw(raw).dispatch, { priority: 'scenario', scenarioPriority: { chat: 1, qa: 2, summarize: 3 } });
+    assert.deepEqual(parseRaw(raw).dispatch, {
+      priority: 'scenario',
+      scenarioPriority: { chat: 1, qa: 2, summarize: 3 },
+    });
     raw.dispatch = { priority: 'shortest_first' };
     assert.equal(parseRaw(raw).dispatch!.priority, 'shortest_first');
   });
@@ -369,12 +463,18 @@ describe('parseRegistryConfig: dispatch', () => {
     const raw = validRawConfig();
     raw.dispatch = { priority: 'lifo', scenario_priority: { chat: 0, 'q a': 2 }, scenario_priorty: {} };
     const problems = problemsOf(raw);
-    assertProblem(problems, /^dispatch\.priority: "lifo" is not fifo, scenario or shortest_first — write priority: fifo/);
+    assertProblem(
+      problems,
+      /^dispatch\.priority: "lifo" is not fifo, scenario or shortest_first — write priority: fifo/,
+    );
     assertProblem(problems, /^dispatch\.scenario_priority\.chat: 0 is not a whole number from 1 to 1000/);
     assertProblem(problems, 'dispatch.scenario_priorty: unknown key — did you mean scenario_priority?');
     const fixed = validRawConfig();
     fixed.dispatch = { scenario_priority: { 'q a': 2 } };
-    assertProblem(problemsOf(fixed), /^dispatch\.scenario_priority\.q a: "q a" is not a scenario name a request can send/);
+    assertProblem(
+      problemsOf(fixed),
+      /^dispatch\.scenario_priority\.q a: "q a" is not a scenario name a request can send/,
+    );
   });
 
   it('refuses priority: scenario without scenario_priority', () => {

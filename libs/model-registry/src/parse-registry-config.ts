@@ -1,4 +1,10 @@
-import { checkDispatch, checkRegistryRules, checkTimeouts, checkTokenLimits, type IndexedModel } from './config-rules.js';
+import {
+  checkDispatch,
+  checkRegistryRules,
+  checkTimeouts,
+  checkTokenLimits,
+  type IndexedModel,
+} from './config-rules.js';
 import {
   defaultsSchema,
   dispatchSchema,
@@ -14,7 +20,13 @@ import {
 import { readYaml } from './read-yaml.js';
 import type { BackendConfig, DispatchConfig, GpuConfig, ModelDescriptor, RegistryConfig } from './registry-config.js';
 import { RegistryConfigError, type ConfigProblem } from './registry-config-error.js';
-import { BUILTIN_MODEL_LIMITS, DISPATCH_DEFAULTS, LOCAL_ENGINE_DEFAULTS, LOCAL_HOST_DEFAULT, type ModelLimits } from './registry-defaults.js';
+import {
+  BUILTIN_MODEL_LIMITS,
+  DISPATCH_DEFAULTS,
+  LOCAL_ENGINE_DEFAULTS,
+  LOCAL_HOST_DEFAULT,
+  type ModelLimits,
+} from './registry-defaults.js';
 import { parseSection } from './zod-problems.js';
 
 /**
@@ -34,15 +46,18 @@ export function parseRegistryConfig(yamlText: string, source: string): RegistryC
 
   // An empty section (`gpus:` with every item commented out) reads as null: treat it as absent.
   const gpuList = raw['gpus'] == null ? [] : take(parseSection(gpusSchema, raw['gpus'], ['gpus']));
-  const readiness = raw['readiness'] == null ? {} : take(parseSection(readinessSchema, raw['readiness'], ['readiness']));
+  const readiness =
+    raw['readiness'] == null ? {} : take(parseSection(readinessSchema, raw['readiness'], ['readiness']));
   const rawDispatch = raw['dispatch'] == null ? {} : take(parseSection(dispatchSchema, raw['dispatch'], ['dispatch']));
   const dispatch = rawDispatch ? toDispatch(rawDispatch) : undefined;
   if (dispatch) problems.push(...checkDispatch(dispatch));
   const rawDefaults = raw['defaults'] == null ? {} : take(parseSection(defaultsSchema, raw['defaults'], ['defaults']));
   const defaults = rawDefaults ? withOverrides(BUILTIN_MODEL_LIMITS, rawDefaults) : BUILTIN_MODEL_LIMITS;
-  if (rawDefaults) problems.push(...checkTokenLimits(defaults, ['defaults']), ...checkTimeouts(defaults.timeouts, ['defaults']));
+  if (rawDefaults)
+    problems.push(...checkTokenLimits(defaults, ['defaults']), ...checkTimeouts(defaults.timeouts, ['defaults']));
 
-  const modelList = raw['models'] == null ? missingModels(problems) : take(parseSection(modelListSchema, raw['models'], ['models']));
+  const modelList =
+    raw['models'] == null ? missingModels(problems) : take(parseSection(modelListSchema, raw['models'], ['models']));
   const models: IndexedModel[] = [];
   (modelList ?? []).forEach((item, index) => {
     const parsed = take(parseSection(modelSchema, item, ['models', index]));
@@ -50,13 +65,17 @@ export function parseRegistryConfig(yamlText: string, source: string): RegistryC
     const model = toDescriptor(parsed, defaults);
     models.push({ index, model });
     // Only limits the model sets itself are checked here; inherited ones were checked under defaults.
-    if (parsed.max_new_tokens !== undefined || parsed.default_max_new_tokens !== undefined) problems.push(...checkTokenLimits(model, ['models', index]));
+    if (parsed.max_new_tokens !== undefined || parsed.default_max_new_tokens !== undefined)
+      problems.push(...checkTokenLimits(model, ['models', index]));
     if (parsed.timeouts !== undefined) problems.push(...checkTimeouts(model.timeouts, ['models', index]));
   });
 
   const gpus: GpuConfig[] | null = gpuList ? gpuList.map((gpu) => ({ id: gpu.id, memoryGb: gpu.memory_gb })) : null;
-  const requiredIds = readiness?.required === undefined || readiness.required === 'all' ? null : [...new Set(readiness.required)];
-  problems.push(...checkRegistryRules({ gpus, models, requiredForReadiness: requiredIds, writtenIds: writtenIds(modelList) }));
+  const requiredIds =
+    readiness?.required === undefined || readiness.required === 'all' ? null : [...new Set(readiness.required)];
+  problems.push(
+    ...checkRegistryRules({ gpus, models, requiredForReadiness: requiredIds, writtenIds: writtenIds(modelList) }),
+  );
 
   if (problems.length > 0 || !gpus || !dispatch) throw new RegistryConfigError(source, problems);
   return {
@@ -73,7 +92,10 @@ function missingModels(problems: ConfigProblem[]): undefined {
 }
 
 function toDispatch(raw: RawDispatch): DispatchConfig {
-  return { priority: raw.priority ?? DISPATCH_DEFAULTS.priority, scenarioPriority: { ...(raw.scenario_priority ?? DISPATCH_DEFAULTS.scenarioPriority) } };
+  return {
+    priority: raw.priority ?? DISPATCH_DEFAULTS.priority,
+    scenarioPriority: { ...(raw.scenario_priority ?? DISPATCH_DEFAULTS.scenarioPriority) },
+  };
 }
 
 function toDescriptor(raw: RawModel, defaults: ModelLimits): ModelDescriptor {
@@ -126,7 +148,9 @@ function withOverrides(base: ModelLimits, raw: RawLimits): ModelLimits {
 }
 
 function writtenIds(modelList: unknown[] | undefined): Set<string> {
-  return new Set((modelList ?? []).flatMap((item) => (isRecord(item) && typeof item['id'] === 'string' ? [item['id']] : [])));
+  return new Set(
+    (modelList ?? []).flatMap((item) => (isRecord(item) && typeof item['id'] === 'string' ? [item['id']] : [])),
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -12,7 +12,11 @@ export function readYaml(text: string, source: string): unknown {
   }
   if (document.contents === null) {
     throw new RegistryConfigError(source, [
-      { path: '', message: 'the file holds no YAML document — write gpus:, readiness:, defaults: and models: (see config/README.md)' },
+      {
+        path: '',
+        message:
+          'the file holds no YAML document — write gpus:, readiness:, defaults: and models: (see config/README.md)',
+      },
     ]);
   }
   try {

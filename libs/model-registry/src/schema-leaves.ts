@@ -9,7 +9,8 @@ type IssueLike = { input?: unknown };
 
 /** An error map for one key: missing, or the value with what it should be and how to fix it. */
 export function expecting(what: string, fix: string): (issue: IssueLike) => string {
-  return (issue) => (issue.input === undefined ? `missing — ${fix}` : `${showValue(issue.input)} is not ${what} — ${fix}`);
+  return (issue) =>
+    issue.input === undefined ? `missing — ${fix}` : `${showValue(issue.input)} is not ${what} — ${fix}`;
 }
 
 export function wholeNumber(min: number, fix: string, max?: number) {

@@ -16,7 +16,9 @@ export function unknownKeyProblems(schema: z.ZodType, value: unknown, at: Proper
   const shape = inner.shape as Record<string, z.ZodType>;
   const known = Object.keys(shape);
   return Object.entries(value).flatMap(([key, child]) =>
-    key in shape ? unknownKeyProblems(shape[key]!, child, [...at, key]) : [{ path: formatPath([...at, key]), message: unknownKeyHint(key, known) }],
+    key in shape
+      ? unknownKeyProblems(shape[key]!, child, [...at, key])
+      : [{ path: formatPath([...at, key]), message: unknownKeyHint(key, known) }],
   );
 }
 
@@ -46,7 +48,9 @@ function matchesDiscriminator(option: z.ZodObject, discriminator: string, value:
 
 function unknownKeyHint(key: string, known: string[]): string {
   const guess = closestName(key, known);
-  return guess ? `unknown key — did you mean ${guess}?` : `unknown key — remove it (known keys here: ${known.join(', ')})`;
+  return guess
+    ? `unknown key — did you mean ${guess}?`
+    : `unknown key — remove it (known keys here: ${known.join(', ')})`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

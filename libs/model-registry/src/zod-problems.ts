@@ -9,7 +9,11 @@ type ParseResult<T> = { data: T | undefined; problems: ConfigProblem[] };
  * Parses one section of the config; problems carry the full key path from the top of the file. Data comes
  * back whenever the values are valid, even with unknown keys beside them, so that later rules still run.
  */
-export function parseSection<S extends z.ZodType>(schema: S, value: unknown, at: PropertyKey[]): ParseResult<z.output<S>> {
+export function parseSection<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  at: PropertyKey[],
+): ParseResult<z.output<S>> {
   const result = schema.safeParse(value);
   const typos = unknownKeyProblems(schema, value, at);
   if (result.success) return { data: result.data, problems: typos };

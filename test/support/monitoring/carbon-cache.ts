@@ -36,12 +36,19 @@ export async function startCarbonCache(dir: string, retentions: string): Promise
   writeFileSync(config, carbonConf(storageDir, whisperDir, ports));
   // --debug: foreground, log to stdout (carbon's CONF_DIR is the folder of --config, so the two .conf files above
   // are the ones it reads).
-  const carbon = startService(CARBON_CACHE, [`--config=${config}`, `--pidfile=${join(storageDir, 'carbon-cache.pid')}`, '--debug', 'start'], {
-    PYTHONUNBUFFERED: '1',
-    PYTHONWARNINGS: 'ignore', // twisted's CryptographyDeprecationWarnings, at every start
-  }, 'apt-get install graphite-carbon');
+  const carbon = startService(
+    CARBON_CACHE,
+    [`--config=${config}`, `--pidfile=${join(storageDir, 'carbon-cache.pid')}`, '--debug', 'start'],
+    {
+      PYTHONUNBUFFERED: '1',
+      PYTHONWARNINGS: 'ignore', // twisted's CryptographyDeprecationWarnings, at every start
+    },
+    'apt-get install graphite-carbon',
+  );
   try {
-    await Promise.all(Object.values(ports).map((port) => carbon.waitForLine(new RegExp(`[Ff]actory starting on ${port}\\b`), 30_000)));
+    await Promise.all(
+      Object.values(ports).map((port) => carbon.waitForLine(new RegExp(`[Ff]actory starting on ${port}\\b`), 30_000)),
+    );
   } catch (error) {
     await carbon.stop();
     throw error;
@@ -56,7 +63,11 @@ export async function startCarbonCache(dir: string, retentions: string): Promise
   };
 }
 
-function carbonConf(storageDir: string, whisperDir: string, ports: { line: number; pickle: number; cacheQuery: number }): string {
+function carbonConf(
+  storageDir: string,
+  whisperDir: string,
+  ports: { line: number; pickle: number; cacheQuery: number },
+): string {
   return `[cache]
 STORAGE_DIR = ${storageDir}
 LOCAL_DATA_DIR = ${whisperDir}

@@ -10,4 +10,6 @@ import { generateGrafanaDashboardSchema } from './grafana-dashboard-schema.js';
 const started = Date.now();
 const schema = generateGrafanaDashboardSchema();
 writeFileSync(GRAFANA_DASHBOARD_SCHEMA_FILE, `${JSON.stringify(schema, null, 2)}\n`);
-console.log(`wrote ${GRAFANA_DASHBOARD_SCHEMA_FILE} (${schema['x-grafana-schema-version']}) in ${Date.now() - started} ms`);
+console.log(
+  `wrote ${GRAFANA_DASHBOARD_SCHEMA_FILE} (${schema['x-grafana-schema-version']}) in ${Date.now() - started} ms`,
+);

@@ -14,7 +14,8 @@ export const DATASOURCES_YAML = `${REPO_ROOT}monitoring/grafana/provisioning/dat
 export function provisionedDatasources(file = DATASOURCES_YAML): ProvisionedDatasource[] {
   const doc = parse(readFileSync(file, 'utf8')) as { datasources?: Array<Partial<ProvisionedDatasource>> };
   return (doc.datasources ?? []).map((ds, i) => {
-    if (!ds.uid || !ds.type || !ds.name) throw new Error(`${file}: datasources[${i}] needs name, uid and type (a panel refers to it by uid)`);
+    if (!ds.uid || !ds.type || !ds.name)
+      throw new Error(`${file}: datasources[${i}] needs name, uid and type (a panel refers to it by uid)`);
     return { name: ds.name, uid: ds.uid, type: ds.type };
   });
 }
@@ -22,7 +23,16 @@ export function provisionedDatasources(file = DATASOURCES_YAML): ProvisionedData
 /** What each data source type we provision needs in a panel target, besides refId. */
 const QUERY_FIELD: Record<string, string> = { graphite: 'target', prometheus: 'expr' };
 /** Panels that show no query results, so have no targets. */
-const NO_QUERY_PANELS = new Set(['row', 'text', 'news', 'dashlist', 'alertlist', 'annolist', 'welcome', 'gettingstarted']);
+const NO_QUERY_PANELS = new Set([
+  'row',
+  'text',
+  'news',
+  'dashlist',
+  'alertlist',
+  'annolist',
+  'welcome',
+  'gettingstarted',
+]);
 /** Grafana's built-in pseudo data sources. */
 const GRAFANA_BUILTIN = '-- Grafana --';
 const MIXED = '-- Mixed --';
@@ -44,7 +54,9 @@ export function checkProvisioningRules(dashboard: Json, datasources: Provisioned
     errors.push('/title: missing or empty (Grafana refuses to provision a dashboard without a title)');
   }
   if (typeof dashboard.uid !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(dashboard.uid)) {
-    errors.push('/uid: missing or not 1-40 of [A-Za-z0-9_-] (a provisioned dashboard needs a stable uid, or its links change on every start)');
+    errors.push(
+      '/uid: missing or not 1-40 of [A-Za-z0-9_-] (a provisioned dashboard needs a stable uid, or its links change on every start)',
+    );
   }
   const byUid = new Map(datasources.map((ds) => [ds.uid, ds]));
   const known = datasources.map((ds) => `"${ds.uid}" (${ds.type})`).join(', ');
@@ -60,7 +72,8 @@ export function checkProvisioningRules(dashboard: Json, datasources: Provisioned
 
   const variables = ((dashboard.templating as Json | undefined)?.list ?? []) as Json[];
   variables.forEach((variable, i) => {
-    if (variable.datasource !== undefined) resolve(`/templating/list/${i} "${String(variable.name)}"`, variable.datasource as DatasourceRef);
+    if (variable.datasource !== undefined)
+      resolve(`/templating/list/${i} "${String(variable.name)}"`, variable.datasource as DatasourceRef);
   });
   const annotations = ((dashboard.annotations as Json | undefined)?.list ?? []) as Json[];
   annotations.forEach((annotation, i) => {
@@ -101,7 +114,7 @@ export function checkProvisioningRules(dashboard: Json, datasources: Provisioned
       }
       const source = targetRef ? resolve(at, targetRef) : panelSource;
       const field = source && QUERY_FIELD[source.type];
-      if (field && (typeof target[field] !== 'string' || (target[field] as string).trim() === '')) {
+      if (field && (typeof target[field] !== 'string' || target[field].trim() === '')) {
         errors.push(`${at}: a ${source.type} query needs a non-empty "${field}"`);
       }
     });
@@ -114,7 +127,9 @@ function allPanels(dashboard: Json): Array<{ panel: Json; path: string }> {
   const out: Array<{ panel: Json; path: string }> = [];
   ((dashboard.panels ?? []) as Json[]).forEach((panel, i) => {
     out.push({ panel, path: `/panels/${i}` });
-    ((panel.panels ?? []) as Json[]).forEach((inner, j) => out.push({ panel: inner, path: `/panels/${i}/panels/${j}` }));
+    ((panel.panels ?? []) as Json[]).forEach((inner, j) =>
+      out.push({ panel: inner, path: `/panels/${i}/panels/${j}` }),
+    );
   });
   return out;
 }

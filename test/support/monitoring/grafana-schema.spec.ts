@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { provisionedDatasources } from './grafana-provisioning.js';
-import { GRAFANA_DASHBOARD_SCHEMA_FILE, installedGrafanaSchemaVersion, validateGrafanaDashboard } from './grafana-schema.js';
+import {
+  GRAFANA_DASHBOARD_SCHEMA_FILE,
+  installedGrafanaSchemaVersion,
+  validateGrafanaDashboard,
+} from './grafana-schema.js';
 
 /** A small dashboard as we provision them: a Graphite panel, a Prometheus panel, a collapsed row holding one more. */
 function goodDashboard(): Record<string, any> {
@@ -60,7 +64,10 @@ function goodDashboard(): Record<string, any> {
         gridPos: { x: 12, y: 0, w: 12, h: 8 },
         datasource: { type: 'prometheus', uid: 'prometheus' },
         targets: [{ refId: 'A', expr: 'sum(rate(sluice_requests_total[1m]))', legendFormat: 'all' }],
-        fieldConfig: { defaults: { thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }] } }, overrides: [] },
+        fieldConfig: {
+          defaults: { thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }] } },
+          overrides: [],
+        },
       },
       {
         id: 3,
@@ -103,7 +110,11 @@ describe("Grafana dashboard validation (@grafana/schema's Dashboard type + our p
     broken.panels = { first: broken.panels[0] };
     broken.graphTooltip = 7;
     broken.datasouce = 'graphite';
-    assert.deepEqual(validateGrafanaDashboard(broken), ['/: unknown property "datasouce"', '/graphTooltip: must be one of [1,0,2]', '/panels: must be array']);
+    assert.deepEqual(validateGrafanaDashboard(broken), [
+      '/: unknown property "datasouce"',
+      '/graphTooltip: must be one of [1,0,2]',
+      '/panels: must be array',
+    ]);
   });
 
   it('names the failing property inside a panel, whichever of Panel or RowPanel applies', () => {

@@ -16,7 +16,8 @@ export const GRAFANA_SCHEMA_PACKAGE = dirname(createRequire(import.meta.url).res
 
 /** The installed @grafana/schema version: the committed schema records the one it was generated from. */
 export function installedGrafanaSchemaVersion(): string {
-  return (JSON.parse(readFileSync(join(GRAFANA_SCHEMA_PACKAGE, 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(GRAFANA_SCHEMA_PACKAGE, 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 let validator: ValidateFunction | undefined;
@@ -40,7 +41,10 @@ function dashboardValidator(): ValidateFunction {
  * when it is fine. Checks Grafana's schema, then (when the schema passes) our rules: a title and uid, and every
  * panel query on a provisioned data source by uid, with a `target` (Graphite) or `expr` (Prometheus).
  */
-export function validateGrafanaDashboard(dashboard: unknown, options: { datasources?: ProvisionedDatasource[] } = {}): string[] {
+export function validateGrafanaDashboard(
+  dashboard: unknown,
+  options: { datasources?: ProvisionedDatasource[] } = {},
+): string[] {
   const validate = dashboardValidator();
   if (!validate(dashboard)) return formatErrors(validate.errors ?? []);
   return checkProvisioningRules(dashboard as Record<string, unknown>, options.datasources ?? provisionedDatasources());

@@ -41,7 +41,8 @@ export async function startGraphiteWeb(dir: string, whisperDir: string, cacheQue
   mkdirSync(join(dir, 'log'), { recursive: true });
   writeFileSync(join(settingsDir, 'sluice_graphite_settings.py'), localSettings(dir, whisperDir, cacheQueryPort));
 
-  if (!existsSync(GRAPHITE_WEB_PACKAGE)) throw new Error(`${GRAPHITE_WEB_PACKAGE} not found (apt-get install graphite-web)`);
+  if (!existsSync(GRAPHITE_WEB_PACKAGE))
+    throw new Error(`${GRAPHITE_WEB_PACKAGE} not found (apt-get install graphite-web)`);
   const port = await freeTcpPort();
   // Debian's python3, not the first on PATH: only it sees Debian's Python packages (graphite, django, whisper).
   const web = startService('/usr/bin/python3', ['-m', 'django', 'runserver', '--noreload', `127.0.0.1:${port}`], {
@@ -55,10 +56,13 @@ export async function startGraphiteWeb(dir: string, whisperDir: string, cacheQue
     // runserver prints its banner before it binds (a taken port ends it with "That port is already in use"):
     // only an answer from render says it serves.
     await Promise.race([
-      pollUntil(async () => ((await request(`${renderUrl}?target=none&format=json`)).status === 200 ? true : undefined), {
-        timeoutMs: 60_000,
-        describe: () => `graphite-web on port ${port} never answered; output:\n${web.output.join('\n')}`,
-      }),
+      pollUntil(
+        async () => ((await request(`${renderUrl}?target=none&format=json`)).status === 200 ? true : undefined),
+        {
+          timeoutMs: 60_000,
+          describe: () => `graphite-web on port ${port} never answered; output:\n${web.output.join('\n')}`,
+        },
+      ),
       web.exited.then(({ code, signal }) => {
         throw new Error(`graphite-web exited (${code ?? signal}); output:\n${web.output.join('\n')}`);
       }),
@@ -67,15 +71,25 @@ export async function startGraphiteWeb(dir: string, whisperDir: string, cacheQue
     await web.stop();
     throw error;
   }
-  return { renderUrl, render: (target, range) => render(renderUrl, target, range), process: web, stop: () => web.stop() };
+  return {
+    renderUrl,
+    render: (target, range) => render(renderUrl, target, range),
+    process: web,
+    stop: () => web.stop(),
+  };
 }
 
-async function render(renderUrl: string, target: string | string[], range: { from?: GraphiteTime; until?: GraphiteTime } = {}): Promise<GraphiteSeries[]> {
+async function render(
+  renderUrl: string,
+  target: string | string[],
+  range: { from?: GraphiteTime; until?: GraphiteTime } = {},
+): Promise<GraphiteSeries[]> {
   const query = new URLSearchParams({ format: 'json', from: graphiteTime(range.from ?? '-10min', 'floor') });
   for (const t of Array.isArray(target) ? target : [target]) query.append('target', t);
   if (range.until !== undefined) query.set('until', graphiteTime(range.until, 'ceil'));
   const response = await request(`${renderUrl}?${query}`);
-  if (response.status !== 200) throw new Error(`graphite render ${query} answered ${response.status}: ${response.text.slice(0, 2000)}`);
+  if (response.status !== 200)
+    throw new Error(`graphite render ${query} answered ${response.status}: ${response.text.slice(0, 2000)}`);
   return response.json<GraphiteSeries[]>();
 }
 

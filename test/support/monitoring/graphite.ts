@@ -30,10 +30,14 @@ export interface GraphiteOptions {
 export async function startGraphite(options: GraphiteOptions = {}): Promise<Graphite> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-graphite-'));
   try {
-    const carbon = await retryOnPortClash('carbon-cache', () => startCarbonCache(join(dir, 'carbon'), options.retentions ?? '1s:1d'));
+    const carbon = await retryOnPortClash('carbon-cache', () =>
+      startCarbonCache(join(dir, 'carbon'), options.retentions ?? '1s:1d'),
+    );
     let web: GraphiteWeb;
     try {
-      web = await retryOnPortClash('graphite-web', () => startGraphiteWeb(join(dir, 'web'), carbon.whisperDir, carbon.cacheQueryPort));
+      web = await retryOnPortClash('graphite-web', () =>
+        startGraphiteWeb(join(dir, 'web'), carbon.whisperDir, carbon.cacheQueryPort),
+      );
     } catch (error) {
       await carbon.stop();
       throw error;

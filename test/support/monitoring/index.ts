@@ -11,11 +11,26 @@
  *
  * monitoring-stack.spec.ts shows the rest (timers, gauges, wildcards and functions, Prometheus).
  */
-export { renderSettled, seriesSum, seriesValues, startGraphite, type Graphite, type GraphiteOptions, type GraphiteSeries, type GraphiteTime } from './graphite.js';
+export {
+  renderSettled,
+  seriesSum,
+  seriesValues,
+  startGraphite,
+  type Graphite,
+  type GraphiteOptions,
+  type GraphiteSeries,
+  type GraphiteTime,
+} from './graphite.js';
 export { startStatsd, type Statsd, type StatsdOptions } from './statsd.js';
 export { statsdGraphitePaths, type StatsdGraphitePaths } from './statsd-paths.js';
 export { statsdTimerStats, type StatsdTimerStats } from './statsd-timer-stats.js';
 export { waitUntilDelivered } from './statsd-delivery.js';
-export { startPrometheus, type Prometheus, type PrometheusOptions, type PrometheusRangeSeries, type PrometheusSample } from './prometheus.js';
+export {
+  startPrometheus,
+  type Prometheus,
+  type PrometheusOptions,
+  type PrometheusRangeSeries,
+  type PrometheusSample,
+} from './prometheus.js';
 export { validateGrafanaDashboard } from './grafana-schema.js';
 export { provisionedDatasources, type ProvisionedDatasource } from './grafana-provisioning.js';

@@ -31,9 +31,16 @@ const TIMER_STATS = ['count', 'median', 'upper_50', 'upper_95', 'upper_99', 'mea
 
 /** A client configured as the gateway's (libs/metrics): buffered, 1400-byte datagrams, sent at least every second. */
 function bufferedClient(port: number): StatsD {
-  return new StatsD({ host: '127.0.0.1', port, maxBufferSize: 1400, bufferFlushInterval: 1000, errorHandler: (error) => assert.fail(error) });
+  return new StatsD({
+    host: '127.0.0.1',
+    port,
+    maxBufferSize: 1400,
+    bufferFlushInterval: 1000,
+    errorHandler: (error) => assert.fail(error),
+  });
 }
-const closed = (client: StatsD) => new Promise<void>((resolve, reject) => client.close((error) => (error ? reject(error) : resolve())));
+const closed = (client: StatsD) =>
+  new Promise<void>((resolve, reject) => client.close((error) => (error ? reject(error) : resolve())));
 const byTarget = (series: GraphiteSeries[]) => new Map(series.map((s) => [s.target, s]));
 
 describe('monitoring stack: statsd -> carbon -> graphite-web, and Prometheus (real daemons)', () => {
@@ -43,7 +50,12 @@ describe('monitoring stack: statsd -> carbon -> graphite-web, and Prometheus (re
   let prometheus: Prometheus;
   let metricsServer: http.Server;
   const registry = new Registry();
-  const requests = new Counter({ name: 'sluice_test_requests_total', help: 'test requests', labelNames: ['model'], registers: [registry] });
+  const requests = new Counter({
+    name: 'sluice_test_requests_total',
+    help: 'test requests',
+    labelNames: ['model'],
+    registers: [registry],
+  });
 
   before(async () => {
     metricsServer = http.createServer(async (_req, res) => {
@@ -53,9 +65,16 @@ describe('monitoring stack: statsd -> carbon -> graphite-web, and Prometheus (re
     await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
     const target = `127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
     // Prometheus first and in parallel: it applies its targets ~5 s after start.
-    [prometheus, graphite] = await Promise.all([startPrometheus({ scrapeTargets: [target], scrapeIntervalS: 1 }), startGraphite({ retentions: '1s:1d' })]);
+    [prometheus, graphite] = await Promise.all([
+      startPrometheus({ scrapeTargets: [target], scrapeIntervalS: 1 }),
+      startGraphite({ retentions: '1s:1d' }),
+    ]);
     [statsd, statsdNonLegacy] = await Promise.all([
-      startStatsd({ graphitePort: graphite.lineReceiverPort, flushIntervalMs: FLUSH_MS, percentThreshold: PERCENTILES }),
+      startStatsd({
+        graphitePort: graphite.lineReceiverPort,
+        flushIntervalMs: FLUSH_MS,
+        percentThreshold: PERCENTILES,
+      }),
       startStatsd({ graphitePort: graphite.lineReceiverPort, flushIntervalMs: FLUSH_MS, legacyNamespace: false }),
     ]);
   });
@@ -108,23 +127,50 @@ describe('monitoring stack: statsd -> carbon -> graphite-web, and Prometheus (re
     });
 
     it('a counter incremented N times sums to exactly N in stats_counts.<key>, across flushes', async () => {
-      const [series] = await renderSettled(graphite, statsd.paths.counterCount('sluice_test.requests'), { from: startedAt - 5000 });
+      const [series] = await renderSettled(graphite, statsd.paths.counterCount('sluice_test.requests'), {
+        from: startedAt - 5000,
+      });
       assert.equal(seriesSum(series), N);
-      assert.ok(seriesValues(series).filter((v) => v > 0).length >= 2, `expected the count in two flushes or more: ${JSON.stringify(series?.datapoints)}`);
+      assert.ok(
+        seriesValues(series).filter((v) => v > 0).length >= 2,
+        `expected the count in two flushes or more: ${JSON.stringify(series?.datapoints)}`,
+      );
       // The per-second rate at stats.<key>, over the same flushes, is the same count divided by the flush seconds.
-      const [rate] = await renderSettled(graphite, statsd.paths.counterRate('sluice_test.requests'), { from: startedAt - 5000 });
+      const [rate] = await renderSettled(graphite, statsd.paths.counterRate('sluice_test.requests'), {
+        from: startedAt - 5000,
+      });
       assert.equal(seriesSum(rate) * (FLUSH_MS / 1000), N);
     });
 
     it("timer stats are statsd's: upper_<p> is the round(p% * n)-th smallest value, median the middle one", async () => {
       const read = byTarget(
-        await renderSettled(graphite, `aliasByNode(stats.timers.sluice_test.latency.{${TIMER_STATS.join(',')}},4)`, { from: startedAt - 5000 }),
+        await renderSettled(graphite, `aliasByNode(stats.timers.sluice_test.latency.{${TIMER_STATS.join(',')}},4)`, {
+          from: startedAt - 5000,
+        }),
       );
       const nonNull = (stat: string) => seriesValues(read.get(stat));
       // n = 11 (1..10 and an outlier, 100): round(.95 * 11) = 10 -> the 10th smallest, 10; round(.99 * 11) = 11 -> 100.
       assert.deepEqual(
-        { count: seriesSum(read.get('count')), median: nonNull('median'), upper_50: nonNull('upper_50'), upper_95: nonNull('upper_95'), upper_99: nonNull('upper_99'), mean_95: nonNull('mean_95'), upper: nonNull('upper'), lower: nonNull('lower') },
-        { count: 11, median: [6], upper_50: [6], upper_95: [10], upper_99: [100], mean_95: [5.5], upper: [100], lower: [1] },
+        {
+          count: seriesSum(read.get('count')),
+          median: nonNull('median'),
+          upper_50: nonNull('upper_50'),
+          upper_95: nonNull('upper_95'),
+          upper_99: nonNull('upper_99'),
+          mean_95: nonNull('mean_95'),
+          upper: nonNull('upper'),
+          lower: nonNull('lower'),
+        },
+        {
+          count: 11,
+          median: [6],
+          upper_50: [6],
+          upper_95: [10],
+          upper_99: [100],
+          mean_95: [5.5],
+          upper: [100],
+          lower: [1],
+        },
       );
       // ...which is what the reference model of statsd's arithmetic predicts, for every stat it names.
       const predicted = statsdTimerStats(TIMINGS, PERCENTILES, FLUSH_MS);
@@ -135,7 +181,9 @@ describe('monitoring stack: statsd -> carbon -> graphite-web, and Prometheus (re
     });
 
     it('a gauge reads back as the last value set before the flush', async () => {
-      const [series] = await renderSettled(graphite, statsd.paths.gauge('sluice_test.in_flight'), { from: startedAt - 5000 });
+      const [series] = await renderSettled(graphite, statsd.paths.gauge('sluice_test.in_flight'), {
+        from: startedAt - 5000,
+      });
       assert.equal(seriesValues(series).at(-1), 17);
     });
 
@@ -150,9 +198,19 @@ describe('monitoring stack: statsd -> carbon -> graphite-web, and Prometheus (re
     });
 
     it('with legacyNamespace false (monitoring/statsd/config.js) counts land at stats.counters.<key>.count', async () => {
-      assert.equal(statsdNonLegacy.paths.counterCount('sluice_test.non_legacy'), 'stats.counters.sluice_test.non_legacy.count');
-      const series = await renderSettled(graphite, ['stats.counters.sluice_test.non_legacy.count', 'stats_counts.sluice_test.non_legacy'], { from: startedAt - 5000 });
-      assert.deepEqual(series.map((s) => [s.target, seriesSum(s)]), [['stats.counters.sluice_test.non_legacy.count', 4]]);
+      assert.equal(
+        statsdNonLegacy.paths.counterCount('sluice_test.non_legacy'),
+        'stats.counters.sluice_test.non_legacy.count',
+      );
+      const series = await renderSettled(
+        graphite,
+        ['stats.counters.sluice_test.non_legacy.count', 'stats_counts.sluice_test.non_legacy'],
+        { from: startedAt - 5000 },
+      );
+      assert.deepEqual(
+        series.map((s) => [s.target, seriesSum(s)]),
+        [['stats.counters.sluice_test.non_legacy.count', 4]],
+      );
     });
   });
 
@@ -170,14 +228,22 @@ describe('monitoring stack: statsd -> carbon -> graphite-web, and Prometheus (re
       requests.inc({ model: 'llama3' }, 3);
       const countedAt = Date.now();
       const scrapes = await prometheus.waitForScrapeAfter(countedAt);
-      assert.deepEqual(scrapes.map((s) => s.up), [1]);
+      assert.deepEqual(
+        scrapes.map((s) => s.up),
+        [1],
+      );
 
       const [total] = await prometheus.query('sum(sluice_test_requests_total)');
       assert.equal(total?.value, 7);
       const perModel = await prometheus.query(`sluice_test_requests_total{job="${prometheus.job}"}`);
       assert.deepEqual(Object.fromEntries(perModel.map((s) => [s.metric.model, s.value])), { llama3: 3, qwen2: 4 });
       // A range's steps are start + k * step: end it a step past the scrape, or the last step may fall before it.
-      const [range] = await prometheus.queryRange('sum(sluice_test_requests_total)', countedAt - 10_000, scrapes[0]!.scrapedAtMs + 1000, 1);
+      const [range] = await prometheus.queryRange(
+        'sum(sluice_test_requests_total)',
+        countedAt - 10_000,
+        scrapes[0]!.scrapedAtMs + 1000,
+        1,
+      );
       assert.equal(range?.values.at(-1)?.[1], 7);
       await assert.rejects(prometheus.query('sum('), /bad_data/);
     });

@@ -41,7 +41,12 @@ export function prometheusApi(url: string): PrometheusApi {
       }));
     },
     async queryRange(promql, startMs, endMs, stepS) {
-      const params = new URLSearchParams({ query: promql, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepS) });
+      const params = new URLSearchParams({
+        query: promql,
+        start: String(startMs / 1000),
+        end: String(endMs / 1000),
+        step: String(stepS),
+      });
       const data = await call(url, 'query_range', params);
       return (data.result as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>).map((r) => ({
         metric: r.metric,
@@ -51,11 +56,22 @@ export function prometheusApi(url: string): PrometheusApi {
   };
 }
 
-async function call(url: string, endpoint: string, params: URLSearchParams): Promise<{ resultType: string; result: unknown }> {
+async function call(
+  url: string,
+  endpoint: string,
+  params: URLSearchParams,
+): Promise<{ resultType: string; result: unknown }> {
   const response = await request(`${url}/api/v1/${endpoint}?${params}`);
-  const body = JSON.parse(response.text) as { status: string; data?: { resultType: string; result: unknown }; error?: string; errorType?: string };
+  const body = JSON.parse(response.text) as {
+    status: string;
+    data?: { resultType: string; result: unknown };
+    error?: string;
+    errorType?: string;
+  };
   if (body.status !== 'success' || !body.data) {
-    throw new Error(`prometheus ${endpoint} ${params.get('query')}: ${response.status} ${body.errorType ?? ''} ${body.error ?? response.text}`);
+    throw new Error(
+      `prometheus ${endpoint} ${params.get('query')}: ${response.status} ${body.errorType ?? ''} ${body.error ?? response.text}`,
+    );
   }
   return body.data;
 }

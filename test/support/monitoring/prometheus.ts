@@ -30,7 +30,10 @@ export interface Prometheus extends PrometheusApi {
    * target counted before then), with each target's `up`. A target that is down still counts as scraped (up 0).
    * Note: Prometheus applies a new config's targets about 5 s after start, so the first scrape comes late.
    */
-  waitForScrapeAfter(afterMs: number, timeoutMs?: number): Promise<Array<{ instance: string; up: number; scrapedAtMs: number }>>;
+  waitForScrapeAfter(
+    afterMs: number,
+    timeoutMs?: number,
+  ): Promise<Array<{ instance: string; up: number; scrapedAtMs: number }>>;
   process: ManagedProcess;
   /** Stops Prometheus and deletes its config and TSDB. */
   stop(): Promise<void>;
@@ -53,12 +56,17 @@ async function startIn(dir: string, options: PrometheusOptions): Promise<Prometh
   writeFileSync(config, prometheusYml(job, options));
   const port = await freeTcpPort();
   const url = `http://127.0.0.1:${port}`;
-  const server = startService(PROMETHEUS, [
-    `--config.file=${config}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], {}, 'apt-get install prometheus');
+  const server = startService(
+    PROMETHEUS,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    {},
+    'apt-get install prometheus',
+  );
   try {
     await Promise.race([
       pollUntil(async () => ((await request(`${url}/-/ready`)).status === 200 ? true : undefined), {
@@ -79,7 +87,8 @@ async function startIn(dir: string, options: PrometheusOptions): Promise<Prometh
     ...api,
     url,
     job,
-    waitForScrapeAfter: (afterMs, timeoutMs = 30_000) => waitForScrapeAfter(api, job, options.scrapeTargets.length, afterMs, timeoutMs),
+    waitForScrapeAfter: (afterMs, timeoutMs = 30_000) =>
+      waitForScrapeAfter(api, job, options.scrapeTargets.length, afterMs, timeoutMs),
     process: server,
     async stop() {
       await server.stop();
@@ -88,7 +97,13 @@ async function startIn(dir: string, options: PrometheusOptions): Promise<Prometh
   };
 }
 
-async function waitForScrapeAfter(api: PrometheusApi, job: string, targets: number, afterMs: number, timeoutMs: number) {
+async function waitForScrapeAfter(
+  api: PrometheusApi,
+  job: string,
+  targets: number,
+  afterMs: number,
+  timeoutMs: number,
+) {
   let last: PrometheusSample[] = [];
   // `up` is written by every scrape, successful or not, with the scrape's start time as its timestamp.
   const scraped = await pollUntil(
@@ -98,7 +113,8 @@ async function waitForScrapeAfter(api: PrometheusApi, job: string, targets: numb
     },
     {
       timeoutMs,
-      describe: () => `no scrape of all ${targets} target(s) of job ${job} after ${new Date(afterMs).toISOString()}; last: ${JSON.stringify(last)}`,
+      describe: () =>
+        `no scrape of all ${targets} target(s) of job ${job} after ${new Date(afterMs).toISOString()}; last: ${JSON.stringify(last)}`,
     },
   );
   const up = await api.query(`up{job="${job}"}`);
@@ -115,7 +131,13 @@ function prometheusYml(job: string, options: PrometheusOptions): string {
   return JSON.stringify(
     {
       global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
-      scrape_configs: [{ job_name: job, metrics_path: options.metricsPath ?? '/metrics', static_configs: [{ targets: options.scrapeTargets }] }],
+      scrape_configs: [
+        {
+          job_name: job,
+          metrics_path: options.metricsPath ?? '/metrics',
+          static_configs: [{ targets: options.scrapeTargets }],
+        },
+      ],
     },
     null,
     2,

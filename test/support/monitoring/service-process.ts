@@ -5,7 +5,12 @@ import { ManagedProcess } from '../processes.js';
  * A monitoring daemon under test: a ManagedProcess that is also SIGKILLed if the test process exits without
  * stopping it, so that a crashed spec leaves no carbon-cache or prometheus behind holding ports.
  */
-export function startService(command: string, args: string[], env: NodeJS.ProcessEnv = {}, installHint = ''): ManagedProcess {
+export function startService(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  installHint = '',
+): ManagedProcess {
   // A missing binary would otherwise surface as an unhandled spawn ENOENT rejection.
   if (!existsSync(command)) throw new Error(`${command} not found${installHint ? ` (${installHint})` : ''}`);
   const service = ManagedProcess.start(command, args, env);
@@ -50,7 +55,8 @@ export async function pollUntil<T>(
       return undefined;
     });
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms: ${options.describe()}${lastError}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${options.timeoutMs} ms: ${options.describe()}${lastError}`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
 }

@@ -16,7 +16,11 @@
  */
 export type StatsdTimerStats = Record<string, number>;
 
-export function statsdTimerStats(values: number[], percentThreshold: number[], flushIntervalMs: number): StatsdTimerStats {
+export function statsdTimerStats(
+  values: number[],
+  percentThreshold: number[],
+  flushIntervalMs: number,
+): StatsdTimerStats {
   if (values.length === 0) return { count: 0, count_ps: 0 };
   const sorted = [...values].sort((a, b) => a - b);
   const n = sorted.length;

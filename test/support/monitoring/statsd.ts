@@ -108,7 +108,8 @@ async function startIn(dir: string, options: StatsdOptions): Promise<Statsd> {
     await Promise.race([
       pollUntil(async () => ((await mgmt('health')).startsWith('health: up') ? true : undefined), {
         timeoutMs: 30_000,
-        describe: () => `statsd mgmt port ${mgmtPort} never answered "health: up"; output:\n${daemon.output.join('\n')}`,
+        describe: () =>
+          `statsd mgmt port ${mgmtPort} never answered "health: up"; output:\n${daemon.output.join('\n')}`,
       }),
       daemon.exited.then(({ code, signal }) => {
         throw new Error(`statsd exited (${code ?? signal}); output:\n${daemon.output.join('\n')}`);

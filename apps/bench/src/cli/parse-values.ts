@@ -13,20 +13,42 @@ export function parseDuration(flag: string, text: string, bareUnit: keyof typeof
   return Number(match[1]) * UNIT_MS[(match[2] ?? bareUnit) as keyof typeof UNIT_MS];
 }
 
-export function parseNumber(flag: string, text: string, options: { min?: number; max?: number; integer?: boolean } = {}): number {
+export function parseNumber(
+  flag: string,
+  text: string,
+  options: { min?: number; max?: number; integer?: boolean } = {},
+): number {
   const value = Number(text);
   const { min = -Infinity, max = Infinity, integer = false } = options;
-  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (
+    text.trim() === '' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     const kind = integer ? 'an integer' : 'a number';
-    const range = min > -Infinity && max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` ≥ ${min}` : max < Infinity ? ` ≤ ${max}` : '';
+    const range =
+      min > -Infinity && max < Infinity
+        ? ` from ${min} to ${max}`
+        : min > -Infinity
+          ? ` ≥ ${min}`
+          : max < Infinity
+            ? ` ≤ ${max}`
+            : '';
     throw new UsageError(`${flag} "${text}" is not valid: write ${kind}${range}`);
   }
   return value;
 }
 
-export function parseNumberList(flag: string, text: string, options: { min?: number; max?: number; integer?: boolean } = {}): number[] {
+export function parseNumberList(
+  flag: string,
+  text: string,
+  options: { min?: number; max?: number; integer?: boolean } = {},
+): number[] {
   const items = text.split(',').map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new UsageError(`${flag} "${text}" is not valid: write a comma-separated list, e.g. 64,128`);
+  if (items.some((s) => s === ''))
+    throw new UsageError(`${flag} "${text}" is not valid: write a comma-separated list, e.g. 64,128`);
   return items.map((s) => parseNumber(flag, s, options));
 }
 
@@ -34,7 +56,8 @@ export function parseNumberList(flag: string, text: string, options: { min?: num
 export function parseModelMix(text: string): Array<{ id: string; weight: number }> {
   const mix = text.split(',').map((item) => {
     const [id, weight, ...rest] = item.trim().split(':');
-    if (!id || rest.length > 0) throw new UsageError(`--models "${text}" is not valid: write ids with optional weights, e.g. qwen2:1,llama3:1`);
+    if (!id || rest.length > 0)
+      throw new UsageError(`--models "${text}" is not valid: write ids with optional weights, e.g. qwen2:1,llama3:1`);
     return { id, weight: weight === undefined ? 1 : parseNumber(`--models weight of ${id}`, weight, { min: 0 }) };
   });
   if (mix.every((m) => m.weight === 0)) throw new UsageError(`--models "${text}": at least one weight must be above 0`);
@@ -58,7 +81,10 @@ export function parseStages(text: string): Stage[] {
     if (duration === undefined || target === undefined || rest.length > 0) {
       throw new UsageError(`--stages "${text}" is not valid: write DURATION:TARGET pairs, e.g. 30s:10,1m:10,10s:0`);
     }
-    return { durationMs: parseDuration('--stages', duration), target: parseNumber('--stages target', target, { min: 0 }) };
+    return {
+      durationMs: parseDuration('--stages', duration),
+      target: parseNumber('--stages target', target, { min: 0 }),
+    };
   });
 }
 

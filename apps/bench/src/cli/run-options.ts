@@ -6,7 +6,14 @@ import { LoadProfile, type Stage } from '../load/profile.js';
 import type { LoadModel } from '../load/run-load.js';
 import { SEED_WORKLOAD, type PromptLanguage, type WorkloadConfig } from '../load/workload.js';
 import { parseSlo, type Slo } from '../slo/slo.js';
-import { parseDuration, parseModelMix, parseNumber, parseNumberList, parseStages, parseThinkTime } from './parse-values.js';
+import {
+  parseDuration,
+  parseModelMix,
+  parseNumber,
+  parseNumberList,
+  parseStages,
+  parseThinkTime,
+} from './parse-values.js';
 import { UsageError } from './usage-error.js';
 
 /** Flags shared by `run` and `sweep`: target, workload, measurement, output. */
@@ -52,11 +59,16 @@ export const RUN_FLAGS = {
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 /** node:util parseArgs, with its errors turned into usage errors. */
-export function parseFlags(args: string[], options: ParseArgsConfig['options'], positionals = 0): { values: FlagValues; positionals: string[] } {
+export function parseFlags(
+  args: string[],
+  options: ParseArgsConfig['options'],
+  positionals = 0,
+): { values: FlagValues; positionals: string[] } {
   try {
     const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
-    if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
-    return { values: parsed.values as FlagValues, positionals: parsed.positionals };
+    if (parsed.positionals.length > positionals)
+      throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
+    return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError((error as Error).message);
@@ -86,7 +98,10 @@ const str = (v: FlagValues, key: string) => v[key] as string | undefined;
 
 export function measurementSettings(v: FlagValues): MeasurementSettings {
   const api = str(v, 'api') as TargetApi;
-  if (api !== 'gateway' && api !== 'tgi') throw new UsageError(`--api "${api}" is not valid: write gateway (POST /v1/generate) or tgi (POST /generate, /generate_stream)`);
+  if (api !== 'gateway' && api !== 'tgi')
+    throw new UsageError(
+      `--api "${api}" is not valid: write gateway (POST /v1/generate) or tgi (POST /generate, /generate_stream)`,
+    );
   const url = str(v, 'url')!;
   try {
     const parsed = new URL(url);
@@ -95,14 +110,18 @@ export function measurementSettings(v: FlagValues): MeasurementSettings {
     throw new UsageError(`--url "${url}" is not valid: write http://host:port, e.g. http://localhost:8000`);
   }
   const prompts = str(v, 'prompts')!;
-  const languages: PromptLanguage[] = prompts === 'all' ? ['zh', 'en'] : prompts === 'zh' || prompts === 'en' ? [prompts] : [];
-  if (languages.length === 0) throw new UsageError(`--prompts "${prompts}" is not valid: write zh (the guide's Chinese prompts), en, or all`);
+  const languages: PromptLanguage[] =
+    prompts === 'all' ? ['zh', 'en'] : prompts === 'zh' || prompts === 'en' ? [prompts] : [];
+  if (languages.length === 0)
+    throw new UsageError(`--prompts "${prompts}" is not valid: write zh (the guide's Chinese prompts), en, or all`);
   const arrivals = str(v, 'arrivals') ?? 'poisson';
-  if (arrivals !== 'constant' && arrivals !== 'poisson') throw new UsageError(`--arrivals "${arrivals}" is not valid: write poisson or constant`);
+  if (arrivals !== 'constant' && arrivals !== 'poisson')
+    throw new UsageError(`--arrivals "${arrivals}" is not valid: write poisson or constant`);
   const temperature = str(v, 'temperature')!;
   const topP = str(v, 'top-p')!;
   const streamFraction = str(v, 'stream-fraction');
-  if (streamFraction !== undefined && v.stream === true) throw new UsageError('--stream and --stream-fraction: give one (--stream is --stream-fraction 1)');
+  if (streamFraction !== undefined && v.stream === true)
+    throw new UsageError('--stream and --stream-fraction: give one (--stream is --stream-fraction 1)');
   const requests = str(v, 'requests');
   return {
     target: { url: url.replace(/\/+$/, ''), api },
@@ -112,7 +131,12 @@ export function measurementSettings(v: FlagValues): MeasurementSettings {
       maxNewTokens: parseNumberList('--max-new-tokens', str(v, 'max-new-tokens')!, { min: 1, integer: true }),
       temperatures: temperature === 'none' ? [] : parseNumberList('--temperature', temperature, { min: 0, max: 100 }),
       topP: topP === 'none' ? null : parseNumber('--top-p', topP, { min: 0, max: 1 }),
-      streamFraction: v.stream === true ? 1 : streamFraction !== undefined ? parseNumber('--stream-fraction', streamFraction, { min: 0, max: 1 }) : 0,
+      streamFraction:
+        v.stream === true
+          ? 1
+          : streamFraction !== undefined
+            ? parseNumber('--stream-fraction', streamFraction, { min: 0, max: 1 })
+            : 0,
     },
     seed: parseNumber('--seed', str(v, 'seed')!, { integer: true, min: 0, max: 2 ** 32 - 1 }),
     timeoutMs: positiveDuration('--timeout', str(v, 'timeout')!),
@@ -149,10 +173,15 @@ export interface LoadSettings {
  */
 export function loadSettings(v: FlagValues, m: MeasurementSettings): LoadSettings {
   const chosen = (['rate', 'users', 'concurrency'] as const).filter((k) => str(v, k) !== undefined);
-  if (chosen.length > 1) throw new UsageError(`--${chosen.join(' and --')}: choose one load model (open-loop --rate, Locust-style --users, or fixed --concurrency)`);
+  if (chosen.length > 1)
+    throw new UsageError(
+      `--${chosen.join(' and --')}: choose one load model (open-loop --rate, Locust-style --users, or fixed --concurrency)`,
+    );
   const stagesText = str(v, 'stages');
   if (stagesText !== undefined && chosen.length === 0) {
-    throw new UsageError('--stages ramps a load model: give its starting value with --rate, --users or --concurrency (e.g. --rate 0 --stages 30s:10,1m:10)');
+    throw new UsageError(
+      '--stages ramps a load model: give its starting value with --rate, --users or --concurrency (e.g. --rate 0 --stages 30s:10,1m:10)',
+    );
   }
   const stages = stagesText !== undefined ? parseStages(stagesText) : undefined;
   const kind = chosen[0] ?? 'users';
@@ -162,19 +191,31 @@ export function loadSettings(v: FlagValues, m: MeasurementSettings): LoadSetting
   if (kind !== 'users' && (str(v, 'spawn-rate') !== undefined || str(v, 'think-time') !== undefined)) {
     throw new UsageError('--spawn-rate and --think-time belong to --users (Locust-style users)');
   }
-  if (stages && str(v, 'spawn-rate') !== undefined) throw new UsageError('--spawn-rate and --stages: the stages already say how the users grow; give one');
-  if (kind !== 'rate' && str(v, 'arrivals') !== undefined) throw new UsageError('--arrivals belongs to open-loop --rate');
+  if (stages && str(v, 'spawn-rate') !== undefined)
+    throw new UsageError('--spawn-rate and --stages: the stages already say how the users grow; give one');
+  if (kind !== 'rate' && str(v, 'arrivals') !== undefined)
+    throw new UsageError('--arrivals belongs to open-loop --rate');
   const stagesParam = stages?.map((s) => ({ duration_s: s.durationMs / 1000, target: s.target }));
 
   if (kind === 'rate') {
     const rate = parseNumber('--rate', str(v, 'rate')!, { min: 0 });
-    if (!stages && rate === 0) throw new UsageError('--rate 0 sends nothing: give a rate above 0 (or ramp from 0 with --stages)');
+    if (!stages && rate === 0)
+      throw new UsageError('--rate 0 sends nothing: give a rate above 0 (or ramp from 0 with --stages)');
     const profile = stages ? new LoadProfile(rate, stages) : LoadProfile.constant(rate, durationMs);
     return {
       load: { kind: 'open', profile, arrivals: m.arrivals, maxInFlight: m.maxInFlight, maxPending: m.maxPending },
       durationMs,
-      description: stages ? `open loop (${m.arrivals}) from ${rate}/s through stages ${stagesText}` : `open loop (${m.arrivals}) at ${rate} req/s`,
-      parameters: { model: 'open', rate, arrivals: m.arrivals, stages: stagesParam ?? null, max_in_flight: m.maxInFlight, max_pending: m.maxPending },
+      description: stages
+        ? `open loop (${m.arrivals}) from ${rate}/s through stages ${stagesText}`
+        : `open loop (${m.arrivals}) at ${rate} req/s`,
+      parameters: {
+        model: 'open',
+        rate,
+        arrivals: m.arrivals,
+        stages: stagesParam ?? null,
+        max_in_flight: m.maxInFlight,
+        max_pending: m.maxPending,
+      },
     };
   }
   if (kind === 'concurrency') {
@@ -183,7 +224,9 @@ export function loadSettings(v: FlagValues, m: MeasurementSettings): LoadSetting
     return {
       load: { kind: 'concurrency', profile },
       durationMs,
-      description: stages ? `closed loop from ${concurrency} concurrent through stages ${stagesText}` : `closed loop, ${concurrency} concurrent requests`,
+      description: stages
+        ? `closed loop from ${concurrency} concurrent through stages ${stagesText}`
+        : `closed loop, ${concurrency} concurrent requests`,
       parameters: { model: 'concurrency', concurrency, stages: stagesParam ?? null },
     };
   }
@@ -196,8 +239,16 @@ export function loadSettings(v: FlagValues, m: MeasurementSettings): LoadSetting
   return {
     load: { kind: 'users', profile, thinkTimeS },
     durationMs,
-    description: stages ? `users from ${users} through stages ${stagesText}, ${think}` : `${users} users spawned at ${spawnRate}/s, ${think}`,
-    parameters: { model: 'users', users, spawn_rate: stages ? null : spawnRate, think_time_s: thinkTimeS, stages: stagesParam ?? null },
+    description: stages
+      ? `users from ${users} through stages ${stagesText}, ${think}`
+      : `${users} users spawned at ${spawnRate}/s, ${think}`,
+    parameters: {
+      model: 'users',
+      users,
+      spawn_rate: stages ? null : spawnRate,
+      think_time_s: thinkTimeS,
+      stages: stagesParam ?? null,
+    },
   };
 }
 

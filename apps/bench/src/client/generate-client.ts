@@ -28,13 +28,21 @@ const MAX_ERROR_BODY = 16 * 1024;
  * checked by one sweeping timer rather than a timer per request.
  */
 export class GenerateClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, keepAliveMsecs: 1000, scheduling: 'lifo' });
+  private readonly agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: Infinity,
+    keepAliveMsecs: 1000,
+    scheduling: 'lifo',
+  });
   private readonly bodies = new Map<string, { path: string; body: string; length: string }>();
   private readonly pending = new Set<Pending>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly base: URL;
 
-  constructor(private readonly target: Target, private readonly options: GenerateClientOptions) {
+  constructor(
+    private readonly target: Target,
+    private readonly options: GenerateClientOptions,
+  ) {
     this.base = new URL(target.url);
     this.sweeper = setInterval(() => this.expire(), Math.min(100, Math.max(5, options.timeoutMs / 10))).unref();
   }
@@ -60,7 +68,11 @@ export class GenerateClient {
     const record = this.blank(id, spec, intendedMs, warmup);
     return new Promise<RequestRecord>((resolve) => {
       let settled = false;
-      const entry: Pending = { req: undefined as unknown as http.ClientRequest, deadline: performance.now() + this.options.timeoutMs, timedOut: false };
+      const entry: Pending = {
+        req: undefined as unknown as http.ClientRequest,
+        deadline: performance.now() + this.options.timeoutMs,
+        timedOut: false,
+      };
       const finish = (ok: boolean, errorType: string | null = null, error: string | null = null) => {
         if (settled) return;
         settled = true;
@@ -84,7 +96,11 @@ export class GenerateClient {
           path,
           method: 'POST',
           agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': length, accept: spec.stream ? 'text/event-stream' : 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': length,
+            accept: spec.stream ? 'text/event-stream' : 'application/json',
+          },
         },
         (res) => {
           const status = res.statusCode ?? 0;
@@ -103,7 +119,11 @@ export class GenerateClient {
             const json = parseObject(text);
             if (status !== 200) {
               const type = typeof json?.error_type === 'string' ? json.error_type : errorTypeForStatus(status);
-              return finish(false, type, typeof json?.error === 'string' ? json.error : `HTTP ${status}: ${text.slice(0, 200)}`);
+              return finish(
+                false,
+                type,
+                typeof json?.error === 'string' ? json.error : `HTTP ${status}: ${text.slice(0, 200)}`,
+              );
             }
             if (json === null) return finish(false, 'protocol', `answer is not a JSON object: ${text.slice(0, 200)}`);
             record.usage = usageOf(json, res.headers);
@@ -124,7 +144,12 @@ export class GenerateClient {
     });
   }
 
-  private readStream(res: http.IncomingMessage, record: RequestRecord, now: () => number, finish: (ok: boolean, t?: string | null, e?: string | null) => void): void {
+  private readStream(
+    res: http.IncomingMessage,
+    record: RequestRecord,
+    now: () => number,
+    finish: (ok: boolean, t?: string | null, e?: string | null) => void,
+  ): void {
     const events = new SseEvents();
     let done = false;
     res.on('data', (chunk: Buffer) => {
@@ -138,13 +163,20 @@ export class GenerateClient {
         }
         if (event.error !== undefined) {
           done = true;
-          return finish(false, typeof event.error_type === 'string' ? event.error_type : 'upstream', String(event.error));
+          return finish(
+            false,
+            typeof event.error_type === 'string' ? event.error_type : 'upstream',
+            String(event.error),
+          );
         }
         if (event.token !== undefined) {
           if (record.first_token_ms === null) record.first_token_ms = at;
           record.token_ms.push(at);
         }
-        if ((event.generated_text !== null && event.generated_text !== undefined) || (event.details !== null && event.details !== undefined)) {
+        if (
+          (event.generated_text !== null && event.generated_text !== undefined) ||
+          (event.details !== null && event.details !== undefined)
+        ) {
           done = true;
           record.usage = usageOf(event);
           record.server = serverTimingsOf(event);
@@ -175,7 +207,11 @@ export class GenerateClient {
     let entry = this.bodies.get(key);
     if (!entry) {
       const body = requestBody(this.target.api, spec);
-      entry = { path: this.base.pathname.replace(/\/+$/, '') + requestPath(this.target.api, spec.stream), body, length: String(Buffer.byteLength(body)) };
+      entry = {
+        path: this.base.pathname.replace(/\/+$/, '') + requestPath(this.target.api, spec.stream),
+        body,
+        length: String(Buffer.byteLength(body)),
+      };
       this.bodies.set(key, entry);
     }
     return entry;

@@ -35,7 +35,13 @@ export function requestBody(api: TargetApi, spec: RequestSpec): string {
   if (spec.temperature !== null) parameters.temperature = spec.temperature;
   if (spec.topP !== null) parameters.top_p = spec.topP;
   if (api === 'gateway') {
-    return JSON.stringify({ model_id: spec.model, inputs: spec.inputs, scenario: spec.scenario, ...(spec.stream ? { stream: true } : {}), parameters });
+    return JSON.stringify({
+      model_id: spec.model,
+      inputs: spec.inputs,
+      scenario: spec.scenario,
+      ...(spec.stream ? { stream: true } : {}),
+      parameters,
+    });
   }
   // What the gateway itself asks of a TGI backend: the stream with details, whose last event has the token counts.
   if (spec.stream) parameters.details = true;
@@ -43,15 +49,25 @@ export function requestBody(api: TargetApi, spec: RequestSpec): string {
 }
 
 /** The usage of a final answer: the gateway's `usage`, else TGI's `details` (stream: input_length; JSON: none). */
-export function usageOf(answer: Record<string, unknown>, headers?: Record<string, string | string[] | undefined>): Usage | null {
+export function usageOf(
+  answer: Record<string, unknown>,
+  headers?: Record<string, string | string[] | undefined>,
+): Usage | null {
   const usage = answer.usage as Partial<Usage> | undefined;
-  if (usage && typeof usage.output_tokens === 'number') return { input_tokens: usage.input_tokens ?? 0, output_tokens: usage.output_tokens };
+  if (usage && typeof usage.output_tokens === 'number')
+    return { input_tokens: usage.input_tokens ?? 0, output_tokens: usage.output_tokens };
   const prompt = headerNumber(headers?.['x-prompt-tokens']);
   const generated = headerNumber(headers?.['x-generated-tokens']);
   if (generated !== null) return { input_tokens: prompt ?? 0, output_tokens: generated };
-  const details = answer.details as { generated_tokens?: unknown; input_length?: unknown; prefill?: unknown[] } | null | undefined;
+  const details = answer.details as
+    { generated_tokens?: unknown; input_length?: unknown; prefill?: unknown[] } | null | undefined;
   if (details && typeof details.generated_tokens === 'number') {
-    const input = typeof details.input_length === 'number' ? details.input_length : Array.isArray(details.prefill) ? details.prefill.length : 0;
+    const input =
+      typeof details.input_length === 'number'
+        ? details.input_length
+        : Array.isArray(details.prefill)
+          ? details.prefill.length
+          : 0;
     return { input_tokens: input, output_tokens: details.generated_tokens };
   }
   return null;
@@ -60,8 +76,13 @@ export function usageOf(answer: Record<string, unknown>, headers?: Record<string
 /** The gateway's own timings; null for a TGI answer. */
 export function serverTimingsOf(answer: Record<string, unknown>): ServerTimings | null {
   const number = (v: unknown) => (typeof v === 'number' ? v : null);
-  if (answer.latency_ms === undefined && answer.queue_ms === undefined && answer.time_to_first_token_ms === undefined) return null;
-  return { latency_ms: number(answer.latency_ms), queue_ms: number(answer.queue_ms), ttft_ms: number(answer.time_to_first_token_ms) };
+  if (answer.latency_ms === undefined && answer.queue_ms === undefined && answer.time_to_first_token_ms === undefined)
+    return null;
+  return {
+    latency_ms: number(answer.latency_ms),
+    queue_ms: number(answer.queue_ms),
+    ttft_ms: number(answer.time_to_first_token_ms),
+  };
 }
 
 /** error_type for an HTTP error answer whose body did not say (a proxy's page, an empty body). */

@@ -15,9 +15,16 @@ export async function compareCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 2) throw new UsageError('compare needs two result files: bench compare A.json B.json');
   const [a, b] = positionals.map(readResult) as [RunResult | SweepResult, RunResult | SweepResult];
-  if (a.kind !== b.kind) throw new UsageError(`compare: ${positionals[0]} is a ${a.kind} result and ${positionals[1]} a ${b.kind} result; compare like with like`);
+  if (a.kind !== b.kind)
+    throw new UsageError(
+      `compare: ${positionals[0]} is a ${a.kind} result and ${positionals[1]} a ${b.kind} result; compare like with like`,
+    );
   const name = (r: RunResult | SweepResult, path: string) => r.label ?? path;
-  const lines = [`A: ${name(a, positionals[0]!)} (${a.started_at})`, `B: ${name(b, positionals[1]!)} (${b.started_at})`, ''];
+  const lines = [
+    `A: ${name(a, positionals[0]!)} (${a.started_at})`,
+    `B: ${name(b, positionals[1]!)} (${b.started_at})`,
+    '',
+  ];
   if (a.kind === 'run') lines.push(...compareRuns(a, b as RunResult));
   else lines.push(...compareSweeps(a, b as SweepResult));
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -31,8 +38,12 @@ function readResult(path: string): RunResult | SweepResult {
   } catch (error) {
     throw new UsageError(`compare: cannot read ${path} as JSON (${(error as Error).message})`);
   }
-  if (value.schema !== RESULT_SCHEMA) throw new UsageError(`compare: ${path} is not a ${RESULT_SCHEMA} result (schema ${JSON.stringify(value.schema)})`);
-  if (value.kind !== 'run' && value.kind !== 'sweep') throw new UsageError(`compare: ${path} is a result of kind "${String(value.kind)}"; compare reads run and sweep results`);
+  if (value.schema !== RESULT_SCHEMA)
+    throw new UsageError(`compare: ${path} is not a ${RESULT_SCHEMA} result (schema ${JSON.stringify(value.schema)})`);
+  if (value.kind !== 'run' && value.kind !== 'sweep')
+    throw new UsageError(
+      `compare: ${path} is a result of kind "${String(value.kind)}"; compare reads run and sweep results`,
+    );
   return value as RunResult | SweepResult;
 }
 
@@ -54,7 +65,8 @@ function groupRows(a: GroupSummary, b: GroupSummary): Row[] {
   ];
   for (const [metric, stats] of latency) {
     if (a.latency_ms[metric].count === 0 && b.latency_ms[metric].count === 0) continue;
-    for (const stat of stats) rows.push([`${metric} ${stat.replace('_', '.')}`, a.latency_ms[metric][stat], b.latency_ms[metric][stat], 'ms']);
+    for (const stat of stats)
+      rows.push([`${metric} ${stat.replace('_', '.')}`, a.latency_ms[metric][stat], b.latency_ms[metric][stat], 'ms']);
   }
   return rows;
 }
@@ -65,23 +77,40 @@ function compareRuns(a: RunResult, b: RunResult): string[] {
     const other = b.summary.per_model[model];
     if (other) lines.push('', renderRows(`model ${model}`, groupRows(a.summary.per_model[model]!, other)));
   }
-  lines.push('', `valid: A ${a.validity.valid ? 'yes' : 'NO'}, B ${b.validity.valid ? 'yes' : 'NO'}; verdict: A ${a.verdict}, B ${b.verdict}`);
+  lines.push(
+    '',
+    `valid: A ${a.validity.valid ? 'yes' : 'NO'}, B ${b.validity.valid ? 'yes' : 'NO'}; verdict: A ${a.verdict}, B ${b.verdict}`,
+  );
   return lines;
 }
 
 function compareSweeps(a: SweepResult, b: SweepResult): string[] {
-  const rows: Row[] = [['goodput rate', a.goodput?.rate ?? null, b.goodput?.rate ?? null, '/s'], ['goodput qps', a.goodput?.qps ?? null, b.goodput?.qps ?? null, '/s']];
+  const rows: Row[] = [
+    ['goodput rate', a.goodput?.rate ?? null, b.goodput?.rate ?? null, '/s'],
+    ['goodput qps', a.goodput?.qps ?? null, b.goodput?.qps ?? null, '/s'],
+  ];
   for (const stepA of [...a.steps].sort((x, y) => x.rate - y.rate)) {
     const stepB = b.steps.find((s) => s.rate === stepA.rate);
     if (!stepB) continue;
-    rows.push([`at ${stepA.rate}/s: qps`, stepA.summary.overall.throughput.qps, stepB.summary.overall.throughput.qps, '/s']);
-    rows.push([`at ${stepA.rate}/s: e2e p99`, stepA.summary.overall.latency_ms.e2e.p99, stepB.summary.overall.latency_ms.e2e.p99, 'ms']);
+    rows.push([
+      `at ${stepA.rate}/s: qps`,
+      stepA.summary.overall.throughput.qps,
+      stepB.summary.overall.throughput.qps,
+      '/s',
+    ]);
+    rows.push([
+      `at ${stepA.rate}/s: e2e p99`,
+      stepA.summary.overall.latency_ms.e2e.p99,
+      stepB.summary.overall.latency_ms.e2e.p99,
+      'ms',
+    ]);
   }
   return [renderRows('sweep', rows)];
 }
 
 function renderRows(title: string, rows: Row[]): string {
-  const num = (v: number | null, unit: string) => (v === null ? '—' : `${Number.isInteger(v) ? v : v.toFixed(v >= 100 ? 1 : 3)}${unit === '%' ? ' %' : ''}`);
+  const num = (v: number | null, unit: string) =>
+    v === null ? '—' : `${Number.isInteger(v) ? v : v.toFixed(v >= 100 ? 1 : 3)}${unit === '%' ? ' %' : ''}`;
   return renderTable(
     [title, 'A', 'B', 'B − A', 'B / A'],
     rows.map(([label, x, y, unit]) => [

@@ -16,7 +16,12 @@ import { judgeRun } from '../output/run-section.js';
 import { fmtMs, renderTable } from '../output/table.js';
 import { BENCH_MAIN, ChildService } from '../overhead/child-service.js';
 import { startGatewayProcess } from '../overhead/gateway-process.js';
-import { overheadReportPage, type LegName, type OverheadLeg, type OverheadResult } from '../overhead/overhead-report.js';
+import {
+  overheadReportPage,
+  type LegName,
+  type OverheadLeg,
+  type OverheadResult,
+} from '../overhead/overhead-report.js';
 import { renderHtml } from '../report/html-report.js';
 import { interruptOnSigint } from './shared.js';
 
@@ -63,13 +68,21 @@ export async function overheadCommand(args: string[]): Promise<number> {
     return 0;
   }
   const s = (k: string) => v[k] as string;
-  const legs = s('legs').split(',').map((l) => l.trim()) as LegName[];
-  if (legs.length === 0 || legs.some((l) => !['direct', 'proxy', 'gateway'].includes(l)) || new Set(legs).size !== legs.length) {
+  const legs = s('legs')
+    .split(',')
+    .map((l) => l.trim()) as LegName[];
+  if (
+    legs.length === 0 ||
+    legs.some((l) => !['direct', 'proxy', 'gateway'].includes(l)) ||
+    new Set(legs).size !== legs.length
+  ) {
     throw new UsageError(`--legs "${s('legs')}" is not valid: a list of direct, proxy, gateway`);
   }
-  if (s('mode') !== 'stream' && s('mode') !== 'json') throw new UsageError(`--mode "${s('mode')}" is not valid: write stream or json`);
+  if (s('mode') !== 'stream' && s('mode') !== 'json')
+    throw new UsageError(`--mode "${s('mode')}" is not valid: write stream or json`);
   const arrivals = s('arrivals');
-  if (arrivals !== 'poisson' && arrivals !== 'constant') throw new UsageError(`--arrivals "${arrivals}" is not valid: write poisson or constant`);
+  if (arrivals !== 'poisson' && arrivals !== 'constant')
+    throw new UsageError(`--arrivals "${arrivals}" is not valid: write poisson or constant`);
   const stream = s('mode') === 'stream';
   const rate = parseNumber('--rate', s('rate'), { min: 0.001 });
   const durationMs = parseDuration('--duration', s('duration'));
@@ -84,7 +97,12 @@ export async function overheadCommand(args: string[]): Promise<number> {
     maxScheduleLagMs: parseNumber('--max-schedule-lag-ms', s('max-schedule-lag-ms'), { min: 0 }),
   };
   const mockArgs = ['--ttft', s('mock-ttft'), '--itl', s('mock-itl'), '--jitter', s('mock-jitter')];
-  for (const [flag, value] of [['--mock-ttft', s('mock-ttft')], ['--mock-itl', s('mock-itl')], ['--mock-jitter', s('mock-jitter')]] as const) parseDuration(flag, value, 'ms');
+  for (const [flag, value] of [
+    ['--mock-ttft', s('mock-ttft')],
+    ['--mock-itl', s('mock-itl')],
+    ['--mock-jitter', s('mock-jitter')],
+  ] as const)
+    parseDuration(flag, value, 'ms');
   const modelId = s('model');
   const dir = outputDirectory(v.out as string | undefined, 'overhead');
   const startedAt = new Date().toISOString();
@@ -96,10 +114,18 @@ export async function overheadCommand(args: string[]): Promise<number> {
     // 1. The backend: given, or our mock in a process of its own (it must not share the load generator's loop).
     let backendUrl = v.backend as string | undefined;
     if (!backendUrl) {
-      const mock = ChildService.start('mock-backend', BENCH_MAIN, ['mock-backend', '--port', '0', '--parent-pipe', ...mockArgs]);
+      const mock = ChildService.start('mock-backend', BENCH_MAIN, [
+        'mock-backend',
+        '--port',
+        '0',
+        '--parent-pipe',
+        ...mockArgs,
+      ]);
       children.push(mock);
       backendUrl = (await mock.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
-      say(`backend: bench mock-backend at ${backendUrl} (a load-test target, not a model; ttft ${s('mock-ttft')}, per token ${s('mock-itl')})`);
+      say(
+        `backend: bench mock-backend at ${backendUrl} (a load-test target, not a model; ttft ${s('mock-ttft')}, per token ${s('mock-itl')})`,
+      );
     } else say(`backend: ${backendUrl} (given)`);
     backendUrl = backendUrl.replace(/\/+$/, '');
 
@@ -107,7 +133,14 @@ export async function overheadCommand(args: string[]): Promise<number> {
     const targets = new Map<LegName, Target>();
     if (legs.includes('direct')) targets.set('direct', { url: backendUrl, api: 'tgi' });
     if (legs.includes('proxy')) {
-      const proxy = ChildService.start('plain-proxy', BENCH_MAIN, ['plain-proxy', '--target', backendUrl, '--port', '0', '--parent-pipe']);
+      const proxy = ChildService.start('plain-proxy', BENCH_MAIN, [
+        'plain-proxy',
+        '--target',
+        backendUrl,
+        '--port',
+        '0',
+        '--parent-pipe',
+      ]);
       children.push(proxy);
       const url = (await proxy.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
       targets.set('proxy', { url, api: 'tgi' });
@@ -132,7 +165,14 @@ export async function overheadCommand(args: string[]): Promise<number> {
       `throughput (qps): successful answers that ended inside the measured window (after the warm-up, before the load stopped) / the window's length.`,
     ];
     for (const line of compared) say(line);
-    const workload: WorkloadConfig = { models: [{ id: modelId, weight: 1 }], languages: ['en'], maxNewTokens: [tokens], temperatures: [], topP: null, streamFraction: stream ? 1 : 0 };
+    const workload: WorkloadConfig = {
+      models: [{ id: modelId, weight: 1 }],
+      languages: ['en'],
+      maxNewTokens: [tokens],
+      temperatures: [],
+      topP: null,
+      streamFraction: stream ? 1 : 0,
+    };
 
     const results: OverheadLeg[] = [];
     const runLeg = async (leg: LegName, phase: OverheadLeg['phase']) => {
@@ -141,14 +181,23 @@ export async function overheadCommand(args: string[]): Promise<number> {
       const load: LoadModel =
         phase === 'saturation'
           ? { kind: 'concurrency', profile: LoadProfile.constant(concurrency, lengthMs) }
-          : { kind: 'open', profile: LoadProfile.constant(rate, lengthMs), arrivals, maxInFlight: 10_000, maxPending: 100_000 };
+          : {
+              kind: 'open',
+              profile: LoadProfile.constant(rate, lengthMs),
+              arrivals,
+              maxInFlight: 10_000,
+              maxPending: 100_000,
+            };
       const settings: LoadSettings = {
         load,
         durationMs: lengthMs,
-        description: phase === 'saturation' ? `closed loop, ${concurrency} concurrent` : `open loop (${arrivals}) at ${rate}/s`,
+        description:
+          phase === 'saturation' ? `closed loop, ${concurrency} concurrent` : `open loop (${arrivals}) at ${rate}/s`,
         parameters: {},
       };
-      const progress = v.quiet ? undefined : progressPrinter(`${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg} `);
+      const progress = v.quiet
+        ? undefined
+        : progressPrinter(`${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg} `);
       const outcome = await executeRun(
         { target, workload, load, durationMs: lengthMs, warmupMs, maxRequests: Infinity, seed, timeoutMs, thresholds },
         { onProgress: progress?.print, signal: interrupt.signal },
@@ -174,7 +223,13 @@ export async function overheadCommand(args: string[]): Promise<number> {
       results.push(entry);
       say(
         `${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg.padEnd(7)}: ${entry.qps.toFixed(1)} ok/s, e2e p50 ${fmtMs(o.latency_ms.e2e.p50)} p99 ${fmtMs(o.latency_ms.e2e.p99)} ms, ` +
-          `failed ${o.requests.failed}${o.requests.failed ? ` (${Object.entries(o.errors_by_type).map(([t, n]) => `${t} ${n}`).join(', ')})` : ''}, ${entry.validity.valid ? 'valid' : `INVALID: ${entry.validity.reasons.join('; ')}`}`,
+          `failed ${o.requests.failed}${
+            o.requests.failed
+              ? ` (${Object.entries(o.errors_by_type)
+                  .map(([t, n]) => `${t} ${n}`)
+                  .join(', ')})`
+              : ''
+          }, ${entry.validity.valid ? 'valid' : `INVALID: ${entry.validity.reasons.join('; ')}`}`,
       );
     };
     // Saturation first: it tells whether the fixed rate is below every path's saturation.
@@ -182,7 +237,12 @@ export async function overheadCommand(args: string[]): Promise<number> {
     for (const leg of ordered) if (!interrupt.signal.aborted) await runLeg(leg, 'fixed_rate');
 
     const result = summarize(results, { rate, concurrency, stream, tokens });
-    const exitCode = interrupt.signal.aborted || results.some((l) => !l.validity.valid) ? EXIT.invalidRun : v.check && result.goals.some((g) => g.met === false) ? EXIT.sloFailed : EXIT.ok;
+    const exitCode =
+      interrupt.signal.aborted || results.some((l) => !l.validity.valid)
+        ? EXIT.invalidRun
+        : v.check && result.goals.some((g) => g.met === false)
+          ? EXIT.sloFailed
+          : EXIT.ok;
     const full: OverheadResult = {
       ...resultBase('overhead', (v.label as string | undefined) ?? null, startedAt),
       exit_code: exitCode,
@@ -209,7 +269,9 @@ export async function overheadCommand(args: string[]): Promise<number> {
     if (!v['no-html']) writeFileSync(join(dir, 'report.html'), renderHtml(overheadReportPage(full)));
     say('');
     say(formatOverhead(full));
-    say(`verdict: ${full.verdict.toUpperCase()} (exit ${exitCode}${!v.check && full.verdict === 'fail' ? '; goals are only enforced with --check' : ''})`);
+    say(
+      `verdict: ${full.verdict.toUpperCase()} (exit ${exitCode}${!v.check && full.verdict === 'fail' ? '; goals are only enforced with --check' : ''})`,
+    );
     say(`files: ${join(dir, 'result.json')}${v['no-html'] ? '' : `, ${join(dir, 'report.html')}`}, requests-*.jsonl`);
     return exitCode;
   } finally {
@@ -226,7 +288,10 @@ function summarize(legs: OverheadLeg[], o: { rate: number; concurrency: number; 
   for (const leg of ['proxy', 'gateway'] as const) {
     const l = fixed(leg);
     if (!l || !direct) continue;
-    const diff = (k: 'p50' | 'p90' | 'p99' | 'p99_9') => (l.e2e_ms[k] === null || direct.e2e_ms[k] === null ? null : Math.round((l.e2e_ms[k]! - direct.e2e_ms[k]!) * 1000) / 1000);
+    const diff = (k: 'p50' | 'p90' | 'p99' | 'p99_9') =>
+      l.e2e_ms[k] === null || direct.e2e_ms[k] === null
+        ? null
+        : Math.round((l.e2e_ms[k] - direct.e2e_ms[k]) * 1000) / 1000;
     added[leg] = { p50: diff('p50'), p90: diff('p90'), p99: diff('p99'), p99_9: diff('p99_9') };
   }
   const saturation: OverheadResult['saturation_qps'] = {};
@@ -234,7 +299,8 @@ function summarize(legs: OverheadLeg[], o: { rate: number; concurrency: number; 
     const l = sat(leg);
     if (l) saturation[leg] = l.qps;
   }
-  const ratio = (a?: number, b?: number) => (a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
+  const ratio = (a?: number, b?: number) =>
+    a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000;
   const ratios = {
     'gateway/proxy saturation': ratio(saturation.gateway, saturation.proxy),
     'gateway/direct saturation': ratio(saturation.gateway, saturation.direct),
@@ -243,9 +309,18 @@ function summarize(legs: OverheadLeg[], o: { rate: number; concurrency: number; 
   const notes: string[] = [];
   const lowest = Math.min(...Object.values(saturation));
   if (Number.isFinite(lowest) && o.rate > 0.8 * lowest) {
-    notes.push(`the fixed rate (${o.rate}/s) is not well below saturation (the slowest path saturated at ${lowest.toFixed(1)}/s): its added latency includes queueing, not only the path's own cost`);
+    notes.push(
+      `the fixed rate (${o.rate}/s) is not well below saturation (the slowest path saturated at ${lowest.toFixed(1)}/s): its added latency includes queueing, not only the path's own cost`,
+    );
   }
-  for (const l of legs.filter((x) => x.requests.failed > 0)) notes.push(`${l.phase} ${l.leg}: ${l.requests.failed} of ${l.requests.total} requests failed (${Object.entries(l.errors_by_type).map(([t, n]) => `${t} ${n}`).join(', ')})`);
+  for (const l of legs.filter((x) => x.requests.failed > 0))
+    notes.push(
+      `${l.phase} ${l.leg}: ${l.requests.failed} of ${l.requests.total} requests failed (${Object.entries(
+        l.errors_by_type,
+      )
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')})`,
+    );
   const gatewayAddedP99 = added.gateway?.p99 ?? null;
   const goals = [
     {
@@ -255,8 +330,11 @@ function summarize(legs: OverheadLeg[], o: { rate: number; concurrency: number; 
     },
     {
       goal: `gateway saturation ≥ ${GOAL_SATURATION_RATIO}× the plain proxy's`,
-      measured: ratios['gateway/proxy saturation'] === null ? '—' : `${ratios['gateway/proxy saturation']!.toFixed(3)}×`,
-      met: ratios['gateway/proxy saturation'] === null ? null : ratios['gateway/proxy saturation']! >= GOAL_SATURATION_RATIO,
+      measured: ratios['gateway/proxy saturation'] === null ? '—' : `${ratios['gateway/proxy saturation'].toFixed(3)}×`,
+      met:
+        ratios['gateway/proxy saturation'] === null
+          ? null
+          : ratios['gateway/proxy saturation'] >= GOAL_SATURATION_RATIO,
     },
   ];
   return { legs, added_latency_ms: added, saturation_qps: saturation, ratios, goals, notes };
@@ -269,14 +347,49 @@ function formatOverhead(r: OverheadResult): string {
   const s = r.settings as { rate: number; concurrency: number };
   const lines = [
     `fixed rate ${s.rate}/s, e2e ms:`,
-    renderTable(['leg', 'ok', 'failed', 'qps', 'p50', 'p90', 'p99', 'p99.9', 'valid'], fixed.map((l) => [l.leg, String(l.requests.ok), String(l.requests.failed), l.qps.toFixed(1), ms(l.e2e_ms.p50), ms(l.e2e_ms.p90), ms(l.e2e_ms.p99), ms(l.e2e_ms.p99_9), l.validity.valid ? 'yes' : 'NO']), '  '),
+    renderTable(
+      ['leg', 'ok', 'failed', 'qps', 'p50', 'p90', 'p99', 'p99.9', 'valid'],
+      fixed.map((l) => [
+        l.leg,
+        String(l.requests.ok),
+        String(l.requests.failed),
+        l.qps.toFixed(1),
+        ms(l.e2e_ms.p50),
+        ms(l.e2e_ms.p90),
+        ms(l.e2e_ms.p99),
+        ms(l.e2e_ms.p99_9),
+        l.validity.valid ? 'yes' : 'NO',
+      ]),
+      '  ',
+    ),
     'added latency vs direct, ms:',
-    renderTable(['leg', 'p50', 'p90', 'p99', 'p99.9'], Object.entries(r.added_latency_ms).map(([leg, a]) => [leg, ms(a!.p50), ms(a!.p90), ms(a!.p99), ms(a!.p99_9)]), '  '),
+    renderTable(
+      ['leg', 'p50', 'p90', 'p99', 'p99.9'],
+      Object.entries(r.added_latency_ms).map(([leg, a]) => [leg, ms(a.p50), ms(a.p90), ms(a.p99), ms(a.p99_9)]),
+      '  ',
+    ),
     `saturation (closed loop, ${s.concurrency} concurrent):`,
-    renderTable(['leg', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'], sat.map((l) => [l.leg, l.qps.toFixed(1), ms(l.e2e_ms.p50), ms(l.e2e_ms.p99), String(l.requests.failed), l.validity.valid ? 'yes' : 'NO']), '  '),
-    `  ${Object.entries(r.ratios).map(([k, x]) => `${k} ${x === null ? '—' : `${x.toFixed(3)}×`}`).join(', ')}`,
+    renderTable(
+      ['leg', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'],
+      sat.map((l) => [
+        l.leg,
+        l.qps.toFixed(1),
+        ms(l.e2e_ms.p50),
+        ms(l.e2e_ms.p99),
+        String(l.requests.failed),
+        l.validity.valid ? 'yes' : 'NO',
+      ]),
+      '  ',
+    ),
+    `  ${Object.entries(r.ratios)
+      .map(([k, x]) => `${k} ${x === null ? '—' : `${x.toFixed(3)}×`}`)
+      .join(', ')}`,
     'goals:',
-    renderTable(['goal', 'measured', 'result'], r.goals.map((g) => [g.goal, g.measured, g.met === null ? 'n/a' : g.met ? 'met' : 'NOT MET']), '  '),
+    renderTable(
+      ['goal', 'measured', 'result'],
+      r.goals.map((g) => [g.goal, g.measured, g.met === null ? 'n/a' : g.met ? 'met' : 'NOT MET']),
+      '  ',
+    ),
     ...r.notes.map((n) => `note: ${n}`),
   ];
   return lines.join('\n');

@@ -9,7 +9,11 @@ import { overheadReportPage, type OverheadResult } from '../overhead/overhead-re
 
 /** `bench report result.json [--out report.html]`: draws the HTML report again from a result file. */
 export async function reportCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, 1);
+  const { values, positionals } = parseFlags(
+    args,
+    { out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    1,
+  );
   if (values.help) {
     process.stdout.write(helpFor('report'));
     return 0;
@@ -23,7 +27,12 @@ export async function reportCommand(args: string[]): Promise<number> {
     throw new UsageError(`report: cannot read ${path} as JSON (${(error as Error).message})`);
   }
   if (result.schema !== RESULT_SCHEMA) throw new UsageError(`report: ${path} is not a ${RESULT_SCHEMA} result`);
-  const page = result.kind === 'run' ? runReportPage(result) : result.kind === 'sweep' ? sweepReportPage(result) : overheadReportPage(result);
+  const page =
+    result.kind === 'run'
+      ? runReportPage(result)
+      : result.kind === 'sweep'
+        ? sweepReportPage(result)
+        : overheadReportPage(result);
   const out = (values.out as string | undefined) ?? join(dirname(path), 'report.html');
   writeFileSync(out, renderHtml(page));
   process.stdout.write(`report: ${out}\n`);

@@ -21,7 +21,10 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const m = measurementSettings(values);
   const load = loadSettings(values, m);
-  if (m.warmupMs >= load.durationMs) throw new UsageError(`--warmup (${m.warmupMs / 1000} s) must be shorter than the load (${load.durationMs / 1000} s)`);
+  if (m.warmupMs >= load.durationMs)
+    throw new UsageError(
+      `--warmup (${m.warmupMs / 1000} s) must be shorter than the load (${load.durationMs / 1000} s)`,
+    );
   const dir = outputDirectory(m.out, 'run');
   const progress = m.quiet ? undefined : progressPrinter();
   const interrupt = interruptOnSigint();

@@ -32,8 +32,12 @@ export function mockBackendOptions(v: Record<string, unknown>): MockBackendOptio
     ttftMs: parseDuration('--ttft', v.ttft as string, 'ms'),
     itlMs: parseDuration('--itl', v.itl as string, 'ms'),
     jitterMs: parseDuration('--jitter', v.jitter as string, 'ms'),
-    outputTokens: outputTokens === undefined ? null : parseNumber('--output-tokens', outputTokens, { integer: true, min: 1 }),
-    defaultMaxNewTokens: parseNumber('--default-max-new-tokens', v['default-max-new-tokens'] as string, { integer: true, min: 1 }),
+    outputTokens:
+      outputTokens === undefined ? null : parseNumber('--output-tokens', outputTokens, { integer: true, min: 1 }),
+    defaultMaxNewTokens: parseNumber('--default-max-new-tokens', v['default-max-new-tokens'] as string, {
+      integer: true,
+      min: 1,
+    }),
     errorRate: fraction('--error-rate', v['error-rate'] as string),
     overloadRate: fraction('--overload-rate', v['overload-rate'] as string),
     maxConcurrent: parseNumber('--max-concurrent', v['max-concurrent'] as string, { integer: true, min: 1 }),
@@ -56,7 +60,8 @@ export async function mockBackendCommand(args: string[]): Promise<number> {
     return 0;
   }
   const options = mockBackendOptions(values);
-  if (options.errorRate + options.overloadRate > 1) throw new UsageError('--error-rate + --overload-rate is above 100 %');
+  if (options.errorRate + options.overloadRate > 1)
+    throw new UsageError('--error-rate + --overload-rate is above 100 %');
   const mock = await startMockBackend(options);
   process.stdout.write(
     `bench mock-backend: listening on ${mock.url}\n` +
@@ -86,7 +91,11 @@ export async function plainProxyCommand(args: string[]): Promise<number> {
   }
   const target = values.target as string | undefined;
   if (!target || !/^http:\/\/[^/]+/.test(target)) throw new UsageError('plain-proxy needs --target http://host:port');
-  const proxy = await startPlainProxy(target, parseNumber('--port', values.port as string, { integer: true, min: 0, max: 65535 }), values.host as string);
+  const proxy = await startPlainProxy(
+    target,
+    parseNumber('--port', values.port as string, { integer: true, min: 0, max: 65535 }),
+    values.host as string,
+  );
   process.stdout.write(`bench plain-proxy: listening on ${proxy.url} -> ${target}\n`);
   await untilStopped(values['parent-pipe'] === true);
   await proxy.close();

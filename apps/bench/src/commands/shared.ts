@@ -23,7 +23,14 @@ export function workloadRecord(m: MeasurementSettings): Record<string, unknown> 
 export function targetRecord(m: MeasurementSettings): { url: string; api: string; path: string } {
   const { api, url } = m.target;
   const f = m.workload.streamFraction;
-  const path = api === 'gateway' ? '/v1/generate' : f === 1 ? '/generate_stream' : f === 0 ? '/generate' : '/generate and /generate_stream';
+  const path =
+    api === 'gateway'
+      ? '/v1/generate'
+      : f === 1
+        ? '/generate_stream'
+        : f === 0
+          ? '/generate'
+          : '/generate and /generate_stream';
   return { url, api, path };
 }
 

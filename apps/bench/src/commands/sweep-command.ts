@@ -40,10 +40,14 @@ export async function sweepCommand(args: string[]): Promise<number> {
     return 0;
   }
   const m = measurementSettings(values);
-  if (m.slos.length === 0) throw new UsageError('sweep needs at least one --slo: goodput is the highest rate at which the SLOs hold (e.g. --slo e2e.p99<1.5s --slo errors<1%)');
+  if (m.slos.length === 0)
+    throw new UsageError(
+      'sweep needs at least one --slo: goodput is the highest rate at which the SLOs hold (e.g. --slo e2e.p99<1.5s --slo errors<1%)',
+    );
   const ratesText = values.rates as string | undefined;
   const bisectText = values.bisect as string | undefined;
-  if ((ratesText === undefined) === (bisectText === undefined)) throw new UsageError('sweep: give either --rates 1,2,4,8 or --bisect LOW:HIGH');
+  if ((ratesText === undefined) === (bisectText === undefined))
+    throw new UsageError('sweep: give either --rates 1,2,4,8 or --bisect LOW:HIGH');
   const durationMs = parseDuration('--duration', values.duration as string);
   if (durationMs <= m.warmupMs) throw new UsageError('--duration must be longer than --warmup');
   const cooldownMs = parseDuration('--cooldown', values.cooldown as string);
@@ -52,7 +56,8 @@ export async function sweepCommand(args: string[]): Promise<number> {
   let bisect: { low: number; high: number; precision: number } | null = null;
   if (bisectText !== undefined) {
     const [low, high, ...rest] = bisectText.split(':').map((s) => parseNumber('--bisect', s, { min: 0.001 }));
-    if (low === undefined || high === undefined || rest.length || !(high > low)) throw new UsageError(`--bisect "${bisectText}" is not valid: write LOW:HIGH rates per second, e.g. 1:64`);
+    if (low === undefined || high === undefined || rest.length || !(high > low))
+      throw new UsageError(`--bisect "${bisectText}" is not valid: write LOW:HIGH rates per second, e.g. 1:64`);
     bisect = { low, high, precision };
   }
   const rates = ratesText !== undefined ? [...parseRates(ratesText)].sort((a, b) => a - b) : null;
@@ -68,14 +73,37 @@ export async function sweepCommand(args: string[]): Promise<number> {
     if (steps.length > 0 && cooldownMs > 0) await new Promise((r) => setTimeout(r, cooldownMs));
     const index = steps.length;
     const load: LoadSettings = {
-      load: { kind: 'open', profile: LoadProfile.constant(rate, durationMs), arrivals: m.arrivals, maxInFlight: m.maxInFlight, maxPending: m.maxPending },
+      load: {
+        kind: 'open',
+        profile: LoadProfile.constant(rate, durationMs),
+        arrivals: m.arrivals,
+        maxInFlight: m.maxInFlight,
+        maxPending: m.maxPending,
+      },
       durationMs,
       description: `open loop (${m.arrivals}) at ${rate} req/s`,
-      parameters: { model: 'open', rate, arrivals: m.arrivals, max_in_flight: m.maxInFlight, max_pending: m.maxPending },
+      parameters: {
+        model: 'open',
+        rate,
+        arrivals: m.arrivals,
+        max_in_flight: m.maxInFlight,
+        max_pending: m.maxPending,
+      },
     };
     const progress = m.quiet ? undefined : progressPrinter(`step ${index + 1} `);
     const outcome = await executeRun(
-      { target: m.target, workload: m.workload, load: load.load, durationMs, warmupMs: m.warmupMs, maxRequests: m.maxRequests, seed: m.seed, timeoutMs: m.timeoutMs, thresholds: m.thresholds, step: index },
+      {
+        target: m.target,
+        workload: m.workload,
+        load: load.load,
+        durationMs,
+        warmupMs: m.warmupMs,
+        maxRequests: m.maxRequests,
+        seed: m.seed,
+        timeoutMs: m.timeoutMs,
+        thresholds: m.thresholds,
+        step: index,
+      },
       { onProgress: progress?.print, signal: interrupt.signal },
     );
     progress?.end();
@@ -88,7 +116,10 @@ export async function sweepCommand(args: string[]): Promise<number> {
       `step ${index + 1}: ${rate}/s → ${o.throughput.qps.toFixed(2)} ok/s, e2e p50 ${fmtMs(o.latency_ms.e2e.p50)} p99 ${fmtMs(o.latency_ms.e2e.p99)} ms, ` +
         `errors ${fmtPct(o.error_rate)}, ${step.validity.valid ? 'valid' : 'INVALID'}, ${step.pass ? 'PASS' : 'FAIL'}\n`,
     );
-    if (!step.validity.valid) notes.push(`the step at ${rate}/s is invalid (${step.validity.reasons.join('; ')}): the goodput may be limited by the client, not the system`);
+    if (!step.validity.valid)
+      notes.push(
+        `the step at ${rate}/s is invalid (${step.validity.reasons.join('; ')}): the goodput may be limited by the client, not the system`,
+      );
     return step;
   };
 
@@ -98,7 +129,8 @@ export async function sweepCommand(args: string[]): Promise<number> {
         const step = await runStep(rate);
         if (interrupt.signal.aborted) break;
         if (!step.pass && !values['keep-going']) {
-          if (rate !== rates.at(-1)) notes.push(`stopped after the first rate that failed (${rate}/s); --keep-going runs them all`);
+          if (rate !== rates.at(-1))
+            notes.push(`stopped after the first rate that failed (${rate}/s); --keep-going runs them all`);
           break;
         }
       }
@@ -107,7 +139,10 @@ export async function sweepCommand(args: string[]): Promise<number> {
       const lowStep = await runStep(low);
       if (lowStep.pass && !interrupt.signal.aborted) {
         const highStep = await runStep(high);
-        if (highStep.pass) notes.push(`the highest rate of the bisection (${high}/s) passed: the goodput is at least that; bisect higher`);
+        if (highStep.pass)
+          notes.push(
+            `the highest rate of the bisection (${high}/s) passed: the goodput is at least that; bisect higher`,
+          );
         else {
           while (high - low > precision && steps.length < maxSteps && !interrupt.signal.aborted) {
             const mid = Math.round((low + high) / 2 / precision) * precision;
@@ -127,7 +162,8 @@ export async function sweepCommand(args: string[]): Promise<number> {
   const passing = steps.filter((s) => s.pass).sort((a, b) => b.rate - a.rate);
   const best = passing[0];
   const goodput = best ? { rate: best.rate, qps: best.summary.overall.throughput.qps } : null;
-  if (best && steps.some((s) => !s.pass && s.rate < best.rate)) notes.push('not monotonic: a lower rate failed where a higher one passed; run longer steps');
+  if (best && steps.some((s) => !s.pass && s.rate < best.rate))
+    notes.push('not monotonic: a lower rate failed where a higher one passed; run longer steps');
   const anyInvalid = steps.some((s) => !s.validity.valid) || interrupt.signal.aborted;
   const exitCode = anyInvalid ? EXIT.invalidRun : goodput ? EXIT.ok : EXIT.sloFailed;
   const jsonl = join(dir, 'requests.jsonl');
@@ -159,12 +195,23 @@ export async function sweepCommand(args: string[]): Promise<number> {
         ['offered /s', 'qps', 'errors', 'e2e p50', 'e2e p99', 'ttft p99', 'valid', 'SLOs'],
         sorted.map((s) => {
           const o = s.summary.overall;
-          return [String(s.rate), o.throughput.qps.toFixed(2), fmtPct(o.error_rate), fmtMs(o.latency_ms.e2e.p50), fmtMs(o.latency_ms.e2e.p99), fmtMs(o.latency_ms.ttft.p99), s.validity.valid ? 'yes' : 'NO', s.pass ? 'PASS' : 'FAIL'];
+          return [
+            String(s.rate),
+            o.throughput.qps.toFixed(2),
+            fmtPct(o.error_rate),
+            fmtMs(o.latency_ms.e2e.p50),
+            fmtMs(o.latency_ms.e2e.p99),
+            fmtMs(o.latency_ms.ttft.p99),
+            s.validity.valid ? 'yes' : 'NO',
+            s.pass ? 'PASS' : 'FAIL',
+          ];
         }),
       ),
       ...(best ? ['', `SLOs at the goodput step (${best.rate}/s):`, formatSloTable(best.slo)] : []),
       '',
-      goodput ? `goodput: ${goodput.rate} req/s offered (${goodput.qps.toFixed(2)} ok/s) is the highest rate at which every SLO held` : 'goodput: none — no rate met every SLO',
+      goodput
+        ? `goodput: ${goodput.rate} req/s offered (${goodput.qps.toFixed(2)} ok/s) is the highest rate at which every SLO held`
+        : 'goodput: none — no rate met every SLO',
       ...notes.map((n) => `note: ${n}`),
       `verdict: ${result.verdict.toUpperCase()} (exit ${exitCode})`,
       `files: ${join(dir, 'result.json')}, ${jsonl}${html ? `, ${html}` : ''}`,

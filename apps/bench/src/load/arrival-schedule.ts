@@ -9,7 +9,12 @@ export type ArrivalProcess = 'constant' | 'poisson';
  * the k-th where Λ(t) = E₁ + … + E_k, Eᵢ ~ Exp(1) drawn from the seeded RNG (a non-homogeneous Poisson process by
  * time rescaling). The same profile and seed always give the same times.
  */
-export function arrivalSchedule(profile: LoadProfile, process: ArrivalProcess, seed: number, maxArrivals = Infinity): Float64Array {
+export function arrivalSchedule(
+  profile: LoadProfile,
+  process: ArrivalProcess,
+  seed: number,
+  maxArrivals = Infinity,
+): Float64Array {
   const times: number[] = [];
   const rng = new Rng(seed, 1);
   let cumulative = process === 'constant' ? 0 : rng.exponential();

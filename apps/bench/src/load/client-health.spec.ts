@@ -43,7 +43,9 @@ describe('client saturation detection', () => {
   it('carries other reasons the run is not a measurement', () => {
     const monitor = new ClientHealthMonitor();
     monitor.start();
-    const report = monitor.finish([], { maxLoopDelayMs: 1e6, maxScheduleLagMs: 1e6 }, ['no request succeeded: there is no latency to report']);
+    const report = monitor.finish([], { maxLoopDelayMs: 1e6, maxScheduleLagMs: 1e6 }, [
+      'no request succeeded: there is no latency to report',
+    ]);
     assert.equal(report.valid, false);
   });
 });

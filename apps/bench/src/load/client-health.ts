@@ -49,7 +49,9 @@ export class ClientHealthMonitor {
     const cpu = process.cpuUsage(this.cpuAtStart);
     const wallMs = performance.now() - this.wallAtStart;
     const h = this.histogram;
-    const loop = h.count ? { p50: excess(h.percentile(50)), p99: excess(h.percentile(99)), max: excess(h.max) } : { p50: 0, p99: 0, max: 0 };
+    const loop = h.count
+      ? { p50: excess(h.percentile(50)), p99: excess(h.percentile(99)), max: excess(h.max) }
+      : { p50: 0, p99: 0, max: 0 };
     const lags = sortSamples(timerLagMs);
     const lag = {
       count: lags.length,
@@ -59,10 +61,14 @@ export class ClientHealthMonitor {
     };
     const reasons = [...extraReasons];
     if (loop.p99 > thresholds.maxLoopDelayMs) {
-      reasons.push(`client saturated: event-loop delay p99 ${loop.p99} ms > ${thresholds.maxLoopDelayMs} ms (--max-loop-delay-ms)`);
+      reasons.push(
+        `client saturated: event-loop delay p99 ${loop.p99} ms > ${thresholds.maxLoopDelayMs} ms (--max-loop-delay-ms)`,
+      );
     }
     if (lag.p99 !== null && lag.p99 > thresholds.maxScheduleLagMs) {
-      reasons.push(`client saturated: schedule lag p99 ${lag.p99} ms > ${thresholds.maxScheduleLagMs} ms (--max-schedule-lag-ms)`);
+      reasons.push(
+        `client saturated: schedule lag p99 ${lag.p99} ms > ${thresholds.maxScheduleLagMs} ms (--max-schedule-lag-ms)`,
+      );
     }
     return {
       valid: reasons.length === 0,

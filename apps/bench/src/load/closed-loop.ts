@@ -27,7 +27,12 @@ export interface ClosedLoopOutcome {
  * the target finishes its current request and leaves. A request's intended time is when its user was ready to
  * send it, so closed-loop latencies do not include the time users spent waiting on earlier answers.
  */
-export function runClosedLoop(plan: ClosedLoopPlan, sink: ArrivalSink, clock: Clock, signal?: AbortSignal): Promise<ClosedLoopOutcome> {
+export function runClosedLoop(
+  plan: ClosedLoopPlan,
+  sink: ArrivalSink,
+  clock: Clock,
+  signal?: AbortSignal,
+): Promise<ClosedLoopOutcome> {
   const outcome: ClosedLoopOutcome = { stoppedAtMs: plan.startMs + plan.stopAfterMs, interrupted: false, peakUsers: 0 };
   let target = 0;
   let active = 0;

@@ -32,9 +32,20 @@ export interface OpenLoopOutcome {
  * intended time — its latency includes the wait — or, if the queue is full or the load ends first, is dropped and
  * counted. Nothing is skipped silently.
  */
-export function runOpenLoop(plan: OpenLoopPlan, sink: ArrivalSink, clock: Clock, signal?: AbortSignal): Promise<OpenLoopOutcome> {
+export function runOpenLoop(
+  plan: OpenLoopPlan,
+  sink: ArrivalSink,
+  clock: Clock,
+  signal?: AbortSignal,
+): Promise<OpenLoopOutcome> {
   const { arrivals, startMs } = plan;
-  const outcome: OpenLoopOutcome = { timerLagMs: [], queued: 0, dropped: 0, stoppedAtMs: startMs + plan.stopAfterMs, interrupted: false };
+  const outcome: OpenLoopOutcome = {
+    timerLagMs: [],
+    queued: 0,
+    dropped: 0,
+    stoppedAtMs: startMs + plan.stopAfterMs,
+    interrupted: false,
+  };
   const waiting: number[] = [];
   let waitingHead = 0;
   let next = 0;
@@ -55,7 +66,8 @@ export function runOpenLoop(plan: OpenLoopPlan, sink: ArrivalSink, clock: Clock,
       inFlight++;
       void sink.issue(id, intended).finally(() => {
         inFlight--;
-        while (!stopped && inFlight < plan.maxInFlight && waitingHead < waiting.length) start(waiting[waitingHead++]!, true);
+        while (!stopped && inFlight < plan.maxInFlight && waitingHead < waiting.length)
+          start(waiting[waitingHead++]!, true);
         finishIfDone();
       });
     };
@@ -68,7 +80,10 @@ export function runOpenLoop(plan: OpenLoopPlan, sink: ArrivalSink, clock: Clock,
       outcome.queued++;
       if (waiting.length - waitingHead >= plan.maxPending) {
         outcome.queued--;
-        return drop(id, `client queue full: ${plan.maxInFlight} in flight and ${plan.maxPending} waiting (--max-in-flight, --max-pending)`);
+        return drop(
+          id,
+          `client queue full: ${plan.maxInFlight} in flight and ${plan.maxPending} waiting (--max-in-flight, --max-pending)`,
+        );
       }
       waiting.push(id);
     };
@@ -91,10 +106,13 @@ export function runOpenLoop(plan: OpenLoopPlan, sink: ArrivalSink, clock: Clock,
       stop('interrupted before a connection was free');
     };
     // Every arrival is before the end, so at the end whatever the timers have not reached yet is due: send it.
-    const stopTimer = setTimeout(() => {
-      while (next < arrivals.length) arrive(next++);
-      stop('the load ended before a connection was free');
-    }, Math.max(0, startMs + plan.stopAfterMs - clock()));
+    const stopTimer = setTimeout(
+      () => {
+        while (next < arrivals.length) arrive(next++);
+        stop('the load ended before a connection was free');
+      },
+      Math.max(0, startMs + plan.stopAfterMs - clock()),
+    );
     signal?.addEventListener('abort', interrupt, { once: true });
     tick();
   });

@@ -20,7 +20,10 @@ describe('load profiles and the open-loop schedule', () => {
 
   it('space constant arrivals evenly, the first at 0', () => {
     const times = arrivalSchedule(LoadProfile.constant(10, 1000), 'constant', 1);
-    assert.deepEqual([...times].map((t) => Math.round(t * 1e6) / 1e6), [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+    assert.deepEqual(
+      [...times].map((t) => Math.round(t * 1e6) / 1e6),
+      [0, 100, 200, 300, 400, 500, 600, 700, 800, 900],
+    );
   });
 
   it('make Poisson arrivals reproducible from the seed, and different for another seed', () => {
@@ -49,7 +52,8 @@ describe('load profiles and the open-loop schedule', () => {
     // 0 → 10 req/s over 10 s: Λ(t) = t²/2 (t in s), so 50 arrivals, the k-th at √(2k) s.
     const times = arrivalSchedule(new LoadProfile(0, [{ durationMs: 10_000, target: 10 }]), 'constant', 1);
     assert.equal(times.length, 50);
-    for (const k of [1, 8, 18, 32]) assert.ok(Math.abs(times[k]! - Math.sqrt(2 * k) * 1000) < 1e-6, `arrival ${k} at ${times[k]}`);
+    for (const k of [1, 8, 18, 32])
+      assert.ok(Math.abs(times[k]! - Math.sqrt(2 * k) * 1000) < 1e-6, `arrival ${k} at ${times[k]}`);
   });
 
   it('stop at --requests', () => {

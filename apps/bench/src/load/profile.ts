@@ -23,13 +23,17 @@ export class LoadProfile {
   }
 
   static constant(value: number, durationMs: number): LoadProfile {
-    return new LoadProfile(value, [{ durationMs: 0, target: value }, { durationMs, target: value }]);
+    return new LoadProfile(value, [
+      { durationMs: 0, target: value },
+      { durationMs, target: value },
+    ]);
   }
 
   /** The target at time t (ms); after the last stage, its target. */
   at(tMs: number): number {
     for (const s of this.segments) {
-      if (tMs < s.endMs) return s.endMs === s.startMs ? s.to : s.from + ((s.to - s.from) * (tMs - s.startMs)) / (s.endMs - s.startMs);
+      if (tMs < s.endMs)
+        return s.endMs === s.startMs ? s.to : s.from + ((s.to - s.from) * (tMs - s.startMs)) / (s.endMs - s.startMs);
     }
     return this.segments.at(-1)?.to ?? 0;
   }
@@ -50,7 +54,10 @@ export class LoadProfile {
         if (need <= 0) return s.startMs;
         const slope = (s.to - s.from) / durationS; // rate change per second
         // from·τ + slope·τ²/2 = need, solved for τ ≥ 0 in the stable form.
-        const tau = Math.abs(slope) < 1e-12 ? need / s.from : (2 * need) / (s.from + Math.sqrt(s.from * s.from + 2 * slope * need));
+        const tau =
+          Math.abs(slope) < 1e-12
+            ? need / s.from
+            : (2 * need) / (s.from + Math.sqrt(s.from * s.from + 2 * slope * need));
         return s.startMs + Math.min(durationS, tau) * 1000;
       }
       done += area;

@@ -117,7 +117,10 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks = {}): Promise<R
     if (spec.load.kind === 'open') {
       const arrivals = arrivalSchedule(spec.load.profile, spec.load.arrivals, spec.seed, spec.maxRequests);
       // A run bounded by --requests ends with its last arrival (plus a moment to send it).
-      const stopAfterMs = arrivals.length === spec.maxRequests ? Math.min(spec.durationMs, arrivals[arrivals.length - 1]! + 1) : spec.durationMs;
+      const stopAfterMs =
+        arrivals.length === spec.maxRequests
+          ? Math.min(spec.durationMs, arrivals[arrivals.length - 1]! + 1)
+          : spec.durationMs;
       const outcome = await runOpenLoop(
         { arrivals, startMs, stopAfterMs, maxInFlight: spec.load.maxInFlight, maxPending: spec.load.maxPending },
         sink,
@@ -149,8 +152,12 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks = {}): Promise<R
   }
   const measured = records.filter((r) => !r.warmup);
   const report = health.finish(timerLagMs, spec.thresholds, [
-    ...(measured.length === 0 ? ['no request was measured (the run was too short, or everything fell in the warm-up)'] : []),
-    ...(measured.length > 0 && !measured.some((r) => r.ok) ? ['no request succeeded: there is no latency to report'] : []),
+    ...(measured.length === 0
+      ? ['no request was measured (the run was too short, or everything fell in the warm-up)']
+      : []),
+    ...(measured.length > 0 && !measured.some((r) => r.ok)
+      ? ['no request succeeded: there is no latency to report']
+      : []),
   ]);
   records.sort((a, b) => a.id - b.id);
   // A run bounded by --requests is over when its last answer is in, not when its last request went out.

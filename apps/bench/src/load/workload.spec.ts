@@ -25,7 +25,16 @@ describe('the workload', () => {
   });
 
   it('mixes models by weight', () => {
-    const w = new Workload({ ...SEED_WORKLOAD, models: [{ id: 'a', weight: 3 }, { id: 'b', weight: 1 }] }, 5);
+    const w = new Workload(
+      {
+        ...SEED_WORKLOAD,
+        models: [
+          { id: 'a', weight: 3 },
+          { id: 'b', weight: 1 },
+        ],
+      },
+      5,
+    );
     const n = 4000;
     const a = Array.from({ length: n }, () => w.next()).filter((s) => s.model === 'a').length;
     assert.ok(Math.abs(a / n - 0.75) < 0.03, `share of a: ${a / n}`);
@@ -36,7 +45,10 @@ describe('the workload', () => {
     const half = new Workload({ ...SEED_WORKLOAD, streamFraction: 0.5 }, 3);
     const a = Array.from({ length: 1000 }, () => none.next());
     const b = Array.from({ length: 1000 }, () => half.next());
-    assert.deepEqual(a.map((s) => [s.model, s.inputs, s.maxNewTokens]), b.map((s) => [s.model, s.inputs, s.maxNewTokens]));
+    assert.deepEqual(
+      a.map((s) => [s.model, s.inputs, s.maxNewTokens]),
+      b.map((s) => [s.model, s.inputs, s.maxNewTokens]),
+    );
     const streamed = b.filter((s) => s.stream).length / 1000;
     assert.ok(Math.abs(streamed - 0.5) < 0.06, `streamed ${streamed}`);
   });

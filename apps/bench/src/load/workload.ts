@@ -57,7 +57,10 @@ export class Workload {
   private readonly rng: Rng;
   private readonly modelChoices: Array<{ item: string; weight: number }>;
 
-  constructor(private readonly config: WorkloadConfig, seed: number) {
+  constructor(
+    private readonly config: WorkloadConfig,
+    seed: number,
+  ) {
     this.rng = new Rng(seed, 2);
     this.modelChoices = config.models.map((m) => ({ item: m.id, weight: m.weight }));
   }

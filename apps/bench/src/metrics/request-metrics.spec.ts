@@ -40,7 +40,13 @@ describe('per-request formulas on synthetic timelines', () => {
   });
 
   it('a non-streamed request has an e2e and nothing token-level', () => {
-    const plain = syntheticRecord({ stream: false, intended_ms: 10, sent_ms: 10, end_ms: 250, usage: { input_tokens: 3, output_tokens: 64 } });
+    const plain = syntheticRecord({
+      stream: false,
+      intended_ms: 10,
+      sent_ms: 10,
+      end_ms: 250,
+      usage: { input_tokens: 3, output_tokens: 64 },
+    });
     assert.equal(e2eMs(plain), 240);
     assert.equal(ttftMs(plain), null);
     assert.equal(tpotMs(plain), null);
@@ -56,6 +62,9 @@ describe('per-request formulas on synthetic timelines', () => {
   });
 
   it('a dropped arrival has no schedule lag (it never went out)', () => {
-    assert.equal(scheduleLagMs(syntheticRecord({ sent_ms: null, end_ms: null, ok: false, status: null, error_type: 'dropped' })), null);
+    assert.equal(
+      scheduleLagMs(syntheticRecord({ sent_ms: null, end_ms: null, ok: false, status: null, error_type: 'dropped' })),
+      null,
+    );
   });
 });

@@ -9,9 +9,37 @@ describe('aggregates over a run', () => {
   const records = [
     streamedRecord(0, [20, 30, 40], { id: 0, model: 'qwen2', usage: { input_tokens: 5, output_tokens: 3 } }), // e2e 41
     streamedRecord(100, [150, 170], { id: 1, model: 'llama3', usage: { input_tokens: 7, output_tokens: 2 } }), // e2e 71
-    syntheticRecord({ id: 2, model: 'qwen2', stream: false, intended_ms: 200, sent_ms: 200, end_ms: 1500, usage: { input_tokens: 4, output_tokens: 10 } }), // e2e 1300
-    syntheticRecord({ id: 3, model: 'llama3', intended_ms: 300, sent_ms: 340, end_ms: 400, ok: false, status: 429, error_type: 'overloaded', usage: null }),
-    syntheticRecord({ id: 4, model: 'qwen2', intended_ms: 400, sent_ms: null, end_ms: null, ok: false, status: null, error_type: 'dropped', usage: null }),
+    syntheticRecord({
+      id: 2,
+      model: 'qwen2',
+      stream: false,
+      intended_ms: 200,
+      sent_ms: 200,
+      end_ms: 1500,
+      usage: { input_tokens: 4, output_tokens: 10 },
+    }), // e2e 1300
+    syntheticRecord({
+      id: 3,
+      model: 'llama3',
+      intended_ms: 300,
+      sent_ms: 340,
+      end_ms: 400,
+      ok: false,
+      status: 429,
+      error_type: 'overloaded',
+      usage: null,
+    }),
+    syntheticRecord({
+      id: 4,
+      model: 'qwen2',
+      intended_ms: 400,
+      sent_ms: null,
+      end_ms: null,
+      ok: false,
+      status: null,
+      error_type: 'dropped',
+      usage: null,
+    }),
     // Warm-up: out of the request counts and latencies; its answer, inside the window, is throughput.
     syntheticRecord({ id: 5, model: 'qwen2', intended_ms: -50, sent_ms: -50, end_ms: 500, warmup: true }),
   ];
@@ -61,7 +89,17 @@ describe('aggregates over a run', () => {
 
   it('reports a metric without samples as count 0 and nulls, not zeros', () => {
     const empty = distribution(new Float64Array(0));
-    assert.deepEqual(empty, { count: 0, min: null, mean: null, p50: null, p90: null, p95: null, p99: null, p99_9: null, max: null });
+    assert.deepEqual(empty, {
+      count: 0,
+      min: null,
+      mean: null,
+      p50: null,
+      p90: null,
+      p95: null,
+      p99: null,
+      p99_9: null,
+      max: null,
+    });
     assert.deepEqual(s.latency_ms.server_ttft, empty);
   });
 

@@ -25,7 +25,6 @@ import { roundMs, type RequestRecord } from './request-record.js';
 export const LATENCY_METRICS = ['e2e', 'ttft', 'tpot', 'itl', 'server_ttft', 'queue'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 
-
 export interface Distribution {
   count: number;
   min: number | null;
@@ -82,12 +81,17 @@ export function analyze(records: readonly RequestRecord[], options: AnalyzeOptio
   }
   return {
     overall: analyzeGroup(records, options),
-    perModel: new Map([...byModel].sort(([a], [b]) => a.localeCompare(b)).map(([model, list]) => [model, analyzeGroup(list, options)])),
+    perModel: new Map(
+      [...byModel].sort(([a], [b]) => a.localeCompare(b)).map(([model, list]) => [model, analyzeGroup(list, options)]),
+    ),
   };
 }
 
 /** One group's figures; `records` are all of the group's records, warm-up included (see the formulas above). */
-export function analyzeGroup(records: readonly RequestRecord[], { window, lateThresholdMs }: AnalyzeOptions): GroupAnalysis {
+export function analyzeGroup(
+  records: readonly RequestRecord[],
+  { window, lateThresholdMs }: AnalyzeOptions,
+): GroupAnalysis {
   const raw: Record<LatencyMetric, number[]> = { e2e: [], ttft: [], tpot: [], itl: [], server_ttft: [], queue: [] };
   const errorsByType: Record<string, number> = {};
   let total = 0;
@@ -128,7 +132,10 @@ export function analyzeGroup(records: readonly RequestRecord[], { window, lateTh
   const failed = total - ok;
   const durationS = Math.max(0, window.stopMs - window.startMs) / 1000;
   const perSecond = (count: number) => (durationS > 0 ? round(count / durationS) : 0);
-  const samples = Object.fromEntries(LATENCY_METRICS.map((m) => [m, sortSamples(raw[m])])) as Record<LatencyMetric, Float64Array>;
+  const samples = Object.fromEntries(LATENCY_METRICS.map((m) => [m, sortSamples(raw[m])])) as Record<
+    LatencyMetric,
+    Float64Array
+  >;
   return {
     samples,
     summary: {
@@ -143,7 +150,10 @@ export function analyzeGroup(records: readonly RequestRecord[], { window, lateTh
         input_tokens_per_s: perSecond(inWindow.inputTokens),
       },
       tokens,
-      latency_ms: Object.fromEntries(LATENCY_METRICS.map((m) => [m, distribution(samples[m])])) as Record<LatencyMetric, Distribution>,
+      latency_ms: Object.fromEntries(LATENCY_METRICS.map((m) => [m, distribution(samples[m])])) as Record<
+        LatencyMetric,
+        Distribution
+      >,
     },
   };
 }

@@ -26,7 +26,11 @@ export function syntheticRecord(overrides: Partial<RequestRecord> = {}): Request
 }
 
 /** A streamed success whose token events arrived at `tokens` (ms), with usage.output_tokens = tokens.length. */
-export function streamedRecord(intended: number, tokens: number[], overrides: Partial<RequestRecord> = {}): RequestRecord {
+export function streamedRecord(
+  intended: number,
+  tokens: number[],
+  overrides: Partial<RequestRecord> = {},
+): RequestRecord {
   return syntheticRecord({
     intended_ms: intended,
     sent_ms: intended,

@@ -15,13 +15,19 @@ describe('bench mock-backend speaks TGI (contracts/tgi-openapi.json)', () => {
 
   it('streams StreamResponse events, the last with generated_text and details', async () => {
     const mock = await start();
-    const res = await postJson(`${mock.url}/generate_stream`, { inputs: 'hello there', parameters: { max_new_tokens: 5, details: true } });
+    const res = await postJson(`${mock.url}/generate_stream`, {
+      inputs: 'hello there',
+      parameters: { max_new_tokens: 5, details: true },
+    });
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-type']), /^text\/event-stream/);
     assert.ok(res.text.startsWith('data:{'), 'axum frames events as `data:` without a space');
     const events = parseSse(res.text);
     for (const event of events) assertMatchesTgiSchema('StreamResponse', event);
-    assert.deepEqual(events.map((e) => e.index), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      events.map((e) => e.index),
+      [1, 2, 3, 4, 5],
+    );
     assert.ok(events.slice(0, -1).every((e) => e.generated_text === null && e.details === null));
     const last = events.at(-1);
     assert.equal(last.generated_text, ' This is a load-');
@@ -30,13 +36,19 @@ describe('bench mock-backend speaks TGI (contracts/tgi-openapi.json)', () => {
 
   it('answers /generate with GenerateResponse and the accounting headers', async () => {
     const mock = await start();
-    const plain = await postJson(`${mock.url}/generate`, { inputs: '光合作用的原理是什么？', parameters: { max_new_tokens: 3 } });
+    const plain = await postJson(`${mock.url}/generate`, {
+      inputs: '光合作用的原理是什么？',
+      parameters: { max_new_tokens: 3 },
+    });
     assert.equal(plain.status, 200);
     assertMatchesTgiSchema('GenerateResponse', plain.json());
     assert.deepEqual(plain.json(), { generated_text: ' This is a' });
     assert.deepEqual([plain.headers['x-prompt-tokens'], plain.headers['x-generated-tokens']], ['9', '3']);
     assert.equal(plain.headers['x-mock-backend'], 'load-test target, not a model');
-    const detailed = await postJson(`${mock.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 2, details: true, temperature: 0.7, seed: 5 } });
+    const detailed = await postJson(`${mock.url}/generate`, {
+      inputs: 'x',
+      parameters: { max_new_tokens: 2, details: true, temperature: 0.7, seed: 5 },
+    });
     assertMatchesTgiSchema('GenerateResponse', detailed.json());
     assert.equal(detailed.json().details.seed, 5);
     assert.equal(detailed.json().details.tokens.length, 2);
@@ -44,7 +56,14 @@ describe('bench mock-backend speaks TGI (contracts/tgi-openapi.json)', () => {
 
   it('stops early with an EOS token when --output-tokens is below max_new_tokens', async () => {
     const mock = await start({ outputTokens: 3 });
-    const events = parseSse((await postJson(`${mock.url}/generate_stream`, { inputs: 'x', parameters: { max_new_tokens: 10, details: true } })).text);
+    const events = parseSse(
+      (
+        await postJson(`${mock.url}/generate_stream`, {
+          inputs: 'x',
+          parameters: { max_new_tokens: 10, details: true },
+        })
+      ).text,
+    );
     for (const event of events) assertMatchesTgiSchema('StreamResponse', event);
     assert.equal(events.length, 3);
     assert.deepEqual(events.at(-1).token, { id: 2, text: '</s>', logprob: null, special: true });
@@ -75,35 +94,54 @@ describe('bench mock-backend speaks TGI (contracts/tgi-openapi.json)', () => {
     const [event] = parseSse(zero.text);
     assertMatchesTgiSchema('ErrorResponse', event);
     assert.equal(event.error_type, 'validation');
-    const notJson = await request(`${mock.url}/generate`, { method: 'POST', rawBody: '{', headers: { 'content-type': 'application/json' } });
+    const notJson = await request(`${mock.url}/generate`, {
+      method: 'POST',
+      rawBody: '{',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(notJson.status, 422);
   });
 
   it('injects 429s and generation errors at the set rates, with TGI statuses and events', async () => {
     const overloaded = await start({ overloadRate: 1 });
     const refused = await postJson(`${overloaded.url}/generate`, { inputs: 'x' });
-    assert.deepEqual([refused.status, refused.json()], [429, { error: 'Model is overloaded', error_type: 'overloaded' }]);
-    assert.deepEqual(parseSse((await postJson(`${overloaded.url}/generate_stream`, { inputs: 'x' })).text), [{ error: 'Model is overloaded', error_type: 'overloaded' }]);
+    assert.deepEqual(
+      [refused.status, refused.json()],
+      [429, { error: 'Model is overloaded', error_type: 'overloaded' }],
+    );
+    assert.deepEqual(parseSse((await postJson(`${overloaded.url}/generate_stream`, { inputs: 'x' })).text), [
+      { error: 'Model is overloaded', error_type: 'overloaded' },
+    ]);
 
     const failing = await start({ errorRate: 1 });
     const failed = await postJson(`${failing.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 4 } });
     assert.equal(failed.status, 424);
     assertMatchesTgiSchema('ErrorResponse', failed.json());
-    const events = parseSse((await postJson(`${failing.url}/generate_stream`, { inputs: 'x', parameters: { max_new_tokens: 4 } })).text);
+    const events = parseSse(
+      (await postJson(`${failing.url}/generate_stream`, { inputs: 'x', parameters: { max_new_tokens: 4 } })).text,
+    );
     assert.equal(events.length, 3, 'two tokens, then the error mid-stream');
     for (const e of events.slice(0, -1)) assertMatchesTgiSchema('StreamResponse', e);
     assertMatchesTgiSchema('ErrorResponse', events.at(-1));
     assert.equal(events.at(-1).error_type, 'generation');
 
     const some = await start({ errorRate: 0.3, seed: 3 });
-    const statuses = await Promise.all(Array.from({ length: 200 }, () => postJson(`${some.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 1 } }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        postJson(`${some.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 1 } }).then((r) => r.status),
+      ),
+    );
     const errors = statuses.filter((s) => s === 424).length;
     assert.ok(errors > 30 && errors < 90, `${errors} of 200 failed at a 30 % error rate`);
   });
 
   it('answers overloaded past --max-concurrent, as TGI past --max-concurrent-requests', async () => {
     const mock = await start({ maxConcurrent: 2, ttftMs: 200 });
-    const statuses = await Promise.all(Array.from({ length: 4 }, () => postJson(`${mock.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 1 } }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        postJson(`${mock.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 1 } }).then((r) => r.status),
+      ),
+    );
     assert.deepEqual(statuses.sort(), [200, 200, 429, 429]);
   });
 

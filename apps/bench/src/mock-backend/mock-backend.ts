@@ -98,7 +98,8 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
     const path = req.url ?? '/';
     if (req.method === 'GET' && path === '/health') return void res.writeHead(200, { 'content-length': '0' }).end();
     if (req.method === 'GET' && path === '/info') return sendJson(res, 200, infoBody);
-    if (req.method === 'POST' && (path === '/generate' || path === '/generate_stream')) return void readBody(req, (text) => generate(res, path === '/generate_stream', text));
+    if (req.method === 'POST' && (path === '/generate' || path === '/generate_stream'))
+      return void readBody(req, (text) => generate(res, path === '/generate_stream', text));
     req.resume();
     sendJson(res, 404, JSON.stringify({ error: `No route for ${req.method} ${path}`, error_type: 'not_found' }));
   });
@@ -115,7 +116,8 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
       return fail(res, stream, 422, 'validation', error.message);
     }
     const draw = options.errorRate > 0 || options.overloadRate > 0 ? rng.next() : 1;
-    if (stats.inFlight >= options.maxConcurrent || draw < options.overloadRate) return fail(res, stream, 429, 'overloaded', 'Model is overloaded');
+    if (stats.inFlight >= options.maxConcurrent || draw < options.overloadRate)
+      return fail(res, stream, 429, 'overloaded', 'Model is overloaded');
     const injectError = draw < options.overloadRate + options.errorRate;
 
     stats.inFlight++;
@@ -136,7 +138,13 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
         const body = plan.details
           ? JSON.stringify({
               generated_text: answer.text,
-              details: { finish_reason: plan.finish, generated_tokens: plan.n, seed: plan.seed, prefill: [], tokens: answer.tokens },
+              details: {
+                finish_reason: plan.finish,
+                generated_tokens: plan.n,
+                seed: plan.seed,
+                prefill: [],
+                tokens: answer.tokens,
+              },
             })
           : answer.plainBody;
         res.writeHead(200, {
@@ -154,7 +162,12 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
       return;
     }
 
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-compute-type': 'mock', 'x-mock-backend': NOT_A_MODEL });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-compute-type': 'mock',
+      'x-mock-backend': NOT_A_MODEL,
+    });
     res.flushHeaders();
     const errorAt = injectError ? Math.floor(plan.n / 2) : -1;
     const finalFrame = () =>
@@ -162,7 +175,9 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
         index: plan.n,
         token: answer.tokens[plan.n - 1],
         generated_text: answer.text,
-        details: plan.details ? { finish_reason: plan.finish, generated_tokens: plan.n, input_length: plan.inputLength, seed: plan.seed } : null,
+        details: plan.details
+          ? { finish_reason: plan.finish, generated_tokens: plan.n, input_length: plan.inputLength, seed: plan.seed }
+          : null,
       });
     const errorFrame = () => sseFrame({ error: errorMessage, error_type: 'generation' });
     if (options.itlMs === 0 && options.jitterMs === 0) {
@@ -218,9 +233,11 @@ function planOf(text: string, options: MockBackendOptions): Plan {
   } catch {
     throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
   }
-  if (typeof body !== 'object' || body === null) throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
+  if (typeof body !== 'object' || body === null)
+    throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
   const { inputs, parameters = {} } = body as { inputs?: unknown; parameters?: Record<string, unknown> | null };
-  if (typeof inputs !== 'string') throw new ValidationFailure('Failed to deserialize the JSON body into the target type: missing field `inputs`');
+  if (typeof inputs !== 'string')
+    throw new ValidationFailure('Failed to deserialize the JSON body into the target type: missing field `inputs`');
   if (inputs.length === 0) throw new ValidationFailure('Input validation error: `inputs` cannot be empty');
   const p = parameters ?? {};
   const maxNewTokens = p.max_new_tokens ?? options.defaultMaxNewTokens;
@@ -228,7 +245,11 @@ function planOf(text: string, options: MockBackendOptions): Plan {
     throw new ValidationFailure('Input validation error: `max_new_tokens` must be strictly positive');
   }
   const n = options.outputTokens === null ? maxNewTokens : Math.max(1, Math.min(options.outputTokens, maxNewTokens));
-  const sampling = p.do_sample === true || typeof p.temperature === 'number' || typeof p.top_p === 'number' || typeof p.top_k === 'number';
+  const sampling =
+    p.do_sample === true ||
+    typeof p.temperature === 'number' ||
+    typeof p.top_p === 'number' ||
+    typeof p.top_k === 'number';
   return {
     n,
     finish: n < maxNewTokens ? 'eos_token' : 'length',
@@ -243,7 +264,11 @@ function fail(res: http.ServerResponse, stream: boolean, status: number, errorTy
   const body = JSON.stringify({ error: message, error_type: errorType });
   if (stream) {
     // TGI: on the streaming route every error is an event in a 200 stream.
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-mock-backend': NOT_A_MODEL });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-mock-backend': NOT_A_MODEL,
+    });
     res.end(`data:${body}\n\n`);
     return;
   }
@@ -258,5 +283,7 @@ function sendJson(res: http.ServerResponse, status: number, body: string): void 
 function readBody(req: http.IncomingMessage, onBody: (text: string) => void): void {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => onBody(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+  req.on('end', () =>
+    onBody(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+  );
 }

@@ -45,9 +45,17 @@ export class AnswerCache {
     let entry = this.entries.get(key);
     if (!entry) {
       const tokens = answerTokens(n, finish);
-      const frames = tokens.slice(0, -1).map((token, i) => Buffer.from(sseFrame({ index: i + 1, token, generated_text: null, details: null })));
+      const frames = tokens
+        .slice(0, -1)
+        .map((token, i) => Buffer.from(sseFrame({ index: i + 1, token, generated_text: null, details: null })));
       const text = generatedText(tokens);
-      entry = { tokens, frames, allButLast: Buffer.concat(frames), text, plainBody: JSON.stringify({ generated_text: text }) };
+      entry = {
+        tokens,
+        frames,
+        allButLast: Buffer.concat(frames),
+        text,
+        plainBody: JSON.stringify({ generated_text: text }),
+      };
       this.entries.set(key, entry);
     }
     return entry;

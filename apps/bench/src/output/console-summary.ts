@@ -13,7 +13,15 @@ const LATENCY_LABELS: Record<LatencyMetric, string> = {
 };
 
 export function formatRunResult(result: RunResult): string {
-  const w = result.workload as { models: Array<{ id: string; weight: number }>; languages: string[]; max_new_tokens: number[]; temperatures: number[]; top_p: number | null; stream_fraction: number; seed: number };
+  const w = result.workload as {
+    models: Array<{ id: string; weight: number }>;
+    languages: string[];
+    max_new_tokens: number[];
+    temperatures: number[];
+    top_p: number | null;
+    stream_fraction: number;
+    seed: number;
+  };
   const lines = [
     `sluice-bench run${result.label ? ` "${result.label}"` : ''}: ${result.target.api} at ${result.target.url} (POST ${result.target.path})`,
     `load: ${result.load.description}, ${result.load.duration_s} s${result.load.warmup_s ? ` (first ${result.load.warmup_s} s warm-up, not measured)` : ''}`,
@@ -24,7 +32,8 @@ export function formatRunResult(result: RunResult): string {
     '',
     `verdict: ${result.verdict.toUpperCase()} (exit ${result.exit_code})`,
   ];
-  if (result.files.jsonl || result.files.html) lines.push(`files: ${[result.files.jsonl, result.files.html].filter(Boolean).join(', ')}`);
+  if (result.files.jsonl || result.files.html)
+    lines.push(`files: ${[result.files.jsonl, result.files.html].filter(Boolean).join(', ')}`);
   return lines.join('\n');
 }
 
@@ -51,14 +60,19 @@ export function formatSection(section: RunSection): string[] {
     '',
     renderTable(
       ['latency, ms (successful requests)', 'count', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'],
-      (Object.keys(LATENCY_LABELS) as LatencyMetric[]).map((m) => distributionRow(LATENCY_LABELS[m], overall.latency_ms[m])),
+      (Object.keys(LATENCY_LABELS) as LatencyMetric[]).map((m) =>
+        distributionRow(LATENCY_LABELS[m], overall.latency_ms[m]),
+      ),
     ),
     `duration ${overall.duration_s} s; tokens in/out ${overall.tokens.input}/${overall.tokens.output} (server's usage); latencies from the intended send time`,
   ];
   const errors = Object.entries(overall.errors_by_type).sort((a, b) => b[1] - a[1]);
   lines.push(errors.length ? `errors: ${errors.map(([type, n]) => `${type} ${n}`).join(', ')}` : 'errors: none');
   const v = section.validity;
-  const lag = v.schedule_lag_ms.p99 === null ? 'n/a (closed loop)' : `${v.schedule_lag_ms.p99} ms (limit ${v.thresholds.max_schedule_lag_ms})`;
+  const lag =
+    v.schedule_lag_ms.p99 === null
+      ? 'n/a (closed loop)'
+      : `${v.schedule_lag_ms.p99} ms (limit ${v.thresholds.max_schedule_lag_ms})`;
   lines.push(
     `client: event-loop delay p99 ${v.event_loop_delay_ms.p99} ms (limit ${v.thresholds.max_loop_delay_ms}), schedule lag p99 ${lag}, ` +
       `late ${overall.requests.late}, dropped ${overall.requests.dropped}, cpu ${v.client_cpu_pct} % → ${v.valid ? 'VALID' : 'INVALID'}`,
@@ -71,10 +85,25 @@ export function formatSection(section: RunSection): string[] {
 export function formatSloTable(results: readonly SloResult[]): string {
   return renderTable(
     ['SLO', 'measured', 'result'],
-    results.map((r) => [r.slo, formatSloValue(r.measured, r.unit), r.pass ? 'PASS' : `FAIL${r.note ? ` (${r.note})` : ''}`]),
+    results.map((r) => [
+      r.slo,
+      formatSloValue(r.measured, r.unit),
+      r.pass ? 'PASS' : `FAIL${r.note ? ` (${r.note})` : ''}`,
+    ]),
   );
 }
 
 function distributionRow(label: string, d: Distribution): string[] {
-  return [label, String(d.count), fmtMs(d.min), fmtMs(d.mean), fmtMs(d.p50), fmtMs(d.p90), fmtMs(d.p95), fmtMs(d.p99), fmtMs(d.p99_9), fmtMs(d.max)];
+  return [
+    label,
+    String(d.count),
+    fmtMs(d.min),
+    fmtMs(d.mean),
+    fmtMs(d.p50),
+    fmtMs(d.p90),
+    fmtMs(d.p95),
+    fmtMs(d.p99),
+    fmtMs(d.p99_9),
+    fmtMs(d.max),
+  ];
 }

@@ -20,5 +20,7 @@ export async function writeJsonl(path: string, records: Iterable<RequestRecord>)
   for (const record of records) {
     if (!stream.write(`${JSON.stringify(record)}\n`)) await new Promise<void>((r) => stream.once('drain', () => r()));
   }
-  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
 }

@@ -12,17 +12,22 @@ export const TOOL = { name: 'sluice-bench', version: '1.0.0' } as const;
 
 export const DEFINITIONS = {
   percentiles: 'nearest-rank over raw samples: the ⌈p/100·n⌉-th smallest (no interpolation, no histogram)',
-  latency_origin: 'every latency starts at the intended send time (open loop: the schedule; closed loop: when the user was ready)',
+  latency_origin:
+    'every latency starts at the intended send time (open loop: the schedule; closed loop: when the user was ready)',
   e2e: 'end − intended, successful requests',
   ttft: 'first token event − intended, streamed successful requests (client-observed)',
   tpot: '(last token event − first token event) / (usage.output_tokens − 1), streamed successful requests with ≥ 2 tokens',
   itl: 'every gap between consecutive token events, streamed successful requests',
-  server_ttft: "the gateway's time_to_first_token_ms from its answers (its dispatch to the backend's first token); streamed or not",
+  server_ttft:
+    "the gateway's time_to_first_token_ms from its answers (its dispatch to the backend's first token); streamed or not",
   queue: "the gateway's queue_ms from its answers",
-  duration_s: 'the measurement window: from the start of measurement (load start, or end of warm-up) to when the load stopped sending (runs bounded by --requests: to the last answer)',
+  duration_s:
+    'the measurement window: from the start of measurement (load start, or end of warm-up) to when the load stopped sending (runs bounded by --requests: to the last answer)',
   qps: 'successful answers that ended inside the window / duration_s (the steady-state completion rate)',
-  output_tokens_per_s: "Σ usage.output_tokens (the server's counts) of the successful answers that ended inside the window / duration_s",
-  error_rate: 'failed / total over the requests meant for the window (warm-up excluded); dropped arrivals count as failed (error_type dropped)',
+  output_tokens_per_s:
+    "Σ usage.output_tokens (the server's counts) of the successful answers that ended inside the window / duration_s",
+  error_rate:
+    'failed / total over the requests meant for the window (warm-up excluded); dropped arrivals count as failed (error_type dropped)',
   late: 'sent more than --late-after-ms after the intended time',
 } as const;
 
@@ -70,7 +75,12 @@ export interface SweepResult extends ResultBase, Verdict {
   target: { url: string; api: string; path: string };
   workload: Record<string, unknown>;
   definitions: typeof DEFINITIONS;
-  sweep: { method: 'rates' | 'bisect'; rates: number[] | null; bisect: { low: number; high: number; precision: number } | null; step_duration_s: number };
+  sweep: {
+    method: 'rates' | 'bisect';
+    rates: number[] | null;
+    bisect: { low: number; high: number; precision: number } | null;
+    step_duration_s: number;
+  };
   slos: string[];
   steps: SweepStep[];
   /** The highest offered rate at which every SLO held and the run was valid; null if none. */
@@ -80,7 +90,11 @@ export interface SweepResult extends ResultBase, Verdict {
   files: { jsonl: string | null; html: string | null };
 }
 
-export function resultBase<K extends ResultBase['kind']>(kind: K, label: string | null, startedAt: string): ResultBase & { kind: K } {
+export function resultBase<K extends ResultBase['kind']>(
+  kind: K,
+  label: string | null,
+  startedAt: string,
+): ResultBase & { kind: K } {
   return {
     schema: RESULT_SCHEMA,
     kind,

@@ -7,20 +7,26 @@ export class ChildService {
   private readonly exited: Promise<number | null>;
   private readonly killOnExit = () => this.child.kill('SIGKILL');
 
-  private constructor(readonly name: string, private readonly child: ChildProcess) {
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     process.once('exit', this.killOnExit);
   }
 
   static start(name: string, script: URL, args: string[], env: NodeJS.ProcessEnv = {}): ChildService {
-    const child = spawn(process.execPath, [fileURLToPath(script), ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fileURLToPath(script), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const service = new ChildService(name, child);
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) service.output.push(line);
       if (service.output.length > 500) service.output.splice(0, service.output.length - 500);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     return service;
   }
 
@@ -34,8 +40,24 @@ export class ChildService {
         }
       };
       const poll = setInterval(check, 20);
-      const timer = setTimeout(() => finish(() => reject(new Error(`${this.name}: no line matching ${pattern} after ${timeoutMs} ms; output:\n${this.output.slice(-20).join('\n')}`))), timeoutMs);
-      void this.exited.then((code) => finish(() => reject(new Error(`${this.name} exited (${code}) before ${pattern}; output:\n${this.output.slice(-20).join('\n')}`))));
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new Error(
+                `${this.name}: no line matching ${pattern} after ${timeoutMs} ms; output:\n${this.output.slice(-20).join('\n')}`,
+              ),
+            ),
+          ),
+        timeoutMs,
+      );
+      void this.exited.then((code) =>
+        finish(() =>
+          reject(
+            new Error(`${this.name} exited (${code}) before ${pattern}; output:\n${this.output.slice(-20).join('\n')}`),
+          ),
+        ),
+      );
       let done = false;
       function finish(action: () => void) {
         if (done) return;

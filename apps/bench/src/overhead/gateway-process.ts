@@ -27,11 +27,20 @@ models:
 `;
 }
 
-export async function startGatewayProcess(backendUrl: string, modelId: string, maxNewTokens: number): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startGatewayProcess(
+  backendUrl: string,
+  modelId: string,
+  maxNewTokens: number,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-gateway-'));
   const config = join(dir, 'models.yaml');
   writeFileSync(config, overheadModelsYaml(backendUrl, modelId, maxNewTokens));
-  const gateway = ChildService.start('gateway', GATEWAY_MAIN, [], { PORT: '0', HOST: '127.0.0.1', MODELS_CONFIG: config, HEALTH_POLL_MS: '1000' });
+  const gateway = ChildService.start('gateway', GATEWAY_MAIN, [], {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MODELS_CONFIG: config,
+    HEALTH_POLL_MS: '1000',
+  });
   const stop = async () => {
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -44,18 +44,43 @@ export function overheadReportPage(result: OverheadResult): ReportPage {
     '<h2>Fixed rate: latency (ms, e2e from the intended send time)</h2>',
     table(
       ['leg', 'requests', 'failed', 'qps', 'p50', 'p90', 'p99', 'p99.9', 'valid'],
-      fixed.map((l) => [l.leg, l.requests.total, l.requests.failed, l.qps.toFixed(1), ms(l.e2e_ms.p50), ms(l.e2e_ms.p90), ms(l.e2e_ms.p99), ms(l.e2e_ms.p99_9), l.validity.valid ? 'yes' : 'NO']),
+      fixed.map((l) => [
+        l.leg,
+        l.requests.total,
+        l.requests.failed,
+        l.qps.toFixed(1),
+        ms(l.e2e_ms.p50),
+        ms(l.e2e_ms.p90),
+        ms(l.e2e_ms.p99),
+        ms(l.e2e_ms.p99_9),
+        l.validity.valid ? 'yes' : 'NO',
+      ]),
     ),
     '<h2>Added latency vs direct (ms)</h2>',
     table(
       ['leg', 'p50', 'p90', 'p99', 'p99.9'],
-      Object.entries(result.added_latency_ms).map(([leg, a]) => [leg, ms(a!.p50), ms(a!.p90), ms(a!.p99), ms(a!.p99_9)]),
+      Object.entries(result.added_latency_ms).map(([leg, a]) => [leg, ms(a.p50), ms(a.p90), ms(a.p99), ms(a.p99_9)]),
     ),
     '<h2>Saturation (closed loop)</h2>',
-    table(['leg', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'], saturation.map((l) => [l.leg, l.qps.toFixed(1), ms(l.e2e_ms.p50), ms(l.e2e_ms.p99), l.requests.failed, l.validity.valid ? 'yes' : 'NO'])),
-    `<p class="meta">${Object.entries(result.ratios).map(([k, v]) => `${esc(k)} ${v === null ? '—' : v.toFixed(3)}`).join(' · ')}</p>`,
+    table(
+      ['leg', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'],
+      saturation.map((l) => [
+        l.leg,
+        l.qps.toFixed(1),
+        ms(l.e2e_ms.p50),
+        ms(l.e2e_ms.p99),
+        l.requests.failed,
+        l.validity.valid ? 'yes' : 'NO',
+      ]),
+    ),
+    `<p class="meta">${Object.entries(result.ratios)
+      .map(([k, v]) => `${esc(k)} ${v === null ? '—' : v.toFixed(3)}`)
+      .join(' · ')}</p>`,
     '<h2>Goals</h2>',
-    table(['goal', 'measured', 'result'], result.goals.map((g) => [g.goal, g.measured, g.met === null ? 'n/a' : g.met ? 'met' : 'NOT MET'])),
+    table(
+      ['goal', 'measured', 'result'],
+      result.goals.map((g) => [g.goal, g.measured, g.met === null ? 'n/a' : g.met ? 'met' : 'NOT MET']),
+    ),
     ...result.notes.map((n) => `<p class="reasons">${esc(n)}</p>`),
   ];
   const charts: ChartSpec[] = [];

@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
  * The baseline for the gateway's overhead: the plainest reverse proxy Node can be — node:http, a keep-alive agent,
  * request and response piped through untouched. Whatever the gateway costs beyond this is the gateway's own work.
  */
-export async function startPlainProxy(targetUrl: string, port = 0, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+export async function startPlainProxy(
+  targetUrl: string,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ url: string; close(): Promise<void> }> {
   const target = new URL(targetUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
   const server = http.createServer((req, res) => {

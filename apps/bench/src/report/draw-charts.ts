@@ -33,14 +33,15 @@ export function drawCharts(specs: ChartSpec[], uPlot: any): void {
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < slots; j++) {
             x.push(i * slots + j);
-            spec.series.forEach((s, k) => series[k]!.push(k === j ? s.values[i] ?? null : null));
+            spec.series.forEach((s, k) => series[k]!.push(k === j ? (s.values[i] ?? null) : null));
           }
         }
         const centers = Array.from({ length: n }, (_, i) => i * slots + (groups - 1) / 2);
         xAxis = {
           label: spec.xLabel,
           splits: () => centers,
-          values: (_u: any, splits: number[]) => splits.map((v) => spec.categories![Math.round((v - (groups - 1) / 2) / slots)] ?? ''),
+          values: (_u: any, splits: number[]) =>
+            splits.map((v) => spec.categories![Math.round((v - (groups - 1) / 2) / slots)] ?? ''),
           grid: { show: false },
         };
         xScale = { time: false, range: () => [-1, n * slots - 1] };
@@ -53,7 +54,10 @@ export function drawCharts(specs: ChartSpec[], uPlot: any): void {
         title: spec.title,
         width,
         height: 260,
-        scales: { x: xScale, y: { range: (_u: any, min: number, max: number) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
+        scales: {
+          x: xScale,
+          y: { range: (_u: any, min: number, max: number) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] },
+        },
         axes: [xAxis, { label: spec.yLabel, size: 60 }],
         legend: { show: true, live: false },
         cursor: { show: !bars },
@@ -66,7 +70,9 @@ export function drawCharts(specs: ChartSpec[], uPlot: any): void {
             width: bars ? 1 : 2,
             spanGaps: spec.kind !== 'lines',
             points: { show: spec.kind === 'points' || (spec.kind === 'lines' && x.length < 40) },
-            paths: bars ? uPlot.paths.bars({ size: [spec.kind === 'bars' ? 0.95 : 0.9, Infinity], align: 0 }) : undefined,
+            paths: bars
+              ? uPlot.paths.bars({ size: [spec.kind === 'bars' ? 0.95 : 0.9, Infinity], align: 0 })
+              : undefined,
           })),
         ],
       };

@@ -25,7 +25,9 @@ export function renderHtml(page: ReportPage): string {
   const uplotJs = readFileSync(join(UPLOT_DIST, 'uPlot.iife.min.js'), 'utf8');
   const uplotCss = readFileSync(join(UPLOT_DIST, 'uPlot.min.css'), 'utf8');
   const chartDivs = page.charts.map((c) => `<div class="chart" id="${c.id}"></div>`).join('\n');
-  const missing = page.missing.map((m) => `<div class="chart missing"><h3>${esc(m.title)}</h3><p>${esc(m.why)}</p></div>`).join('\n');
+  const missing = page.missing
+    .map((m) => `<div class="chart missing"><h3>${esc(m.title)}</h3><p>${esc(m.why)}</p></div>`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en" data-charts-expected="${page.charts.length}">
 <head>
@@ -44,7 +46,9 @@ ${chartDivs}
 ${missing}
 </div>
 <h2>Definitions</h2>
-<dl class="definitions">${Object.entries(DEFINITIONS).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
+<dl class="definitions">${Object.entries(DEFINITIONS)
+    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
+    .join('')}</dl>
 </main>
 <script>window.addEventListener('error', function (e) { document.documentElement.dataset.reportError = String(e.message); });</script>
 <script>${inlineScript(uplotJs)}</script>
@@ -92,7 +96,23 @@ function sectionHtml(section: RunSection): string[] {
   const html = [
     '<h2>Summary</h2>',
     table(
-      ['', 'requests', 'ok', 'failed', 'error rate', 'qps', 'out tok/s', 'e2e p50', 'e2e p90', 'e2e p99', 'e2e p99.9', 'ttft p50', 'ttft p99', 'tpot p50', 'tpot p99'],
+      [
+        '',
+        'requests',
+        'ok',
+        'failed',
+        'error rate',
+        'qps',
+        'out tok/s',
+        'e2e p50',
+        'e2e p90',
+        'e2e p99',
+        'e2e p99.9',
+        'ttft p50',
+        'ttft p99',
+        'tpot p50',
+        'tpot p99',
+      ],
       rows.map(([name, g]) => [
         name,
         g.requests.total,
@@ -112,13 +132,27 @@ function sectionHtml(section: RunSection): string[] {
       ]),
     ),
     `<p class="meta">Latencies in ms, of successful requests, from the intended send time; nearest-rank percentiles. Duration ${overall.duration_s} s.
-Errors: ${Object.entries(overall.errors_by_type).map(([t, n]) => `${esc(t)} ${n}`).join(', ') || 'none'}.</p>`,
+Errors: ${
+      Object.entries(overall.errors_by_type)
+        .map(([t, n]) => `${esc(t)} ${n}`)
+        .join(', ') || 'none'
+    }.</p>`,
     '<h2>Client</h2>',
     `<p class="meta">event-loop delay p99 ${v.event_loop_delay_ms.p99} ms (limit ${v.thresholds.max_loop_delay_ms}) · schedule lag p99 ${v.schedule_lag_ms.p99 ?? 'n/a'} ms (limit ${v.thresholds.max_schedule_lag_ms}) · late ${overall.requests.late} · dropped ${overall.requests.dropped} · client CPU ${v.client_cpu_pct} % · <b>${v.valid ? 'valid' : 'INVALID'}</b></p>`,
     ...v.reasons.map((r) => `<p class="reasons">${esc(r)}</p>`),
   ];
   if (section.slo.length) {
-    html.push('<h2>SLOs</h2>', table(['SLO', 'measured', 'result'], section.slo.map((s) => [s.slo, formatSloValue(s.measured, s.unit), s.pass ? 'PASS' : `FAIL${s.note ? ` (${s.note})` : ''}`])));
+    html.push(
+      '<h2>SLOs</h2>',
+      table(
+        ['SLO', 'measured', 'result'],
+        section.slo.map((s) => [
+          s.slo,
+          formatSloValue(s.measured, s.unit),
+          s.pass ? 'PASS' : `FAIL${s.note ? ` (${s.note})` : ''}`,
+        ]),
+      ),
+    );
   }
   return html;
 }
@@ -155,11 +189,22 @@ function runCharts(section: RunSection, prefix: string): { charts: ChartSpec[]; 
       { label: 'errors/s', values: w.map((b) => b.errors_per_s) },
     ],
   });
-  const titles: Record<string, string> = { e2e: 'E2E latency distribution', ttft: 'TTFT distribution (client-observed)', tpot: 'TPOT distribution', itl: 'ITL distribution (every gap)' };
+  const titles: Record<string, string> = {
+    e2e: 'E2E latency distribution',
+    ttft: 'TTFT distribution (client-observed)',
+    tpot: 'TPOT distribution',
+    itl: 'ITL distribution (every gap)',
+  };
   for (const metric of ['e2e', 'ttft', 'tpot', 'itl'] as const) {
     const h = section.histograms.find((hh) => hh.metric === metric);
     if (!h) {
-      missing.push({ title: titles[metric]!, why: metric === 'e2e' ? 'no successful request' : 'no samples: this metric needs streamed requests (--stream or --stream-fraction)' });
+      missing.push({
+        title: titles[metric]!,
+        why:
+          metric === 'e2e'
+            ? 'no successful request'
+            : 'no samples: this metric needs streamed requests (--stream or --stream-fraction)',
+      });
       continue;
     }
     charts.push({
@@ -215,7 +260,17 @@ export function sweepReportPage(result: SweepResult): ReportPage {
       ['offered /s', 'achieved qps', 'error rate', 'e2e p50', 'e2e p99', 'ttft p99', 'tpot p50', 'valid', 'SLOs'],
       steps.map((s) => {
         const o = s.summary.overall;
-        return [s.rate, o.throughput.qps.toFixed(2), `${(o.error_rate * 100).toFixed(2)} %`, ms(o.latency_ms.e2e.p50), ms(o.latency_ms.e2e.p99), ms(o.latency_ms.ttft.p99), ms(o.latency_ms.tpot.p50), s.validity.valid ? 'yes' : 'NO', s.pass ? 'PASS' : 'FAIL'];
+        return [
+          s.rate,
+          o.throughput.qps.toFixed(2),
+          `${(o.error_rate * 100).toFixed(2)} %`,
+          ms(o.latency_ms.e2e.p50),
+          ms(o.latency_ms.e2e.p99),
+          ms(o.latency_ms.ttft.p99),
+          ms(o.latency_ms.tpot.p50),
+          s.validity.valid ? 'yes' : 'NO',
+          s.pass ? 'PASS' : 'FAIL',
+        ];
       }),
     ),
   ];
@@ -231,7 +286,9 @@ export function sweepReportPage(result: SweepResult): ReportPage {
       series: [
         { label: 'e2e p50', values: o.map((g) => g.latency_ms.e2e.p50) },
         { label: 'e2e p99', values: o.map((g) => g.latency_ms.e2e.p99) },
-        ...(o.some((g) => g.latency_ms.ttft.count > 0) ? [{ label: 'ttft p99', values: o.map((g) => g.latency_ms.ttft.p99) }] : []),
+        ...(o.some((g) => g.latency_ms.ttft.count > 0)
+          ? [{ label: 'ttft p99', values: o.map((g) => g.latency_ms.ttft.p99) }]
+          : []),
       ],
     },
     {
@@ -244,7 +301,10 @@ export function sweepReportPage(result: SweepResult): ReportPage {
       series: [
         { label: 'achieved qps', values: o.map((g) => g.throughput.qps) },
         { label: 'offered', values: steps.map((s) => s.rate) },
-        { label: 'errors/s', values: o.map((g) => Math.round(g.requests.failed / Math.max(g.duration_s, 1e-9) * 1000) / 1000) },
+        {
+          label: 'errors/s',
+          values: o.map((g) => Math.round((g.requests.failed / Math.max(g.duration_s, 1e-9)) * 1000) / 1000),
+        },
       ],
     },
   ];
@@ -268,7 +328,15 @@ function ms(value: number | null): string {
 }
 
 function workloadText(w: Record<string, unknown>): string {
-  const x = w as { models: Array<{ id: string; weight: number }>; languages: string[]; max_new_tokens: number[]; temperatures: number[]; top_p: number | null; stream_fraction: number; seed: number };
+  const x = w as {
+    models: Array<{ id: string; weight: number }>;
+    languages: string[];
+    max_new_tokens: number[];
+    temperatures: number[];
+    top_p: number | null;
+    stream_fraction: number;
+    seed: number;
+  };
   return `models ${x.models.map((m) => `${m.id}:${m.weight}`).join(', ')}; prompts ${x.languages.join('+')}; max_new_tokens ${x.max_new_tokens.join('|')}; temperature ${x.temperatures.join('|') || 'unset'}; top_p ${x.top_p ?? 'unset'}; streamed ${Math.round(x.stream_fraction * 100)} %; seed ${x.seed}`;
 }
 

@@ -45,7 +45,12 @@ export function timeline(records: readonly RequestRecord[], window: MeasurementW
   // A last stretch shorter than half a window joins the one before: a rate over a sliver (the few answers that end
   // after the load stopped) would draw a spike that is not there.
   const count = Math.max(1, Math.round(spanS / windowS));
-  const buckets = Array.from({ length: count }, () => ({ ok: 0, errors: 0, e2e: [] as number[], ttft: [] as number[] }));
+  const buckets = Array.from({ length: count }, () => ({
+    ok: 0,
+    errors: 0,
+    e2e: [] as number[],
+    ttft: [] as number[],
+  }));
   for (const r of measured) {
     const i = Math.min(count - 1, Math.max(0, Math.floor((r.end_ms! - window.startMs) / 1000 / windowS)));
     const b = buckets[i]!;
@@ -84,7 +89,11 @@ export function timeline(records: readonly RequestRecord[], window: MeasurementW
   };
 }
 
-export function histograms(group: GroupAnalysis, metrics: LatencyMetric[] = ['e2e', 'ttft', 'tpot', 'itl'], bins = 40): Histogram[] {
+export function histograms(
+  group: GroupAnalysis,
+  metrics: LatencyMetric[] = ['e2e', 'ttft', 'tpot', 'itl'],
+  bins = 40,
+): Histogram[] {
   const result: Histogram[] = [];
   for (const metric of metrics) {
     const sorted = group.samples[metric];
@@ -98,7 +107,13 @@ export function histograms(group: GroupAnalysis, metrics: LatencyMetric[] = ['e2
       if (value > top) above++;
       else counts[Math.min(bins - 1, Math.floor((value - min) / width))]!++;
     }
-    result.push({ metric, edges: counts.map((_, i) => round(min + i * width)!), width_ms: round(width)!, counts, above });
+    result.push({
+      metric,
+      edges: counts.map((_, i) => round(min + i * width)!),
+      width_ms: round(width)!,
+      counts,
+      above,
+    });
   }
   return result;
 }

@@ -22,7 +22,13 @@ export function evaluateSlos(slos: readonly Slo[], analysis: Analysis): SloResul
     const base = { slo: slo.text, model: slo.model, threshold: slo.threshold, op: slo.op, unit: slo.unit };
     if (!group) return { ...base, measured: null, pass: false, note: `no requests for model "${slo.model}"` };
     const measured = measure(slo, group);
-    if (measured === null) return { ...base, measured: null, pass: false, note: 'no samples (a streamed-only metric in a run without streaming?)' };
+    if (measured === null)
+      return {
+        ...base,
+        measured: null,
+        pass: false,
+        note: 'no samples (a streamed-only metric in a run without streaming?)',
+      };
     return { ...base, measured, pass: compare(measured, slo.op, slo.threshold), note: null };
   });
 }

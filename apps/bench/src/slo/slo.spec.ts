@@ -39,7 +39,23 @@ describe('SLO expressions', () => {
   });
 
   it('refuse what they cannot mean, with a usage error that shows how to write it', () => {
-    const bad = ['', 'e2e<1s', 'e2e.p99<1.5', 'errors<1', 'errors<150%', 'latency.p99<1s', 'e2e.p101<1s', 'e2e.p0<1s', 'e2e.median<1s', 'qps>=10ms', 'qps.p99>=10', 'e2e.p99=1s', 'e2e.p99<1.5 seconds', 'e2e.p99<-1s', 'ttft.p95>'];
+    const bad = [
+      '',
+      'e2e<1s',
+      'e2e.p99<1.5',
+      'errors<1',
+      'errors<150%',
+      'latency.p99<1s',
+      'e2e.p101<1s',
+      'e2e.p0<1s',
+      'e2e.median<1s',
+      'qps>=10ms',
+      'qps.p99>=10',
+      'e2e.p99=1s',
+      'e2e.p99<1.5 seconds',
+      'e2e.p99<-1s',
+      'ttft.p95>',
+    ];
     for (const text of bad) assert.throws(() => parseSlo(text), UsageError, text);
     assert.throws(() => parseSlo('e2e.p99<1.5'), /a latency needs a unit, ms or s/);
     assert.throws(() => parseSlo('nope<1s'), /unknown metric "nope"/);

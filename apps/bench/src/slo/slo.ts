@@ -42,18 +42,40 @@ export function parseSlo(text: string): Slo {
   const compact = text.replace(/\s+/g, '');
   const match = GRAMMAR.exec(compact);
   if (!match) throw new UsageError(`--slo "${text}" is not an SLO: ${HELP}`);
-  const [, name, sub, model, op, number, unit] = match as unknown as [string, string, string | undefined, string | undefined, SloOperator, string, Slo['unit'] | undefined];
+  const [, name, sub, model, op, number, unit] = match as unknown as [
+    string,
+    string,
+    string | undefined,
+    string | undefined,
+    SloOperator,
+    string,
+    Slo['unit'] | undefined,
+  ];
   const value = Number(number);
-  const slo = (metric: SloMetric, threshold: number, shownUnit: Slo['unit']): Slo => ({ text, metric, model: model ?? null, op, threshold, unit: shownUnit });
+  const slo = (metric: SloMetric, threshold: number, shownUnit: Slo['unit']): Slo => ({
+    text,
+    metric,
+    model: model ?? null,
+    op,
+    threshold,
+    unit: shownUnit,
+  });
 
   if ((LATENCY_METRICS as readonly string[]).includes(name)) {
-    if (sub === undefined) throw new UsageError(`--slo "${text}": say which statistic of ${name}, e.g. ${name}.p99 or ${name}.mean`);
-    if (unit !== 'ms' && unit !== 's') throw new UsageError(`--slo "${text}": a latency needs a unit, ms or s (e.g. ${name}.${sub}<1.5s)`);
-    return slo({ kind: 'latency', metric: name as LatencyMetric, stat: parseStat(text, sub) }, unit === 's' ? value * 1000 : value, unit);
+    if (sub === undefined)
+      throw new UsageError(`--slo "${text}": say which statistic of ${name}, e.g. ${name}.p99 or ${name}.mean`);
+    if (unit !== 'ms' && unit !== 's')
+      throw new UsageError(`--slo "${text}": a latency needs a unit, ms or s (e.g. ${name}.${sub}<1.5s)`);
+    return slo(
+      { kind: 'latency', metric: name as LatencyMetric, stat: parseStat(text, sub) },
+      unit === 's' ? value * 1000 : value,
+      unit,
+    );
   }
   if (name === 'qps' || name === 'tokens_per_s') {
     if (sub !== undefined) throw new UsageError(`--slo "${text}": ${name} has no statistics; write ${name}>=10`);
-    if (unit !== undefined && unit !== '/s') throw new UsageError(`--slo "${text}": ${name} is per second; write it without a unit or with /s`);
+    if (unit !== undefined && unit !== '/s')
+      throw new UsageError(`--slo "${text}": ${name} is per second; write it without a unit or with /s`);
     return slo({ kind: name }, value, '/s');
   }
   if (name === 'errors') {
@@ -61,14 +83,17 @@ export function parseSlo(text: string): Slo {
     if (value > 100) throw new UsageError(`--slo "${text}": an error rate is at most 100%`);
     return slo({ kind: 'errors', errorType: sub ?? null }, value / 100, '%');
   }
-  throw new UsageError(`--slo "${text}": unknown metric "${name}" (known: ${[...LATENCY_METRICS, 'qps', 'tokens_per_s', 'errors'].join(', ')}); ${HELP}`);
+  throw new UsageError(
+    `--slo "${text}": unknown metric "${name}" (known: ${[...LATENCY_METRICS, 'qps', 'tokens_per_s', 'errors'].join(', ')}); ${HELP}`,
+  );
 }
 
 function parseStat(text: string, sub: string): SloStat {
   if (sub === 'mean' || sub === 'min' || sub === 'max') return sub;
   const match = /^p(\d{1,3})(?:[._](\d{1,4}))?$/.exec(sub);
   const p = match ? Number(`${match[1]}.${match[2] ?? '0'}`) : NaN;
-  if (!(p > 0 && p <= 100)) throw new UsageError(`--slo "${text}": "${sub}" is not a statistic; write p50, p90, p99, p99.9, mean, min or max`);
+  if (!(p > 0 && p <= 100))
+    throw new UsageError(`--slo "${text}": "${sub}" is not a statistic; write p50, p90, p99, p99.9, mean, min or max`);
   return { percentile: p };
 }
 

@@ -37,7 +37,12 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     void reply.code(404).send({ error: `No route for ${request.method} ${request.url}`, error_type: 'not_found' });
   });
 
-  async function generateJson(request: FastifyRequest, reply: FastifyReply, allowStreamField: boolean, asArray: boolean) {
+  async function generateJson(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    allowStreamField: boolean,
+    asArray: boolean,
+  ) {
     const release = inference.admit();
     const abort = abortOnDisconnect(reply);
     try {
@@ -58,7 +63,12 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
   }
 
   /** As TGI does, every error after the headers (validation and overload included) is an event in a 200 stream. */
-  async function generateStream(request: FastifyRequest, reply: FastifyReply, body: unknown, allowStreamField: boolean) {
+  async function generateStream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: unknown,
+    allowStreamField: boolean,
+  ) {
     reply.hijack();
     const sse = new SseWriter(reply.raw, { 'x-compute-characters': String(characterCount(body)) });
     const abort = abortOnDisconnect(reply);
@@ -134,12 +144,21 @@ function wireError(error: FastifyError): { status: number; body: { error: string
   if (error instanceof EngineError) return toErrorBody(error);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { error: `Request body is larger than the limit: ${error.message}`, error_type: 'validation' } };
+      return {
+        status: 413,
+        body: { error: `Request body is larger than the limit: ${error.message}`, error_type: 'validation' },
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, body: { error: 'Expected request with `Content-Type: application/json`', error_type: 'validation' } };
+      return {
+        status: 415,
+        body: { error: 'Expected request with `Content-Type: application/json`', error_type: 'validation' },
+      };
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return { status: 422, body: { error: `Failed to parse the request body as JSON: ${error.message}`, error_type: 'validation' } };
+    return {
+      status: 422,
+      body: { error: `Failed to parse the request body as JSON: ${error.message}`, error_type: 'validation' },
+    };
   }
   return toErrorBody(error);
 }

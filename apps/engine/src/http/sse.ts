@@ -9,7 +9,10 @@ const KEEP_ALIVE_MS = 15_000;
 export class SseWriter {
   private readonly keepAlive: NodeJS.Timeout;
 
-  constructor(private readonly res: ServerResponse, headers: Record<string, string>) {
+  constructor(
+    private readonly res: ServerResponse,
+    headers: Record<string, string>,
+  ) {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',

@@ -10,8 +10,15 @@ import type { BackendDirectory } from './backend-directory.js';
 export function backendExecutor(registry: ModelRegistry, directory: BackendDirectory): JobExecutor {
   return (modelId, request, { signal, deadline, onToken }) => {
     const backend = directory.get(modelId);
-    if (!backend) return Promise.reject(new GatewayError('unavailable', `model "${modelId}" has no backend address yet`, { retryAfterS: 1 }));
+    if (!backend)
+      return Promise.reject(
+        new GatewayError('unavailable', `model "${modelId}" has no backend address yet`, { retryAfterS: 1 }),
+      );
     const { connectMs, firstByteMs, interTokenMs } = registry.get(modelId).descriptor.timeouts;
-    return backend.generate(request, { signal, onToken, timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) } });
+    return backend.generate(request, {
+      signal,
+      onToken,
+      timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) },
+    });
   };
 }

@@ -44,15 +44,24 @@ export class EngineProcess {
     const { engine } = this.backend;
     const args = [
       ENGINE_MAIN.pathname,
-      '--model', this.backend.modelPath,
-      '--model-id', this.entry.descriptor.id,
-      '--host', this.backend.host,
-      '--port', String(this.backend.port ?? 0),
-      '--contexts', String(engine.contexts),
-      '--sequences', String(engine.sequences),
-      '--threads', String(engine.threads),
-      '--gpu-layers', String(engine.gpuLayers),
-      '--max-concurrent-requests', String(engine.maxConcurrentRequests),
+      '--model',
+      this.backend.modelPath,
+      '--model-id',
+      this.entry.descriptor.id,
+      '--host',
+      this.backend.host,
+      '--port',
+      String(this.backend.port ?? 0),
+      '--contexts',
+      String(engine.contexts),
+      '--sequences',
+      String(engine.sequences),
+      '--threads',
+      String(engine.threads),
+      '--gpu-layers',
+      String(engine.gpuLayers),
+      '--max-concurrent-requests',
+      String(engine.maxConcurrentRequests),
       ...(engine.contextSize === null ? [] : ['--context-size', String(engine.contextSize)]),
     ];
     this.entry.markStarting();
@@ -63,14 +72,15 @@ export class EngineProcess {
     });
     this.child = child;
     const id = this.entry.descriptor.id;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       process.stdout.write(`[${id}] ${line}\n`);
       const listening = line.match(/listening on (http:\/\/\S+),/);
       if (listening) this.events.onListening(listening[1]!);
       else if (/\] ready in \d+ ms/.test(line)) this.events.onReady();
-      else if (/model not loaded: (.*)$/.test(line)) this.entry.recordError(line.replace(/^.*model not loaded: /, 'engine could not load the model: '));
+      else if (/model not loaded: (.*)$/.test(line))
+        this.entry.recordError(line.replace(/^.*model not loaded: /, 'engine could not load the model: '));
     });
-    createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${id}] ${line}\n`));
+    createInterface({ input: child.stderr }).on('line', (line) => process.stderr.write(`[${id}] ${line}\n`));
     child.on('error', (error) => this.entry.recordError(`engine process error: ${error.message}`));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
   }

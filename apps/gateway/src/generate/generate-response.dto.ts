@@ -8,15 +8,20 @@ export class UsageDto {
 
 export class GenerateResponseDto {
   @ApiProperty() generated_text!: string;
-  @ApiProperty({ description: 'The canonical id of the model that answered (aliases resolve to it).' }) model_id!: string;
+  @ApiProperty({ description: 'The canonical id of the model that answered (aliases resolve to it).' })
+  model_id!: string;
   @ApiProperty({ enum: ['length', 'eos_token', 'stop_sequence'] }) finish_reason!: string;
   @ApiProperty({ type: UsageDto }) usage!: UsageDto;
   @ApiProperty({ description: 'Time in the gateway from request to answer, ms.' }) latency_ms!: number;
   @ApiProperty({ description: 'Time spent waiting for a slot of the model, ms.' }) queue_ms!: number;
   @ApiProperty({ description: 'Time from dispatch to the first token, ms.' }) time_to_first_token_ms!: number;
-  @ApiProperty({ description: 'The gateway\'s own time: latency minus queue wait and the backend call, ms. Also the x-gateway-overhead-ms header (non-streamed answers).' })
+  @ApiProperty({
+    description:
+      "The gateway's own time: latency minus queue wait and the backend call, ms. Also the x-gateway-overhead-ms header (non-streamed answers).",
+  })
   gateway_overhead_ms!: number;
-  @ApiProperty({ description: 'Sampling seed used (null when greedy).', nullable: true, type: Number }) seed!: number | null;
+  @ApiProperty({ description: 'Sampling seed used (null when greedy).', nullable: true, type: Number }) seed!:
+    number | null;
   @ApiProperty({ description: 'Also in the x-request-id header.' }) request_id!: string;
 }
 

@@ -21,7 +21,11 @@ export class GenerateController {
   @ApiBody({ type: GenerateRequestDto })
   @ApiOkResponse({ type: GenerateResponseDto })
   @ApiProduces('application/json', 'text/event-stream')
-  async generate(@Body() body: GenerateRequestDto, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  async generate(
+    @Body() body: GenerateRequestDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const disconnect = abortOnClientDisconnect(reply.raw);
     try {
       if (body.stream) await this.stream(body, request, reply, disconnect.signal);
@@ -37,7 +41,12 @@ export class GenerateController {
   }
 
   /** Relays the backend's events as they come; the last one also carries the gateway's summary. */
-  private async stream(body: GenerateRequestDto, request: FastifyRequest, reply: FastifyReply, signal: AbortSignal): Promise<void> {
+  private async stream(
+    body: GenerateRequestDto,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    signal: AbortSignal,
+  ): Promise<void> {
     reply.hijack();
     const sse = new SseResponse(reply.raw, { 'x-request-id': request.id });
     let finalEvent: TgiStreamEvent | undefined;
@@ -55,9 +64,14 @@ export class GenerateController {
       if (signal.aborted) return;
       const { status, body: errorBody, headers } = errorResponse(error, request.id);
       noteError(request.raw, errorBody.error_type);
-      if (sse.hasStarted) sse.send(errorBody); // after the first token only the stream can carry it
+      if (sse.hasStarted)
+        sse.send(errorBody); // after the first token only the stream can carry it
       else {
-        reply.raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': request.id, ...headers });
+        reply.raw.writeHead(status, {
+          'content-type': 'application/json; charset=utf-8',
+          'x-request-id': request.id,
+          ...headers,
+        });
         reply.raw.write(JSON.stringify(errorBody));
       }
     } finally {

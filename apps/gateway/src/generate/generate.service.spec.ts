@@ -13,7 +13,14 @@ function recordingQueue(): DispatchQueue & { jobs: DispatchJob[] } {
     dispatch: async (_modelId, job) => {
       jobs.push(job);
       return {
-        outcome: { generatedText: 'x', finishReason: 'length', inputTokens: 1, outputTokens: 1, seed: null, timings: { firstTokenMs: 1, backendMs: 1 } },
+        outcome: {
+          generatedText: 'x',
+          finishReason: 'length',
+          inputTokens: 1,
+          outputTokens: 1,
+          seed: null,
+          timings: { firstTokenMs: 1, backendMs: 1 },
+        },
         queuedMs: 0,
       };
     },
@@ -39,21 +46,31 @@ models:
   return { queue, generation: new GenerateService(registry, queue) };
 }
 
-const request = (extra: Partial<GenerateRequestDto> = {}): GenerateRequestDto => ({ model_id: 'm', inputs: 'hi', ...extra }) as GenerateRequestDto;
+const request = (extra: Partial<GenerateRequestDto> = {}): GenerateRequestDto => ({
+  model_id: 'm',
+  inputs: 'hi',
+  ...extra,
+});
 const signal = new AbortController().signal;
 
 describe('GenerateService: what it hands the dispatch queue', () => {
-  it("gives each request the priority of the configured order: by scenario, or fewest max_new_tokens first", async () => {
+  it('gives each request the priority of the configured order: by scenario, or fewest max_new_tokens first', async () => {
     const byScenario = service('dispatch: { priority: scenario, scenario_priority: { chat: 1, qa: 2 } }');
     await byScenario.generation.generate(request({ scenario: 'qa' }), { signal });
     await byScenario.generation.generate(request({ scenario: 'chat' }), { signal });
     await byScenario.generation.generate(request(), { signal });
-    assert.deepEqual(byScenario.queue.jobs.map((j) => j.priority), [2, 1, 3]);
+    assert.deepEqual(
+      byScenario.queue.jobs.map((j) => j.priority),
+      [2, 1, 3],
+    );
 
     const shortest = service('dispatch: { priority: shortest_first }');
     await shortest.generation.generate(request({ parameters: { max_new_tokens: 16 } }), { signal });
     await shortest.generation.generate(request(), { signal });
-    assert.deepEqual(shortest.queue.jobs.map((j) => j.priority), [16, 64]);
+    assert.deepEqual(
+      shortest.queue.jobs.map((j) => j.priority),
+      [16, 64],
+    );
   });
 
   it("sets the deadline from the model's total_ms, or the client's shorter timeout_ms", async () => {

@@ -42,13 +42,22 @@ export class GenerateService {
   async generate(request: GenerateRequestDto, { signal, onToken }: GenerateContext): Promise<GenerateResult> {
     const entry = this.registry.resolve(request.model_id);
     if (!entry) {
-      const known = this.registry.list().map((e) => e.descriptor.id).join(', ');
-      throw new GatewayError('model_not_found', `unknown model_id "${request.model_id}"; this gateway serves: ${known} (see GET /models)`);
+      const known = this.registry
+        .list()
+        .map((e) => e.descriptor.id)
+        .join(', ');
+      throw new GatewayError(
+        'model_not_found',
+        `unknown model_id "${request.model_id}"; this gateway serves: ${known} (see GET /models)`,
+      );
     }
     const { descriptor } = entry;
     const maxNewTokens = request.parameters?.max_new_tokens ?? descriptor.defaultMaxNewTokens;
     if (maxNewTokens > descriptor.maxNewTokens) {
-      throw new GatewayError('validation', `parameters.max_new_tokens ${maxNewTokens} is above the ceiling of model "${descriptor.id}" (${descriptor.maxNewTokens})`);
+      throw new GatewayError(
+        'validation',
+        `parameters.max_new_tokens ${maxNewTokens} is above the ceiling of model "${descriptor.id}" (${descriptor.maxNewTokens})`,
+      );
     }
     // The model's total_ms, or less if the client asks for less.
     const deadline = Date.now() + Math.min(request.timeout_ms ?? Infinity, descriptor.timeouts.totalMs);
@@ -92,7 +101,14 @@ export class GenerateService {
         else if (now === 'unhealthy' || now === 'stopped') finish(refuse());
       });
       const timer = setTimeout(
-        () => finish(new GatewayError('unavailable', `model "${entry.descriptor.id}" is still ${entry.status.state} (cold start)`, { retryAfterS: 5 })),
+        () =>
+          finish(
+            new GatewayError(
+              'unavailable',
+              `model "${entry.descriptor.id}" is still ${entry.status.state} (cold start)`,
+              { retryAfterS: 5 },
+            ),
+          ),
         Math.max(0, deadline - Date.now()),
       );
       signal.addEventListener('abort', onAbort, { once: true });

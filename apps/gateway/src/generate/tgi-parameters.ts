@@ -5,7 +5,10 @@ import type { GenerateParametersDto } from './generate-request.dto.js';
  * refuses: temperature 0 means greedy decoding (TGI: "must be strictly positive") and top_p 1 means no nucleus
  * filtering (TGI: "must be < 1.0").
  */
-export function toTgiParameters(parameters: GenerateParametersDto | undefined, maxNewTokens: number): Record<string, unknown> {
+export function toTgiParameters(
+  parameters: GenerateParametersDto | undefined,
+  maxNewTokens: number,
+): Record<string, unknown> {
   const tgi: Record<string, unknown> = { ...parameters, max_new_tokens: maxNewTokens };
   if (parameters?.temperature === 0) {
     delete tgi.temperature;

@@ -22,14 +22,21 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: 200 when every required model is ready, 503 otherwise (with each model\'s state).' })
+  @ApiOperation({
+    summary: "Readiness: 200 when every required model is ready, 503 otherwise (with each model's state).",
+  })
   ready() {
     const required = new Set(this.registry.config.requiredForReadiness);
     return this.health.check(
       this.registry.list().map((entry) => () => {
         const { state, coldStartMs, lastError } = entry.status;
         const indicator = this.indicators.check(entry.descriptor.id);
-        const data = { state, cold_start_ms: coldStartMs, required: required.has(entry.descriptor.id), ...(lastError ? { last_error: lastError.message } : {}) };
+        const data = {
+          state,
+          cold_start_ms: coldStartMs,
+          required: required.has(entry.descriptor.id),
+          ...(lastError ? { last_error: lastError.message } : {}),
+        };
         if (state === 'ready') return indicator.up(data);
         return required.has(entry.descriptor.id) ? indicator.down(data) : indicator.degraded(data);
       }),

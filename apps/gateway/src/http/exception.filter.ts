@@ -33,7 +33,8 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     const fromFramework = frameworkError(exception);
     const { status, body, headers } = errorResponse(fromFramework ?? exception, request.id);
     noteError(request.raw, body.error_type);
-    if (status >= 500 && !(exception instanceof GatewayError)) this.logger.error(`${request.id}: ${(exception as Error)?.stack ?? exception}`);
+    if (status >= 500 && !(exception instanceof GatewayError))
+      this.logger.error(`${request.id}: ${(exception as Error)?.stack ?? exception}`);
     void reply.code(status).headers(headers).send(body);
   }
 }
@@ -46,12 +47,15 @@ export function frameworkError(error: unknown): GatewayError | undefined {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new GatewayError('validation', `request body is larger than the limit (${message})`, { status: 413 });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new GatewayError('validation', 'send the body as JSON with Content-Type: application/json', { status: 415 });
+      return new GatewayError('validation', 'send the body as JSON with Content-Type: application/json', {
+        status: 415,
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new GatewayError('validation', 'the request body is empty: send a JSON object', { status: 400 });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new GatewayError('validation', `the request body is not valid JSON: ${message}`, { status: 400 });
   }
-  if (error instanceof SyntaxError) return new GatewayError('validation', `the request body is not valid JSON: ${message}`, { status: 400 });
+  if (error instanceof SyntaxError)
+    return new GatewayError('validation', `the request body is not valid JSON: ${message}`, { status: 400 });
   return undefined;
 }

@@ -10,7 +10,10 @@ export class MetricsController {
 
   @Get('metrics')
   @Header('cache-control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics: requests, tokens, latency, queue wait, time to first token, gateway overhead, model gauges.' })
+  @ApiOperation({
+    summary:
+      'Prometheus metrics: requests, tokens, latency, queue wait, time to first token, gateway overhead, model gauges.',
+  })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'The Prometheus text exposition format.' })
   async exposition(@Res() reply: FastifyReply): Promise<void> {

@@ -11,18 +11,32 @@ const GENERATE_URL = '/v1/generate';
  * which happens before any handler), or abandoned — and records it exactly once. The response's `close` event is the
  * one thing every path reaches, hijacked streams too.
  */
-export function installRequestMetrics(fastify: FastifyInstance, metrics: GatewayMetrics, registry: ModelRegistry): void {
+export function installRequestMetrics(
+  fastify: FastifyInstance,
+  metrics: GatewayMetrics,
+  registry: ModelRegistry,
+): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     if (request.method === 'POST' && request.routeOptions.url === GENERATE_URL) {
       const observation = startObservation(request.raw);
       metrics.requestStarted();
-      reply.raw.once('close', () => metrics.requestFinished(recordOf(observation, reply.raw.writableFinished, reply.raw.statusCode, request.body, registry)));
+      reply.raw.once('close', () =>
+        metrics.requestFinished(
+          recordOf(observation, reply.raw.writableFinished, reply.raw.statusCode, request.body, registry),
+        ),
+      );
     }
     done();
   });
 }
 
-function recordOf(observation: RequestObservation, finished: boolean, status: number, body: unknown, registry: ModelRegistry): RequestRecord {
+function recordOf(
+  observation: RequestObservation,
+  finished: boolean,
+  status: number,
+  body: unknown,
+  registry: ModelRegistry,
+): RequestRecord {
   const latencyMs = performance.now() - observation.arrivedAt;
   const { result } = observation;
   const outcome = observation.errorType ?? (finished ? outcomeOfStatus(status) : 'cancelled');

@@ -49,7 +49,9 @@ export class ReadinessMonitor implements OnApplicationShutdown {
     }
     const waitedMs = Date.now() - since.getTime();
     if (state === 'loading' && waitedMs > entry.descriptor.timeouts.startupMs) {
-      entry.markUnhealthy(`backend not ready ${Math.round(waitedMs / 1000)} s after start (startup_ms ${entry.descriptor.timeouts.startupMs})`);
+      entry.markUnhealthy(
+        `backend not ready ${Math.round(waitedMs / 1000)} s after start (startup_ms ${entry.descriptor.timeouts.startupMs})`,
+      );
     }
   }
 

@@ -17,7 +17,14 @@ export function writeSafetensors(path: string, tensors: NamedTensors): void {
   json += ' '.repeat((8 - (json.length % 8)) % 8);
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(json.length));
-  writeFileSync(path, Buffer.concat([length, Buffer.from(json), ...Object.values(tensors).map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength))]));
+  writeFileSync(
+    path,
+    Buffer.concat([
+      length,
+      Buffer.from(json),
+      ...Object.values(tensors).map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength)),
+    ]),
+  );
 }
 
 export interface TinyCheckpointOptions {
@@ -49,7 +56,8 @@ export function writeTinyCheckpoint(dir: string, options: TinyCheckpointOptions)
   };
   const matrix = (shape: number[]) => make(shape, options.weights === 'random' ? 'random' : 'zeros');
   const tensors: NamedTensors = {};
-  tensors['model.embed_tokens.weight'] = options.weights === 'random' ? make([vocab, dim], 'random') : permutation(vocab, (t) => t);
+  tensors['model.embed_tokens.weight'] =
+    options.weights === 'random' ? make([vocab, dim], 'random') : permutation(vocab, (t) => t);
   for (let i = 0; i < layers; i++) {
     const p = `model.layers.${i}`;
     tensors[`${p}.input_layernorm.weight`] = make([dim], 'ones');
@@ -69,7 +77,8 @@ export function writeTinyCheckpoint(dir: string, options: TinyCheckpointOptions)
   }
   tensors['model.norm.weight'] = make([dim], 'ones');
   if (!options.tied) {
-    tensors['lm_head.weight'] = options.weights === 'random' ? make([vocab, dim], 'random') : permutation(vocab, (t) => (t + vocab - 1) % vocab);
+    tensors['lm_head.weight'] =
+      options.weights === 'random' ? make([vocab, dim], 'random') : permutation(vocab, (t) => (t + vocab - 1) % vocab);
   }
   const config: Record<string, unknown> = {
     architecture: options.architecture,
@@ -94,7 +103,17 @@ export function writeTinyCheckpoint(dir: string, options: TinyCheckpointOptions)
   const v = syntheticVocabulary(vocab);
   writeFileSync(
     join(dir, 'tokenizer.json'),
-    JSON.stringify({ model: 'llama', tokens: v.tokens, scores: v.scores, token_types: v.tokenTypes, bos_id: 1, eos_id: 2, unk_id: 0, add_bos: true, add_space_prefix: true }),
+    JSON.stringify({
+      model: 'llama',
+      tokens: v.tokens,
+      scores: v.scores,
+      token_types: v.tokenTypes,
+      bos_id: 1,
+      eos_id: 2,
+      unk_id: 0,
+      add_bos: true,
+      add_space_prefix: true,
+    }),
   );
 }
 

@@ -15,14 +15,25 @@ describe('TGI stand-in speaks TGI', () => {
 
   it('streams StreamResponse events, the last with generated_text and details', async () => {
     const standIn = await start({ script: { tokens: ['a', 'b'] } });
-    const res = await postJson(`${standIn.url}/generate_stream`, { inputs: 'one two three', parameters: { details: true, max_new_tokens: 10 } });
+    const res = await postJson(`${standIn.url}/generate_stream`, {
+      inputs: 'one two three',
+      parameters: { details: true, max_new_tokens: 10 },
+    });
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-type']), /^text\/event-stream/);
     assert.ok(res.text.startsWith('data:{'), 'axum frames events as `data:` without a space');
     const events = parseSse(res.text);
     for (const event of events) assertMatchesTgiSchema('StreamResponse', event);
-    assert.deepEqual(events.map((e) => e.index), [1, 2, 3]);
-    assert.deepEqual(events.at(-1).details, { finish_reason: 'eos_token', generated_tokens: 3, input_length: 3, seed: null });
+    assert.deepEqual(
+      events.map((e) => e.index),
+      [1, 2, 3],
+    );
+    assert.deepEqual(events.at(-1).details, {
+      finish_reason: 'eos_token',
+      generated_tokens: 3,
+      input_length: 3,
+      seed: null,
+    });
     assert.equal(events.at(-1).generated_text, 'ab');
     assert.equal(events.at(-1).token.special, true);
   });
@@ -33,14 +44,20 @@ describe('TGI stand-in speaks TGI', () => {
     assertMatchesTgiSchema('GenerateResponse', plain.json());
     assert.deepEqual(plain.json(), { generated_text: 'ab' });
     assert.deepEqual([plain.headers['x-prompt-tokens'], plain.headers['x-generated-tokens']], ['2', '2']);
-    const detailed = await postJson(`${standIn.url}/generate`, { inputs: 'x y', parameters: { max_new_tokens: 2, details: true, do_sample: true, seed: 5 } });
+    const detailed = await postJson(`${standIn.url}/generate`, {
+      inputs: 'x y',
+      parameters: { max_new_tokens: 2, details: true, do_sample: true, seed: 5 },
+    });
     assertMatchesTgiSchema('GenerateResponse', detailed.json());
     assert.equal(detailed.json().details.finish_reason, 'length');
     assert.equal(detailed.json().details.seed, 5);
   });
 
   it('sends streaming errors as ErrorResponse events inside a 200, and /generate errors with TGI statuses', async () => {
-    const standIn = await start({ script: (r) => (r.number <= 2 ? { errorAfterTokens: { tokens: 1, errorType: 'generation' } } : { overloaded: true }) });
+    const standIn = await start({
+      script: (r) =>
+        r.number <= 2 ? { errorAfterTokens: { tokens: 1, errorType: 'generation' } } : { overloaded: true },
+    });
     const stream = await postJson(`${standIn.url}/generate_stream`, { inputs: 'x' });
     assert.equal(stream.status, 200);
     const events = parseSse(stream.text);
@@ -51,7 +68,10 @@ describe('TGI stand-in speaks TGI', () => {
     assert.equal(generate.status, 424);
     assertMatchesTgiSchema('ErrorResponse', generate.json());
     const overloaded = await postJson(`${standIn.url}/generate`, { inputs: 'x' });
-    assert.deepEqual([overloaded.status, overloaded.json()], [429, { error: 'Model is overloaded', error_type: 'overloaded' }]);
+    assert.deepEqual(
+      [overloaded.status, overloaded.json()],
+      [429, { error: 'Model is overloaded', error_type: 'overloaded' }],
+    );
     const overloadedStream = await postJson(`${standIn.url}/generate_stream`, { inputs: 'x' });
     assert.equal(overloadedStream.status, 200);
     assert.deepEqual(parseSse(overloadedStream.text), [{ error: 'Model is overloaded', error_type: 'overloaded' }]);

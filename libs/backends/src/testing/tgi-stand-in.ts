@@ -93,7 +93,12 @@ export interface TgiStandIn {
 
 const DEFAULT_TOKENS = ['Hello', ',', ' world'];
 const EOS_TOKEN = { id: 2, text: '</s>', logprob: -0.01, special: true };
-const STATUS_FOR_ERROR: Record<TgiErrorType, number> = { validation: 422, overloaded: 429, generation: 424, incomplete_generation: 500 };
+const STATUS_FOR_ERROR: Record<TgiErrorType, number> = {
+  validation: 422,
+  overloaded: 429,
+  generation: 424,
+  incomplete_generation: 500,
+};
 
 class ValidationFailure extends Error {}
 
@@ -167,7 +172,8 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') return health(res);
     if (req.method === 'GET' && path === '/info') return sendJson(res, 200, info());
-    if (req.method === 'POST' && (path === '/generate' || path === '/generate_stream')) return generation(req, res, path);
+    if (req.method === 'POST' && (path === '/generate' || path === '/generate_stream'))
+      return generation(req, res, path);
     res.writeHead(404).end();
   }
 
@@ -196,7 +202,11 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
     };
   }
 
-  async function generation(req: http.IncomingMessage, res: http.ServerResponse, path: '/generate' | '/generate_stream') {
+  async function generation(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: '/generate' | '/generate_stream',
+  ) {
     const socket = req.socket;
     const onSocket = (requestsPerSocket.get(socket) ?? 0) + 1;
     requestsPerSocket.set(socket, onSocket);
@@ -207,14 +217,28 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
     } catch {
       body = undefined;
     }
-    const request: StandInRequest = { number: ++stats.requests, route: path, body, headers: req.headers, reusedConnection: onSocket > 1 };
+    const request: StandInRequest = {
+      number: ++stats.requests,
+      route: path,
+      body,
+      headers: req.headers,
+      reusedConnection: onSocket > 1,
+    };
     received.push(request);
     const script = typeof options.script === 'function' ? options.script(request) : (options.script ?? {});
     if (script.resetOnArrival) return void socket.destroy();
     if (script.httpError) {
       const { status, body: errorBody, headers } = script.httpError;
-      const payload = typeof errorBody === 'string' ? errorBody : JSON.stringify(errorBody ?? { error: http.STATUS_CODES[status], error_type: 'http' });
-      return void res.writeHead(status, { 'content-type': typeof errorBody === 'string' ? 'text/plain' : 'application/json', ...headers }).end(payload);
+      const payload =
+        typeof errorBody === 'string'
+          ? errorBody
+          : JSON.stringify(errorBody ?? { error: http.STATUS_CODES[status], error_type: 'http' });
+      return void res
+        .writeHead(status, {
+          'content-type': typeof errorBody === 'string' ? 'text/plain' : 'application/json',
+          ...headers,
+        })
+        .end(payload);
     }
 
     const stream = path === '/generate_stream';
@@ -292,12 +316,17 @@ interface Plan {
 
 /** TGI's own checks on the fields the stand-in reads, with TGI's wording, then the tokens it will send. */
 function planGeneration(body: unknown, script: StandInScript): Plan {
-  if (typeof body !== 'object' || body === null) throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
+  if (typeof body !== 'object' || body === null)
+    throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
   const { inputs, parameters = {} } = body as { inputs?: unknown; parameters?: Record<string, unknown> };
-  if (typeof inputs !== 'string') throw new ValidationFailure('Failed to deserialize the JSON body into the target type: missing field `inputs`');
+  if (typeof inputs !== 'string')
+    throw new ValidationFailure('Failed to deserialize the JSON body into the target type: missing field `inputs`');
   if (inputs.length === 0) throw new ValidationFailure('Input validation error: `inputs` cannot be empty');
   const maxNewTokens = parameters.max_new_tokens ?? null;
-  if (maxNewTokens !== null && (typeof maxNewTokens !== 'number' || !Number.isInteger(maxNewTokens) || maxNewTokens <= 0)) {
+  if (
+    maxNewTokens !== null &&
+    (typeof maxNewTokens !== 'number' || !Number.isInteger(maxNewTokens) || maxNewTokens <= 0)
+  ) {
     throw new ValidationFailure('Input validation error: `max_new_tokens` must be strictly positive');
   }
   const limit = maxNewTokens ?? Number.MAX_SAFE_INTEGER;
@@ -305,7 +334,11 @@ function planGeneration(body: unknown, script: StandInScript): Plan {
   const finishReason = script.finishReason ?? (texts.length >= limit ? 'length' : 'eos_token');
   const tokens = texts.slice(0, limit).map((text, i) => ({ id: 1000 + i, text, logprob: -0.5, special: false }));
   if (finishReason === 'eos_token' && tokens.length < limit) tokens.push({ ...EOS_TOKEN });
-  const sampling = parameters.do_sample === true || parameters.temperature !== undefined || parameters.top_p !== undefined || parameters.top_k !== undefined;
+  const sampling =
+    parameters.do_sample === true ||
+    parameters.temperature !== undefined ||
+    parameters.top_p !== undefined ||
+    parameters.top_k !== undefined;
   return {
     inputs,
     tokens,
@@ -318,7 +351,10 @@ function planGeneration(body: unknown, script: StandInScript): Plan {
 }
 
 function generatedText(plan: Plan): string {
-  const text = plan.tokens.filter((t) => !t.special).map((t) => t.text).join('');
+  const text = plan.tokens
+    .filter((t) => !t.special)
+    .map((t) => t.text)
+    .join('');
   return plan.returnFullText ? plan.inputs + text : text;
 }
 
@@ -329,7 +365,12 @@ function streamEvent(plan: Plan, i: number, last: boolean) {
     generated_text: last ? generatedText(plan) : null,
     details:
       last && plan.details
-        ? { finish_reason: plan.finishReason, generated_tokens: plan.tokens.length, input_length: plan.inputLength, seed: plan.seed }
+        ? {
+            finish_reason: plan.finishReason,
+            generated_tokens: plan.tokens.length,
+            input_length: plan.inputLength,
+            seed: plan.seed,
+          }
         : null,
   };
 }
@@ -338,7 +379,13 @@ function generateResponse(plan: Plan) {
   if (!plan.details) return { generated_text: generatedText(plan) };
   return {
     generated_text: generatedText(plan),
-    details: { finish_reason: plan.finishReason, generated_tokens: plan.tokens.length, seed: plan.seed, prefill: [], tokens: plan.tokens },
+    details: {
+      finish_reason: plan.finishReason,
+      generated_tokens: plan.tokens.length,
+      seed: plan.seed,
+      prefill: [],
+      tokens: plan.tokens,
+    },
   };
 }
 
@@ -361,7 +408,11 @@ function sseEvent(data: unknown): string {
 }
 
 function startSse(res: http.ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-compute-type': 'stand-in' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    'x-compute-type': 'stand-in',
+  });
   res.flushHeaders();
 }
 

@@ -23,7 +23,15 @@ return {1, held + 1}
 const EXPIRY_GRACE_MS = 1000;
 
 interface AdmissionCommands {
-  sluiceAdmit(tickets: string, meta: string, now: number, capacity: number, maxConcurrent: number, expiresAt: number, jobId: string): Promise<[number, number]>;
+  sluiceAdmit(
+    tickets: string,
+    meta: string,
+    now: number,
+    capacity: number,
+    maxConcurrent: number,
+    expiresAt: number,
+    jobId: string,
+  ): Promise<[number, number]>;
 }
 
 export function defineAdmission(redis: Redis): void {
@@ -43,7 +51,13 @@ export interface AdmissionRequest {
 /** Takes a ticket if there is room; `held` counts the tickets after the attempt (for Retry-After). */
 export async function admit(redis: Redis, r: AdmissionRequest): Promise<{ admitted: boolean; held: number }> {
   const [admitted, held] = await (redis as unknown as AdmissionCommands).sluiceAdmit(
-    r.tickets, r.meta, Date.now(), r.maxConcurrent + r.queueLimit, r.maxConcurrent, r.deadline + EXPIRY_GRACE_MS, r.jobId,
+    r.tickets,
+    r.meta,
+    Date.now(),
+    r.maxConcurrent + r.queueLimit,
+    r.maxConcurrent,
+    r.deadline + EXPIRY_GRACE_MS,
+    r.jobId,
   );
   return { admitted: admitted === 1, held };
 }

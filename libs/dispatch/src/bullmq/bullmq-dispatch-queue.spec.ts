@@ -17,14 +17,22 @@ import { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq-d
  */
 let sharedRedis: Promise<{ url: string; server?: TestRedis }> | undefined;
 const redisUrl = async (): Promise<string> => {
-  sharedRedis ??= externalRedisUrl() ? Promise.resolve({ url: externalRedisUrl()! }) : startRedisServer().then((server) => ({ url: server.url, server }));
+  sharedRedis ??= externalRedisUrl()
+    ? Promise.resolve({ url: externalRedisUrl()! })
+    : startRedisServer().then((server) => ({ url: server.url, server }));
   return (await sharedRedis).url;
 };
 after(async () => (await sharedRedis)?.server?.stop());
 
 type ReplicaOptions = Pick<BullmqDispatchQueueOptions, 'runWorkers' | 'lockDurationMs' | 'stalledIntervalMs'>;
 
-function replica(url: string, prefix: string, limits: DispatchLimits, execute: JobExecutor, options: ReplicaOptions = {}) {
+function replica(
+  url: string,
+  prefix: string,
+  limits: DispatchLimits,
+  execute: JobExecutor,
+  options: ReplicaOptions = {},
+) {
   return new BullmqDispatchQueue({ redisUrl: url, prefix, limits: new Map([['m', limits]]), execute, ...options });
 }
 
@@ -36,10 +44,14 @@ describeDispatchQueueBehaviour('BullmqDispatchQueue', async (limits, execute) =>
 
 function scriptFor(inputs: string): StandInScript {
   switch (inputs.split(' ')[0]) {
-    case 'slow': return { tokens: Array.from({ length: 20 }, (_, i) => ` t${i}`), tokenDelayMs: 10 };
-    case 'short': return { tokens: [' a', ' b', ' c'], firstTokenDelayMs: 10, tokenDelayMs: 10 };
-    case 'hang': return { firstTokenDelayMs: 30_000 };
-    default: return { tokens: [' one', ' two', ' three'], tokenDelayMs: 2 };
+    case 'slow':
+      return { tokens: Array.from({ length: 20 }, (_, i) => ` t${i}`), tokenDelayMs: 10 };
+    case 'short':
+      return { tokens: [' a', ' b', ' c'], firstTokenDelayMs: 10, tokenDelayMs: 10 };
+    case 'hang':
+      return { firstTokenDelayMs: 30_000 };
+    default:
+      return { tokens: [' one', ' two', ' three'], tokenDelayMs: 2 };
   }
 }
 
@@ -50,11 +62,26 @@ describe('BullmqDispatchQueue across replicas', () => {
   });
 
   async function backendRig() {
-    const standIn = await startTgiStandIn({ script: (r) => scriptFor((r.body as GenerationRequest).inputs), maxConcurrentRequests: 1000 });
+    const standIn = await startTgiStandIn({
+      script: (r) => scriptFor((r.body as GenerationRequest).inputs),
+      maxConcurrentRequests: 1000,
+    });
     const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
     const execute: JobExecutor = (_modelId, request, { signal, deadline, onToken }) =>
-      backend.generate(request, { signal, timeouts: { connectMs: 2000, firstByteMs: 40_000, interTokenMs: 5000, totalMs: Math.max(1, deadline - Date.now()) }, ...(onToken ? { onToken } : {}) });
-    cleanups.push(() => standIn.close(), async () => backend.close());
+      backend.generate(request, {
+        signal,
+        timeouts: {
+          connectMs: 2000,
+          firstByteMs: 40_000,
+          interTokenMs: 5000,
+          totalMs: Math.max(1, deadline - Date.now()),
+        },
+        ...(onToken ? { onToken } : {}),
+      });
+    cleanups.push(
+      () => standIn.close(),
+      async () => backend.close(),
+    );
     return { standIn, execute };
   }
 
@@ -76,19 +103,34 @@ describe('BullmqDispatchQueue across replicas', () => {
 
   it('two replicas sharing Redis never exceed one global cap at the backend', async () => {
     const { standIn, execute } = await backendRig();
-    const { queues: [a, b] } = await replicas(await redisUrl(), { maxConcurrent: 4, maxQueued: 256 }, execute, [true, true]);
-    const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => (i % 2 ? a! : b!).dispatch('m', job(`short ${i}`))));
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    const {
+      queues: [a, b],
+    } = await replicas(await redisUrl(), { maxConcurrent: 4, maxQueued: 256 }, execute, [true, true]);
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) => (i % 2 ? a! : b!).dispatch('m', job(`short ${i}`))),
+    );
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    );
     assert.equal(standIn.stats.maxInFlight, 4);
     assert.equal(standIn.stats.requests, 60);
   });
 
   it("streams the tokens of a job that another replica's worker runs", async () => {
     const { standIn, execute } = await backendRig();
-    const { queues: [front] } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, [false, true]);
+    const {
+      queues: [front],
+    } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, [false, true]);
     const tokens: TgiStreamEvent[] = [];
-    const { outcome, queuedMs } = await front!.dispatch('m', job('stream me', { onToken: (event) => tokens.push(event) }));
-    assert.deepEqual(tokens.map((t) => t.token.text), [' one', ' two', ' three', '</s>']);
+    const { outcome, queuedMs } = await front!.dispatch(
+      'm',
+      job('stream me', { onToken: (event) => tokens.push(event) }),
+    );
+    assert.deepEqual(
+      tokens.map((t) => t.token.text),
+      [' one', ' two', ' three', '</s>'],
+    );
     assert.equal(outcome.generatedText, ' one two three');
     assert.ok(queuedMs >= 0);
     assert.equal(standIn.stats.requests, 1);
@@ -96,7 +138,9 @@ describe('BullmqDispatchQueue across replicas', () => {
 
   it('aborts the backend call in the other replica when the client leaves', async () => {
     const { standIn, execute } = await backendRig();
-    const { queues: [front] } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, [false, true]);
+    const {
+      queues: [front],
+    } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, [false, true]);
     const client = new AbortController();
     const leaving = front!.dispatch('m', job('slow leaving', { signal: client.signal }));
     await until(() => standIn.stats.inFlight === 1);
@@ -110,10 +154,22 @@ describe('BullmqDispatchQueue across replicas', () => {
     const { standIn, execute } = await backendRig();
     const url = await redisUrl();
     const limits = { maxConcurrent: 2, maxQueued: 10 };
-    const { prefix, queues: [front] } = await replicas(url, limits, execute, [false]);
-    const worker = ManagedProcess.start(process.execPath, [fileURLToPath(new URL('../testing/worker-replica.js', import.meta.url))], {
-      REDIS_URL: url, DISPATCH_PREFIX: prefix, BACKEND_URL: standIn.url, MAX_CONCURRENT: '2', LOCK_DURATION_MS: '1000', STALLED_INTERVAL_MS: '300',
-    });
+    const {
+      prefix,
+      queues: [front],
+    } = await replicas(url, limits, execute, [false]);
+    const worker = ManagedProcess.start(
+      process.execPath,
+      [fileURLToPath(new URL('../testing/worker-replica.js', import.meta.url))],
+      {
+        REDIS_URL: url,
+        DISPATCH_PREFIX: prefix,
+        BACKEND_URL: standIn.url,
+        MAX_CONCURRENT: '2',
+        LOCK_DURATION_MS: '1000',
+        STALLED_INTERVAL_MS: '300',
+      },
+    );
     cleanups.push(() => worker.stop());
     await worker.waitForLine(/replica ready/);
     const answer = front!.dispatch('m', job('hang forever'));
@@ -134,8 +190,15 @@ describe('BullmqDispatchQueue across replicas', () => {
     const server = await startRedisServer();
     cleanups.push(() => server.stop());
     const { standIn, execute } = await backendRig();
-    const { queues: [queue] } = await replicas(server.url, { maxConcurrent: 2, maxQueued: 10 }, execute, [true]);
-    const running = Array.from({ length: 5 }, (_, i) => queue!.dispatch('m', job(`slow ${i}`)).then(() => 'answered', (e: Error) => e));
+    const {
+      queues: [queue],
+    } = await replicas(server.url, { maxConcurrent: 2, maxQueued: 10 }, execute, [true]);
+    const running = Array.from({ length: 5 }, (_, i) =>
+      queue!.dispatch('m', job(`slow ${i}`)).then(
+        () => 'answered',
+        (e: Error) => e,
+      ),
+    );
     await until(() => standIn.stats.inFlight === 2);
     const stoppedAt = performance.now();
     await server.stop();
@@ -147,7 +210,14 @@ describe('BullmqDispatchQueue across replicas', () => {
     assert.deepEqual([refused.type, refused.status, refused.retryAfterS], ['unavailable', 503, 1]);
 
     await server.start();
-    await until(async () => (await queue!.dispatch('m', job('after')).then(() => true, () => false)), 10_000);
+    await until(
+      async () =>
+        await queue!.dispatch('m', job('after')).then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+    );
     const before = standIn.stats.maxInFlight;
     await Promise.all(Array.from({ length: 10 }, (_, i) => queue!.dispatch('m', job(`slow again ${i}`))));
     assert.ok(standIn.stats.maxInFlight <= 2 && before <= 2, 'the cap holds after a restart that emptied Redis');
@@ -156,7 +226,10 @@ describe('BullmqDispatchQueue across replicas', () => {
   it('leaves no job and no prompt text in Redis after a run', async () => {
     const url = await redisUrl();
     const { standIn, execute } = await backendRig();
-    const { prefix, queues: [a, b] } = await replicas(url, { maxConcurrent: 1, maxQueued: 3 }, execute, [true, false]);
+    const {
+      prefix,
+      queues: [a, b],
+    } = await replicas(url, { maxConcurrent: 1, maxQueued: 3 }, execute, [true, false]);
     const secret = `secret-${randomUUID()}`;
     const queued = async (n: number) => until(async () => (await a!.stats('m')).queued === n);
     const finished = a!.dispatch('m', job(`slow ${secret} finished`));
@@ -171,7 +244,10 @@ describe('BullmqDispatchQueue across replicas', () => {
     assert.equal((await rejection(b!.dispatch('m', job(`${secret} refused`)))).type, 'overloaded');
     left.abort(new Error('gone'));
     const outcomes = await Promise.allSettled([finished, streamed, expired, leaving]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'rejected'],
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const contents = await redisContents(url, prefix);
     const withSecret = [...contents].filter(([, text]) => text.includes(secret)).map(([key]) => key);

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, DispatchStats, JobExecutor } from '../dispatch-queue.js';
+import type {
+  DispatchJob,
+  DispatchLimits,
+  DispatchQueue,
+  DispatchResult,
+  DispatchStats,
+  JobExecutor,
+} from '../dispatch-queue.js';
 import { overloadedError, queueUnavailableError, standingNote } from '../dispatch-errors.js';
 import { StandingQueue } from '../standing-queue.js';
 import { ThroughputEstimate } from '../throughput-estimate.js';
@@ -124,7 +131,14 @@ export class BullmqDispatchQueue implements DispatchQueue {
     const queueLimit = line.standing.queueLimit(line.limits);
     let admission;
     try {
-      admission = await admit(this.commands, { tickets, meta: this.names.meta(modelId), jobId: id, deadline: job.deadline, maxConcurrent, queueLimit });
+      admission = await admit(this.commands, {
+        tickets,
+        meta: this.names.meta(modelId),
+        jobId: id,
+        deadline: job.deadline,
+        maxConcurrent,
+        queueLimit,
+      });
     } catch (error) {
       throw queueUnavailableError(error instanceof Error ? error.message : String(error), error);
     }
@@ -146,7 +160,12 @@ export class BullmqDispatchQueue implements DispatchQueue {
       settled: (p) => this.pending.delete(p.id),
     });
     this.pending.set(id, pending);
-    const data: JobData = { request: job.request, deadline: job.deadline, replyTo: this.replicaId, relayTokens: job.onToken !== undefined };
+    const data: JobData = {
+      request: job.request,
+      deadline: job.deadline,
+      replyTo: this.replicaId,
+      relayTokens: job.onToken !== undefined,
+    };
     line.queue.add('generate', data, { jobId: id, priority: job.priority }).catch((error: Error) => {
       pending.fail(queueUnavailableError(error.message, error));
       this.commands.zrem(tickets, id).catch(ignore);
@@ -171,8 +190,11 @@ export class BullmqDispatchQueue implements DispatchQueue {
     this.closing = true;
     await this.runner?.close();
     await Promise.all([...this.lines.values()].map((line) => line.queue.close().catch(ignore)));
-    for (const pending of [...this.pending.values()]) pending.fail(queueUnavailableError('the gateway is shutting down'));
-    await Promise.all([this.commands, this.subscriber, this.workerRedis].map((connection) => connection && quit(connection)));
+    for (const pending of [...this.pending.values()])
+      pending.fail(queueUnavailableError('the gateway is shutting down'));
+    await Promise.all(
+      [this.commands, this.subscriber, this.workerRedis].map((connection) => connection && quit(connection)),
+    );
   }
 
   private get connected(): boolean {

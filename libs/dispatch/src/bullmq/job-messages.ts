@@ -1,4 +1,11 @@
-import { GatewayError, toGatewayError, type GatewayErrorType, type GenerationOutcome, type GenerationRequest, type TgiStreamEvent } from '#backends';
+import {
+  GatewayError,
+  toGatewayError,
+  type GatewayErrorType,
+  type GenerationOutcome,
+  type GenerationRequest,
+  type TgiStreamEvent,
+} from '#backends';
 
 /** What a BullMQ job holds, and only while it is queued or running (jobs are removed when they finish). */
 export interface JobData {
@@ -34,7 +41,13 @@ export interface CancelNotice {
 
 export function serializeError(error: unknown): SerializedError {
   const e = toGatewayError(error);
-  return { type: e.type, message: e.message, retryAfterS: e.retryAfterS, backendStatus: e.backendStatus, status: e.status };
+  return {
+    type: e.type,
+    message: e.message,
+    retryAfterS: e.retryAfterS,
+    backendStatus: e.backendStatus,
+    status: e.status,
+  };
 }
 
 export function deserializeError({ type, message, retryAfterS, backendStatus, status }: SerializedError): GatewayError {

@@ -75,7 +75,8 @@ export class JobRunner {
     const { request, deadline, replyTo, relayTokens } = job.data;
     const { replies } = this.options;
     if (this.cancelledEarly.delete(id)) return replies.finish(modelId, id, replyTo, null);
-    if (Date.now() >= deadline) return replies.finish(modelId, id, replyTo, failed(id, queuedTimeoutError(modelId, Date.now() - job.timestamp)));
+    if (Date.now() >= deadline)
+      return replies.finish(modelId, id, replyTo, failed(id, queuedTimeoutError(modelId, Date.now() - job.timestamp)));
 
     // Is anyone still waiting? Known at once for a client in this replica. For one elsewhere, the `started` message's
     // delivery count says whether its replica still listens (one killed with jobs queued): asked alongside the backend
@@ -83,11 +84,14 @@ export class JobRunner {
     const heard = replies.send(replyTo, { id, kind: 'started' });
     if (heard === 0) return replies.finish(modelId, id, replyTo, null);
     const controller = new AbortController();
-    if (typeof heard !== 'number') void heard.then((n) => n === 0 && controller.abort(new Error('nobody waits for this job')));
+    if (typeof heard !== 'number')
+      void heard.then((n) => n === 0 && controller.abort(new Error('nobody waits for this job')));
     this.running.set(id, controller);
     const startedAt = performance.now();
     try {
-      const onToken = relayTokens ? (event: TgiStreamEvent) => void replies.send(replyTo, { id, kind: 'token', event }) : undefined;
+      const onToken = relayTokens
+        ? (event: TgiStreamEvent) => void replies.send(replyTo, { id, kind: 'token', event })
+        : undefined;
       const outcome = await this.options.execute(modelId, request, { signal: controller.signal, deadline, onToken });
       replies.finish(modelId, id, replyTo, { id, kind: 'done', outcome, runMs: performance.now() - startedAt });
     } catch (error) {
@@ -103,7 +107,10 @@ export class JobRunner {
    * check gave up on it (maxStalledCount 0). Its client gets one answer: this one.
    */
   private reportLost(modelId: string, job: Job<JobData>, error: Error): void {
-    const lost = new GatewayError('upstream', `the gateway replica running this request stopped mid-generation (${error.message})`);
+    const lost = new GatewayError(
+      'upstream',
+      `the gateway replica running this request stopped mid-generation (${error.message})`,
+    );
     this.options.replies.finish(modelId, job.id!, job.data.replyTo, failed(job.id!, lost));
   }
 }

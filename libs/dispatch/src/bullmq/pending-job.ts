@@ -54,7 +54,10 @@ export class PendingJob {
         return true;
       case 'done':
         this.settle();
-        this.resolve({ outcome: reply.outcome, queuedMs: Math.max(0, performance.now() - this.enqueuedAt - reply.runMs) });
+        this.resolve({
+          outcome: reply.outcome,
+          queuedMs: Math.max(0, performance.now() - this.enqueuedAt - reply.runMs),
+        });
         return true;
       case 'failed':
         this.settle();
@@ -88,6 +91,9 @@ export class PendingJob {
   private deadlineError(): GatewayError {
     const waited = performance.now() - this.enqueuedAt;
     if (!this.started) return queuedTimeoutError(this.modelId, waited);
-    return new GatewayError('timeout', `deadline passed after ${Math.round(waited)} ms: model "${this.modelId}" had not finished`);
+    return new GatewayError(
+      'timeout',
+      `deadline passed after ${Math.round(waited)} ms: model "${this.modelId}" had not finished`,
+    );
   }
 }

@@ -20,12 +20,21 @@ export type QueueFactory = (limits: DispatchLimits, execute: JobExecutor) => Pro
 /** The stand-in's behaviour is chosen by the prompt's first word, so one backend serves every case. */
 function scriptFor(inputs: string): StandInScript {
   switch (inputs.split(' ')[0]) {
-    case 'burst': return { tokens: ['a', 'b'], firstTokenDelayMs: 3, tokenDelayMs: 3 };
-    case 'stream': return { tokens: [' one', ' two', ' three'], tokenDelayMs: 2 };
-    case 'fail': return { tokens: ['a', 'b', 'c'], errorAfterTokens: { tokens: 1, errorType: 'generation', message: 'CUDA error' } };
-    case 'overloaded': return { overloaded: true };
-    case 'slow': return { tokens: Array.from({ length: 50 }, (_, i) => ` t${i}`), tokenDelayMs: 20 };
-    default: return { tokens: [' ok'] };
+    case 'burst':
+      return { tokens: ['a', 'b'], firstTokenDelayMs: 3, tokenDelayMs: 3 };
+    case 'stream':
+      return { tokens: [' one', ' two', ' three'], tokenDelayMs: 2 };
+    case 'fail':
+      return {
+        tokens: ['a', 'b', 'c'],
+        errorAfterTokens: { tokens: 1, errorType: 'generation', message: 'CUDA error' },
+      };
+    case 'overloaded':
+      return { overloaded: true };
+    case 'slow':
+      return { tokens: Array.from({ length: 50 }, (_, i) => ` t${i}`), tokenDelayMs: 20 };
+    default:
+      return { tokens: [' ok'] };
   }
 }
 
@@ -53,18 +62,30 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
     });
 
     async function rig(limits: DispatchLimits): Promise<Rig> {
-      const standIn = await startTgiStandIn({ script: (r) => scriptFor((r.body as GenerationRequest).inputs), maxConcurrentRequests: 1000 });
+      const standIn = await startTgiStandIn({
+        script: (r) => scriptFor((r.body as GenerationRequest).inputs),
+        maxConcurrentRequests: 1000,
+      });
       const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
       const started: string[] = [];
       const gates = new Map<string, Gate>();
       const execute: JobExecutor = async (_modelId, request, { signal, deadline, onToken }) => {
         started.push(request.inputs);
         await gates.get(request.inputs)?.opened;
-        const timeouts = { connectMs: 2000, firstByteMs: 5000, interTokenMs: 5000, totalMs: Math.max(1, deadline - Date.now()) };
+        const timeouts = {
+          connectMs: 2000,
+          firstByteMs: 5000,
+          interTokenMs: 5000,
+          totalMs: Math.max(1, deadline - Date.now()),
+        };
         return backend.generate(request, { signal, timeouts, ...(onToken ? { onToken } : {}) });
       };
       const underTest = await makeQueue(limits, execute);
-      cleanups.push(() => underTest.close(), async () => backend.close(), () => standIn.close());
+      cleanups.push(
+        () => underTest.close(),
+        async () => backend.close(),
+        () => standIn.close(),
+      );
       const dispatch = (inputs: string, job: Partial<DispatchJob> = {}) =>
         underTest.queue.dispatch('m', {
           request: { inputs, parameters: { max_new_tokens: 64 } },
@@ -86,13 +107,17 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
     }
 
     const queued = async (r: Rig) => (await r.queue.stats('m')).queued;
-    const receivedPrompts = (standIn: TgiStandIn) => standIn.received.map((req) => (req.body as GenerationRequest).inputs);
+    const receivedPrompts = (standIn: TgiStandIn) =>
+      standIn.received.map((req) => (req.body as GenerationRequest).inputs);
 
     it('a burst of 200 reaches a backend that takes 8 at a time 8 at a time, in arrival order, each answered once', async () => {
       const r = await rig({ maxConcurrent: 8, maxQueued: 256 });
       const prompts = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
       const results = await Promise.allSettled(prompts.map((p) => r.dispatch(p)));
-      assert.deepEqual(results.filter((x) => x.status === 'rejected'), []);
+      assert.deepEqual(
+        results.filter((x) => x.status === 'rejected'),
+        [],
+      );
       assert.equal(r.standIn.stats.maxInFlight, 8, "the backend's own count of generations at once");
       assert.deepEqual(r.started, prompts, 'dispatched in arrival order');
       assert.deepEqual(receivedPrompts(r.standIn).sort(), [...prompts].sort(), 'each reached the backend exactly once');
@@ -103,7 +128,14 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
     it('serves lower priority numbers first and, within a priority, in arrival order', async () => {
       const r = await rig({ maxConcurrent: 1, maxQueued: 10 });
       const hold = await holdTheSlot(r);
-      const jobs: Array<[string, number]> = [['p2-a', 2], ['p1-a', 1], ['p3-a', 3], ['p1-b', 1], ['p2-b', 2], ['p1-c', 1]];
+      const jobs: Array<[string, number]> = [
+        ['p2-a', 2],
+        ['p1-a', 1],
+        ['p3-a', 3],
+        ['p1-b', 1],
+        ['p2-b', 2],
+        ['p1-c', 1],
+      ];
       const done: Array<Promise<DispatchResult>> = [];
       for (const [inputs, priority] of jobs) {
         done.push(r.dispatch(inputs, { priority }));
@@ -173,7 +205,10 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
       const tokens: TgiStreamEvent[] = [];
       const { outcome } = await r.dispatch('stream', { onToken: (event) => tokens.push(event) });
-      assert.deepEqual(tokens.map((t) => t.token.text), [' one', ' two', ' three', '</s>']);
+      assert.deepEqual(
+        tokens.map((t) => t.token.text),
+        [' one', ' two', ' three', '</s>'],
+      );
       assert.equal(outcome.generatedText, ' one two three');
       assert.equal(outcome.outputTokens, 4);
     });

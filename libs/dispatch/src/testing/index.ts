@@ -1,4 +1,10 @@
 /** Test helpers for anything that uses the dispatch queue (the gateway's tests and benchmarks too): import them from here. */
-export { describeDispatchQueueBehaviour, rejection, until, type QueueFactory, type QueueUnderTest } from './dispatch-queue-behaviour.js';
+export {
+  describeDispatchQueueBehaviour,
+  rejection,
+  until,
+  type QueueFactory,
+  type QueueUnderTest,
+} from './dispatch-queue-behaviour.js';
 export { redisContents } from './redis-contents.js';
 export { externalRedisUrl, startRedisServer, type TestRedis } from './redis-server.js';

@@ -54,22 +54,30 @@ async function ownServer(port: number): Promise<TestRedis> {
 }
 
 async function spawnRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       if (output.includes('Ready to accept connections')) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume(); // keep draining, or a chatty server would block on a full pipe
+        child.stdout.off('data', onData);
+        child.stdout.resume(); // keep draining, or a chatty server would block on a full pipe
         resolve();
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.resume();
-    child.once('error', (error) => reject(new Error(`could not start redis-server (is it installed? apt-get install redis-server): ${error.message}`)));
+    child.stdout.on('data', onData);
+    child.stderr.resume();
+    child.once('error', (error) =>
+      reject(
+        new Error(`could not start redis-server (is it installed? apt-get install redis-server): ${error.message}`),
+      ),
+    );
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) on port ${port}:\n${output}`)));
   });
   return child;

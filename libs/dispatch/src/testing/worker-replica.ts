@@ -17,13 +17,23 @@ const backend = new TgiBackend(env('BACKEND_URL'));
 const queue = new BullmqDispatchQueue({
   redisUrl: env('REDIS_URL'),
   prefix: env('DISPATCH_PREFIX'),
-  limits: new Map([[env('MODEL_ID', 'm'), { maxConcurrent: Number(env('MAX_CONCURRENT', '4')), maxQueued: Number(env('MAX_QUEUED', '100')) }]]),
+  limits: new Map([
+    [
+      env('MODEL_ID', 'm'),
+      { maxConcurrent: Number(env('MAX_CONCURRENT', '4')), maxQueued: Number(env('MAX_QUEUED', '100')) },
+    ],
+  ]),
   lockDurationMs: Number(env('LOCK_DURATION_MS', '10000')),
   stalledIntervalMs: Number(env('STALLED_INTERVAL_MS', '5000')),
   execute: (_modelId, request, { signal, deadline, onToken }) =>
     backend.generate(request, {
       signal,
-      timeouts: { connectMs: 2000, firstByteMs: 30_000, interTokenMs: 30_000, totalMs: Math.max(1, deadline - Date.now()) },
+      timeouts: {
+        connectMs: 2000,
+        firstByteMs: 30_000,
+        interTokenMs: 30_000,
+        totalMs: Math.max(1, deadline - Date.now()),
+      },
       ...(onToken ? { onToken } : {}),
     }),
 });

@@ -4,7 +4,12 @@ import { writeFile } from 'node:fs/promises';
 import { GgmlType } from '../ggml-types.js';
 import { ggufValue, type GgufValue } from '../gguf-value.js';
 import { writeGgufFile, type GgufTensorInput } from '../gguf-writer.js';
-import { llamaFamilyMetadata, llamaFamilyTensorsToWrite, type LlamaFamilyArchitecture, type LlamaFamilyHyperparameters } from '../llama-family.js';
+import {
+  llamaFamilyMetadata,
+  llamaFamilyTensorsToWrite,
+  type LlamaFamilyArchitecture,
+  type LlamaFamilyHyperparameters,
+} from '../llama-family.js';
 import { TokenType, spmTokenizerMetadata } from '../spm-tokenizer-metadata.js';
 import type { WritableGgmlType } from '../quantize.js';
 
@@ -26,7 +31,16 @@ export function tinyVocabulary(): { tokens: string[]; scores: number[]; tokenTyp
     tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
     tokenTypes.push(TokenType.byte);
   }
-  const pieces = ['▁', ...'abcdefghijklmnopqrstuvwxyz'.split('').flatMap((c) => [`▁${c}`, c]), '▁the', '▁and', 'th', 'he', 'in', 'er'];
+  const pieces = [
+    '▁',
+    ...'abcdefghijklmnopqrstuvwxyz'.split('').flatMap((c) => [`▁${c}`, c]),
+    '▁the',
+    '▁and',
+    'th',
+    'he',
+    'in',
+    'er',
+  ];
   for (const piece of pieces) {
     tokens.push(piece);
     tokenTypes.push(TokenType.normal);
@@ -86,7 +100,12 @@ export async function writeTinyModel(path: string, options: TinyModelOptions = {
       const values = new Float32Array(shape.reduce((p, n) => p * n, 1));
       if (spec.role === 'norm') values.fill(1);
       else for (let i = 0; i < values.length; i++) values[i] = (random() - 0.5) * 0.1;
-      return { name: spec.name, shape, type: spec.role === 'weight' || spec.role === 'embedding' ? type : GgmlType.F32, values };
+      return {
+        name: spec.name,
+        shape,
+        type: spec.role === 'weight' || spec.role === 'embedding' ? type : GgmlType.F32,
+        values,
+      };
     });
   await writeGgufFile(path, { metadata, tensors: [...tensors, ...(options.extraTensors ?? [])] });
 }
