@@ -132,7 +132,7 @@ function streamGenerate(agent: http.Agent, url: string): Promise<number> {
           const events = text
             .split('\n\n')
             .filter((frame) => frame.startsWith('data:'))
-            .map((frame) => JSON.parse(frame.slice(5)));
+            .map((frame) => JSON.parse(frame.slice(5)) as { error?: unknown; generated_text?: unknown });
           const last = events.at(-1);
           if (res.statusCode !== 200 || !last || last.error !== undefined || typeof last.generated_text !== 'string') {
             reject(new Error(`HTTP ${res.statusCode}: ${text.slice(-300)}`));

@@ -242,7 +242,7 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       const res = await postJson(`${engine.url}/tokenize`, { inputs: 'Hello world' });
       assert.equal(res.status, 200);
       assertMatchesTgiSchema('TokenizeResponse', res.json());
-      const tokens = res.json() as Array<{ text: string; start: number; stop: number }>;
+      const tokens = res.json<Array<{ text: string; start: number; stop: number }>>();
       for (let i = 1; i < tokens.length; i++) assert.equal(tokens[i]!.start, tokens[i - 1]!.stop);
     });
 

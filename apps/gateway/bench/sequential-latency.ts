@@ -21,7 +21,12 @@ const { values } = parseArgs({
 const requests = Number(values.requests);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function post(url: string, body: unknown, sse = false): Promise<{ status: number; ms: number; json: any }> {
+/** The one field of a generate answer (or the last stream event) that the paths are compared on. */
+interface GeneratedAnswer {
+  generated_text?: string;
+}
+
+function post(url: string, body: unknown, sse = false): Promise<{ status: number; ms: number; json: GeneratedAnswer }> {
   const payload = JSON.stringify(body);
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -30,7 +35,9 @@ function post(url: string, body: unknown, sse = false): Promise<{ status: number
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const json = sse ? JSON.parse(text.trim().split('\n\n').at(-1)!.slice(5)) : JSON.parse(text);
+        const json = (
+          sse ? JSON.parse(text.trim().split('\n\n').at(-1)!.slice(5)) : JSON.parse(text)
+        ) as GeneratedAnswer;
         resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, json });
       });
     });
@@ -47,16 +54,16 @@ function percentile(samples: number[], q: number): number {
 
 const gateway = await startGateway(`${REPO_ROOT}config/models.yaml`);
 try {
-  const view = await new Promise<any>((resolve, reject) =>
+  const view = await new Promise<{ backend: { address: string } }>((resolve, reject) =>
     http
       .get(`${gateway.url}/models/${values.model}`, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
-        res.on('end', () => resolve(JSON.parse(text)));
+        res.on('end', () => resolve(JSON.parse(text) as { backend: { address: string } }));
       })
       .on('error', reject),
   );
-  const engineUrl: string = view.backend.address;
+  const engineUrl = view.backend.address;
   const inputs = 'The history of the';
   const maxNewTokens = Number(values.tokens);
   const viaGateway = () =>

@@ -30,14 +30,14 @@ async function readJson(path: string): Promise<Json> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
     return value as Json;
   } catch (error) {
-    throw new Error(`${path}: ${(error as Error).message}`);
+    throw new Error(`${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -143,7 +143,7 @@ export async function readCheckpointTokenizer(dir: string): Promise<SpmVocabular
   };
   for (const key of ['bos_id', 'eos_id', 'unk_id'] as const) {
     if ((json[key] as number) >= tokens.length)
-      throw new Error(`${path}: "${key}" ${json[key]} is outside the ${tokens.length}-token vocabulary`);
+      throw new Error(`${path}: "${key}" ${String(json[key])} is outside the ${tokens.length}-token vocabulary`);
   }
   return vocab;
 }

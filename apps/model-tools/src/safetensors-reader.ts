@@ -65,7 +65,7 @@ export class SafetensorsFile {
         const elementBytes = bytesPerElement[dtype as string];
         if (elementBytes !== undefined && dims.reduce((p, n) => p * n, 1) * elementBytes !== end - begin) {
           fail(
-            `'${name}' holds ${end - begin} bytes, its ${dtype} shape [${dims}] needs ${dims.reduce((p, n) => p * n, 1) * elementBytes}`,
+            `'${name}' holds ${end - begin} bytes, its ${String(dtype)} shape [${dims}] needs ${dims.reduce((p, n) => p * n, 1) * elementBytes}`,
           );
         }
         tensors.set(name, { name, dtype: dtype as string, shape: dims, begin, end });

@@ -195,7 +195,7 @@ class HeaderParser {
     const itemType = this.valueType();
     if (itemType === 'array') throw new GgufFormatError(`${this.context}: arrays of arrays are not supported`);
     const length = this.count(`${this.context} array length`, scalarSizes[itemType] ?? 8);
-    const items: GgufScalar[] = new Array(length);
+    const items = new Array<GgufScalar>(length);
     for (let i = 0; i < length; i++) items[i] = this.scalar(itemType);
     return { type: 'array', itemType, value: items };
   }
@@ -272,6 +272,8 @@ class HeaderParser {
         `truncated file: it ends at byte ${this.fileSize} while reading ${this.context} (needs byte ${end})`,
       );
     }
+    // A signal to read further, not a failure: it needs no stack.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (end > this.bytes.length) throw new NeedMoreBytes(end);
     this.position = end;
     return at;

@@ -42,7 +42,7 @@ function unwrap(schema: z.ZodType, value: unknown): z.ZodType | undefined {
 }
 
 function matchesDiscriminator(option: z.ZodObject, discriminator: string, value: unknown): boolean {
-  const field = option.shape[discriminator];
+  const field: unknown = option.shape[discriminator];
   return field instanceof z.ZodLiteral && field.values.has(value as never);
 }
 

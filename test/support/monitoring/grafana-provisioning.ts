@@ -83,7 +83,7 @@ export function checkProvisioningRules(dashboard: Json, datasources: Provisioned
 
   const ids = new Map<number, string>();
   for (const { panel, path } of allPanels(dashboard)) {
-    const where = `${path} "${String(panel.title ?? '')}"`;
+    const where = `${path} "${typeof panel.title === 'string' ? panel.title : ''}"`;
     if (typeof panel.id === 'number') {
       if (ids.has(panel.id)) errors.push(`${where}: id ${panel.id} is also used by ${ids.get(panel.id)}`);
       ids.set(panel.id, where);

@@ -87,9 +87,9 @@ async function render(
   const query = new URLSearchParams({ format: 'json', from: graphiteTime(range.from ?? '-10min', 'floor') });
   for (const t of Array.isArray(target) ? target : [target]) query.append('target', t);
   if (range.until !== undefined) query.set('until', graphiteTime(range.until, 'ceil'));
-  const response = await request(`${renderUrl}?${query}`);
+  const response = await request(`${renderUrl}?${query.toString()}`);
   if (response.status !== 200)
-    throw new Error(`graphite render ${query} answered ${response.status}: ${response.text.slice(0, 2000)}`);
+    throw new Error(`graphite render ${query.toString()} answered ${response.status}: ${response.text.slice(0, 2000)}`);
   return response.json<GraphiteSeries[]>();
 }
 

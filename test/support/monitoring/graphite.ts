@@ -45,7 +45,7 @@ export async function startGraphite(options: GraphiteOptions = {}): Promise<Grap
     return {
       lineReceiverPort: carbon.lineReceiverPort,
       renderUrl: web.renderUrl,
-      render: web.render,
+      render: (target, range) => web.render(target, range),
       carbon,
       web,
       async stop() {

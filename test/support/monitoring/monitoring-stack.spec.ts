@@ -58,9 +58,9 @@ describe('monitoring stack: statsd -> carbon -> graphite-web, and Prometheus (re
   });
 
   before(async () => {
-    metricsServer = http.createServer(async (_req, res) => {
+    metricsServer = http.createServer((_req, res) => {
       res.setHeader('content-type', registry.contentType);
-      res.end(await registry.metrics());
+      void registry.metrics().then((text) => res.end(text));
     });
     await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
     const target = `127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;

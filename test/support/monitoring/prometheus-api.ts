@@ -61,7 +61,7 @@ async function call(
   endpoint: string,
   params: URLSearchParams,
 ): Promise<{ resultType: string; result: unknown }> {
-  const response = await request(`${url}/api/v1/${endpoint}?${params}`);
+  const response = await request(`${url}/api/v1/${endpoint}?${params.toString()}`);
   const body = JSON.parse(response.text) as {
     status: string;
     data?: { resultType: string; result: unknown };

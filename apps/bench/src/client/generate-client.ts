@@ -166,7 +166,7 @@ export class GenerateClient {
           return finish(
             false,
             typeof event.error_type === 'string' ? event.error_type : 'upstream',
-            String(event.error),
+            typeof event.error === 'string' ? event.error : JSON.stringify(event.error),
           );
         }
         if (event.token !== undefined) {
@@ -242,10 +242,12 @@ export class GenerateClient {
   }
 }
 
-function parseObject(text: string): Record<string, any> | null {
+function parseObject(text: string): Record<string, unknown> | null {
   try {
-    const value = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null;
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }

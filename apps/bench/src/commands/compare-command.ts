@@ -34,7 +34,7 @@ export async function compareCommand(args: string[]): Promise<number> {
 function readResult(path: string): RunResult | SweepResult {
   let value: { schema?: unknown; kind?: unknown };
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(readFileSync(path, 'utf8')) as typeof value;
   } catch (error) {
     throw new UsageError(`compare: cannot read ${path} as JSON (${(error as Error).message})`);
   }

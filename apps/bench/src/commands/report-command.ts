@@ -22,7 +22,7 @@ export async function reportCommand(args: string[]): Promise<number> {
   if (!path) throw new UsageError('report needs a result file: bench report result.json');
   let result: RunResult | SweepResult | OverheadResult;
   try {
-    result = JSON.parse(readFileSync(path, 'utf8'));
+    result = JSON.parse(readFileSync(path, 'utf8')) as typeof result;
   } catch (error) {
     throw new UsageError(`report: cannot read ${path} as JSON (${(error as Error).message})`);
   }

@@ -1,4 +1,5 @@
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access --
+   the page's DOM and uPlot are untyped here: this project compiles without the DOM library. */
 import type { ChartSpec } from './chart-spec.js';
 
 // The page's DOM (this project compiles without the DOM library).

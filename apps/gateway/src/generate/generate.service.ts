@@ -87,14 +87,14 @@ export class GenerateService {
     if (state === 'ready') return Promise.resolve();
     if (state === 'unhealthy' || state === 'stopped') return Promise.reject(refuse());
     return new Promise<void>((resolve, reject) => {
-      const finish = (error?: unknown) => {
+      const finish = (error?: Error) => {
         unsubscribe();
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         if (error === undefined) resolve();
         else reject(error);
       };
-      const onAbort = () => finish(signal.reason);
+      const onAbort = () => finish(signal.reason as Error);
       const unsubscribe = entry.onChange((changed) => {
         const now = changed.status.state;
         if (now === 'ready') finish();

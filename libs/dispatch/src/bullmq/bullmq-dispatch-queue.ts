@@ -193,7 +193,9 @@ export class BullmqDispatchQueue implements DispatchQueue {
     for (const pending of [...this.pending.values()])
       pending.fail(queueUnavailableError('the gateway is shutting down'));
     await Promise.all(
-      [this.commands, this.subscriber, this.workerRedis].map((connection) => connection && quit(connection)),
+      [this.commands, this.subscriber, this.workerRedis].flatMap((connection) =>
+        connection ? [quit(connection)] : [],
+      ),
     );
   }
 
