@@ -31,3 +31,4 @@ export type {
   ProbeResult,
 } from './inference-backend.js';
 export { TgiBackend, type TgiBackendOptions } from './tgi-backend.js';
+export { isServerProcessMessage, type ServerProcessMessage } from './server-process-channel.js';

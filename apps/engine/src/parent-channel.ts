@@ -1,0 +1,23 @@
+import type { ServerProcessMessage } from '#backends';
+
+/**
+ * The engine's side of the IPC channel to the process that started it (the gateway, a test): present only when the
+ * parent asked for one ('ipc' in its stdio, or fork).
+ */
+export const hasParentChannel = (): boolean => process.send !== undefined;
+
+/** Sends one message if the channel is still open; a parent that has just gone is no error here. */
+export function tellParent(message: ServerProcessMessage): void {
+  if (!process.send || !process.connected) return;
+  process.send(message, undefined, undefined, () => undefined);
+}
+
+/**
+ * Calls `onGone` once when the channel closes, which it does when the parent exits, however it exits (SIGKILL too);
+ * at once if it closed before this was called. The channel is unreferenced: it never keeps the engine running.
+ */
+export function onParentGone(onGone: () => void): void {
+  if (!process.connected) return queueMicrotask(onGone);
+  process.once('disconnect', onGone);
+  process.channel?.unref();
+}
