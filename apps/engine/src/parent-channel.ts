@@ -1,8 +1,10 @@
 import type { ServerProcessMessage } from '#backends';
 
 /**
- * The engine's side of the IPC channel to the process that started it (the gateway, a test): present only when the
- * parent asked for one ('ipc' in its stdio, or fork).
+ * A server process's side of the IPC channel to the process that started it (the engine's under the gateway or a
+ * test; the TGI stand-in's in test/support): present only when the parent asked for one ('ipc' in its stdio, or
+ * fork). It lives here, not in libs/backends with the message type, so that the engine never loads that library's
+ * index (axios, Nest: most of a second) to start.
  */
 export const hasParentChannel = (): boolean => process.send !== undefined;
 
