@@ -48,7 +48,7 @@ export const MOCK_BACKEND_DEFAULTS: MockBackendOptions = {
 };
 
 export const MOCK_MODEL_ID = 'sluice-bench/mock-backend';
-export const NOT_A_MODEL = 'load-test target, not a model';
+const NOT_A_MODEL = 'load-test target, not a model';
 
 export interface MockBackendStats {
   requests: number;
