@@ -16,9 +16,11 @@ export function tellParent(message: ServerProcessMessage): void {
 
 /**
  * Calls `onGone` once when the channel closes, which it does when the parent exits, however it exits (SIGKILL too);
- * at once if it closed before this was called. The channel is unreferenced: it never keeps the engine running.
+ * at once if it closed before this was called; never without a channel. The channel is unreferenced: it never keeps
+ * the process running by itself.
  */
 export function onParentGone(onGone: () => void): void {
+  if (!hasParentChannel()) return;
   if (!process.connected) return queueMicrotask(onGone);
   process.once('disconnect', onGone);
   process.channel?.unref();
