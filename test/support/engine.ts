@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isServerProcessMessage } from '#backends';
 import { request } from './http-client.js';
 import { ManagedProcess } from './processes.js';
 
@@ -16,7 +17,10 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
-/** Starts the built engine on a free port and returns once it listens (not necessarily ready). */
+/**
+ * Starts the built engine on a free port and returns once it listens (not necessarily ready). Like the gateway, the
+ * test is the engine's parent over an IPC channel: the engine reports its address there and ends with the test.
+ */
 export async function startEngine(
   model: string,
   args: string[] = [],
@@ -26,9 +30,15 @@ export async function startEngine(
     globalThis.process.execPath,
     [`${REPO_ROOT}dist/apps/engine/src/main.js`, '--model', model, '--port', '0', ...args],
     env,
+    { ipc: true },
   );
-  const [, url] = await process.waitForLine(/listening on (http:\/\/\S+),/);
-  return { url: url!, process, stop: () => process.stop() };
+  try {
+    const { url } = await process.waitForMessage((m) => isServerProcessMessage(m, 'listening'));
+    return { url, process, stop: () => process.stop() };
+  } catch (error) {
+    await process.stop();
+    throw error;
+  }
 }
 
 /** Polls /health until 200 (ready) or the deadline. */

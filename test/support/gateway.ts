@@ -91,6 +91,7 @@ export async function startGateway(
     STATSD_HOST: 'off',
     ...options.env,
   });
+  // The gateway's address and readiness come from its log: unlike an engine, it reports nothing over an IPC channel.
   const [, url] = await process.waitForLine(/listening on (http:\/\/[^\s]+)/);
   const gateway = { url: url!.replace('[::1]', '127.0.0.1'), process, stop: () => process.stop() };
   if (options.waitReady ?? true) {

@@ -1,10 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
-/** A child process whose stdout lines we can wait on; killed with the test if it is still running. */
+export interface ManagedProcessOptions {
+  /** Opens Node's IPC channel to the child (for servers that report over it: ServerProcessMessage). */
+  ipc?: boolean;
+}
+
+/**
+ * A child process whose output lines, and messages if it has an IPC channel, we can wait on; killed with the test if
+ * it is still running.
+ */
 export class ManagedProcess {
   readonly output: string[] = [];
+  /** What the child sent over its IPC channel, in order. */
+  readonly messages: unknown[] = [];
   private readonly waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
+  private readonly messageWaiters: Array<(message: unknown) => void> = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(readonly child: ChildProcess) {
@@ -23,15 +34,27 @@ export class ManagedProcess {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    child.on('message', (message) => {
+      this.messages.push(message);
+      for (const waiter of [...this.messageWaiters]) waiter(message);
+    });
     this.exited = once(child, 'exit').then(([code, signal]) => ({
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
     }));
   }
 
-  static start(command: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  static start(
+    command: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    options: ManagedProcessOptions = {},
+  ): ManagedProcess {
     return new ManagedProcess(
-      spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+      spawn(command, args, {
+        env: { ...process.env, ...env },
+        stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      }),
     );
   }
 
@@ -53,6 +76,33 @@ export class ManagedProcess {
       void this.exited.then(({ code, signal }) => {
         clearTimeout(timer);
         reject(new Error(`process exited (${code ?? signal}) before ${pattern}; output:\n${this.output.join('\n')}`));
+      });
+    });
+  }
+
+  /** The first message (already received or still to come) that `accept` takes; rejects if the child exits first. */
+  waitForMessage<T>(accept: (message: unknown) => message is T, timeoutMs = 30_000): Promise<T> {
+    const seen = this.messages.find(accept);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const waiter = (message: unknown) => {
+        if (!accept(message)) return;
+        settle();
+        resolve(message);
+      };
+      const settle = () => {
+        clearTimeout(timer);
+        this.messageWaiters.splice(this.messageWaiters.indexOf(waiter), 1);
+      };
+      const timer = setTimeout(() => {
+        settle();
+        reject(new Error(`timed out waiting for a message; output:\n${this.output.join('\n')}`));
+      }, timeoutMs);
+      this.messageWaiters.push(waiter);
+      void this.exited.then(({ code, signal }) => {
+        if (!this.messageWaiters.includes(waiter)) return;
+        settle();
+        reject(new Error(`process exited (${code ?? signal}) before the message; output:\n${this.output.join('\n')}`));
       });
     });
   }

@@ -19,6 +19,7 @@ import http from 'node:http';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isServerProcessMessage } from '#backends';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const TYPES = ['F16', 'Q4_0'] as const;
@@ -43,7 +44,7 @@ if (!['warm', 'cold', 'both'].includes(values.cache))
 interface Sample {
   readyMs: number;
   firstTokenMs: number;
-  /** The engine's own "ready in N ms" (model load and context creation, without process start-up). */
+  /** The engine's own load time, from its `ready` message: model and contexts, without the process start-up. */
   engineLoadMs: number;
 }
 
@@ -140,31 +141,24 @@ async function oneColdStart(path: string): Promise<Sample> {
   const child = spawn(
     process.execPath,
     [`${REPO_ROOT}dist/apps/engine/src/main.js`, '--model', path, '--host', '127.0.0.1', '--port', '0'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
   const output: string[] = [];
+  const keep = (chunk: Buffer) => output.push(chunk.toString('utf8'));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   let engineLoadMs = NaN;
   const url = await new Promise<string>((resolve, reject) => {
-    const onLine = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        output.push(line);
-        const listening = line.match(/listening on (http:\/\/\S+?),/);
-        if (listening) resolve(listening[1]!);
-        const ready = line.match(/ready in (\d+) ms/);
-        if (ready) engineLoadMs = Number(ready[1]);
-      }
-    };
-    child.stdout.on('data', onLine);
-    child.stderr.on('data', onLine);
-    child.on('exit', (code) => reject(new Error(`engine exited (${code}) before listening:\n${output.join('\n')}`)));
+    child.on('message', (message) => {
+      if (isServerProcessMessage(message, 'listening')) resolve(message.url);
+      if (isServerProcessMessage(message, 'ready')) engineLoadMs = message.loadMs;
+    });
+    child.on('exit', (code) => reject(new Error(`engine exited (${code}) before listening:\n${output.join('')}`)));
   });
   try {
     for (;;) {
       if ((await httpStatus(`${url}/health`)) === 200) break;
-      if (child.exitCode !== null) throw new Error(`engine exited (${child.exitCode}):\n${output.join('\n')}`);
+      if (child.exitCode !== null) throw new Error(`engine exited (${child.exitCode}):\n${output.join('')}`);
       await new Promise((r) => setTimeout(r, 5));
     }
     const readyMs = performance.now() - started;

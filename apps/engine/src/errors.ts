@@ -2,8 +2,10 @@
  * The engine's errors and their TGI wire form, in one place (TGI's `InferError` → status + `error_type`).
  * Anything else that escapes a handler is a bug and is answered as a generation error (424), never left hanging.
  */
-export type EngineErrorType =
-  'validation' | 'overloaded' | 'generation' | 'incomplete_generation' | 'unavailable' | 'not_found';
+import type { TgiErrorEvent, TgiErrorType } from '#backends';
+
+/** TGI's own, plus the two TGI answers outside its generation routes (a model not loaded, a route not found). */
+export type EngineErrorType = TgiErrorType | 'unavailable' | 'not_found';
 
 const STATUS: Record<EngineErrorType, number> = {
   validation: 422,
@@ -31,12 +33,7 @@ export function validationError(detail: string): EngineError {
 
 export const overloadedError = (): EngineError => new EngineError('overloaded', 'Model is overloaded');
 
-export interface ErrorBody {
-  error: string;
-  error_type: string;
-}
-
-export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
+export function toErrorBody(error: unknown): { status: number; body: TgiErrorEvent } {
   if (error instanceof EngineError)
     return { status: error.status, body: { error: error.message, error_type: error.errorType } };
   const message = error instanceof Error ? error.message : String(error);

@@ -1,23 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
+import type { TgiFinishReason, TgiPrefillToken, TgiToken } from '#backends';
 import type { EngineConfig } from './config.js';
 import { IncrementalDecoder, StopSequenceMatcher } from './incremental-decoder.js';
 import { checkTokenBudget, usesSampling, type GenerateParameters } from './validation.js';
-
-export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
-
-export interface GeneratedToken {
-  id: number;
-  text: string;
-  logprob: number | null;
-  special: boolean;
-}
-
-export interface PrefillToken {
-  id: number;
-  text: string;
-  logprob: number | null;
-}
 
 /** What one request will do, settled before it waits for a sequence. */
 export interface GenerationPlan {
@@ -36,16 +22,16 @@ export interface GenerationPlan {
 
 export interface GenerationResult {
   text: string;
-  finishReason: FinishReason;
-  tokens: GeneratedToken[];
-  topTokens: GeneratedToken[][];
-  prefill: PrefillToken[];
+  finishReason: TgiFinishReason;
+  tokens: TgiToken[];
+  topTokens: TgiToken[][];
+  prefill: TgiPrefillToken[];
   seed: number | null;
   inputLength: number;
 }
 
 /** Called per generated token; `last` marks the token the result will end with (sent by the caller with the result). */
-export type TokenListener = (token: GeneratedToken, topTokens: GeneratedToken[], last: boolean) => void;
+export type TokenListener = (token: TgiToken, topTokens: TgiToken[], last: boolean) => void;
 
 /** Tokenizes, truncates and checks the budget: every rule that needs the tokenizer, before any waiting. */
 export function planGeneration(
@@ -111,10 +97,10 @@ export async function runGeneration(
   const history: Token[] = [...inputTokens];
   const decoder = new IncrementalDecoder(model, inputTokens);
   const stops = new StopSequenceMatcher(parameters.stop);
-  const tokens: GeneratedToken[] = [];
-  const topTokens: GeneratedToken[][] = [];
+  const tokens: TgiToken[] = [];
+  const topTokens: TgiToken[][] = [];
   let text = '';
-  let finishReason: FinishReason = 'length';
+  let finishReason: TgiFinishReason = 'length';
   const wantTop = parameters.topNTokens > 0;
   const wantLogprobs = plan.tokenLogprobs;
 
@@ -130,7 +116,7 @@ export async function runGeneration(
     const eog = model.isEogToken(id);
     const special = eog || model.getTokenAttributes(id).control;
     const piece = special ? '' : decoder.push(id);
-    const token: GeneratedToken = {
+    const token: TgiToken = {
       id,
       text: special ? model.detokenize([id], true) : piece,
       logprob: wantLogprobs ? logOf((output as { confidence?: number }).confidence) : null,
@@ -166,7 +152,7 @@ async function evaluatePrefill(
   model: LlamaModel,
   sequence: LlamaContextSequence,
   inputTokens: Token[],
-): Promise<PrefillToken[]> {
+): Promise<TgiPrefillToken[]> {
   const head = inputTokens.slice(0, -1);
   const outputs = await sequence.controlledEvaluate(
     head.map((t) => [t, { generateNext: { probabilities: true, options: RAW_DISTRIBUTION } }]),
@@ -178,8 +164,8 @@ async function evaluatePrefill(
   }));
 }
 
-function topTokensOf(model: LlamaModel, probabilities: Map<Token, number>, n: number): GeneratedToken[] {
-  const top: GeneratedToken[] = [];
+function topTokensOf(model: LlamaModel, probabilities: Map<Token, number>, n: number): TgiToken[] {
+  const top: TgiToken[] = [];
   for (const [id, probability] of probabilities) {
     if (top.length >= n) break;
     top.push({

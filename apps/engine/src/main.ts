@@ -3,11 +3,13 @@ import { EngineMetrics } from './engine-metrics.js';
 import { buildEngineServer } from './http/server.js';
 import { InferenceService } from './inference.js';
 import { ModelRuntime } from './model-runtime.js';
+import { hasParentChannel, onParentGone, tellParent } from './parent-channel.js';
 
 /**
  * The local engine: binds its port at once and answers /health 503 while the model loads (so a supervisor can
  * tell "loading" from "dead"), then serves TGI's protocol. A model that cannot be loaded leaves the process up,
- * with the reason on /health, instead of taking it down.
+ * with the reason on /health, instead of taking it down. A parent with an IPC channel also gets the address and
+ * the load's outcome as messages (parent-channel.ts); the log lines are for people.
  */
 async function main(): Promise<void> {
   let draft;
@@ -26,16 +28,23 @@ async function main(): Promise<void> {
   const app = buildEngineServer({ config: draft, runtime, inference, metrics });
   const address = await app.listen({ host: draft.host, port: draft.port });
   log(`listening on ${address}, loading ${draft.modelPath}`);
+  tellParent({ type: 'listening', url: address });
 
   runtime.load().then(
     () => {
       const c = runtime.config!;
+      const loadMs = Math.round(runtime.loadMs!);
       log(
-        `ready in ${Math.round(runtime.loadMs!)} ms: ${c.contexts} context(s) x ${c.sequencesPerContext} sequence(s), ` +
+        `ready in ${loadMs} ms: ${c.contexts} context(s) x ${c.sequencesPerContext} sequence(s), ` +
           `${c.threads} thread(s) each, ${c.contextSize} tokens per sequence`,
       );
+      tellParent({ type: 'ready', loadMs });
     },
-    (error: unknown) => log(`model not loaded: ${error instanceof Error ? error.message : String(error)}`),
+    (error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`model not loaded: ${reason}`);
+      tellParent({ type: 'failed', reason });
+    },
   );
 
   let closing = false;
@@ -48,25 +57,13 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  const supervisor = Number(process.env.ENGINE_SUPERVISOR_PID);
-  if (supervisor > 0) {
-    // Under the gateway: Ctrl-C reaches the whole process group, but only the gateway decides when engines stop
-    // (after its in-flight requests); and an engine whose gateway died (even by SIGKILL) must not live on.
+  if (hasParentChannel()) {
+    // Under a parent (the gateway, a test): Ctrl-C reaches the whole process group, but only the parent decides when
+    // engines stop (the gateway: after its in-flight requests); and an engine whose parent died must not live on.
     process.on('SIGINT', () => undefined);
-    setInterval(() => {
-      if (!isAlive(supervisor)) void shutdown('supervisor gone');
-    }, 1000).unref();
+    onParentGone(() => void shutdown('parent gone'));
   } else {
     process.on('SIGINT', () => void shutdown('SIGINT'));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

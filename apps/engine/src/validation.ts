@@ -1,3 +1,4 @@
+import type { TgiCompatGenerateRequest, TgiGenerateParameters } from '#backends';
 import { validationError } from './errors.js';
 
 /**
@@ -34,11 +35,13 @@ export interface ValidationLimits {
   maxInputTokens: number;
 }
 
-const TOP_LEVEL_KEYS = new Set(['inputs', 'parameters', 'stream']);
+const TOP_LEVEL_KEYS = new Set<string>(['inputs', 'parameters', 'stream'] satisfies Array<
+  keyof TgiCompatGenerateRequest
+>);
 
 type Reader<T> = (value: unknown, field: string) => T;
 
-const KNOWN_PARAMETERS: Record<string, true> = {
+const KNOWN_PARAMETERS: Record<keyof TgiGenerateParameters, true> = {
   adapter_id: true,
   best_of: true,
   decoder_input_details: true,
@@ -84,9 +87,9 @@ export function validateGenerateRequest(
 function validateParameters(raw: unknown, limits: ValidationLimits): GenerateParameters {
   if (!isPlainObject(raw)) throw validationError('`parameters` must be an object');
   for (const key of Object.keys(raw)) {
-    if (!KNOWN_PARAMETERS[key]) throw validationError(`unknown field \`parameters.${key}\``);
+    if (!Object.hasOwn(KNOWN_PARAMETERS, key)) throw validationError(`unknown field \`parameters.${key}\``);
   }
-  const p = (name: string) => raw[name];
+  const p = (name: keyof TgiGenerateParameters) => raw[name];
 
   const bestOf = optional(p('best_of'), 'best_of', int);
   if (bestOf !== undefined && bestOf !== 1) throw validationError(`\`best_of\` must be > 0 and <= 1. Given: ${bestOf}`);

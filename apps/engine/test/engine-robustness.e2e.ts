@@ -3,6 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { isServerProcessMessage } from '#backends';
 import {
   SHIPPED_MODELS,
   slowTestModel,
@@ -192,7 +193,8 @@ describe('engine refusing bad GGUF files', () => {
   async function assertRefused(path: string, reason: RegExp) {
     const engine = await startEngine(path);
     try {
-      await engine.process.waitForLine(/model not loaded/);
+      const failed = await engine.process.waitForMessage((m) => isServerProcessMessage(m, 'failed'));
+      assert.match(failed.reason, reason);
       const health = await request(`${engine.url}/health`);
       assert.equal(health.status, 503);
       assert.match(health.json().error, reason);
@@ -227,5 +229,19 @@ describe('engine refusing bad GGUF files', () => {
     copyFileSync(SHIPPED_MODELS.llama3, path);
     const engine = await startReadyEngine(path);
     await engine.stop();
+  });
+});
+
+describe('engine under a parent process', () => {
+  it('reports its address and its load over the IPC channel, and a SIGTERM still ends it cleanly', async () => {
+    const engine = await startReadyEngine(SHIPPED_MODELS.llama3);
+    await engine.process.waitForMessage((m) => isServerProcessMessage(m, 'ready'));
+    assert.deepEqual(
+      engine.process.messages.map((m: any) => m.type),
+      ['listening', 'ready'],
+    );
+    assert.equal((engine.process.messages[0] as any).url, engine.url);
+    engine.process.child.kill('SIGTERM');
+    assert.deepEqual(await engine.process.exited, { code: 0, signal: null });
   });
 });

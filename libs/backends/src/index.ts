@@ -6,7 +6,22 @@ export {
   type GatewayErrorType,
 } from './gateway-error.js';
 export { toGatewayError } from './to-gateway-error.js';
-export type { TgiErrorEvent, TgiFinishReason, TgiStreamDetails, TgiStreamEvent, TgiToken } from './tgi-protocol.js';
+export type {
+  TgiCompatGenerateRequest,
+  TgiDetails,
+  TgiErrorEvent,
+  TgiErrorType,
+  TgiFinishReason,
+  TgiGenerateParameters,
+  TgiGenerateRequest,
+  TgiGenerateResponse,
+  TgiInfo,
+  TgiPrefillToken,
+  TgiSimpleToken,
+  TgiStreamDetails,
+  TgiStreamEvent,
+  TgiToken,
+} from './tgi-protocol.js';
 export type {
   CallOptions,
   CallTimeouts,
@@ -16,3 +31,4 @@ export type {
   ProbeResult,
 } from './inference-backend.js';
 export { TgiBackend, type TgiBackendOptions } from './tgi-backend.js';
+export { isServerProcessMessage, type ServerProcessMessage } from './server-process-channel.js';

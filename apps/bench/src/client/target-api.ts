@@ -1,3 +1,4 @@
+import type { TgiDetails, TgiGenerateParameters, TgiGenerateRequest, TgiStreamDetails } from '#backends';
 import type { RequestSpec } from '../load/workload.js';
 
 /**
@@ -31,7 +32,8 @@ export function requestPath(api: TargetApi, stream: boolean): string {
 }
 
 export function requestBody(api: TargetApi, spec: RequestSpec): string {
-  const parameters: Record<string, unknown> = { max_new_tokens: spec.maxNewTokens };
+  // The gateway's parameters are TGI's, by the same names.
+  const parameters: TgiGenerateParameters = { max_new_tokens: spec.maxNewTokens };
   if (spec.temperature !== null) parameters.temperature = spec.temperature;
   if (spec.topP !== null) parameters.top_p = spec.topP;
   if (api === 'gateway') {
@@ -45,7 +47,7 @@ export function requestBody(api: TargetApi, spec: RequestSpec): string {
   }
   // What the gateway itself asks of a TGI backend: the stream with details, whose last event has the token counts.
   if (spec.stream) parameters.details = true;
-  return JSON.stringify({ inputs: spec.inputs, parameters });
+  return JSON.stringify({ inputs: spec.inputs, parameters } satisfies TgiGenerateRequest);
 }
 
 /** The usage of a final answer: the gateway's `usage`, else TGI's `details` (stream: input_length; JSON: none). */
@@ -59,8 +61,9 @@ export function usageOf(
   const prompt = headerNumber(headers?.['x-prompt-tokens']);
   const generated = headerNumber(headers?.['x-generated-tokens']);
   if (generated !== null) return { input_tokens: prompt ?? 0, output_tokens: generated };
+  // TGI's names, values unchecked: the answer is read, not trusted.
   const details = answer.details as
-    { generated_tokens?: unknown; input_length?: unknown; prefill?: unknown[] } | null | undefined;
+    Partial<Record<keyof TgiDetails | keyof TgiStreamDetails, unknown>> | null | undefined;
   if (details && typeof details.generated_tokens === 'number') {
     const input =
       typeof details.input_length === 'number'

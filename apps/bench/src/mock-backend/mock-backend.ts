@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TgiErrorEvent, TgiGenerateResponse, TgiInfo } from '#backends';
 import { Rng } from '../load/rng.js';
-import { AnswerCache, sseFrame, type FinishReason } from './mock-tokens.js';
+import { AnswerCache, sseFrame, type MockFinishReason } from './mock-tokens.js';
 
 /**
  * `bench mock-backend`: a LOAD-TEST TARGET THAT SPEAKS TGI, NOT A MODEL. It answers `/generate`,
@@ -47,7 +48,7 @@ export const MOCK_BACKEND_DEFAULTS: MockBackendOptions = {
 };
 
 export const MOCK_MODEL_ID = 'sluice-bench/mock-backend';
-export const NOT_A_MODEL = 'load-test target, not a model';
+const NOT_A_MODEL = 'load-test target, not a model';
 
 export interface MockBackendStats {
   requests: number;
@@ -65,7 +66,7 @@ class ValidationFailure extends Error {}
 
 interface Plan {
   n: number;
-  finish: FinishReason;
+  finish: MockFinishReason;
   inputLength: number;
   details: boolean;
   seed: number | null;
@@ -76,7 +77,7 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
   const rng = new Rng(options.seed, 7);
   const answers = new AnswerCache();
   const stats: MockBackendStats = { requests: 0, inFlight: 0, maxInFlight: 0 };
-  const infoBody = JSON.stringify({
+  const info: TgiInfo = {
     model_id: MOCK_MODEL_ID,
     model_sha: null,
     model_pipeline_tag: 'text-generation',
@@ -91,7 +92,8 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
     version: '3.3.6',
     sha: null,
     docker_label: null,
-  });
+  };
+  const infoBody = JSON.stringify(info);
   const delay = (base: number) => (options.jitterMs > 0 ? base + rng.uniform(0, options.jitterMs) : base);
 
   const server = http.createServer((req, res) => {
@@ -145,7 +147,7 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
                 prefill: [],
                 tokens: answer.tokens,
               },
-            })
+            } satisfies TgiGenerateResponse)
           : answer.plainBody;
         res.writeHead(200, {
           'content-type': 'application/json',
@@ -173,7 +175,7 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
     const finalFrame = () =>
       sseFrame({
         index: plan.n,
-        token: answer.tokens[plan.n - 1],
+        token: answer.tokens[plan.n - 1]!,
         generated_text: answer.text,
         details: plan.details
           ? { finish_reason: plan.finish, generated_tokens: plan.n, input_length: plan.inputLength, seed: plan.seed }
@@ -261,7 +263,7 @@ function planOf(text: string, options: MockBackendOptions): Plan {
 }
 
 function fail(res: http.ServerResponse, stream: boolean, status: number, errorType: string, message: string): void {
-  const body = JSON.stringify({ error: message, error_type: errorType });
+  const body = JSON.stringify({ error: message, error_type: errorType } satisfies TgiErrorEvent);
   if (stream) {
     // TGI: on the streaming route every error is an event in a 200 stream.
     res.writeHead(200, {

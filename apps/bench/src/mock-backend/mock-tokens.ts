@@ -1,38 +1,34 @@
+import type { TgiErrorEvent, TgiFinishReason, TgiStreamEvent, TgiToken } from '#backends';
+
 /**
  * The mock backend's output, precomputed: it must cost next to nothing per request, because it is the baseline
  * backend against which the gateway's own cost is measured. Token texts spell out what it is.
  */
 const WORDS = [' This', ' is', ' a', ' load', '-', 'test', ' target', ',', ' not', ' a', ' model', '.'];
-export const EOS_TOKEN = { id: 2, text: '</s>', logprob: null, special: true };
+const EOS_TOKEN: TgiToken = { id: 2, text: '</s>', logprob: null, special: true };
 
-export interface MockToken {
-  id: number;
-  text: string;
-  logprob: number | null;
-  special: boolean;
-}
+/** The mock never has a stop sequence. */
+export type MockFinishReason = Extract<TgiFinishReason, 'length' | 'eos_token'>;
 
-export type FinishReason = 'length' | 'eos_token';
-
-export function tokenAt(i: number): MockToken {
+function tokenAt(i: number): TgiToken {
   return { id: 1000 + (i % WORDS.length), text: WORDS[i % WORDS.length]!, logprob: null, special: false };
 }
 
 /** The tokens of an answer of n tokens: words, the last one TGI's EOS when the model "chose" to stop. */
-export function answerTokens(n: number, finish: FinishReason): MockToken[] {
+function answerTokens(n: number, finish: MockFinishReason): TgiToken[] {
   const tokens = Array.from({ length: n }, (_, i) => tokenAt(i));
   if (finish === 'eos_token' && n > 0) tokens[n - 1] = EOS_TOKEN;
   return tokens;
 }
 
-export function generatedText(tokens: readonly MockToken[]): string {
+function generatedText(tokens: readonly TgiToken[]): string {
   let text = '';
   for (const t of tokens) if (!t.special) text += t.text;
   return text;
 }
 
 /** axum's SSE framing, as TGI sends it. */
-export function sseFrame(data: unknown): string {
+export function sseFrame(data: TgiStreamEvent | TgiErrorEvent): string {
   return `data:${JSON.stringify(data)}\n\n`;
 }
 
@@ -40,7 +36,7 @@ export function sseFrame(data: unknown): string {
 export class AnswerCache {
   private readonly entries = new Map<string, CachedAnswer>();
 
-  get(n: number, finish: FinishReason): CachedAnswer {
+  get(n: number, finish: MockFinishReason): CachedAnswer {
     const key = `${n}:${finish}`;
     let entry = this.entries.get(key);
     if (!entry) {
@@ -62,8 +58,8 @@ export class AnswerCache {
   }
 }
 
-export interface CachedAnswer {
-  tokens: MockToken[];
+interface CachedAnswer {
+  tokens: TgiToken[];
   /** Token events 1..n−1, one buffer each (for timed streams). */
   frames: Buffer[];
   /** The same, joined (for streams without per-token delay). */

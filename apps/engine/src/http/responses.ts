@@ -1,8 +1,9 @@
+import type { TgiGenerateResponse, TgiStreamEvent } from '#backends';
+import { EngineError } from '../errors.js';
 import type { GenerationResult } from '../generator.js';
 import type { GenerateRequest } from '../validation.js';
 
-/** TGI's wire shapes (tgi-openapi.json: GenerateResponse, StreamResponse, Details, StreamDetails). */
-export function generateResponse(request: GenerateRequest, result: GenerationResult) {
+export function generateResponse(request: GenerateRequest, result: GenerationResult): TgiGenerateResponse {
   const { parameters } = request;
   const generatedText = parameters.returnFullText ? request.inputs + result.text : result.text;
   if (!parameters.details) return { generated_text: generatedText };
@@ -19,8 +20,10 @@ export function generateResponse(request: GenerateRequest, result: GenerationRes
   };
 }
 
-export function finalStreamEvent(request: GenerateRequest, result: GenerationResult, index: number) {
+export function finalStreamEvent(request: GenerateRequest, result: GenerationResult, index: number): TgiStreamEvent {
   const last = result.tokens[result.tokens.length - 1];
+  // A finished generation has at least one token; without one there is no final event to send, as in TGI.
+  if (last === undefined) throw new EngineError('incomplete_generation', 'Incomplete generation');
   const lastTop = result.topTokens[result.topTokens.length - 1] ?? [];
   return {
     index,

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { TgiErrorEvent, TgiInfo, TgiSimpleToken } from '#backends';
 import type { EngineConfigDraft } from '../config.js';
 import type { EngineMetrics } from '../engine-metrics.js';
 import { EngineError, toErrorBody } from '../errors.js';
@@ -10,7 +11,7 @@ import { validateGenerateRequest } from '../validation.js';
 import { finalStreamEvent, generateResponse } from './responses.js';
 import { SseWriter } from './sse.js';
 
-export const ENGINE_VERSION = '0.1.0';
+const ENGINE_VERSION = '0.1.0';
 
 export interface EngineServerDeps {
   config: EngineConfigDraft;
@@ -99,7 +100,7 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     return generateJson(request, reply, true, true);
   });
 
-  app.post('/tokenize', async (request) => {
+  app.post('/tokenize', (request) => {
     const parsed = validateGenerateRequest(request.body, limits(), false);
     const model = runtime.model;
     if (runtime.state !== 'ready' || !model) throw new EngineError('unavailable', 'Model is not ready');
@@ -114,7 +115,7 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     return reply.code(503).send({ error, error_type: 'healthcheck' });
   });
 
-  app.get('/info', () => ({
+  app.get('/info', (): TgiInfo => ({
     model_id: config.modelId,
     model_sha: null,
     model_pipeline_tag: 'text-generation',
@@ -140,7 +141,7 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
 }
 
 /** Framework errors before a handler runs (bad JSON, size, media type) in TGI's error shape. */
-function wireError(error: FastifyError): { status: number; body: { error: string; error_type: string } } {
+function wireError(error: FastifyError): { status: number; body: TgiErrorEvent } {
   if (error instanceof EngineError) return toErrorBody(error);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -182,9 +183,9 @@ function characterCount(body: unknown): number {
  * TGI's /tokenize answer: each token with its [start, stop) span in code points of the input and that span's text.
  * Byte-fallback tokens that together make one character share that character's span, as Hugging Face offsets do.
  */
-function tokenOffsets(model: LlamaModel, tokens: Token[]) {
+function tokenOffsets(model: LlamaModel, tokens: Token[]): TgiSimpleToken[] {
   const decoder = new IncrementalDecoder(model, []);
-  const spans: Array<{ id: number; text: string; start: number; stop: number }> = [];
+  const spans: TgiSimpleToken[] = [];
   let position = 0;
   let run: number[] = [];
   const close = (piece: string) => {

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { TgiErrorEvent, TgiStreamEvent } from '#backends';
 
 const KEEP_ALIVE_MS = 15_000;
 
@@ -24,7 +25,7 @@ export class SseWriter {
     this.keepAlive = setInterval(() => this.res.write(':\n\n'), KEEP_ALIVE_MS).unref();
   }
 
-  send(data: unknown): void {
+  send(data: TgiStreamEvent | TgiErrorEvent): void {
     if (!this.res.writableEnded) this.res.write(`data:${JSON.stringify(data)}\n\n`);
   }
 

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { isServerProcessMessage } from '#backends';
 import type { BackendConfig, ModelEntry } from '#model-registry';
 
 type LocalBackend = Extract<BackendConfig, { type: 'local' }>;
@@ -15,13 +17,14 @@ const STOP_GRACE_MS = 10_000;
 export interface EngineProcessEvents {
   /** The engine bound its port: its base URL. */
   onListening(url: string): void;
-  /** The engine loaded its model. */
+  /** The engine says it loaded its model (its /health has the last word). */
   onReady(): void;
 }
 
 /**
  * One local engine process for one model: started, watched, restarted with exponential backoff when it dies,
- * stopped on shutdown. Its lines go to the gateway's output, prefixed with the model id.
+ * stopped on shutdown. It reports its address and its load's outcome over an IPC channel (ServerProcessMessage);
+ * its output lines go to the gateway's output, prefixed with the model id, and are never parsed.
  */
 export class EngineProcess {
   private child?: ChildProcess;
@@ -66,23 +69,28 @@ export class EngineProcess {
     ];
     this.entry.markStarting();
     this.startedAt = Date.now();
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ENGINE_SUPERVISOR_PID: String(process.pid) },
-    });
+    // The IPC channel carries the engine's messages; its closing, when this process exits however it exits, also
+    // stops the engine (apps/engine/src/parent-channel.ts).
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     const id = this.entry.descriptor.id;
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      process.stdout.write(`[${id}] ${line}\n`);
-      const listening = line.match(/listening on (http:\/\/\S+),/);
-      if (listening) this.events.onListening(listening[1]!);
-      else if (/\] ready in \d+ ms/.test(line)) this.events.onReady();
-      else if (/model not loaded: (.*)$/.test(line))
-        this.entry.recordError(line.replace(/^.*model not loaded: /, 'engine could not load the model: '));
-    });
-    createInterface({ input: child.stderr }).on('line', (line) => process.stderr.write(`[${id}] ${line}\n`));
+    relayLines(child.stdout!, process.stdout, id);
+    relayLines(child.stderr!, process.stderr, id);
+    child.on('message', (message) => this.onMessage(child, message));
     child.on('error', (error) => this.entry.recordError(`engine process error: ${error.message}`));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
+  }
+
+  private onMessage(child: ChildProcess, message: unknown): void {
+    if (child !== this.child || !isServerProcessMessage(message)) return;
+    switch (message.type) {
+      case 'listening':
+        return this.events.onListening(message.url);
+      case 'ready':
+        return this.events.onReady();
+      case 'failed':
+        return this.entry.recordError(`engine could not load the model: ${message.reason}`);
+    }
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -122,7 +130,6 @@ export class EngineProcess {
 
   async stop(): Promise<void> {
     this.beginShutdown();
-    clearTimeout(this.restartTimer);
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) {
       this.entry.markStopped();
@@ -134,4 +141,9 @@ export class EngineProcess {
     await exited;
     clearTimeout(killer);
   }
+}
+
+/** Copies a child's output to ours line by line, each line prefixed with the model id. */
+function relayLines(from: Readable, to: Writable, modelId: string): void {
+  createInterface({ input: from }).on('line', (line) => to.write(`[${modelId}] ${line}\n`));
 }

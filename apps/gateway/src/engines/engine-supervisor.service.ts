@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ModelRegistry } from '#model-registry';
+import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { EngineProcess } from './engine-process.js';
 
@@ -33,13 +33,20 @@ export class EngineSupervisor implements OnApplicationShutdown {
           this.directory.set(id, url);
           entry.markLoading();
         },
-        onReady: () => {
-          if (entry.status.state === 'loading') entry.markReady();
-        },
+        onReady: () => void this.confirmReady(entry),
       });
       this.engines.set(id, engine);
       engine.start();
     }
+  }
+
+  /**
+   * The engine says it has loaded: its /health confirms it now, as the readiness monitor's next poll would, so that
+   * the model serves (and its cold start is measured) without waiting for that poll.
+   */
+  private async confirmReady(entry: ModelEntry): Promise<void> {
+    const probe = await this.directory.get(entry.id)?.probe();
+    if (probe === 'ready' && entry.state === 'loading') entry.markReady();
   }
 
   engine(modelId: string): EngineProcess | undefined {

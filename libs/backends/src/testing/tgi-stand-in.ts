@@ -1,6 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { TgiFinishReason } from '../tgi-protocol.js';
+import type {
+  TgiErrorEvent,
+  TgiErrorType,
+  TgiFinishReason,
+  TgiGenerateResponse,
+  TgiInfo,
+  TgiStreamEvent,
+  TgiToken,
+} from '../tgi-protocol.js';
 
 /**
  * A TEST STAND-IN for a Hugging Face TGI server: an in-process node:http server that answers `/generate`,
@@ -8,8 +16,6 @@ import type { TgiFinishReason } from '../tgi-protocol.js';
  * contracts/tgi-openapi.json), and misbehaves on request as scripted. It generates nothing: the "tokens" are the
  * script's strings and the "tokenizer" counts whitespace-separated words.
  */
-
-export type TgiErrorType = 'validation' | 'overloaded' | 'generation' | 'incomplete_generation';
 
 /** How the stand-in answers one generation request. Everything is optional: the default is a quick success. */
 export interface StandInScript {
@@ -92,7 +98,7 @@ export interface TgiStandIn {
 }
 
 const DEFAULT_TOKENS = ['Hello', ',', ' world'];
-const EOS_TOKEN = { id: 2, text: '</s>', logprob: -0.01, special: true };
+const EOS_TOKEN: TgiToken = { id: 2, text: '</s>', logprob: -0.01, special: true };
 const STATUS_FOR_ERROR: Record<TgiErrorType, number> = {
   validation: 422,
   overloaded: 429,
@@ -183,7 +189,7 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
     sendJson(res, 500, { error: 'stand-in health check is broken', error_type: 'healthcheck' });
   }
 
-  function info() {
+  function info(): TgiInfo {
     return {
       model_id: modelId,
       model_sha: null,
@@ -306,7 +312,7 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
 
 interface Plan {
   inputs: string;
-  tokens: Array<{ id: number; text: string; logprob: number; special: boolean }>;
+  tokens: TgiToken[];
   finishReason: TgiFinishReason;
   inputLength: number;
   seed: number | null;
@@ -332,7 +338,9 @@ function planGeneration(body: unknown, script: StandInScript): Plan {
   const limit = maxNewTokens ?? Number.MAX_SAFE_INTEGER;
   const texts = script.tokens ?? DEFAULT_TOKENS;
   const finishReason = script.finishReason ?? (texts.length >= limit ? 'length' : 'eos_token');
-  const tokens = texts.slice(0, limit).map((text, i) => ({ id: 1000 + i, text, logprob: -0.5, special: false }));
+  const tokens = texts
+    .slice(0, limit)
+    .map((text, i): TgiToken => ({ id: 1000 + i, text, logprob: -0.5, special: false }));
   if (finishReason === 'eos_token' && tokens.length < limit) tokens.push({ ...EOS_TOKEN });
   const sampling =
     parameters.do_sample === true ||
@@ -358,10 +366,10 @@ function generatedText(plan: Plan): string {
   return plan.returnFullText ? plan.inputs + text : text;
 }
 
-function streamEvent(plan: Plan, i: number, last: boolean) {
+function streamEvent(plan: Plan, i: number, last: boolean): TgiStreamEvent {
   return {
     index: i + 1,
-    token: plan.tokens[i],
+    token: plan.tokens[i]!,
     generated_text: last ? generatedText(plan) : null,
     details:
       last && plan.details
@@ -375,7 +383,7 @@ function streamEvent(plan: Plan, i: number, last: boolean) {
   };
 }
 
-function generateResponse(plan: Plan) {
+function generateResponse(plan: Plan): TgiGenerateResponse {
   if (!plan.details) return { generated_text: generatedText(plan) };
   return {
     generated_text: generatedText(plan),
@@ -403,7 +411,7 @@ function defaultMessage(errorType: TgiErrorType): string {
 }
 
 /** axum's SSE framing, which TGI uses: `data:` without a space, a blank line after each event. */
-function sseEvent(data: unknown): string {
+function sseEvent(data: TgiStreamEvent | TgiErrorEvent): string {
   return `data:${JSON.stringify(data)}\n\n`;
 }
 
