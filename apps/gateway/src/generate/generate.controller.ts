@@ -3,9 +3,9 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TgiStreamEvent } from '#backends';
 import { abortOnClientDisconnect } from '../http/client-disconnect.js';
-import { errorResponse } from '../http/error-body.js';
+import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
-import { noteError, noteResult } from '../metrics/request-observation.js';
+import { noteResult } from '../metrics/request-observation.js';
 import { GenerateRequestDto } from './generate-request.dto.js';
 import { GenerateResponseDto, toGenerateResponse } from './generate-response.dto.js';
 import { GenerateService } from './generate.service.js';
@@ -35,6 +35,8 @@ export class GenerateController {
         const response = toGenerateResponse(result, request.id, reply.elapsedTime);
         await reply.header('x-gateway-overhead-ms', String(response.gateway_overhead_ms)).send(response);
       }
+    } catch (error) {
+      if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
     } finally {
       disconnect.dispose();
     }
@@ -61,19 +63,7 @@ export class GenerateController {
       noteResult(request.raw, result);
       sse.send({ ...finalEvent, ...toGenerateResponse(result, request.id, reply.elapsedTime) });
     } catch (error) {
-      if (signal.aborted) return;
-      const { status, body: errorBody, headers } = errorResponse(error, request.id);
-      noteError(request.raw, errorBody.error_type);
-      if (sse.hasStarted)
-        sse.send(errorBody); // after the first token only the stream can carry it
-      else {
-        reply.raw.writeHead(status, {
-          'content-type': 'application/json; charset=utf-8',
-          'x-request-id': request.id,
-          ...headers,
-        });
-        reply.raw.write(JSON.stringify(errorBody));
-      }
+      if (!signal.aborted) sse.fail(errorAnswer(error, request));
     } finally {
       sse.end();
     }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { errorTypeForStatus } from '#backends';
+import { errorTypeForStatus, type GatewayErrorType } from '#backends';
 import { REQUEST_OUTCOMES, type RequestOutcome } from '#metrics';
 import type { GenerateResult } from '../generate/generate.service.js';
 
@@ -34,7 +34,7 @@ export function noteResult(raw: IncomingMessage, result: GenerateResult): void {
   if (observation) observation.result = result;
 }
 
-export function noteError(raw: IncomingMessage, errorType: string): void {
+export function noteError(raw: IncomingMessage, errorType: GatewayErrorType): void {
   const observation = observationOf(raw);
   if (observation) observation.errorType = asOutcome(errorType);
 }
