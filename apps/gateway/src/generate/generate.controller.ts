@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/comm
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TgiStreamEvent } from '#backends';
+import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
 import { abortOnClientDisconnect } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
@@ -21,6 +22,18 @@ export class GenerateController {
   @ApiBody({ type: GenerateRequestDto })
   @ApiOkResponse({ type: GenerateResponseDto })
   @ApiProduces('application/json', 'text/event-stream')
+  @ApiErrorResponses({
+    400: "The body is not valid JSON, or is empty; or the backend's own 400 (`validation`).",
+    404: 'Unknown `model_id` (`model_not_found`).',
+    413: 'The body is over BODY_LIMIT_BYTES (`validation`).',
+    415: 'A content type other than application/json (`validation`).',
+    422: "A field is wrong, missing, unknown or out of range, `max_new_tokens` is above the model's ceiling, or the backend refused the input (`validation`).",
+    429: "The model's queue is full, or its backend is overloaded (`overloaded`).",
+    500: "The gateway's own fault (`internal`).",
+    502: 'The backend failed (`upstream`). After the first streamed token, errors arrive as the last event instead.',
+    503: 'The model is unhealthy, still cold at the deadline or unreachable, or the gateway is shutting down (`unavailable`).',
+    504: 'A connect, first-token, inter-token or total timeout, or the deadline passed in the queue (`timeout`).',
+  })
   async generate(
     @Body() body: GenerateRequestDto,
     @Req() request: FastifyRequest,
