@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { GatewayMetrics } from '#metrics';
 import { ModelRegistry } from '#model-registry';
@@ -9,26 +10,39 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 import { GenerateController } from './generate/generate.controller.js';
 import { GenerateService } from './generate/generate.service.js';
 import { HealthController } from './health/health.controller.js';
+import { GatewayExceptionFilter } from './http/exception.filter.js';
+import { GatewayValidationPipe } from './http/gateway-validation.pipe.js';
 import { MetricsReporter } from './metrics/metrics-reporter.service.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ModelsController } from './models/models.controller.js';
 import { ModelsService } from './models/models.service.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 
+export interface AppModuleOptions {
+  config: GatewayConfig;
+  registry: ModelRegistry;
+  metrics: GatewayMetrics;
+  /** Where each model's backend is found; by default TGI-protocol clients at the addresses the models get. */
+  backends?: BackendDirectory;
+}
+
 @Module({})
 export class AppModule {
   /** The config and the registry are read and validated before Nest starts, so a bad file fails with its message. */
-  static forRoot(config: GatewayConfig, registry: ModelRegistry, metrics: GatewayMetrics): DynamicModule {
+  static forRoot({ config, registry, metrics, backends }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [GenerateController, ModelsController, HealthController, MetricsController],
       providers: [
+        // The validation and error path are the module's, so every app built from it answers as production does.
+        { provide: APP_PIPE, useClass: GatewayValidationPipe },
+        { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ModelRegistry, useValue: registry },
         { provide: GatewayMetrics, useValue: metrics },
         MetricsReporter,
-        { provide: BackendDirectory, useValue: new BackendDirectory() },
+        { provide: BackendDirectory, useValue: backends ?? new BackendDirectory() },
         DispatchQueueHost,
         dispatchQueueProvider,
         EngineSupervisor,

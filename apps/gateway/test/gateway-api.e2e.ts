@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from '#test-support/engine';
 import { localModelsYaml, startGateway, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
-import { parseSse, postJson, postLargeBody, request } from '#test-support/http-client';
+import { parseSse, postJson, request } from '#test-support/http-client';
 
 const SEED_PROMPTS = {
   qa: '光合作用的原理是什么？',
@@ -12,20 +12,11 @@ const SEED_PROMPTS = {
   rewrite: '这个产品非常好，大家都很喜欢。',
 };
 
-function assertError(
-  res: { status: number; headers: Record<string, unknown>; json(): any },
-  status: number,
-  type: string,
-  message?: RegExp,
-) {
-  assert.equal(res.status, status, JSON.stringify(res.json()));
-  const body = res.json();
-  assert.equal(body.error_type, type);
-  assert.equal(typeof body.error, 'string');
-  assert.equal(body.request_id, res.headers['x-request-id']);
-  if (message) assert.match(body.error, message);
-}
-
+/**
+ * What needs the two real engines: their text, streams that match it, their memory and cold starts, readiness and
+ * the seed's stress script. Validation, every error answer, aliases and request ids are tested in process, next to
+ * the code: apps/gateway/src/http/gateway-errors.spec.ts and apps/gateway/src/gateway-routes.spec.ts.
+ */
 describe('gateway over the embedded default (two real engines)', () => {
   let gateway: RunningGateway;
   const generate = (body: unknown) => postJson(`${gateway.url}/v1/generate`, body);
@@ -56,12 +47,6 @@ describe('gateway over the embedded default (two real engines)', () => {
     }
   });
 
-  it('resolves aliases to the canonical model id', async () => {
-    const res = await generate({ model_id: 'llama3-tiny', inputs: 'Hello', parameters: { max_new_tokens: 4 } });
-    assert.equal(res.status, 200);
-    assert.equal(res.json().model_id, 'llama3');
-  });
-
   it('streams TGI-style events whose text matches the non-streamed answer', async () => {
     for (const model_id of ['qwen2', 'llama3']) {
       const body = { model_id, inputs: 'The king said', parameters: { max_new_tokens: 24 } };
@@ -83,84 +68,6 @@ describe('gateway over the embedded default (two real engines)', () => {
         plain.generated_text,
       );
     }
-  });
-
-  it("keeps a caller's x-request-id", async () => {
-    const res = await request(`${gateway.url}/v1/generate`, {
-      method: 'POST',
-      body: { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 2 } },
-      headers: { 'x-request-id': 'trace-abc.123' },
-    });
-    assert.equal(res.headers['x-request-id'], 'trace-abc.123');
-    assert.equal(res.json().request_id, 'trace-abc.123');
-  });
-
-  it('answers an unknown model with 404 model_not_found', async () => {
-    assertError(await generate({ model_id: 'gpt-9', inputs: 'Hi' }), 404, 'model_not_found', /gpt-9.*qwen2, llama3/);
-    assertError(await request(`${gateway.url}/models/gpt-9`), 404, 'model_not_found');
-  });
-
-  it('answers bad input with 4xx JSON errors, never 500', async () => {
-    const cases: Array<[unknown, RegExp]> = [
-      [{ inputs: 'Hi' }, /model_id/],
-      [{ model_id: 'qwen2' }, /inputs/],
-      [{ model_id: 'qwen2', inputs: '' }, /inputs should not be empty/],
-      [{ model_id: 42, inputs: 'Hi' }, /model_id must be a string/],
-      [{ model_id: 'qwen2', inputs: ['Hi'] }, /inputs must be a string/],
-      [
-        { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 0 } },
-        /parameters.max_new_tokens must not be less than 1/,
-      ],
-      [
-        { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 'many' } },
-        /parameters.max_new_tokens must be an integer/,
-      ],
-      [
-        { model_id: 'qwen2', inputs: 'Hi', parameters: { max_new_tokens: 100000 } },
-        /above the ceiling of model "qwen2" \(256\)/,
-      ],
-      [
-        { model_id: 'qwen2', inputs: 'Hi', parameters: { temperature: -0.1 } },
-        /parameters.temperature must not be less than 0/,
-      ],
-      [{ model_id: 'qwen2', inputs: 'Hi', parameters: { top_p: 1.5 } }, /parameters.top_p must not be greater than 1/],
-      [
-        { model_id: 'qwen2', inputs: 'Hi', parameters: { stop: ['a', 'b', 'c', 'd', 'e'] } },
-        /parameters.stop must contain no more than 4/,
-      ],
-      [
-        { model_id: 'qwen2', inputs: 'Hi', parameters: { max_tokens: 5 } },
-        /property parameters.max_tokens should not exist/,
-      ],
-      [{ model_id: 'qwen2', inputs: 'Hi', prompt: 'x' }, /property prompt should not exist/],
-      [{ model_id: 'qwen2', inputs: 'Hi', stream: 'yes' }, /stream must be a boolean/],
-      [{ model_id: 'qwen2', inputs: 'Hi', parameters: 'hot' }, /parameters must be an object/],
-    ];
-    for (const [body, message] of cases) assertError(await generate(body), 422, 'validation', message);
-    const invalidJson = await request(`${gateway.url}/v1/generate`, {
-      method: 'POST',
-      rawBody: '{"model_id": "qwen2",',
-      headers: { 'content-type': 'application/json' },
-    });
-    assertError(invalidJson, 400, 'validation', /not valid JSON/);
-    const plainText = await request(`${gateway.url}/v1/generate`, {
-      method: 'POST',
-      rawBody: 'model_id=qwen2',
-      headers: { 'content-type': 'text/plain' },
-    });
-    assertError(plainText, 415, 'validation', /Content-Type: application\/json/);
-    const big = await postLargeBody(
-      `${gateway.url}/v1/generate`,
-      Buffer.from(JSON.stringify({ model_id: 'qwen2', inputs: 'x'.repeat(10 * 1024 * 1024) })),
-    );
-    assert.equal(big.status, 413);
-    assert.equal(big.json().error_type, 'validation');
-    const health = await request(`${gateway.url}/health/ready`);
-    assert.equal(health.status, 200, 'still ready after all that');
-  });
-
-  it('answers unknown routes with 404 JSON', async () => {
-    assertError(await request(`${gateway.url}/v2/nothing`), 404, 'not_found');
   });
 
   it('reports each model on /models: backend, quantization, VRAM budget, memory, state and cold start', async () => {

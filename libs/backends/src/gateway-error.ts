@@ -2,32 +2,40 @@
  * The gateway's one error taxonomy and its mapping to HTTP. Everything that can fail on a request ends as one of
  * these, so the wire status, `error_type` and the `requests.errors.<type>` metric always agree.
  */
-export type GatewayErrorType = 'validation' | 'model_not_found' | 'overloaded' | 'unavailable' | 'timeout' | 'upstream';
+export type GatewayErrorType =
+  'validation' | 'model_not_found' | 'not_found' | 'overloaded' | 'unavailable' | 'timeout' | 'upstream' | 'internal';
 
+/** In read-back order: where two types share a status, the first is what the status reads back as (see below). */
 const STATUS: Readonly<Record<GatewayErrorType, number>> = {
   validation: 422,
   model_not_found: 404,
+  /** A route the gateway does not have. */
+  not_found: 404,
   overloaded: 429,
   unavailable: 503,
   timeout: 504,
   upstream: 502,
+  /** The gateway's own fault, never reported as `upstream`. */
+  internal: 500,
 };
 
-const TYPE_OF_STATUS = new Map<number, GatewayErrorType>(
-  (Object.entries(STATUS) as Array<[GatewayErrorType, number]>).map(([type, status]) => [status, type]),
-);
+export const GATEWAY_ERROR_TYPES = Object.keys(STATUS) as readonly GatewayErrorType[];
+
+const TYPE_OF_STATUS = new Map<number, GatewayErrorType>();
+for (const type of GATEWAY_ERROR_TYPES) if (!TYPE_OF_STATUS.has(STATUS[type])) TYPE_OF_STATUS.set(STATUS[type], type);
 
 export function isGatewayErrorType(value: string): value is GatewayErrorType {
   return Object.hasOwn(STATUS, value);
 }
 
 /**
- * The taxonomy read backwards: the error type an answer's status stands for (any other 4xx is validation, as 400,
- * 413 and 415 are); undefined for a success or a 5xx outside the taxonomy.
+ * The taxonomy read backwards: the error type an answer's status stands for; undefined for a success. Any other 4xx
+ * is validation (as 400, 413 and 415 are), any other 5xx internal, and 404 reads as model_not_found: the only 404 of
+ * POST /v1/generate, whose answers the metrics read back.
  */
 export function errorTypeForStatus(status: number): GatewayErrorType | undefined {
   if (status < 400) return undefined;
-  return TYPE_OF_STATUS.get(status) ?? (status < 500 ? 'validation' : undefined);
+  return TYPE_OF_STATUS.get(status) ?? (status < 500 ? 'validation' : 'internal');
 }
 
 export interface GatewayErrorOptions {
@@ -36,7 +44,10 @@ export interface GatewayErrorOptions {
   cause?: unknown;
   /** The backend's own HTTP status when the error came from a backend answer (for logs; a 400 keeps its 400). */
   backendStatus?: number;
-  /** Validation only: a more precise 4xx than 422 (400 bad JSON, 413 too large, 415 not JSON); ignored otherwise. */
+  /**
+   * Validation only: a more precise 4xx than 422 (400 bad JSON, 408 too slow, 413 too large, 414 URL too long,
+   * 415 not JSON, 431 headers too large); ignored otherwise.
+   */
   status?: number;
 }
 

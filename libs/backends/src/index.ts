@@ -1,5 +1,6 @@
 export {
   errorTypeForStatus,
+  GATEWAY_ERROR_TYPES,
   GatewayError,
   isGatewayErrorType,
   type GatewayErrorOptions,

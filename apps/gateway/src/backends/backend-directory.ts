@@ -1,5 +1,8 @@
 import { TgiBackend, type InferenceBackend } from '#backends';
 
+/** The client for a backend at a base URL: TGI's protocol, which the local engine speaks too. */
+export type BackendFactory = (baseUrl: string) => InferenceBackend;
+
 /**
  * Which backend serves each model right now. TGI backends are known from the config; a local engine's address
  * is known only once its process has bound a port, and changes when it is restarted.
@@ -7,11 +10,13 @@ import { TgiBackend, type InferenceBackend } from '#backends';
 export class BackendDirectory {
   private readonly backends = new Map<string, InferenceBackend>();
 
+  constructor(private readonly createBackend: BackendFactory = (baseUrl) => new TgiBackend(baseUrl)) {}
+
   set(modelId: string, baseUrl: string): InferenceBackend {
     const current = this.backends.get(modelId);
     if (current?.baseUrl === baseUrl) return current;
     current?.close();
-    const backend = new TgiBackend(baseUrl);
+    const backend = this.createBackend(baseUrl);
     this.backends.set(modelId, backend);
     return backend;
   }

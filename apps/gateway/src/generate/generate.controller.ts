@@ -2,10 +2,11 @@ import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/comm
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TgiStreamEvent } from '#backends';
+import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
 import { abortOnClientDisconnect } from '../http/client-disconnect.js';
-import { errorResponse } from '../http/error-body.js';
+import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
-import { noteError, noteResult } from '../metrics/request-observation.js';
+import { noteResult } from '../metrics/request-observation.js';
 import { GenerateRequestDto } from './generate-request.dto.js';
 import { GenerateResponseDto, toGenerateResponse } from './generate-response.dto.js';
 import { GenerateService } from './generate.service.js';
@@ -21,6 +22,18 @@ export class GenerateController {
   @ApiBody({ type: GenerateRequestDto })
   @ApiOkResponse({ type: GenerateResponseDto })
   @ApiProduces('application/json', 'text/event-stream')
+  @ApiErrorResponses({
+    400: "The body is not valid JSON, or is empty; or the backend's own 400 (`validation`).",
+    404: 'Unknown `model_id` (`model_not_found`).',
+    413: 'The body is over BODY_LIMIT_BYTES (`validation`).',
+    415: 'A content type other than application/json (`validation`).',
+    422: "A field is wrong, missing, unknown or out of range, `max_new_tokens` is above the model's ceiling, or the backend refused the input (`validation`).",
+    429: "The model's queue is full, or its backend is overloaded (`overloaded`).",
+    500: "The gateway's own fault (`internal`).",
+    502: 'The backend failed (`upstream`). After the first streamed token, errors arrive as the last event instead.',
+    503: 'The model is unhealthy, still cold at the deadline or unreachable, or the gateway is shutting down (`unavailable`).',
+    504: 'A connect, first-token, inter-token or total timeout, or the deadline passed in the queue (`timeout`).',
+  })
   async generate(
     @Body() body: GenerateRequestDto,
     @Req() request: FastifyRequest,
@@ -35,6 +48,8 @@ export class GenerateController {
         const response = toGenerateResponse(result, request.id, reply.elapsedTime);
         await reply.header('x-gateway-overhead-ms', String(response.gateway_overhead_ms)).send(response);
       }
+    } catch (error) {
+      if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
     } finally {
       disconnect.dispose();
     }
@@ -61,19 +76,7 @@ export class GenerateController {
       noteResult(request.raw, result);
       sse.send({ ...finalEvent, ...toGenerateResponse(result, request.id, reply.elapsedTime) });
     } catch (error) {
-      if (signal.aborted) return;
-      const { status, body: errorBody, headers } = errorResponse(error, request.id);
-      noteError(request.raw, errorBody.error_type);
-      if (sse.hasStarted)
-        sse.send(errorBody); // after the first token only the stream can carry it
-      else {
-        reply.raw.writeHead(status, {
-          'content-type': 'application/json; charset=utf-8',
-          'x-request-id': request.id,
-          ...headers,
-        });
-        reply.raw.write(JSON.stringify(errorBody));
-      }
+      if (!signal.aborted) sse.fail(errorAnswer(error, request));
     } finally {
       sse.end();
     }

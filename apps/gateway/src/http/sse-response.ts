@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { errorEvent, type ErrorReply } from './error-responses.js';
 
 /**
  * A TGI-style event stream to the client (`data:{json}\n\n`). Headers go out with the first event, so a request
@@ -12,10 +13,6 @@ export class SseResponse {
     private readonly headers: Record<string, string>,
   ) {}
 
-  get hasStarted(): boolean {
-    return this.started;
-  }
-
   send(data: unknown): void {
     if (this.res.writableEnded || this.res.destroyed) return;
     if (!this.started) {
@@ -28,6 +25,13 @@ export class SseResponse {
       });
     }
     this.res.write(`data:${JSON.stringify(data)}\n\n`);
+  }
+
+  /** An error in the form the stream still allows: its last event once the 200 is out, else the JSON answer. */
+  fail(reply: ErrorReply): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    if (this.started) this.res.write(errorEvent(reply));
+    else this.res.writeHead(reply.status, reply.headers).write(JSON.stringify(reply.body));
   }
 
   end(): void {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { errorTypeForStatus, isGatewayErrorType } from '#backends';
-import type { RequestOutcome } from '#metrics';
+import { errorTypeForStatus, type GatewayErrorType } from '#backends';
+import { REQUEST_OUTCOMES, type RequestOutcome } from '#metrics';
 import type { GenerateResult } from '../generate/generate.service.js';
 
 /**
@@ -34,17 +34,20 @@ export function noteResult(raw: IncomingMessage, result: GenerateResult): void {
   if (observation) observation.result = result;
 }
 
-export function noteError(raw: IncomingMessage, errorType: string): void {
+export function noteError(raw: IncomingMessage, errorType: GatewayErrorType): void {
   const observation = observationOf(raw);
   if (observation) observation.errorType = asOutcome(errorType);
 }
 
+const OUTCOMES = new Set<string>(REQUEST_OUTCOMES);
+
+/** Every error type a generate request can be answered with is an outcome (`not_found`, a route's, cannot be). */
 function asOutcome(errorType: string): RequestOutcome {
-  return isGatewayErrorType(errorType) ? errorType : 'internal';
+  return OUTCOMES.has(errorType) ? (errorType as RequestOutcome) : 'internal';
 }
 
 /** The outcome of an answer that set no error type itself, from its status. */
 export function outcomeOfStatus(status: number): RequestOutcome {
-  if (status < 400) return 'ok';
-  return errorTypeForStatus(status) ?? 'internal';
+  const type = errorTypeForStatus(status);
+  return type === undefined ? 'ok' : asOutcome(type);
 }

@@ -4,6 +4,7 @@ import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
 import { readGpuMemory, type GpuMemoryReading } from './gpu-memory.js';
+import type { ModelListDto, ModelViewDto } from './model-view.dto.js';
 
 /** What GET /models tells an admin about each model: where it runs, what it may use and how it is doing. */
 @Injectable()
@@ -14,7 +15,7 @@ export class ModelsService {
     @Inject(EngineSupervisor) private readonly engines: EngineSupervisor,
   ) {}
 
-  async list() {
+  async list(): Promise<ModelListDto> {
     const gpu = await readGpuMemory();
     return {
       models: await Promise.all(this.registry.list().map((entry) => this.view(entry, gpu))),
@@ -30,12 +31,12 @@ export class ModelsService {
     };
   }
 
-  async one(idOrAlias: string) {
+  async one(idOrAlias: string): Promise<ModelViewDto | undefined> {
     const entry = this.registry.resolve(idOrAlias);
     return entry ? this.view(entry, await readGpuMemory()) : undefined;
   }
 
-  private async view(entry: ModelEntry, gpu: GpuMemoryReading | null) {
+  private async view(entry: ModelEntry, gpu: GpuMemoryReading | null): Promise<ModelViewDto> {
     const { descriptor, status } = entry;
     const engine = this.engines.engine(descriptor.id);
     // With Redis away the counts are unknown, not zero.

@@ -1,0 +1,55 @@
+import { type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppModule, type AppModuleOptions } from './app.module.js';
+import { answerClientError } from './http/client-error.handler.js';
+import { installClosingRefusal } from './http/closing-refusal.hook.js';
+import { errorAnswer } from './http/exception.filter.js';
+import { installRequestIdHeader, requestIdOf } from './http/request-id.js';
+import { installRequestMetrics } from './metrics/request-metrics.hook.js';
+
+export interface GatewayAppOptions extends AppModuleOptions {
+  /** Nest's log levels; false for none. */
+  logger?: LogLevel[] | false;
+}
+
+/**
+ * The gateway's HTTP application, not yet listening: what main.ts serves and what the in-process tests inject
+ * requests into, so both go through the same adapter options, hooks, parsers, error path and OpenAPI document.
+ */
+export async function createGatewayApp(options: GatewayAppOptions): Promise<NestFastifyApplication> {
+  const { config, registry, metrics, logger = ['error', 'warn', 'log'] } = options;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: requestIdOf,
+    clientErrorHandler: answerClientError,
+    // The router's own refusals (a malformed URL 400, an over-long parameter 414) come before any hook or filter.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, headers, body } = errorAnswer(error, request);
+      void reply.code(status).headers(headers).send(body);
+    },
+    return503OnClosing: false, // installClosingRefusal answers instead, in the documented shape
+  });
+  // JSON only: Fastify's own JSON parser and no other (Nest would add a form parser), so anything else is 415.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+    logger,
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeContentTypeParser('text/plain');
+  installRequestIdHeader(fastify);
+  installRequestMetrics(fastify, metrics, registry);
+  installClosingRefusal(fastify);
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Sluice gateway')
+      .setDescription('One API in front of several quantized models.')
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}

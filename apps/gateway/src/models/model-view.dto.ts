@@ -1,0 +1,80 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** What GET /models and GET /models/:id answer; ModelsService builds exactly these. */
+
+export class ModelBackendDto {
+  @ApiProperty({ enum: ['tgi', 'local'], description: 'TGI (or its protocol) outside, or a local engine.' })
+  type!: 'tgi' | 'local';
+
+  @ApiProperty({ type: String, nullable: true, description: 'Base URL; a local engine has one once it listens.' })
+  address!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Process id of an engine the gateway started.' })
+  pid!: number | null;
+}
+
+export class ModelMemoryDto {
+  @ApiProperty({ type: Number, nullable: true, description: 'Resident memory of an engine the gateway started.' })
+  process_rss_bytes!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'GPU memory of that engine, where nvidia-smi runs.' })
+  gpu_used_mb!: number | null;
+}
+
+export class ModelLimitsDto {
+  @ApiProperty() max_concurrent!: number;
+  @ApiProperty() max_queued!: number;
+  @ApiProperty() max_new_tokens!: number;
+}
+
+export class ModelErrorDto {
+  @ApiProperty() message!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class ModelViewDto {
+  @ApiProperty({ example: 'qwen2' }) id!: string;
+  @ApiProperty({ type: [String] }) aliases!: string[];
+  @ApiProperty({ type: ModelBackendDto }) backend!: ModelBackendDto;
+  @ApiProperty({ example: 'gptq-int4' }) quantization!: string;
+  @ApiProperty() vram_budget_gb!: number;
+  @ApiProperty({ type: String, nullable: true, description: 'The declared GPU it runs on; null for CPU.' })
+  gpu!: string | null;
+
+  @ApiProperty({ type: ModelMemoryDto }) memory!: ModelMemoryDto;
+  @ApiProperty({ enum: ['starting', 'loading', 'ready', 'unhealthy', 'stopped'] }) state!: string;
+  @ApiProperty({ format: 'date-time' }) state_since!: string;
+  @ApiProperty({ type: Number, nullable: true, description: 'The latest cold start, ms.' }) cold_start_ms!:
+    | number
+    | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) ready_since!: string | null;
+  @ApiProperty() restarts!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Null while the dispatch queue cannot be read.' })
+  in_flight!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Null while the dispatch queue cannot be read.' })
+  queued!: number | null;
+
+  @ApiProperty({ type: ModelLimitsDto }) limits!: ModelLimitsDto;
+  @ApiProperty({ type: ModelErrorDto, nullable: true }) last_error!: ModelErrorDto | null;
+}
+
+export class GpuMeasurementDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() used_mb!: number;
+  @ApiProperty() total_mb!: number;
+}
+
+export class GpuViewDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() memory_gb!: number;
+  @ApiProperty({ description: 'The budgets of the models placed on it, summed.' }) vram_budget_gb!: number;
+  @ApiProperty({ type: GpuMeasurementDto, nullable: true, description: 'From nvidia-smi, where it runs.' })
+  measured!: GpuMeasurementDto | null;
+}
+
+export class ModelListDto {
+  @ApiProperty({ type: [ModelViewDto] }) models!: ModelViewDto[];
+  @ApiProperty({ type: [GpuViewDto], description: 'The GPUs the registry declares.' }) gpus!: GpuViewDto[];
+}
