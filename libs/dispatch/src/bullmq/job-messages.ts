@@ -1,6 +1,5 @@
 import {
   GatewayError,
-  toGatewayError,
   type GatewayErrorType,
   type GenerationOutcome,
   type GenerationRequest,
@@ -39,8 +38,17 @@ export interface CancelNotice {
   until: number;
 }
 
+/**
+ * Backends fail with GatewayErrors of the taxonomy; anything else thrown while running a job is this gateway's own
+ * fault, and is reported as such (internal), never as the backend's.
+ */
 export function serializeError(error: unknown): SerializedError {
-  const e = toGatewayError(error);
+  const e =
+    error instanceof GatewayError
+      ? error
+      : new GatewayError('internal', 'the gateway failed to run this request; its log has the details', {
+          cause: error,
+        });
   return {
     type: e.type,
     message: e.message,

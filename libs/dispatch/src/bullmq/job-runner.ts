@@ -95,6 +95,8 @@ export class JobRunner {
       const outcome = await this.options.execute(modelId, request, { signal: controller.signal, deadline, onToken });
       replies.finish(modelId, id, replyTo, { id, kind: 'done', outcome, runMs: performance.now() - startedAt });
     } catch (error) {
+      // The gateway's own fault: the client is told `internal`, the details go to this replica's log.
+      if (!(error instanceof GatewayError) && error instanceof Error) this.options.onError(error);
       // Aborted: the client left, or Redis did; either way nobody waits for an answer.
       replies.finish(modelId, id, replyTo, controller.signal.aborted ? null : failed(id, error));
     } finally {
