@@ -18,7 +18,7 @@ export const SCENARIO_PROMPTS = {
 
 export type Scenario = keyof typeof SCENARIO_PROMPTS;
 export type PromptLanguage = 'zh' | 'en';
-export const SCENARIOS = Object.keys(SCENARIO_PROMPTS) as Scenario[];
+const SCENARIOS = Object.keys(SCENARIO_PROMPTS) as Scenario[];
 
 export interface WorkloadConfig {
   models: Array<{ id: string; weight: number }>;
