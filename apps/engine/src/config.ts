@@ -73,7 +73,7 @@ const OPTIONS = {
 
 export class ConfigError extends Error {}
 
-export function usage(): string {
+function usage(): string {
   const lines = Object.values(OPTIONS).map((o) => `  --${o.flag.padEnd(26)} ${o.env.padEnd(32)} ${o.help}`);
   return `Usage: engine --model FILE [options]\n\n  flag                         environment variable             meaning\n${lines.join('\n')}\n`;
 }

@@ -12,7 +12,7 @@ export interface BackendAgentOptions {
  * (the stale keep-alive bug of many gateways). The race that remains (a backend restart, a proxy in between with
  * a shorter timeout) is covered by the one retry of a reset before the first byte.
  */
-export const DEFAULT_KEEP_ALIVE_IDLE_MS = 4_000;
+const DEFAULT_KEEP_ALIVE_IDLE_MS = 4_000;
 
 export function createBackendAgent(protocol: 'http:' | 'https:', options: BackendAgentOptions = {}): http.Agent {
   const agentOptions: http.AgentOptions = {

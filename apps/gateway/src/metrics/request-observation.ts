@@ -25,7 +25,7 @@ export function startObservation(raw: IncomingMessage): RequestObservation {
 }
 
 /** Undefined for requests the metrics do not follow (anything but POST /v1/generate). */
-export function observationOf(raw: IncomingMessage): RequestObservation | undefined {
+function observationOf(raw: IncomingMessage): RequestObservation | undefined {
   return (raw as Observed)[OBSERVATION];
 }
 
