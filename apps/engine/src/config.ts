@@ -13,7 +13,7 @@ export interface EngineConfig {
   sequencesPerContext: number;
   /** Tokens each sequence can hold: prompt + generated. */
   contextSize: number;
-  /** Threads per context. More than 1 is much slower on small CPUs (see ARCHITECTURE.md). */
+  /** Threads per context. More than 1 is much slower on small CPUs: add contexts instead (config/README.md). */
   threads: number;
   /** In-flight + waiting requests beyond which the engine answers 429, as TGI does. */
   maxConcurrentRequests: number;

@@ -11,7 +11,7 @@ export interface RequestObservation {
   /** performance.now() at arrival. */
   readonly arrivedAt: number;
   result?: GenerateResult;
-  /** Set where an error is answered; a request without one is judged by its status (see outcomeOf). */
+  /** Set where an error is answered; a request without one is judged by its status (see outcomeOfStatus). */
   errorType?: RequestOutcome;
 }
 
