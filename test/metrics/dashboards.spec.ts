@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../support/engine.js';
-import { validateGrafanaDashboard } from '../support/monitoring/grafana-schema.js';
+import { validateGrafanaDashboard } from '../support/monitoring/index.js';
 
 /**
  * Quick checks of the provisioned dashboards; that every panel query returns data from real Graphite and

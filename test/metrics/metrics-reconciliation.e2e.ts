@@ -17,9 +17,9 @@ import {
   waitUntilDelivered,
   type Graphite,
   type Prometheus,
+  validateGrafanaDashboard,
   type Statsd,
 } from '../support/monitoring/index.js';
-import { validateGrafanaDashboard } from '../support/monitoring/grafana-schema.js';
 import { ManagedProcess } from '../support/processes.js';
 
 /**

@@ -7,8 +7,8 @@ export interface ManagedProcessOptions {
 }
 
 /**
- * A child process whose output lines, and messages if it has an IPC channel, we can wait on; killed with the test if
- * it is still running.
+ * A child process whose output lines, and messages if it has an IPC channel, we can wait on. Nothing here kills it
+ * when the test ends: the test's cleanup calls `stop()`, and a child with the channel can watch for its parent going.
  */
 export class ManagedProcess {
   readonly output: string[] = [];

@@ -13,7 +13,7 @@ export interface EngineConfig {
   sequencesPerContext: number;
   /** Tokens each sequence can hold: prompt + generated. */
   contextSize: number;
-  /** Threads per context. More than 1 is much slower on small CPUs (see ARCHITECTURE.md). */
+  /** Threads per context. More than 1 is much slower on small CPUs: add contexts instead (config/README.md). */
   threads: number;
   /** In-flight + waiting requests beyond which the engine answers 429, as TGI does. */
   maxConcurrentRequests: number;
@@ -73,7 +73,7 @@ const OPTIONS = {
 
 export class ConfigError extends Error {}
 
-export function usage(): string {
+function usage(): string {
   const lines = Object.values(OPTIONS).map((o) => `  --${o.flag.padEnd(26)} ${o.env.padEnd(32)} ${o.help}`);
   return `Usage: engine --model FILE [options]\n\n  flag                         environment variable             meaning\n${lines.join('\n')}\n`;
 }

@@ -2,7 +2,17 @@ import type { EngineMetrics } from './engine-metrics.js';
 import { EngineError, overloadedError, validationError } from './errors.js';
 import { planGeneration, runGeneration, type GenerationResult, type TokenListener } from './generator.js';
 import type { ModelRuntime } from './model-runtime.js';
-import { validateGenerateRequest, type GenerateRequest, type ValidationLimits } from './validation.js';
+import {
+  validateGenerateRequest,
+  type GenerateRequest,
+  type RequestFieldOptions,
+  type ValidationLimits,
+} from './validation.js';
+
+interface ValidateOptions extends RequestFieldOptions {
+  /** A streamed answer cannot carry `decoder_input_details`, as TGI refuses it there. */
+  streaming?: boolean;
+}
 
 /**
  * One request's way through the engine: admission (TGI's concurrency permit → 429), readiness, planning
@@ -36,9 +46,13 @@ export class InferenceService {
   }
 
   /** Validates a request body; a refusal counts as TGI counts it (tgi_request_failure{err="validation"}). */
-  validate(body: unknown, limits: ValidationLimits, allowStreamField: boolean, streaming: boolean): GenerateRequest {
+  validate(
+    body: unknown,
+    limits: ValidationLimits,
+    { streaming = false, ...fields }: ValidateOptions = {},
+  ): GenerateRequest {
     try {
-      const parsed = validateGenerateRequest(body, limits, allowStreamField);
+      const parsed = validateGenerateRequest(body, limits, fields);
       if (streaming && parsed.parameters.decoderInputDetails) {
         throw validationError('`decoder_input_details` == true is not supported when streaming tokens');
       }

@@ -5,9 +5,9 @@ import { checkTokenBudget, usesSampling, validateGenerateRequest } from './valid
 
 const limits = { maxStopSequences: 4, maxTopNTokens: 5, maxInputTokens: 100 };
 
-function rejects(body: unknown, message: RegExp, allowStream = false) {
+function rejects(body: unknown, message: RegExp) {
   assert.throws(
-    () => validateGenerateRequest(body, limits, allowStream),
+    () => validateGenerateRequest(body, limits),
     (error: unknown) =>
       error instanceof EngineError &&
       error.status === 422 &&
@@ -21,7 +21,6 @@ describe('validateGenerateRequest', () => {
     const request = validateGenerateRequest(
       { inputs: 'Hello', parameters: { max_new_tokens: 8, stop: ['.'] } },
       limits,
-      false,
     );
     assert.equal(request.inputs, 'Hello');
     assert.equal(request.parameters.maxNewTokens, 8);
@@ -35,7 +34,6 @@ describe('validateGenerateRequest', () => {
     const request = validateGenerateRequest(
       { inputs: 'x', parameters: { temperature: null, seed: null, top_k: null } },
       limits,
-      false,
     );
     assert.equal(request.parameters.temperature, undefined);
   });
@@ -53,7 +51,10 @@ describe('validateGenerateRequest', () => {
     rejects({ inputs: 'x', prompt: 'y' }, /unknown field `prompt`/);
     rejects({ inputs: 'x', parameters: { max_tokens: 5 } }, /unknown field `parameters.max_tokens`/);
     rejects({ inputs: 'x', stream: true }, /unknown field `stream`/);
-    assert.equal(validateGenerateRequest({ inputs: 'x', stream: true }, limits, true).stream, true);
+    assert.equal(
+      validateGenerateRequest({ inputs: 'x', stream: true }, limits, { allowStreamField: true }).stream,
+      true,
+    );
   });
 
   it('refuses wrong types with the field and the type given', () => {
@@ -89,7 +90,7 @@ describe('validateGenerateRequest', () => {
 });
 
 describe('usesSampling', () => {
-  const base = validateGenerateRequest({ inputs: 'x' }, limits, false).parameters;
+  const base = validateGenerateRequest({ inputs: 'x' }, limits).parameters;
   it('is greedy by default and samples when any warper is set, as TGI does', () => {
     assert.equal(usesSampling(base), false);
     assert.equal(usesSampling({ ...base, temperature: 1 }), false);

@@ -63,10 +63,15 @@ const KNOWN_PARAMETERS: Record<keyof TgiGenerateParameters, true> = {
   watermark: true,
 };
 
+export interface RequestFieldOptions {
+  /** Only TGI's compatibility route (`POST /`) takes `stream` in the body; the others refuse it as unknown. */
+  allowStreamField?: boolean;
+}
+
 export function validateGenerateRequest(
   body: unknown,
   limits: ValidationLimits,
-  allowStreamField: boolean,
+  { allowStreamField = false }: RequestFieldOptions = {},
 ): GenerateRequest {
   if (!isPlainObject(body)) throw validationError('the request body must be a JSON object with an `inputs` string');
   for (const key of Object.keys(body)) {

@@ -15,7 +15,7 @@ import { redisForGateways, type GatewayRedis } from '#test-support/redis';
 
 /**
  * Behaviour only a real TGI shows (its 429, errors inside 200 streams, binding late), against the protocol-faithful
- * TGI STAND-IN from libs/backends/testing — not against TGI itself, which cannot run here.
+ * TGI STAND-IN from `#backends/testing` — not against TGI itself, which cannot run here.
  */
 function tgiConfig(url: string, options: TgiModelsOptions = {}) {
   return writeModelsConfig(tgiModelsYaml(url, options));

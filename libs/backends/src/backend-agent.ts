@@ -12,12 +12,13 @@ export interface BackendAgentOptions {
  * (the stale keep-alive bug of many gateways). The race that remains (a backend restart, a proxy in between with
  * a shorter timeout) is covered by the one retry of a reset before the first byte.
  */
-export const DEFAULT_KEEP_ALIVE_IDLE_MS = 4_000;
+const DEFAULT_KEEP_ALIVE_IDLE_MS = 4_000;
 
 export function createBackendAgent(protocol: 'http:' | 'https:', options: BackendAgentOptions = {}): http.Agent {
   const agentOptions: http.AgentOptions = {
     keepAlive: true,
-    // For a free socket this is its idle timeout; axios clears it while a request owns the socket.
+    // Node destroys a socket on this timeout only while it is free (its idle timeout): a request that owns the socket
+    // is bounded by its own timers (the stream call's, axios's for the control calls).
     timeout: options.keepAliveIdleMs ?? DEFAULT_KEEP_ALIVE_IDLE_MS,
     maxSockets: options.maxSockets ?? Infinity,
     // LIFO reuses the warmest socket and lets surplus ones idle out, so the pool shrinks after a burst.

@@ -13,12 +13,12 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { TgiBackend } from '#backends';
-import { REPO_ROOT } from '#test-support/engine';
 import { ManagedProcess } from '#test-support/processes';
 import { startStandInProcess } from '#test-support/stand-in-process';
 import type { DispatchQueue, JobExecutor } from '../src/dispatch-queue.js';
 import { BullmqDispatchQueue, InProcessDispatchQueue } from '../src/index.js';
 import { externalRedisUrl, startRedisServer } from '../src/testing/redis-server.js';
+import { isWorkerReplicaReady, WORKER_REPLICA_SCRIPT } from '../src/testing/worker-replica-channel.js';
 
 const { values } = parseArgs({
   options: {
@@ -86,7 +86,7 @@ async function subject(kind: string): Promise<Subject> {
   }
   const worker = ManagedProcess.start(
     process.execPath,
-    [`${REPO_ROOT}dist/libs/dispatch/src/testing/worker-replica.js`],
+    [WORKER_REPLICA_SCRIPT],
     {
       REDIS_URL: redisUrl,
       DISPATCH_PREFIX: prefix,
@@ -94,8 +94,9 @@ async function subject(kind: string): Promise<Subject> {
       MAX_CONCURRENT: String(LIMITS.maxConcurrent),
       MAX_QUEUED: String(LIMITS.maxQueued),
     },
+    { ipc: true },
   );
-  await worker.waitForLine(/replica ready/);
+  await worker.waitForMessage(isWorkerReplicaReady);
   const queue = new BullmqDispatchQueue({ redisUrl, prefix, limits, execute, runWorkers: false });
   await queue.whenReady();
   return {

@@ -50,7 +50,7 @@ export async function validateGgufFile(path: string, options: GgufValidationOpti
 
 function findProblems(header: GgufHeader, options: GgufValidationOptions): string[] {
   const meta = new MetadataChecker(header.metadata, []);
-  const architecture = meta.string('general.architecture', true);
+  const architecture = meta.string('general.architecture', { required: true });
   const tokenCount = checkTokenizer(meta);
   if (architecture !== undefined) {
     if (isLlamaFamilyArchitecture(architecture)) checkLlamaFamily(meta, architecture, header.tensors, tokenCount);

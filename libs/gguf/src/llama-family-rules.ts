@@ -34,21 +34,22 @@ export function checkLlamaFamily(
   tokenCount: number | undefined,
 ): void {
   const key = (name: string) => `${architecture}.${name}`;
-  meta.uint32(key('context_length'), true);
-  const embeddingLength = meta.uint32(key('embedding_length'), true);
-  const blockCount = meta.uint32(key('block_count'), true);
-  meta.float32(key('attention.layer_norm_rms_epsilon'), true);
-  meta.float32(key('rope.freq_base'), false);
+  meta.uint32(key('context_length'), { required: true });
+  const embeddingLength = meta.uint32(key('embedding_length'), { required: true });
+  const blockCount = meta.uint32(key('block_count'), { required: true });
+  meta.float32(key('attention.layer_norm_rms_epsilon'), { required: true });
+  meta.float32(key('rope.freq_base'));
   if (blockCount !== undefined && blockCount > MAX_LAYERS)
     meta.refuse(`metadata '${key('block_count')}' = ${blockCount} exceeds llama.cpp's ${MAX_LAYERS} layers`);
   const layers = blockCount !== undefined && blockCount <= MAX_LAYERS ? blockCount : undefined;
-  const feedForward = layers === undefined ? undefined : meta.perLayer(key('feed_forward_length'), layers, true);
-  const heads = layers === undefined ? undefined : meta.perLayer(key('attention.head_count'), layers, true);
-  const kvHeads =
-    layers === undefined ? undefined : (meta.perLayer(key('attention.head_count_kv'), layers, false) ?? heads);
-  const keyLength = meta.uint32(key('attention.key_length'), false);
-  const valueLength = meta.uint32(key('attention.value_length'), false);
-  const vocabSize = meta.uint32(key('vocab_size'), false);
+  const feedForward =
+    layers === undefined ? undefined : meta.perLayer(key('feed_forward_length'), layers, { required: true });
+  const heads =
+    layers === undefined ? undefined : meta.perLayer(key('attention.head_count'), layers, { required: true });
+  const kvHeads = layers === undefined ? undefined : (meta.perLayer(key('attention.head_count_kv'), layers) ?? heads);
+  const keyLength = meta.uint32(key('attention.key_length'));
+  const valueLength = meta.uint32(key('attention.value_length'));
+  const vocabSize = meta.uint32(key('vocab_size'));
   if (vocabSize !== undefined && tokenCount !== undefined && vocabSize !== tokenCount) {
     meta.refuse(`metadata '${key('vocab_size')}' = ${vocabSize} but the tokenizer has ${tokenCount} tokens`);
   }
@@ -97,7 +98,7 @@ function checkHeads(meta: MetadataChecker, key: (name: string) => string, shape:
     );
   }
   const head = headDimensions(shape);
-  const rope = meta.uint32(key('rope.dimension_count'), false);
+  const rope = meta.uint32(key('rope.dimension_count'));
   if (rope !== undefined && Number.isInteger(head.key)) {
     const expected = shape.architecture === 'llama' ? rope === head.key : rope <= head.key && rope % 2 === 0;
     if (!expected) meta.refuse(`'${key('rope.dimension_count')}' = ${rope} does not fit the head size ${head.key}`);

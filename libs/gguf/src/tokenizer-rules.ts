@@ -7,29 +7,29 @@ const specialTokenIdKey = /^tokenizer\.ggml\.[a-z_]+_token_id$/;
 
 /** Checks the tokenizer keys; returns the vocabulary size when the token list is usable. */
 export function checkTokenizer(meta: MetadataChecker): number | undefined {
-  const model = meta.string('tokenizer.ggml.model', true);
+  const model = meta.string('tokenizer.ggml.model', { required: true });
   if (model !== undefined && !knownTokenizerModels.includes(model)) {
     meta.refuse(
       `tokenizer.ggml.model '${model}' is not a tokenizer llama.cpp knows (${knownTokenizerModels.join(', ')})`,
     );
   }
-  const tokens = meta.array('tokenizer.ggml.tokens', 'string', true) as readonly string[] | undefined;
+  const tokens = meta.array('tokenizer.ggml.tokens', 'string', { required: true }) as readonly string[] | undefined;
   if (tokens !== undefined && tokens.length === 0) meta.refuse(`metadata 'tokenizer.ggml.tokens' is empty`);
   const count = tokens?.length;
   for (const [key, itemType] of [
     ['tokenizer.ggml.scores', 'float32'],
     ['tokenizer.ggml.token_type', 'int32'],
   ] as const) {
-    const values = meta.array(key, itemType, false);
+    const values = meta.array(key, itemType);
     if (values !== undefined && count !== undefined && values.length !== count) {
       meta.refuse(`metadata '${key}' has ${values.length} entries for ${count} tokens`);
     }
   }
-  if (model === 'gpt2') meta.array('tokenizer.ggml.merges', 'string', true);
+  if (model === 'gpt2') meta.array('tokenizer.ggml.merges', 'string', { required: true });
   if (model === 'llama' && tokens !== undefined) checkByteFallback(meta, tokens);
   for (const key of meta.keys()) {
     if (!specialTokenIdKey.test(key)) continue;
-    const id = meta.uint32(key, true, false);
+    const id = meta.uint32(key, { required: true, positive: false });
     if (id !== undefined && count !== undefined && id >= count)
       meta.refuse(`metadata '${key}' = ${id} is outside the ${count}-token vocabulary`);
   }

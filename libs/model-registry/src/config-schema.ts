@@ -74,7 +74,7 @@ export const readinessSchema = mapping(
   'write readiness: {required: all}',
 );
 
-export const PRIORITY_ORDERS = ['fifo', 'scenario', 'shortest_first'] as const;
+const PRIORITY_ORDERS = ['fifo', 'scenario', 'shortest_first'] as const;
 
 export const dispatchSchema = mapping(
   {
@@ -189,8 +189,6 @@ export const modelSchema = mapping(
   'write each model as a mapping: - id: qwen2 ...',
 );
 
-export type RawGpus = z.infer<typeof gpusSchema>;
-export type RawReadiness = z.infer<typeof readinessSchema>;
 export type RawDispatch = z.infer<typeof dispatchSchema>;
 export type RawLimits = z.infer<typeof defaultsSchema>;
 export type RawModel = z.infer<typeof modelSchema>;

@@ -9,7 +9,7 @@ export interface ProvisionedDatasource {
   type: string;
 }
 
-export const DATASOURCES_YAML = `${REPO_ROOT}monitoring/grafana/provisioning/datasources/datasources.yaml`;
+const DATASOURCES_YAML = `${REPO_ROOT}monitoring/grafana/provisioning/datasources/datasources.yaml`;
 
 export function provisionedDatasources(file = DATASOURCES_YAML): ProvisionedDatasource[] {
   const doc = parse(readFileSync(file, 'utf8')) as { datasources?: Array<Partial<ProvisionedDatasource>> };

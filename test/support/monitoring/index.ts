@@ -22,7 +22,7 @@ export {
   type GraphiteTime,
 } from './graphite.js';
 export { startStatsd, type Statsd, type StatsdOptions } from './statsd.js';
-export { statsdGraphitePaths, type StatsdGraphitePaths } from './statsd-paths.js';
+export type { StatsdGraphitePaths } from './statsd-paths.js';
 export { statsdTimerStats, type StatsdTimerStats } from './statsd-timer-stats.js';
 export { waitUntilDelivered } from './statsd-delivery.js';
 export {
@@ -33,4 +33,3 @@ export {
   type PrometheusSample,
 } from './prometheus.js';
 export { validateGrafanaDashboard } from './grafana-schema.js';
-export { provisionedDatasources, type ProvisionedDatasource } from './grafana-provisioning.js';

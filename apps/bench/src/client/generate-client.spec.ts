@@ -77,7 +77,7 @@ function gatewayLike(): Promise<{ url: string; bodies: unknown[]; close(): Promi
   );
 }
 
-const spec = (inputs: string, stream = false): RequestSpec => ({
+const spec = (inputs: string, { stream = false } = {}): RequestSpec => ({
   model: 'qwen2',
   scenario: 'qa',
   lang: 'en',
@@ -116,7 +116,7 @@ describe('the generation client', () => {
   });
 
   it('times every token event of a stream and reads usage from its last event', async () => {
-    const r = await client.send(1, spec('stream', true), 0);
+    const r = await client.send(1, spec('stream', { stream: true }), 0);
     assert.equal(r.ok, true, r.error ?? '');
     assert.equal((server.bodies.at(-1) as { stream?: boolean }).stream, true);
     assert.equal(r.token_ms.length, 3);
@@ -140,9 +140,9 @@ describe('the generation client', () => {
   });
 
   it('fails a stream on an error event after tokens, and on a stream that ends without its last event', async () => {
-    const mid = await client.send(4, spec('mid-stream error', true), 0);
+    const mid = await client.send(4, spec('mid-stream error', { stream: true }), 0);
     assert.deepEqual([mid.ok, mid.status, mid.error_type, mid.token_ms.length], [false, 200, 'upstream', 1]);
-    const cut = await client.send(5, spec('cut', true), 0);
+    const cut = await client.send(5, spec('cut', { stream: true }), 0);
     assert.deepEqual([cut.ok, cut.error_type], [false, 'protocol']);
   });
 
@@ -185,7 +185,7 @@ describe('the generation client', () => {
       { url: `http://127.0.0.1:${(tgi.address() as AddressInfo).port}`, api: 'tgi' },
       { originMs: performance.now(), timeoutMs: 1000 },
     );
-    const r = await c.send(0, spec('x', true), 0);
+    const r = await c.send(0, spec('x', { stream: true }), 0);
     c.close();
     await new Promise<void>((done) => (tgi.closeAllConnections(), tgi.close(() => done())));
     assert.deepEqual(seen, [

@@ -19,6 +19,12 @@ interface Pending {
   timedOut: boolean;
 }
 
+/** How a request ends, once: whichever of its answer, its error or its client timeout comes first. */
+interface Ending {
+  ok(): void;
+  fail(errorType: string, error: string): void;
+}
+
 /** Enough of an error body to find its error_type. */
 const MAX_ERROR_BODY = 16 * 1024;
 
@@ -73,20 +79,20 @@ export class GenerateClient {
         deadline: performance.now() + this.options.timeoutMs,
         timedOut: false,
       };
-      const finish = (ok: boolean, errorType: string | null = null, error: string | null = null) => {
+      const settle = (failure?: { errorType: string; error: string }) => {
         if (settled) return;
         settled = true;
         this.pending.delete(entry);
-        if (!ok && entry.timedOut) {
-          errorType = 'client_timeout';
-          error = `no complete answer within ${this.options.timeoutMs} ms`;
+        if (failure && entry.timedOut) {
+          failure = { errorType: 'client_timeout', error: `no complete answer within ${this.options.timeoutMs} ms` };
         }
         record.end_ms = now();
-        record.ok = ok;
-        record.error_type = errorType;
-        record.error = error;
+        record.ok = failure === undefined;
+        record.error_type = failure?.errorType ?? null;
+        record.error = failure?.error ?? null;
         resolve(record);
       };
+      const finish: Ending = { ok: () => settle(), fail: (errorType, error) => settle({ errorType, error }) };
       record.sent_ms = now();
       const req = http.request(
         {
@@ -119,37 +125,31 @@ export class GenerateClient {
             const json = parseObject(text);
             if (status !== 200) {
               const type = typeof json?.error_type === 'string' ? json.error_type : errorTypeForStatus(status);
-              return finish(
-                false,
+              return finish.fail(
                 type,
                 typeof json?.error === 'string' ? json.error : `HTTP ${status}: ${text.slice(0, 200)}`,
               );
             }
-            if (json === null) return finish(false, 'protocol', `answer is not a JSON object: ${text.slice(0, 200)}`);
+            if (json === null) return finish.fail('protocol', `answer is not a JSON object: ${text.slice(0, 200)}`);
             record.usage = usageOf(json, res.headers);
             record.server = serverTimingsOf(json);
-            finish(true);
+            finish.ok();
           });
-          res.on('error', (error) => finish(false, 'network', error.message));
-          res.on('close', () => finish(false, 'network', 'connection closed before the answer was complete'));
+          res.on('error', (error) => finish.fail('network', error.message));
+          res.on('close', () => finish.fail('network', 'connection closed before the answer was complete'));
         },
       );
       entry.req = req;
       this.pending.add(entry);
       req.on('error', (error: NodeJS.ErrnoException) => {
         record.status ??= 0;
-        finish(false, 'network', error.code ? `${error.code}: ${error.message}` : error.message);
+        finish.fail('network', error.code ? `${error.code}: ${error.message}` : error.message);
       });
       req.end(body);
     });
   }
 
-  private readStream(
-    res: http.IncomingMessage,
-    record: RequestRecord,
-    now: () => number,
-    finish: (ok: boolean, t?: string | null, e?: string | null) => void,
-  ): void {
+  private readStream(res: http.IncomingMessage, record: RequestRecord, now: () => number, finish: Ending): void {
     const events = new SseEvents();
     let done = false;
     res.on('data', (chunk: Buffer) => {
@@ -159,12 +159,11 @@ export class GenerateClient {
         const event = parseObject(data);
         if (event === null) {
           done = true;
-          return finish(false, 'protocol', `event is not a JSON object: ${data.slice(0, 200)}`);
+          return finish.fail('protocol', `event is not a JSON object: ${data.slice(0, 200)}`);
         }
         if (event.error !== undefined) {
           done = true;
-          return finish(
-            false,
+          return finish.fail(
             typeof event.error_type === 'string' ? event.error_type : 'upstream',
             typeof event.error === 'string' ? event.error : JSON.stringify(event.error),
           );
@@ -180,16 +179,16 @@ export class GenerateClient {
           done = true;
           record.usage = usageOf(event);
           record.server = serverTimingsOf(event);
-          finish(true);
+          finish.ok();
           res.resume();
           return;
         }
       }
     });
-    const ended = () => finish(false, 'protocol', 'stream ended before its final event');
+    const ended = () => finish.fail('protocol', 'stream ended before its final event');
     res.on('end', ended);
-    res.on('close', () => finish(false, 'network', 'connection closed mid-stream'));
-    res.on('error', (error) => finish(false, 'network', error.message));
+    res.on('close', () => finish.fail('network', 'connection closed mid-stream'));
+    res.on('error', (error) => finish.fail('network', error.message));
   }
 
   private expire(): void {

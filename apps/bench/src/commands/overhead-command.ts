@@ -25,7 +25,7 @@ import {
 import { renderHtml } from '../report/html-report.js';
 import { interruptOnSigint } from './shared.js';
 
-export const OVERHEAD_FLAGS = {
+const OVERHEAD_FLAGS = {
   backend: { type: 'string' },
   gateway: { type: 'string' },
   model: { type: 'string', default: 'mock' },

@@ -7,7 +7,7 @@ import { startPlainProxy } from '../overhead/plain-proxy.js';
 
 const PARENT_PIPE = { 'parent-pipe': { type: 'boolean', default: false } } as const;
 
-export const MOCK_BACKEND_FLAGS = {
+const MOCK_BACKEND_FLAGS = {
   host: { type: 'string', default: MOCK_BACKEND_DEFAULTS.host },
   port: { type: 'string', default: String(MOCK_BACKEND_DEFAULTS.port) },
   ttft: { type: 'string', default: '0ms' },
@@ -24,7 +24,7 @@ export const MOCK_BACKEND_FLAGS = {
 } as const;
 
 /** The mock's settings from its flags (also used by `overhead`, which passes them through). */
-export function mockBackendOptions(v: Record<string, unknown>): MockBackendOptions {
+function mockBackendOptions(v: Record<string, unknown>): MockBackendOptions {
   const outputTokens = v['output-tokens'] as string | undefined;
   return {
     host: v.host as string,
@@ -45,7 +45,7 @@ export function mockBackendOptions(v: Record<string, unknown>): MockBackendOptio
   };
 }
 
-export function describeMock(o: MockBackendOptions): string {
+function describeMock(o: MockBackendOptions): string {
   return (
     `ttft ${o.ttftMs} ms, per token ${o.itlMs} ms, jitter +[0, ${o.jitterMs}) ms, tokens ${o.outputTokens === null ? 'max_new_tokens' : `min(${o.outputTokens}, max_new_tokens)`}, ` +
     `generation errors ${(o.errorRate * 100).toFixed(2)} %, 429s ${(o.overloadRate * 100).toFixed(2)} %, max concurrent ${o.maxConcurrent}`
@@ -74,7 +74,7 @@ export async function mockBackendCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-export const PLAIN_PROXY_FLAGS = {
+const PLAIN_PROXY_FLAGS = {
   target: { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'string', default: '0' },

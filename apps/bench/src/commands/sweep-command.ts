@@ -17,7 +17,7 @@ import { fmtMs, fmtPct, renderTable } from '../output/table.js';
 import { renderHtml, sweepReportPage } from '../report/html-report.js';
 import { interruptOnSigint, targetRecord, workloadRecord } from './shared.js';
 
-export const SWEEP_FLAGS = {
+const SWEEP_FLAGS = {
   ...COMMON_FLAGS,
   rates: { type: 'string' },
   bisect: { type: 'string' },

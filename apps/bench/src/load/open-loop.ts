@@ -60,14 +60,15 @@ export function runOpenLoop(
         resolve(outcome);
       }
     };
-    const start = (id: number, late: boolean) => {
+    /** A late start (out of the client's queue) is not a timer's lag, so it is not recorded as one. */
+    const start = (id: number, { late = false } = {}) => {
       const intended = startMs + arrivals[id]!;
       if (!late) outcome.timerLagMs.push(clock() - intended);
       inFlight++;
       void sink.issue(id, intended).finally(() => {
         inFlight--;
         while (!stopped && inFlight < plan.maxInFlight && waitingHead < waiting.length)
-          start(waiting[waitingHead++]!, true);
+          start(waiting[waitingHead++]!, { late: true });
         finishIfDone();
       });
     };
@@ -76,7 +77,7 @@ export function runOpenLoop(
       sink.drop(id, startMs + arrivals[id]!, why);
     };
     const arrive = (id: number) => {
-      if (inFlight < plan.maxInFlight && waitingHead === waiting.length) return start(id, false);
+      if (inFlight < plan.maxInFlight && waitingHead === waiting.length) return start(id);
       outcome.queued++;
       if (waiting.length - waitingHead >= plan.maxPending) {
         outcome.queued--;

@@ -1,8 +1,8 @@
 import { Rng } from './rng.js';
 
 /**
- * What each request asks for. The seed's scenarios (performance-guide.zh.md, scripts/load_test.py) with their
- * Chinese prompts, the same scenarios in English, the model mix by weight, `max_new_tokens` and temperature
+ * What each request asks for. The seed's scenarios (its performance guide's, as scripts/load_test.py has them) with
+ * their Chinese prompts, the same scenarios in English, the model mix by weight, `max_new_tokens` and temperature
  * choices (uniform), top_p, streaming or not. Drawn from a seeded RNG, in arrival order: request k of a run with
  * seed s is always the same.
  */
@@ -18,7 +18,7 @@ export const SCENARIO_PROMPTS = {
 
 export type Scenario = keyof typeof SCENARIO_PROMPTS;
 export type PromptLanguage = 'zh' | 'en';
-export const SCENARIOS = Object.keys(SCENARIO_PROMPTS) as Scenario[];
+const SCENARIOS = Object.keys(SCENARIO_PROMPTS) as Scenario[];
 
 export interface WorkloadConfig {
   models: Array<{ id: string; weight: number }>;

@@ -88,10 +88,7 @@ export function analyze(records: readonly RequestRecord[], options: AnalyzeOptio
 }
 
 /** One group's figures; `records` are all of the group's records, warm-up included (see the formulas above). */
-export function analyzeGroup(
-  records: readonly RequestRecord[],
-  { window, lateThresholdMs }: AnalyzeOptions,
-): GroupAnalysis {
+function analyzeGroup(records: readonly RequestRecord[], { window, lateThresholdMs }: AnalyzeOptions): GroupAnalysis {
   const raw: Record<LatencyMetric, number[]> = { e2e: [], ttft: [], tpot: [], itl: [], server_ttft: [], queue: [] };
   const errorsByType: Record<string, number> = {};
   let total = 0;

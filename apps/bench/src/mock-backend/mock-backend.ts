@@ -115,11 +115,11 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
       plan = planOf(text, options);
     } catch (error) {
       if (!(error instanceof ValidationFailure)) throw error;
-      return fail(res, stream, 422, 'validation', error.message);
+      return fail(res, { stream, status: 422, errorType: 'validation', message: error.message });
     }
     const draw = options.errorRate > 0 || options.overloadRate > 0 ? rng.next() : 1;
     if (stats.inFlight >= options.maxConcurrent || draw < options.overloadRate)
-      return fail(res, stream, 429, 'overloaded', 'Model is overloaded');
+      return fail(res, { stream, status: 429, errorType: 'overloaded', message: 'Model is overloaded' });
     const injectError = draw < options.overloadRate + options.errorRate;
 
     stats.inFlight++;
@@ -136,7 +136,7 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
       let total = delay(options.ttftMs);
       for (let i = 1; i < plan.n; i++) total += delay(options.itlMs);
       const send = () => {
-        if (injectError) return fail(res, false, 424, 'generation', errorMessage);
+        if (injectError) return fail(res, { stream, status: 424, errorType: 'generation', message: errorMessage });
         const body = plan.details
           ? JSON.stringify({
               generated_text: answer.text,
@@ -262,7 +262,15 @@ function planOf(text: string, options: MockBackendOptions): Plan {
   };
 }
 
-function fail(res: http.ServerResponse, stream: boolean, status: number, errorType: string, message: string): void {
+interface Failure {
+  /** Answered on the streaming route: an event in a 200 stream instead of the status. */
+  stream: boolean;
+  status: number;
+  errorType: string;
+  message: string;
+}
+
+function fail(res: http.ServerResponse, { stream, status, errorType, message }: Failure): void {
   const body = JSON.stringify({ error: message, error_type: errorType } satisfies TgiErrorEvent);
   if (stream) {
     // TGI: on the streaming route every error is an event in a 200 stream.

@@ -37,7 +37,7 @@ export function formatRunResult(result: RunResult): string {
   return lines.join('\n');
 }
 
-export function formatSection(section: RunSection): string[] {
+function formatSection(section: RunSection): string[] {
   const { overall, per_model } = section.summary;
   const groups: Array<[string, GroupSummary]> = [['all', overall], ...Object.entries(per_model)];
   const lines = [

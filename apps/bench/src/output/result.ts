@@ -8,7 +8,7 @@ import type { SloResult } from '../slo/evaluate-slos.js';
  * may appear within a version. Times are ms unless a name says otherwise (_s: seconds, _pct: percent).
  */
 export const RESULT_SCHEMA = 'sluice-bench/1';
-export const TOOL = { name: 'sluice-bench', version: '1.0.0' } as const;
+const TOOL = { name: 'sluice-bench', version: '1.0.0' } as const;
 
 export const DEFINITIONS = {
   percentiles: 'nearest-rank over raw samples: the ⌈p/100·n⌉-th smallest (no interpolation, no histogram)',

@@ -8,7 +8,7 @@ import { ChildService, GATEWAY_MAIN } from './child-service.js';
  * `model_id`, with caps high enough that its queue never refuses or holds a request in these runs — the benchmark
  * measures the request path, not the admission policy.
  */
-export function overheadModelsYaml(backendUrl: string, modelId: string, maxNewTokens: number): string {
+function overheadModelsYaml(backendUrl: string, modelId: string, maxNewTokens: number): string {
   return `# Written by bench overhead: one model on a TGI backend, caps out of the way.
 gpus: []
 readiness: { required: all }

@@ -7,7 +7,7 @@ import type { InferenceService } from '../inference.js';
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import { IncrementalDecoder } from '../incremental-decoder.js';
 import type { ModelRuntime } from '../model-runtime.js';
-import { validateGenerateRequest } from '../validation.js';
+import { validateGenerateRequest, type RequestFieldOptions } from '../validation.js';
 import { finalStreamEvent, generateResponse } from './responses.js';
 import { SseWriter } from './sse.js';
 
@@ -38,16 +38,16 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     void reply.code(404).send({ error: `No route for ${request.method} ${request.url}`, error_type: 'not_found' });
   });
 
+  /** `POST /` takes `stream` in the body and answers a JSON request as a one-element array, as TGI does. */
   async function generateJson(
     request: FastifyRequest,
     reply: FastifyReply,
-    allowStreamField: boolean,
-    asArray: boolean,
+    { allowStreamField = false, asArray = false }: { allowStreamField?: boolean; asArray?: boolean } = {},
   ) {
     const release = inference.admit();
     const abort = abortOnDisconnect(reply);
     try {
-      const parsed = inference.validate(request.body, limits(), allowStreamField, false);
+      const parsed = inference.validate(request.body, limits(), { allowStreamField });
       const result = await inference.generate(parsed, abort.signal);
       const body = generateResponse(parsed, result);
       // TGI's accounting headers: a caller gets token counts without asking for details.
@@ -68,7 +68,7 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     request: FastifyRequest,
     reply: FastifyReply,
     body: unknown,
-    allowStreamField: boolean,
+    fields: RequestFieldOptions = {},
   ) {
     reply.hijack();
     const sse = new SseWriter(reply.raw, { 'x-compute-characters': String(characterCount(body)) });
@@ -76,7 +76,7 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     let release: (() => void) | undefined;
     try {
       release = inference.admit();
-      const parsed = inference.validate(body, limits(), allowStreamField, true);
+      const parsed = inference.validate(body, limits(), { ...fields, streaming: true });
       let index = 0;
       const result = await inference.generate(parsed, abort.signal, (token, topTokens, last) => {
         index++;
@@ -92,16 +92,17 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     }
   }
 
-  app.post('/generate', (request, reply) => generateJson(request, reply, false, false));
-  app.post('/generate_stream', (request, reply) => generateStream(request, reply, request.body, false));
+  app.post('/generate', (request, reply) => generateJson(request, reply));
+  app.post('/generate_stream', (request, reply) => generateStream(request, reply, request.body));
   app.post('/', (request, reply) => {
     const body = request.body as { stream?: unknown } | null;
-    if (body && typeof body === 'object' && body.stream === true) return generateStream(request, reply, body, true);
-    return generateJson(request, reply, true, true);
+    if (body && typeof body === 'object' && body.stream === true)
+      return generateStream(request, reply, body, { allowStreamField: true });
+    return generateJson(request, reply, { allowStreamField: true, asArray: true });
   });
 
   app.post('/tokenize', (request) => {
-    const parsed = validateGenerateRequest(request.body, limits(), false);
+    const parsed = validateGenerateRequest(request.body, limits());
     const model = runtime.model;
     if (runtime.state !== 'ready' || !model) throw new EngineError('unavailable', 'Model is not ready');
     let tokens = model.tokenize(parsed.inputs);

@@ -5,7 +5,7 @@ import { ModelRegistry } from '#model-registry';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 
 /** How often the gauges (in flight, queued, ready, cold start) are read and sent. */
-export const GAUGE_SAMPLE_MS = 1000;
+const GAUGE_SAMPLE_MS = 1000;
 
 /**
  * Samples the gauges once a second instead of per request: queue depth is a count in Redis for the shared queue,

@@ -11,7 +11,7 @@ export interface RequestObservation {
   /** performance.now() at arrival. */
   readonly arrivedAt: number;
   result?: GenerateResult;
-  /** Set where an error is answered; a request without one is judged by its status (see outcomeOf). */
+  /** Set where an error is answered; a request without one is judged by its status (see outcomeOfStatus). */
   errorType?: RequestOutcome;
 }
 
@@ -25,7 +25,7 @@ export function startObservation(raw: IncomingMessage): RequestObservation {
 }
 
 /** Undefined for requests the metrics do not follow (anything but POST /v1/generate). */
-export function observationOf(raw: IncomingMessage): RequestObservation | undefined {
+function observationOf(raw: IncomingMessage): RequestObservation | undefined {
   return (raw as Observed)[OBSERVATION];
 }
 

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { TgiBackend, type GenerationRequest, type TgiStreamEvent } from '#backends';
 import { startTgiStandIn, type StandInScript } from '#backends/testing';
@@ -9,6 +8,7 @@ import type { DispatchJob, DispatchLimits, JobExecutor } from '../dispatch-queue
 import { describeDispatchQueueBehaviour, rejection, until } from '../testing/dispatch-queue-behaviour.js';
 import { redisContents } from '../testing/redis-contents.js';
 import { externalRedisUrl, startRedisServer, type TestRedis } from '../testing/redis-server.js';
+import { isWorkerReplicaReady, WORKER_REPLICA_SCRIPT } from '../testing/worker-replica-channel.js';
 import { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq-dispatch-queue.js';
 
 /**
@@ -85,9 +85,12 @@ describe('BullmqDispatchQueue across replicas', () => {
     return { standIn, execute };
   }
 
-  async function replicas(url: string, limits: DispatchLimits, execute: JobExecutor, runWorkers: boolean[]) {
+  /** A `front` replica queues and answers requests but runs no job (runWorkers: false); a `worker` also runs them. */
+  type Role = 'front' | 'worker';
+
+  async function replicas(url: string, limits: DispatchLimits, execute: JobExecutor, roles: Role[]) {
     const prefix = `sluice-test-${randomUUID()}`;
-    const queues = runWorkers.map((run) => replica(url, prefix, limits, execute, { runWorkers: run }));
+    const queues = roles.map((role) => replica(url, prefix, limits, execute, { runWorkers: role === 'worker' }));
     cleanups.push(() => Promise.all(queues.map((q) => q.close())));
     await Promise.all(queues.map((q) => q.whenReady()));
     return { prefix, queues };
@@ -105,7 +108,7 @@ describe('BullmqDispatchQueue across replicas', () => {
     const { standIn, execute } = await backendRig();
     const {
       queues: [a, b],
-    } = await replicas(await redisUrl(), { maxConcurrent: 4, maxQueued: 256 }, execute, [true, true]);
+    } = await replicas(await redisUrl(), { maxConcurrent: 4, maxQueued: 256 }, execute, ['worker', 'worker']);
     const results = await Promise.allSettled(
       Array.from({ length: 60 }, (_, i) => (i % 2 ? a! : b!).dispatch('m', job(`short ${i}`))),
     );
@@ -121,7 +124,7 @@ describe('BullmqDispatchQueue across replicas', () => {
     const { standIn, execute } = await backendRig();
     const {
       queues: [front],
-    } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, [false, true]);
+    } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, ['front', 'worker']);
     const tokens: TgiStreamEvent[] = [];
     const { outcome, queuedMs } = await front!.dispatch(
       'm',
@@ -140,7 +143,7 @@ describe('BullmqDispatchQueue across replicas', () => {
     const { standIn, execute } = await backendRig();
     const {
       queues: [front],
-    } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, [false, true]);
+    } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, ['front', 'worker']);
     const client = new AbortController();
     const leaving = front!.dispatch('m', job('slow leaving', { signal: client.signal }));
     await until(() => standIn.stats.inFlight === 1);
@@ -157,10 +160,10 @@ describe('BullmqDispatchQueue across replicas', () => {
     const {
       prefix,
       queues: [front],
-    } = await replicas(url, limits, execute, [false]);
+    } = await replicas(url, limits, execute, ['front']);
     const worker = ManagedProcess.start(
       process.execPath,
-      [fileURLToPath(new URL('../testing/worker-replica.js', import.meta.url))],
+      [WORKER_REPLICA_SCRIPT],
       {
         REDIS_URL: url,
         DISPATCH_PREFIX: prefix,
@@ -169,9 +172,10 @@ describe('BullmqDispatchQueue across replicas', () => {
         LOCK_DURATION_MS: '1000',
         STALLED_INTERVAL_MS: '300',
       },
+      { ipc: true },
     );
     cleanups.push(() => worker.stop());
-    await worker.waitForLine(/replica ready/);
+    await worker.waitForMessage(isWorkerReplicaReady);
     const answer = front!.dispatch('m', job('hang forever'));
     await until(() => standIn.stats.inFlight === 1);
     worker.child.kill('SIGKILL');
@@ -192,7 +196,7 @@ describe('BullmqDispatchQueue across replicas', () => {
     const { standIn, execute } = await backendRig();
     const {
       queues: [queue],
-    } = await replicas(server.url, { maxConcurrent: 2, maxQueued: 10 }, execute, [true]);
+    } = await replicas(server.url, { maxConcurrent: 2, maxQueued: 10 }, execute, ['worker']);
     const running = Array.from({ length: 5 }, (_, i) =>
       queue!.dispatch('m', job(`slow ${i}`)).then(
         () => 'answered',
@@ -229,7 +233,7 @@ describe('BullmqDispatchQueue across replicas', () => {
     const {
       prefix,
       queues: [a, b],
-    } = await replicas(url, { maxConcurrent: 1, maxQueued: 3 }, execute, [true, false]);
+    } = await replicas(url, { maxConcurrent: 1, maxQueued: 3 }, execute, ['worker', 'front']);
     const secret = `secret-${randomUUID()}`;
     const queued = async (n: number) => until(async () => (await a!.stats('m')).queued === n);
     const finished = a!.dispatch('m', job(`slow ${secret} finished`));

@@ -4,7 +4,7 @@ import { freeTcpPort } from '#backends/testing';
 
 /**
  * A REAL redis-server for tests and benchmarks, on a free port, without persistence, killed with the process that
- * started it. `REDIS_URL` in the environment is honoured where a test may share a server (`externalRedis`).
+ * started it. `REDIS_URL` in the environment is honoured where a test may share a server (`externalRedisUrl`).
  */
 export interface TestRedis {
   readonly url: string;

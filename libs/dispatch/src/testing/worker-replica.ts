@@ -1,11 +1,14 @@
 /**
  * A TEST replica in its own process: a BullmqDispatchQueue whose workers run jobs on a TGI backend, and nothing else.
- * Tests start it to have a second replica they can kill outright (SIGKILL) mid-job.
+ * Tests start it to have a second replica they can kill outright (SIGKILL) mid-job; a benchmark, to have a worker
+ * that does not share its event loop. Started with an IPC channel (WORKER_REPLICA_SCRIPT), it reports that it is ready
+ * over it (WorkerReplicaReady) and stops when its parent goes, however the parent ends.
  *
  *   node dist/libs/dispatch/src/testing/worker-replica.js   (settings from the environment, below)
  */
 import { TgiBackend } from '#backends';
 import { BullmqDispatchQueue } from '../bullmq/bullmq-dispatch-queue.js';
+import type { WorkerReplicaReady } from './worker-replica-channel.js';
 
 const env = (key: string, fallback?: string): string => {
   const value = process.env[key] ?? fallback;
@@ -37,6 +40,14 @@ const queue = new BullmqDispatchQueue({
       ...(onToken ? { onToken } : {}),
     }),
 });
+const stop = () => void queue.close().then(() => process.exit(0));
 await queue.whenReady();
 process.stdout.write(`replica ready ${queue.replicaId}\n`);
-process.on('SIGTERM', () => void queue.close().then(() => process.exit(0)));
+if (process.send) {
+  process.once('disconnect', stop);
+  process.channel?.unref();
+  const ready: WorkerReplicaReady = { type: 'replica-ready', replicaId: queue.replicaId };
+  if (process.connected) process.send(ready, undefined, undefined, () => undefined);
+  else stop(); // the parent went while we connected
+}
+process.on('SIGTERM', stop);

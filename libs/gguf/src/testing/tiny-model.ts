@@ -1,6 +1,5 @@
 // Test fixtures: a tiny but complete llama-family GGUF (a few hundred KB) that llama.cpp loads,
 // with knobs to break it in the ways the validator must catch.
-import { writeFile } from 'node:fs/promises';
 import { GgmlType } from '../ggml-types.js';
 import { ggufValue, type GgufValue } from '../gguf-value.js';
 import { writeGgufFile, type GgufTensorInput } from '../gguf-writer.js';
@@ -53,7 +52,7 @@ export function tinyVocabulary(): { tokens: string[]; scores: number[]; tokenTyp
   return { tokens, scores, tokenTypes };
 }
 
-export function tinyHyperparameters(architecture: LlamaFamilyArchitecture = 'llama'): LlamaFamilyHyperparameters {
+function tinyHyperparameters(architecture: LlamaFamilyArchitecture = 'llama'): LlamaFamilyHyperparameters {
   return {
     architecture,
     vocabSize: tinyVocabulary().tokens.length,
@@ -108,9 +107,4 @@ export async function writeTinyModel(path: string, options: TinyModelOptions = {
       };
     });
   await writeGgufFile(path, { metadata, tensors: [...tensors, ...(options.extraTensors ?? [])] });
-}
-
-/** Writes raw bytes, for hand-made corrupt files. */
-export async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
-  await writeFile(path, bytes);
 }
