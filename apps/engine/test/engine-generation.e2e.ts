@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { assertMatchesTgiSchema } from '#backends/testing';
 import { SHIPPED_MODELS, startReadyEngine, type RunningEngine } from '#test-support/engine';
 import { parseSse, postJson, request } from '#test-support/http-client';
-import { assertMatchesTgiSchema } from '#test-support/tgi-contract';
 
 /** Real generation through the engine's HTTP API with the shipped models: parameters behave as TGI documents. */
 const letters = (text: string) => (text.match(/[A-Za-z]/g) ?? []).length;
@@ -242,7 +242,7 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       const res = await postJson(`${engine.url}/tokenize`, { inputs: 'Hello world' });
       assert.equal(res.status, 200);
       assertMatchesTgiSchema('TokenizeResponse', res.json());
-      const tokens = res.json() as Array<{ text: string; start: number; stop: number }>;
+      const tokens = res.json<Array<{ text: string; start: number; stop: number }>>();
       for (let i = 1; i < tokens.length; i++) assert.equal(tokens[i]!.start, tokens[i - 1]!.stop);
     });
 
