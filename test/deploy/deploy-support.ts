@@ -49,7 +49,7 @@ function jsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return name === 'testing' ? [] : jsFiles(path);
-    return /\.js$/.test(name) && !/\.(spec|e2e)\.js$/.test(name) ? [path] : [];
+    return /\.js$/.test(name) && !/\.(spec|int|e2e)\.js$/.test(name) ? [path] : [];
   });
 }
 

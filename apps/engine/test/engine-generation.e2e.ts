@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { assertMatchesTgiSchema } from '#backends/testing';
 import { SHIPPED_MODELS, startReadyEngine, type RunningEngine } from '#test-support/engine';
 import { parseSse, postJson, request } from '#test-support/http-client';
-import { assertMatchesTgiSchema } from '#test-support/tgi-contract';
 
 /** Real generation through the engine's HTTP API with the shipped models: parameters behave as TGI documents. */
 const letters = (text: string) => (text.match(/[A-Za-z]/g) ?? []).length;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isServerProcessMessage } from '#backends';
+import { assertMatchesTgiSchema } from '#backends/testing';
 import {
   SHIPPED_MODELS,
   slowTestModel,
@@ -13,7 +14,6 @@ import {
   type RunningEngine,
 } from '#test-support/engine';
 import { openStream, parseSse, postJson, postLargeBody, request } from '#test-support/http-client';
-import { assertMatchesTgiSchema } from '#test-support/tgi-contract';
 
 function assertValidationError(res: { status: number; json(): any }, message?: RegExp) {
   assert.equal(res.status, 422);

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
+import { captureStatsd, parsePrometheusText, type StatsdCapture } from '#metrics/testing';
 import { startGateway, tgiModelsYaml, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 import { openStream, parseSse, postJson, request, type HttpResult } from '#test-support/http-client';
-import { parsePrometheusText } from '#test-support/prometheus-text';
-import { captureStatsd, type StatsdCapture } from '#test-support/statsd-capture';
 
 /**
  * Every /v1/generate request is counted exactly once, whatever its end — served, refused by validation before any

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
-import { redisContents } from '#dispatch/testing';
+import { redisContents, redisForGateways, type GatewayRedis } from '#dispatch/testing';
 import { modelView, startGateway, tgiModelsYaml, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 import { parseSse, postJson } from '#test-support/http-client';
-import { redisForGateways, type GatewayRedis } from '#test-support/redis';
 
 /**
  * Several gateway processes sharing one REAL redis-server (BullMQ) in front of one TGI stand-in: what only a cluster

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
+import { redisForGateways, type GatewayRedis } from '#dispatch/testing';
 import {
   modelView,
   startGateway,
@@ -11,7 +12,6 @@ import {
   type TgiModelsOptions,
 } from '#test-support/gateway';
 import { openStream, parseSse, postJson, request } from '#test-support/http-client';
-import { redisForGateways, type GatewayRedis } from '#test-support/redis';
 
 /**
  * Behaviour only a real TGI shows (its 429, errors inside 200 streams, binding late), against the protocol-faithful

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePrometheusText } from '#test-support/prometheus-text';
+import { parsePrometheusText } from './testing/prometheus-text.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 
 const samples = async (metrics: PrometheusMetrics) => parsePrometheusText(await metrics.exposition());

@@ -5,7 +5,7 @@ import { generateGrafanaDashboardSchema } from './grafana-dashboard-schema.js';
 /**
  * Writes grafana-dashboard.schema.json from the installed @grafana/schema. Run it after upgrading @grafana/schema
  * (validateGrafanaDashboard refuses a file generated from another version):
- *   npx tsc -p tsconfig.build.json && node dist/test/support/monitoring/generate-grafana-schema.js
+ *   npm run schema:grafana   (builds with tsconfig.json: this file is test support, not in the runtime build)
  */
 const started = Date.now();
 const schema = generateGrafanaDashboardSchema();

@@ -29,7 +29,7 @@ function dashboardValidator(): ValidateFunction {
   if (schema['x-grafana-schema-version'] !== installed) {
     throw new Error(
       `${GRAFANA_DASHBOARD_SCHEMA_FILE} was generated from @grafana/schema ${String(schema['x-grafana-schema-version'])}, ` +
-        `${installed} is installed: regenerate it (node dist/test/support/monitoring/generate-grafana-schema.js)`,
+        `${installed} is installed: regenerate it: npm run schema:grafana`,
     );
   }
   validator = new Ajv({ allErrors: true, strict: false }).compile(schema);

@@ -9,7 +9,7 @@
  *   const [total] = await renderSettled(graphite, 'stats_counts.requests.total', { from: startedAt });
  *   assert.equal(seriesSum(total), requestsTheClientCounted);
  *
- * monitoring-stack.spec.ts shows the rest (timers, gauges, wildcards and functions, Prometheus).
+ * monitoring-stack.int.ts shows the rest (timers, gauges, wildcards and functions, Prometheus).
  */
 export {
   renderSettled,

@@ -11,3 +11,4 @@ export {
 export { startUnacceptingPort, type UnacceptingPort } from './unaccepting-port.js';
 export { testCallOptions } from './call-options.js';
 export { freeTcpPort, freeUdpPort } from './free-port.js';
+export { assertMatchesTgiSchema, type TgiSchemaName } from './tgi-contract.js';

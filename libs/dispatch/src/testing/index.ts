@@ -7,4 +7,10 @@ export {
   type QueueUnderTest,
 } from './dispatch-queue-behaviour.js';
 export { redisContents } from './redis-contents.js';
-export { externalRedisUrl, startRedisServer, type TestRedis } from './redis-server.js';
+export {
+  externalRedisUrl,
+  redisForGateways,
+  startRedisServer,
+  type GatewayRedis,
+  type TestRedis,
+} from './redis-server.js';

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { freeTcpPort } from '#backends/testing';
 
@@ -30,6 +31,22 @@ export async function startRedisServer(): Promise<TestRedis> {
 /** The `REDIS_URL` of the environment, if set: tests that only need some Redis use it instead of their own. */
 export function externalRedisUrl(): string | undefined {
   return process.env.REDIS_URL || undefined;
+}
+
+export interface GatewayRedis {
+  /** REDIS_URL and a DISPATCH_PREFIX of its own, for startGateway's env: gateways given the same env share queues. */
+  env: Record<string, string>;
+  /** The server this helper started (absent when REDIS_URL came from the environment). */
+  server?: TestRedis;
+  stop(): Promise<void>;
+}
+
+/** A Redis for gateways under test: REDIS_URL if set, else a redis-server of our own on a free port. */
+export async function redisForGateways(options: { own?: boolean } = {}): Promise<GatewayRedis> {
+  const external = options.own ? undefined : externalRedisUrl();
+  const server = external ? undefined : await startRedisServer();
+  const env = { REDIS_URL: external ?? server!.url, DISPATCH_PREFIX: `sluice-test-${randomUUID()}` };
+  return { env, ...(server ? { server } : {}), stop: async () => server?.stop() };
 }
 
 async function ownServer(port: number): Promise<TestRedis> {

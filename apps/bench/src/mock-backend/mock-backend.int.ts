@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { assertMatchesTgiSchema } from '#backends/testing';
 import { parseSse, postJson, request } from '#test-support/http-client';
-import { assertMatchesTgiSchema } from '#test-support/tgi-contract';
 import { MOCK_MODEL_ID, startMockBackend, type MockBackendOptions, type RunningMockBackend } from './mock-backend.js';
 
 describe('bench mock-backend speaks TGI (contracts/tgi-openapi.json)', () => {

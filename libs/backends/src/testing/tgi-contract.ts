@@ -23,11 +23,19 @@ function toJsonSchema(node: unknown): unknown {
   return nullable === true ? { anyOf: [{ type: 'null' }, converted] } : converted;
 }
 
-const openapi = JSON.parse(readFileSync(new URL('../../../contracts/tgi-openapi.json', import.meta.url), 'utf8')) as {
-  components: { schemas: Schema };
-};
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-ajv.addSchema({ $id: 'tgi', components: { schemas: toJsonSchema(openapi.components.schemas) } });
+/** The repository's copy of TGI's OpenAPI, found from this file's compiled place: dist/libs/backends/src/testing/. */
+const TGI_OPENAPI = new URL('../../../../../contracts/tgi-openapi.json', import.meta.url);
+
+let ajv: Ajv | undefined;
+
+/** Read and compiled on first use: most importers of #backends/testing never check a TGI shape. */
+function tgiSchemas(): Ajv {
+  if (ajv) return ajv;
+  const openapi = JSON.parse(readFileSync(TGI_OPENAPI, 'utf8')) as { components: { schemas: Schema } };
+  ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  ajv.addSchema({ $id: 'tgi', components: { schemas: toJsonSchema(openapi.components.schemas) } });
+  return ajv;
+}
 
 const cache = new Map<string, ValidateFunction>();
 
@@ -35,14 +43,15 @@ export type TgiSchemaName = 'GenerateResponse' | 'StreamResponse' | 'Info' | 'Er
 
 /** Throws with Ajv's errors when `value` does not match the named TGI schema. */
 export function assertMatchesTgiSchema(name: TgiSchemaName, value: unknown): void {
+  const schemas = tgiSchemas();
   let validate = cache.get(name);
   if (!validate) {
-    validate = ajv.compile({ $ref: `tgi#/components/schemas/${name}` });
+    validate = schemas.compile({ $ref: `tgi#/components/schemas/${name}` });
     cache.set(name, validate);
   }
   if (!validate(value)) {
     throw new Error(
-      `${name} does not match tgi-openapi.json: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 2000)}`,
+      `${name} does not match tgi-openapi.json: ${schemas.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 2000)}`,
     );
   }
 }

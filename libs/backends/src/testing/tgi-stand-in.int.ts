@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { assertMatchesTgiSchema } from '#test-support/tgi-contract';
+import { assertMatchesTgiSchema } from './tgi-contract.js';
 import { parseSse, postJson, request } from '#test-support/http-client';
 import { startTgiStandIn, type TgiStandIn } from './tgi-stand-in.js';
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { parseEngineConfig } from '#engine/config';
@@ -250,6 +251,48 @@ describe('docker-compose.yml', { skip }, () => {
     assert.ok(
       mounts.some((m: string) => /monitoring\/grafana\/dashboards:/.test(m) && m.includes(`:${provider.options.path}`)),
       `grafana mounts monitoring/grafana/dashboards at ${provider.options.path}: ${mounts.join(', ')}`,
+    );
+  });
+});
+
+describe('the image build (docker/Dockerfile, without a Docker engine)', () => {
+  it('copies into its build stage every file its TypeScript build reads: the tsconfig chain and the sources', () => {
+    const dockerfile = readFileSync(`${REPO_ROOT}docker/Dockerfile`, 'utf8');
+    const buildStage = dockerfile.split(/^FROM /m)[1]!;
+    const copied = [...buildStage.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) =>
+      m[1]!.trim().split(/\s+/).slice(0, -1),
+    );
+    const build = buildStage.match(/^RUN npx tsc -p (\S+)/m);
+    assert.ok(build, 'the build stage compiles with npx tsc -p <config>');
+    const isCopied = (path: string) => copied.some((source) => path === source || path.startsWith(`${source}/`));
+
+    const chain: string[] = [];
+    for (let config: string | undefined = build[1]; config;) {
+      chain.push(config);
+      const extended = (JSON.parse(readFileSync(REPO_ROOT + config, 'utf8')) as { extends?: string }).extends;
+      config = extended && join(dirname(config), extended);
+    }
+    assert.deepEqual(
+      chain.filter((config) => !isCopied(config)),
+      [],
+      `configs not copied (chain: ${chain.join(' -> ')})`,
+    );
+
+    const listed = run('npx', ['tsc', '-p', build[1]!, '--listFilesOnly']);
+    assert.equal(listed.status, 0, listed.stdout + listed.stderr);
+    const sources = listed.stdout
+      .split('\n')
+      .filter((file) => file && !file.includes('/node_modules/'))
+      .map((file) => relative(REPO_ROOT, file));
+    assert.ok(sources.some((file) => file.startsWith('apps/gateway/src/')));
+    assert.deepEqual(
+      sources.filter((file) => !isCopied(file)),
+      [],
+    );
+    assert.deepEqual(
+      sources.filter((file) => /\.(spec|int|e2e)\.ts$|\/testing\//.test(file)),
+      [],
+      'no tests',
     );
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { captureStatsd, type StatsdCapture } from '#test-support/statsd-capture';
+import { captureStatsd, type StatsdCapture } from './testing/statsd-capture.js';
 import { StatsdMetrics } from './statsd-metrics.js';
 
 describe('StatsdMetrics (hot-shots, read off the wire)', () => {
