@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../support/engine.js';
  */
 const DOCS = [
   'README.md',
+  'CONTRIBUTING.md',
   'PERFORMANCE.md',
   'API.md',
   'DEPLOY.md',

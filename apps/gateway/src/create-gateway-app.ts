@@ -6,7 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { answerClientError } from './http/client-error.handler.js';
 import { installClosingRefusal } from './http/closing-refusal.hook.js';
-import { errorAnswer } from './http/exception.filter.js';
+import { errorAnswer, keepFrameworkErrors } from './http/exception.filter.js';
 import { installRequestIdHeader, requestIdOf } from './http/request-id.js';
 import { installRequestMetrics } from './metrics/request-metrics.hook.js';
 
@@ -39,6 +39,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
+  keepFrameworkErrors(fastify);
   installRequestIdHeader(fastify);
   installRequestMetrics(fastify, metrics, registry);
   installClosingRefusal(fastify);

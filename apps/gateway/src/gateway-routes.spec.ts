@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseSse } from '#test-support/http-client';
-import { parsePrometheusText } from '#test-support/prometheus-text';
+import { parsePrometheusText } from '#metrics/testing';
 import { postGenerate } from './testing/answers.js';
 import { startInProcessGateway, type InProcessGateway } from './testing/in-process-gateway.js';
 

@@ -1,16 +1,31 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { noteError } from '../metrics/request-observation.js';
 import { errorReply, type ErrorReply } from './error-responses.js';
 
 const logger = new Logger('Gateway');
 
 /**
+ * Fastify's refusals (bad JSON, too large, wrong media type) reach the filter rewrapped by Nest as bare
+ * HttpExceptions, without the Fastify code the one mapping reads; Fastify's onError hook, which runs before Nest's
+ * error handler, keeps the original for the filter.
+ */
+const frameworkErrors = new WeakMap<object, Error>();
+
+export function keepFrameworkErrors(fastify: FastifyInstance): void {
+  fastify.addHook('onError', (request, _reply, error, done) => {
+    frameworkErrors.set(request.raw, error);
+    done();
+  });
+}
+
+/**
  * The error answer to an exception on a request, from the one mapping (error-responses.ts): noted for the metrics,
  * and logged with its stack when it is the gateway's own fault. The filter and a failing stream both answer with it.
  */
 export function errorAnswer(exception: unknown, request: FastifyRequest): ErrorReply {
-  const reply = errorReply(exception, request.id);
+  const original = exception instanceof HttpException ? frameworkErrors.get(request.raw) : undefined;
+  const reply = errorReply(original ?? exception, request.id);
   noteError(request.raw, reply.body.error_type);
   if (reply.body.error_type === 'internal')
     logger.error(`${request.id}: ${exception instanceof Error ? exception.stack : String(exception)}`);

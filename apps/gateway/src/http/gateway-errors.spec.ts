@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parsePrometheusText } from '#test-support/prometheus-text';
+import { parsePrometheusText } from '#metrics/testing';
 import { parseSse } from '#test-support/http-client';
 import { assertErrorAnswer, postGenerate, until } from '../testing/answers.js';
 import { startInProcessGateway, TEST_BODY_LIMIT_BYTES, type InProcessGateway } from '../testing/in-process-gateway.js';
