@@ -11,7 +11,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
 const GUARD = pathToFileURL(join(import.meta.dirname, 'unit-tier-guard.mjs')).href;
@@ -65,23 +66,38 @@ if (planned.every((tier) => tier.files.length === 0)) {
   process.exit(1);
 }
 
+/** Runs one tier's files, passing its report through, and reads the runner's closing counts (`# pass N`) from it. */
+function runTier(tier) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...tier.args, '--test', ...tier.files], {
+      stdio: ['inherit', 'pipe', 'inherit'],
+    });
+    const counts = { pass: 0, fail: 0 };
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      process.stdout.write(`${line}\n`);
+      const closing = /^# (pass|fail|cancelled) (\d+)$/.exec(line);
+      if (closing) counts[closing[1] === 'pass' ? 'pass' : 'fail'] += Number(closing[2]);
+    });
+    child.on('close', (code) => resolve({ status: code ?? 1, ...counts }));
+  });
+}
+
 const results = [];
 for (const tier of planned.filter((t) => t.files.length > 0)) {
   console.log(`\n# ${tier.name} tier: ${tier.files.length} file(s)`);
   const started = Date.now();
-  const run = spawnSync(process.execPath, [...tier.args, '--test', ...tier.files], { stdio: 'inherit' });
-  results.push({
-    tier: tier.name,
-    files: tier.files.length,
-    status: run.status ?? 1,
-    seconds: (Date.now() - started) / 1000,
-  });
+  const run = await runTier(tier);
+  results.push({ tier: tier.name, files: tier.files.length, ...run, seconds: (Date.now() - started) / 1000 });
 }
 if (results.length > 1) {
   console.log('\n# tiers');
   for (const r of results)
     console.log(
-      `#   ${r.tier.padEnd(4)} ${r.status === 0 ? 'pass' : 'FAIL'}  ${r.files} file(s) in ${r.seconds.toFixed(0)} s`,
+      `#   ${r.tier.padEnd(4)} ${r.status === 0 ? 'pass' : 'FAIL'}  ${r.files} file(s), ${r.pass} passed, ` +
+        `${r.fail} failed, in ${r.seconds.toFixed(0)} s`,
     );
 }
+// One closing line for every tier together, in the plain form CI reads.
+const total = (key) => results.reduce((sum, r) => sum + r[key], 0);
+console.log(`tests: ${total('pass')} passed, ${total('fail')} failed`);
 process.exit(results.some((r) => r.status !== 0) ? 1 : 0);
