@@ -137,7 +137,7 @@ export class InProcessDispatchQueue implements DispatchQueue {
       return { outcome, queuedMs: startedAt - enqueuedAt };
     } finally {
       line.inFlight--;
-      line.rate.observe(performance.now() - startedAt);
+      line.rate.observe(performance.now() - startedAt, line.limits.maxConcurrent, line.waiting.size > 0);
       while (line.hasFreeSlot && line.waiting.size > 0 && !line.waiting.shift()!.start()) {
         // an expired waiter gave its turn back: offer the slot to the next one
       }

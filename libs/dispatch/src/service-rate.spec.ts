@@ -31,8 +31,8 @@ describe('ServiceRate', () => {
     const { rate, advance } = setUp();
     rate.busy();
     for (let i = 0; i < 20; i++) {
-      advance(12);
-      rate.observe(100);
+      advance(12.5);
+      rate.observe(100, 8, false);
     }
     assert.equal(rate.serviceMs(8), 100);
     assert.equal(serviceRatePerS(rate.serviceMs(8), 8), 80);
@@ -41,10 +41,21 @@ describe('ServiceRate', () => {
     assert.equal(rate.serviceMs(0), 100, 'an idle backend is not stalled');
   });
 
+  it('measures the cycle while a queue stands: slots lost between jobs slow the line down', () => {
+    const { rate, advance } = setUp();
+    rate.busy();
+    for (let i = 0; i < 200; i++) {
+      advance(15); // 8 slots of 100 ms jobs would finish one every 12.5 ms; the hand-over costs the rest
+      rate.observe(100, 8, true);
+    }
+    assert.ok(Math.abs(rate.serviceMs(8) - 120) < 1, `${rate.serviceMs(8)}`);
+    assert.ok(Math.abs(serviceRatePerS(rate.serviceMs(8), 8)! - 1000 / 15) < 0.1, 'completions per second');
+  });
+
   it('follows a change of service time (EWMA)', () => {
     const { rate } = setUp();
-    rate.observe(100);
-    for (let i = 0; i < 20; i++) rate.observe(500);
+    rate.observe(100, 8, false);
+    for (let i = 0; i < 20; i++) rate.observe(500, 8, false);
     assert.ok(Math.abs(rate.meanServiceMs! - 500) < 5);
   });
 });

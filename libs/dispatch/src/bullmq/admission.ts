@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import { SERVICE_TIME_WEIGHT } from '../service-rate.js';
+import { CYCLE_WEIGHT, SERVICE_TIME_WEIGHT } from '../service-rate.js';
 
 /**
  * Admission, held atomically across replicas. Each admitted request holds a ticket — a member of a per-model sorted
@@ -34,7 +34,11 @@ if held >= slots then
   local mean = tonumber(redis.call('HGET', KEYS[3], 'mean') or '0')
   local last = tonumber(redis.call('HGET', KEYS[3], 'last') or '0')
   local busy = tonumber(redis.call('HGET', KEYS[3], 'busy') or '0')
-  local service = math.max(mean, now - math.max(last, busy))
+  local cycle = tonumber(redis.call('HGET', KEYS[3], 'cycle') or '0')
+  local since = math.max(last, busy)
+  local quiet = 0
+  if since > 0 then quiet = now - since end
+  local service = math.max(mean, cycle, quiet)
   local queued = held - slots
   local ahead = queued
   local priority = tonumber(ARGV[6])
@@ -61,11 +65,25 @@ end
 return {result, held, tostring(wait)}
 `;
 
-/** A job that ran for ARGV[1] ms has just finished (ARGV[2]: now): the shared estimate learns from it. */
+/**
+ * A job that held its slot ARGV[1] ms has just finished (ARGV[2]: now, ARGV[3]: max_concurrent), its ticket already
+ * given back: the shared estimate learns its service time and, while a queue stands behind the slots (as many tickets
+ * left as slots), the cycle — slots × the interval since the last completion (ServiceRate in service-rate.ts).
+ */
 const SERVED = `
-local mean = tonumber(redis.call('HGET', KEYS[1], 'mean') or '')
 local ran = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+local slots = tonumber(ARGV[3])
+local mean = tonumber(redis.call('HGET', KEYS[1], 'mean') or '')
 if mean == nil then mean = ran else mean = mean + ${SERVICE_TIME_WEIGHT} * (ran - mean) end
+local since = math.max(tonumber(redis.call('HGET', KEYS[1], 'last') or '0'), tonumber(redis.call('HGET', KEYS[1], 'busy') or '0'))
+if since > 0 and redis.call('ZCOUNT', KEYS[2], now, '+inf') >= slots then
+  local sample = slots * (now - since)
+  local cycle = tonumber(redis.call('HGET', KEYS[1], 'cycle') or '')
+  if cycle == nil then cycle = mean end
+  cycle = cycle + ${CYCLE_WEIGHT} * (sample - cycle)
+  redis.call('HSET', KEYS[1], 'cycle', tostring(cycle))
+end
 redis.call('HSET', KEYS[1], 'mean', tostring(mean), 'last', ARGV[2])
 return 1
 `;
@@ -91,7 +109,7 @@ interface AdmissionCommands {
 
 export function defineAdmission(redis: Redis): void {
   redis.defineCommand('sluiceAdmit', { numberOfKeys: 3, lua: ADMIT });
-  redis.defineCommand('sluiceServed', { numberOfKeys: 1, lua: SERVED });
+  redis.defineCommand('sluiceServed', { numberOfKeys: 2, lua: SERVED });
 }
 
 /** A new job's id, which is also its ticket: its priority first, for the script to count the ones ahead. */
@@ -138,11 +156,19 @@ export async function admit(redis: Redis, r: AdmissionRequest, now = Date.now())
   return { admitted: result === 0, full: result === 1, held, predictedWaitMs: Number(wait) };
 }
 
-/** Adds the shared estimate's update, for a job that held its slot `ranMs`, to a pipeline. */
-export function served(pipeline: ChainableCommander, service: string, ranMs: number, now = Date.now()): void {
-  (pipeline as unknown as { sluiceServed(key: string, ran: number, now: number): unknown }).sluiceServed(
-    service,
+/** Adds the shared estimate's update, for a job that held its slot `ranMs`, to a pipeline (after its ticket's ZREM). */
+export function served(
+  pipeline: ChainableCommander,
+  keys: { service: string; tickets: string },
+  ranMs: number,
+  slots: number,
+  now = Date.now(),
+): void {
+  (pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)['sluiceServed']!(
+    keys.service,
+    keys.tickets,
     Math.round(ranMs),
     now,
+    slots,
   );
 }

@@ -204,7 +204,11 @@ export class BullmqDispatchQueue implements DispatchQueue {
       const slots = line.limits.maxConcurrent;
       const now = Date.now();
       const since = Math.max(Number(estimate['last'] ?? 0), Number(estimate['busy'] ?? 0));
-      const serviceMs = Math.max(Number(estimate['mean'] ?? 0), held > 0 ? now - since : 0);
+      const serviceMs = Math.max(
+        Number(estimate['mean'] ?? 0),
+        Number(estimate['cycle'] ?? 0),
+        held > 0 && since > 0 ? now - since : 0,
+      );
       return {
         inFlight: counts.active ?? 0,
         queued: (counts.waiting ?? 0) + (counts.prioritized ?? 0),

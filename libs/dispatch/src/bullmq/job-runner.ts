@@ -99,19 +99,20 @@ export class JobRunner {
     if (runningHere === 1)
       this.options.connection.hset(this.names.service(modelId), 'busy', Date.now()).catch(this.options.onError);
     const startedAt = performance.now();
+    const slots = this.options.limits.get(modelId)!.maxConcurrent;
     try {
       const onToken = relayTokens
         ? (event: TgiStreamEvent) => void replies.send(replyTo, { id, kind: 'token', event })
         : undefined;
       const outcome = await this.options.execute(modelId, request, { signal: controller.signal, deadline, onToken });
       const runMs = performance.now() - startedAt;
-      replies.finish(modelId, id, replyTo, { id, kind: 'done', outcome, runMs }, runMs);
+      replies.finish(modelId, id, replyTo, { id, kind: 'done', outcome, runMs }, { ms: runMs, slots });
     } catch (error) {
       // The gateway's own fault: the client is told `internal`, the details go to this replica's log.
       if (!(error instanceof GatewayError) && error instanceof Error) this.options.onError(error);
       // Aborted: the client left, or Redis did; either way nobody waits for an answer.
       const reply = controller.signal.aborted ? null : failed(id, error);
-      replies.finish(modelId, id, replyTo, reply, performance.now() - startedAt);
+      replies.finish(modelId, id, replyTo, reply, { ms: performance.now() - startedAt, slots });
     } finally {
       this.running.delete(id);
       this.runningPerModel.set(modelId, (this.runningPerModel.get(modelId) ?? 1) - 1);

@@ -28,14 +28,21 @@ export class ReplySender {
   }
 
   /**
-   * The job's last word: gives its admission ticket back, records how long it ran (`ranMs`, for a job that reached
+   * The job's last word: gives its admission ticket back, records how long it ran (`ran`, for a job that reached
    * the backend) and sends the reply, if any. The ticket goes first, on the
    * same connection, so a client that sends its next request on hearing this one finds the place already free.
    */
-  finish(modelId: string, jobId: string, replyTo: string, reply: Reply | null, ranMs?: number): void {
-    const pipeline = this.commands.pipeline().zrem(this.names.tickets(modelId), jobId);
+  finish(
+    modelId: string,
+    jobId: string,
+    replyTo: string,
+    reply: Reply | null,
+    ran?: { ms: number; slots: number },
+  ): void {
+    const tickets = this.names.tickets(modelId);
+    const pipeline = this.commands.pipeline().zrem(tickets, jobId);
     // A job that held a slot teaches the shared estimate how long slots are held (admission.ts).
-    if (ranMs !== undefined) served(pipeline, this.names.service(modelId), ranMs);
+    if (ran) served(pipeline, { service: this.names.service(modelId), tickets }, ran.ms, ran.slots);
     if (replyTo === this.replicaId) {
       pipeline.exec().catch(ignore);
       if (reply) this.deliverHere(reply);
