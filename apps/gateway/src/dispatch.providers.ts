@@ -25,12 +25,14 @@ export class DispatchQueueHost implements OnApplicationShutdown {
     @Inject(EngineSupervisor) _engines: EngineSupervisor,
   ) {
     const limits = new Map<string, DispatchLimits>(
-      registry
-        .list()
-        .map(({ descriptor }) => [
-          descriptor.id,
-          { maxConcurrent: descriptor.maxConcurrent, maxQueued: descriptor.maxQueued },
-        ]),
+      registry.list().map(({ descriptor }) => [
+        descriptor.id,
+        {
+          maxConcurrent: descriptor.maxConcurrent,
+          maxQueued: descriptor.maxQueued,
+          maxQueueWaitMs: descriptor.maxQueueWaitMs,
+        },
+      ]),
     );
     const execute = backendExecutor(registry, directory);
     if (!config.redisUrl) {

@@ -99,7 +99,14 @@ describe('the gateway serves every route in process', () => {
     assert.deepEqual(one.json(), models[0]);
     const view = one.json<Record<string, unknown>>();
     assert.deepEqual(
-      { ...view, state_since: 'x', ready_since: 'x', cold_start_ms: 0 },
+      // The service rate depends on how fast the earlier tests' requests went: only its type is fixed.
+      {
+        ...view,
+        state_since: 'x',
+        ready_since: 'x',
+        cold_start_ms: 0,
+        service_rate_per_s: typeof view['service_rate_per_s'],
+      },
       {
         id: 'qwen2',
         aliases: ['qwen2-7b'],
@@ -115,7 +122,9 @@ describe('the gateway serves every route in process', () => {
         restarts: 0,
         in_flight: 0,
         queued: 0,
-        limits: { max_concurrent: 1, max_queued: 1, max_new_tokens: 64 },
+        service_rate_per_s: 'number',
+        predicted_wait_ms: 0,
+        limits: { max_concurrent: 1, max_queued: 1, max_queue_wait_ms: 1000, max_new_tokens: 64 },
         last_error: null,
       },
     );
@@ -174,10 +183,12 @@ describe('the gateway serves every route in process', () => {
       'last_error',
       'limits',
       'memory',
+      'predicted_wait_ms',
       'quantization',
       'queued',
       'ready_since',
       'restarts',
+      'service_rate_per_s',
       'state',
       'state_since',
       'vram_budget_gb',

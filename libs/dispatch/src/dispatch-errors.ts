@@ -1,9 +1,8 @@
 import { GatewayError } from '#backends';
-import type { DispatchLimits } from './dispatch-queue.js';
 
 /** The queue's own refusals, worded the same by both implementations. */
 
-/** `occupancy` says what fills the model, e.g. "4 running and 256 queued". */
+/** `occupancy` says what fills the model and why the request does not fit, e.g. "4 running and 256 queued: ...". */
 export function overloadedError(modelId: string, occupancy: string, retryAfterS: number): GatewayError {
   return new GatewayError('overloaded', `model "${modelId}" is at capacity: ${occupancy}`, { retryAfterS });
 }
@@ -21,11 +20,4 @@ export function queuedTimeoutError(modelId: string, waitedMs: number): GatewayEr
     'timeout',
     `deadline passed after ${Math.round(waitedMs)} ms waiting in the queue of "${modelId}"`,
   );
-}
-
-/** Why the queue limit is below max_queued (see standing-queue.ts), for a refusal's message. */
-export function standingNote(queueLimit: number, { maxQueued }: DispatchLimits): string {
-  return queueLimit < maxQueued
-    ? ', and the queue has been standing: held to max_concurrent waiting until it empties'
-    : '';
 }

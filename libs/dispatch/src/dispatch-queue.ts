@@ -9,8 +9,13 @@ import type { GenerationOutcome, GenerationRequest, TgiStreamEvent } from '#back
 export interface DispatchLimits {
   /** Jobs a model's backend runs at once (across all replicas for the Redis queue). */
   maxConcurrent: number;
-  /** Jobs allowed to wait; one more is refused with 429 at once. */
+  /** Jobs allowed to wait; one more is refused with 429 at once. The hard cap, whatever the predicted wait. */
   maxQueued: number;
+  /**
+   * The longest a newcomer may be predicted to wait for a slot (admission-rule.ts); one predicted to wait longer, or
+   * past its own deadline, is refused with 429 at once. Default DEFAULT_MAX_QUEUE_WAIT_MS.
+   */
+  maxQueueWaitMs?: number;
 }
 
 export interface DispatchJob {
@@ -54,12 +59,16 @@ export interface DispatchStats {
   inFlight: number;
   /** Jobs waiting for a slot. */
   queued: number;
+  /** The live estimate admission uses: completions per second at the model's concurrency; null before any is known. */
+  serviceRatePerS: number | null;
+  /** What a newcomer at the back of the line would be predicted to wait for a slot now, ms. */
+  predictedWaitMs: number;
 }
 
 export interface DispatchQueue {
   /**
    * Runs the job when the model has a free slot and resolves with its outcome. Rejects with a GatewayError:
-   * `overloaded` (line full, with Retry-After), `timeout` (deadline passed while queued), `unavailable` (the queue
+   * `overloaded` (line full, or its predicted wait past max_queue_wait_ms or its deadline; with Retry-After), `timeout` (deadline passed while queued), `unavailable` (the queue
    * itself cannot be reached), or the backend's own error; with the signal's reason when the client left.
    */
   dispatch(modelId: string, job: DispatchJob): Promise<DispatchResult>;

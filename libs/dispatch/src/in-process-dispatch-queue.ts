@@ -6,10 +6,17 @@ import type {
   DispatchStats,
   JobExecutor,
 } from './dispatch-queue.js';
-import { overloadedError, queuedTimeoutError, standingNote } from './dispatch-errors.js';
+import {
+  DEFAULT_MAX_QUEUE_WAIT_MS,
+  predictedWaitMs,
+  refusalReason,
+  retryAfterSeconds,
+  serviceRatePerS,
+  waitBoundMs,
+} from './admission-rule.js';
+import { overloadedError, queuedTimeoutError } from './dispatch-errors.js';
 import { PriorityLine } from './priority-line.js';
-import { StandingQueue } from './standing-queue.js';
-import { ThroughputEstimate } from './throughput-estimate.js';
+import { ServiceRate } from './service-rate.js';
 
 interface Waiter {
   /** Runs the job now, or fails it if its deadline passed; false when it did not take the slot. */
@@ -19,13 +26,25 @@ interface Waiter {
 class ModelLine {
   inFlight = 0;
   readonly waiting = new PriorityLine<Waiter>();
-  readonly throughput = new ThroughputEstimate();
-  readonly standing = new StandingQueue(this.throughput);
+  readonly rate = new ServiceRate();
+  readonly maxQueueWaitMs: number;
 
-  constructor(readonly limits: DispatchLimits) {}
+  constructor(readonly limits: DispatchLimits) {
+    this.maxQueueWaitMs = limits.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
+  }
 
   get hasFreeSlot(): boolean {
     return this.inFlight < this.limits.maxConcurrent;
+  }
+
+  /** What a newcomer of this priority would wait for a slot now (admission-rule.ts). */
+  predictedWaitMs(priority: number): number {
+    return predictedWaitMs({
+      ahead: this.waiting.countAhead(priority),
+      held: this.inFlight + this.waiting.size,
+      slots: this.limits.maxConcurrent,
+      serviceMs: this.rate.serviceMs(this.inFlight),
+    });
   }
 }
 
@@ -45,7 +64,12 @@ export class InProcessDispatchQueue implements DispatchQueue {
 
   async stats(modelId: string): Promise<DispatchStats> {
     const line = this.line(modelId);
-    return { inFlight: line.inFlight, queued: line.waiting.size };
+    return {
+      inFlight: line.inFlight,
+      queued: line.waiting.size,
+      serviceRatePerS: serviceRatePerS(line.rate.serviceMs(line.inFlight), line.limits.maxConcurrent),
+      predictedWaitMs: line.predictedWaitMs(Infinity),
+    };
   }
 
   async close(): Promise<void> {}
@@ -55,21 +79,19 @@ export class InProcessDispatchQueue implements DispatchQueue {
     const enqueuedAt = performance.now();
     if (job.signal.aborted) return Promise.reject(job.signal.reason);
     if (line.hasFreeSlot && line.waiting.size === 0) {
-      line.standing.sawEmptyLine();
       if (Date.now() >= job.deadline) return Promise.reject(queuedTimeoutError(modelId, 0));
       return this.run(modelId, line, job, enqueuedAt);
     }
-    const queueLimit = line.standing.queueLimit(line.limits);
-    if (line.waiting.size >= queueLimit) {
-      const retryAfterS = line.throughput.retryAfterSeconds(
-        line.waiting.size + line.inFlight,
-        line.limits.maxConcurrent,
-      );
+    const full = line.waiting.size >= line.limits.maxQueued;
+    const predictedMs = line.predictedWaitMs(job.priority);
+    const boundMs = waitBoundMs(line.maxQueueWaitMs, job.deadline, Date.now());
+    if (full || predictedMs > boundMs) {
+      const why = refusalReason({ full, predictedMs, boundMs, maxQueueWaitMs: line.maxQueueWaitMs });
       return Promise.reject(
         overloadedError(
           modelId,
-          `${line.inFlight} running and ${line.waiting.size} queued${standingNote(queueLimit, line.limits)}`,
-          retryAfterS,
+          `${line.inFlight} running and ${line.waiting.size} queued: ${why}`,
+          retryAfterSeconds(predictedMs, line.maxQueueWaitMs),
         ),
       );
     }
@@ -107,16 +129,15 @@ export class InProcessDispatchQueue implements DispatchQueue {
   }
 
   private async run(modelId: string, line: ModelLine, job: DispatchJob, enqueuedAt: number): Promise<DispatchResult> {
-    line.inFlight++;
+    if (line.inFlight++ === 0) line.rate.busy();
     const startedAt = performance.now();
-    line.standing.started(startedAt - enqueuedAt);
     try {
       // The job is its own execution context (signal, deadline, onToken): nothing is copied.
       const outcome = await this.execute(modelId, job.request, job);
       return { outcome, queuedMs: startedAt - enqueuedAt };
     } finally {
       line.inFlight--;
-      line.throughput.observe(performance.now() - startedAt);
+      line.rate.observe(performance.now() - startedAt, line.limits.maxConcurrent, line.waiting.size > 0);
       while (line.hasFreeSlot && line.waiting.size > 0 && !line.waiting.shift()!.start()) {
         // an expired waiter gave its turn back: offer the slot to the next one
       }

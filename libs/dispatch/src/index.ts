@@ -17,3 +17,4 @@ export {
   type PriorityOrder,
   type PriorityPolicy,
 } from './priority-policy.js';
+export { DEFAULT_MAX_QUEUE_WAIT_MS } from './admission-rule.js';

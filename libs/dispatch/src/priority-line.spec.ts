@@ -33,4 +33,13 @@ describe('PriorityLine', () => {
       .map((p) => p.item);
     assert.deepEqual(out, expected);
   });
+
+  it('counts the places a newcomer of a priority would wait behind', () => {
+    const line = new PriorityLine<number>();
+    for (const priority of [3, 1, 2, 1, 3]) line.push(priority, priority);
+    assert.equal(line.countAhead(0), 0);
+    assert.equal(line.countAhead(1), 2);
+    assert.equal(line.countAhead(2), 3);
+    assert.equal(line.countAhead(Infinity), 5);
+  });
 });

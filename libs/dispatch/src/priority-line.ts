@@ -19,6 +19,13 @@ export class PriorityLine<T> {
     return this.heap.length;
   }
 
+  /** How many would go before a newcomer of this priority: every place of a lower or equal number. */
+  countAhead(priority: number): number {
+    let ahead = 0;
+    for (const place of this.heap) if (place.priority <= priority) ahead++;
+    return ahead;
+  }
+
   push(item: T, priority: number): LinePlace<T> {
     const place: LinePlace<T> = { item, priority, arrival: this.arrivals++, index: this.heap.length };
     this.heap.push(place);

@@ -39,6 +39,9 @@ export class GatewayMetrics {
       this.statsd.gauge(STATSD_KEYS.modelQueued(model), gauges.queued);
       this.statsd.gauge(STATSD_KEYS.modelReady(model), gauges.ready ? 1 : 0);
       if (gauges.coldStartMs !== null) this.statsd.gauge(STATSD_KEYS.modelColdStart(model), gauges.coldStartMs);
+      if (gauges.serviceRatePerS !== null)
+        this.statsd.gauge(STATSD_KEYS.modelServiceRate(model), Math.round(gauges.serviceRatePerS * 100) / 100);
+      this.statsd.gauge(STATSD_KEYS.modelPredictedWait(model), Math.round(gauges.predictedWaitMs));
     }
   }
 

@@ -31,10 +31,12 @@ describe('PrometheusMetrics', () => {
     assert.equal(s.get('sluice_time_to_first_token_seconds_count{model="qwen2"}'), 1);
   });
 
-  it('sets the model gauges, the cold start once known', async () => {
+  it('sets the model gauges, the cold start and the service rate once known', async () => {
     const metrics = new PrometheusMetrics({ processMetrics: false });
-    metrics.setModelGauges('qwen2', { inFlight: 3, queued: 7, ready: true, coldStartMs: 2500 });
-    metrics.setModelGauges('llama3', { inFlight: 0, queued: 0, ready: false, coldStartMs: null });
+    const admission = { serviceRatePerS: 78.5, predictedWaitMs: 250 };
+    metrics.setModelGauges('qwen2', { inFlight: 3, queued: 7, ready: true, coldStartMs: 2500, ...admission });
+    const cold = { serviceRatePerS: null, predictedWaitMs: 0 };
+    metrics.setModelGauges('llama3', { inFlight: 0, queued: 0, ready: false, coldStartMs: null, ...cold });
     metrics.setInFlight(10);
     const s = await samples(metrics);
     assert.equal(s.get('sluice_model_in_flight{model="qwen2"}'), 3);
@@ -43,6 +45,10 @@ describe('PrometheusMetrics', () => {
     assert.equal(s.get('sluice_model_ready{model="llama3"}'), 0);
     assert.equal(s.get('sluice_model_cold_start_seconds{model="qwen2"}'), 2.5);
     assert.equal(s.has('sluice_model_cold_start_seconds{model="llama3"}'), false);
+    assert.equal(s.get('sluice_model_service_rate{model="qwen2"}'), 78.5);
+    assert.equal(s.has('sluice_model_service_rate{model="llama3"}'), false);
+    assert.equal(s.get('sluice_model_predicted_wait_seconds{model="qwen2"}'), 0.25);
+    assert.equal(s.get('sluice_model_predicted_wait_seconds{model="llama3"}'), 0);
     assert.equal(s.get('sluice_in_flight_requests'), 10);
   });
 });

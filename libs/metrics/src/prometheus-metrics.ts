@@ -26,6 +26,10 @@ export interface ModelGauges {
   ready: boolean;
   /** The latest cold start; null until the model has been ready once. */
   coldStartMs: number | null;
+  /** The dispatch queue's live estimate of completions per second; null until it knows one. */
+  serviceRatePerS: number | null;
+  /** What a request arriving now would be predicted to wait for a slot (what admission judges), ms. */
+  predictedWaitMs: number;
 }
 
 /** The same facts as StatsD, as Prometheus counters, histograms and gauges (names `sluice_*`, seconds). */
@@ -99,6 +103,18 @@ export class PrometheusMetrics {
     labelNames: ['model'],
     registers: [this.registry],
   });
+  private readonly modelServiceRate = new Gauge({
+    name: 'sluice_model_service_rate',
+    help: "The dispatch queue's estimate of the model's completions per second at its concurrency (admission uses it).",
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+  private readonly modelPredictedWait = new Gauge({
+    name: 'sluice_model_predicted_wait_seconds',
+    help: 'What a request arriving now would be predicted to wait for a slot; above max_queue_wait_ms it is refused.',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
   private readonly series = new Map<string, ModelSeries>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -125,6 +141,8 @@ export class PrometheusMetrics {
     this.modelQueued.labels(model).set(gauges.queued);
     this.modelReady.labels(model).set(gauges.ready ? 1 : 0);
     if (gauges.coldStartMs !== null) this.modelColdStart.labels(model).set(gauges.coldStartMs / 1000);
+    if (gauges.serviceRatePerS !== null) this.modelServiceRate.labels(model).set(gauges.serviceRatePerS);
+    this.modelPredictedWait.labels(model).set(gauges.predictedWaitMs / 1000);
   }
 
   /** The text exposition format, for GET /metrics. */

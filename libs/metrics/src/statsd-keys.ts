@@ -33,6 +33,9 @@ export const STATSD_KEYS = {
   modelInFlight: (model: string) => `model.${metricSegment(model)}.in_flight`,
   modelQueued: (model: string) => `model.${metricSegment(model)}.queued`,
   modelReady: (model: string) => `model.${metricSegment(model)}.ready`,
+  /** Gauges: the dispatch queue's service-rate estimate (completions/s) and a newcomer's predicted wait (ms). */
+  modelServiceRate: (model: string) => `model.${metricSegment(model)}.service_rate`,
+  modelPredictedWait: (model: string) => `model.${metricSegment(model)}.predicted_wait_ms`,
   /** Gauge: the latest cold start of the model, ms. */
   modelColdStart: (model: string) => `model.${metricSegment(model)}.cold_start_ms`,
 } as const;

@@ -36,6 +36,10 @@ const limitsShape = {
     0,
     'write how many requests may wait, e.g. 256 (0: refuse when all slots are busy)',
   ).optional(),
+  max_queue_wait_ms: wholeNumber(
+    1,
+    'write the longest a request may be predicted to wait for a slot in ms, e.g. 1000',
+  ).optional(),
   max_new_tokens: wholeNumber(1, 'write the most tokens a request may ask for, e.g. 512').optional(),
   default_max_new_tokens: wholeNumber(1, 'write the tokens generated when a request does not say, e.g. 128').optional(),
   timeouts: mapping(timeoutsShape, 'write timeouts: {connect_ms: 2000, first_byte_ms: 30000, ...}').optional(),

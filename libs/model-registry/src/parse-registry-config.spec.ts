@@ -54,6 +54,7 @@ describe('the shipped registry files', () => {
         gpu: undefined,
         maxConcurrent: 8,
         maxQueued: 256,
+        maxQueueWaitMs: 1000,
         maxNewTokens: 512,
         defaultMaxNewTokens: 128,
         timeouts: { connectMs: 2000, firstByteMs: 30000, interTokenMs: 10000, totalMs: 60000, startupMs: 120000 },

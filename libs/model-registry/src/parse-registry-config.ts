@@ -135,6 +135,7 @@ function withOverrides(base: ModelLimits, raw: RawLimits): ModelLimits {
   return {
     maxConcurrent: raw.max_concurrent ?? base.maxConcurrent,
     maxQueued: raw.max_queued ?? base.maxQueued,
+    maxQueueWaitMs: raw.max_queue_wait_ms ?? base.maxQueueWaitMs,
     maxNewTokens: raw.max_new_tokens ?? base.maxNewTokens,
     defaultMaxNewTokens: raw.default_max_new_tokens ?? base.defaultMaxNewTokens,
     timeouts: {

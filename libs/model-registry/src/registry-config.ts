@@ -53,6 +53,8 @@ export interface ModelDescriptor {
   maxConcurrent: number;
   /** Requests that may wait in the queue; beyond that the gateway answers 429. 0 = no queue. */
   maxQueued: number;
+  /** A request predicted to wait longer than this for a slot (or past its deadline) is refused with 429 at once. */
+  maxQueueWaitMs: number;
   /** The ceiling a request may ask for. */
   maxNewTokens: number;
   /** Used when a request does not say. */

@@ -4,6 +4,9 @@ import type { DispatchConfig, LocalEngineSettings, Timeouts } from './registry-c
 export const BUILTIN_MODEL_LIMITS = {
   maxConcurrent: 4,
   maxQueued: 256,
+  // Admission refuses a request predicted to wait longer (libs/dispatch admission-rule.ts): a second of waiting plus a
+  // generation of 128 tokens keeps the guide's P99 < 1.5 s. The dispatch queue's own default is the same number.
+  maxQueueWaitMs: 1_000,
   maxNewTokens: 512,
   defaultMaxNewTokens: 128,
   timeouts: {

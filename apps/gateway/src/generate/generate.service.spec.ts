@@ -24,7 +24,7 @@ function recordingQueue(): DispatchQueue & { jobs: DispatchJob[] } {
         queuedMs: 0,
       };
     },
-    stats: async () => ({ inFlight: 0, queued: 0 }),
+    stats: async () => ({ inFlight: 0, queued: 0, serviceRatePerS: null, predictedWaitMs: 0 }),
     close: async () => undefined,
   };
 }

@@ -39,7 +39,9 @@ export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShu
     try {
       const gauges = new Map<string, ModelGauges>();
       for (const { descriptor, status } of this.registry.list()) {
-        const stats = await this.queue.stats(descriptor.id).catch(() => ({ inFlight: 0, queued: 0 }));
+        const stats = await this.queue
+          .stats(descriptor.id)
+          .catch(() => ({ inFlight: 0, queued: 0, serviceRatePerS: null, predictedWaitMs: 0 }));
         gauges.set(descriptor.id, { ...stats, ready: status.state === 'ready', coldStartMs: status.coldStartMs });
       }
       this.metrics.sampleGauges(gauges);

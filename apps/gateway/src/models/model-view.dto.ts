@@ -24,6 +24,8 @@ export class ModelMemoryDto {
 export class ModelLimitsDto {
   @ApiProperty() max_concurrent!: number;
   @ApiProperty() max_queued!: number;
+  @ApiProperty({ description: 'A request predicted to wait longer for a slot is refused with 429 at once.' })
+  max_queue_wait_ms!: number;
   @ApiProperty() max_new_tokens!: number;
 }
 
@@ -55,6 +57,22 @@ export class ModelViewDto {
 
   @ApiProperty({ type: Number, nullable: true, description: 'Null while the dispatch queue cannot be read.' })
   queued!: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      "Admission's live estimate: completions per second at the model's concurrency. Null until one is known, or while the dispatch queue cannot be read.",
+  })
+  service_rate_per_s!: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'What a request arriving now would be predicted to wait for a slot, ms; over max_queue_wait_ms it gets 429. Null while the dispatch queue cannot be read.',
+  })
+  predicted_wait_ms!: number | null;
 
   @ApiProperty({ type: ModelLimitsDto }) limits!: ModelLimitsDto;
   @ApiProperty({ type: ModelErrorDto, nullable: true }) last_error!: ModelErrorDto | null;

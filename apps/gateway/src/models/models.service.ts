@@ -60,7 +60,14 @@ export class ModelsService {
       restarts: status.restarts,
       in_flight: stats?.inFlight ?? null,
       queued: stats?.queued ?? null,
-      limits: { max_concurrent: descriptor.maxConcurrent, max_queued: descriptor.maxQueued, max_new_tokens: descriptor.maxNewTokens },
+      service_rate_per_s: stats?.serviceRatePerS == null ? null : Math.round(stats.serviceRatePerS * 100) / 100,
+      predicted_wait_ms: stats ? Math.round(stats.predictedWaitMs) : null,
+      limits: {
+        max_concurrent: descriptor.maxConcurrent,
+        max_queued: descriptor.maxQueued,
+        max_queue_wait_ms: descriptor.maxQueueWaitMs,
+        max_new_tokens: descriptor.maxNewTokens,
+      },
       last_error: status.lastError ? { message: status.lastError.message, at: status.lastError.at.toISOString() } : null,
     };
   }

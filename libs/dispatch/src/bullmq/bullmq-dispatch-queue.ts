@@ -9,10 +9,16 @@ import type {
   DispatchStats,
   JobExecutor,
 } from '../dispatch-queue.js';
-import { overloadedError, queueUnavailableError, standingNote } from '../dispatch-errors.js';
-import { StandingQueue } from '../standing-queue.js';
-import { ThroughputEstimate } from '../throughput-estimate.js';
-import { admit, defineAdmission } from './admission.js';
+import {
+  DEFAULT_MAX_QUEUE_WAIT_MS,
+  predictedWaitMs,
+  refusalReason,
+  retryAfterSeconds,
+  serviceRatePerS,
+  waitBoundMs,
+} from '../admission-rule.js';
+import { overloadedError, queueUnavailableError } from '../dispatch-errors.js';
+import { admit, defineAdmission, jobIdOf } from './admission.js';
 import type { CancelNotice, JobData, Reply } from './job-messages.js';
 import { JobRunner } from './job-runner.js';
 import { PendingJob } from './pending-job.js';
@@ -39,10 +45,8 @@ export interface BullmqDispatchQueueOptions {
 
 interface ModelLine {
   limits: DispatchLimits;
+  maxQueueWaitMs: number;
   queue: Queue<JobData>;
-  throughput: ThroughputEstimate;
-  /** Judged from this replica's own jobs: every replica sees the same queue, so they come to the same view. */
-  standing: StandingQueue;
 }
 
 const ignore = (): void => undefined;
@@ -92,8 +96,8 @@ export class BullmqDispatchQueue implements DispatchQueue {
         streams: { events: { maxLen: 100 } },
       });
       queue.on('error', (error) => report(`queue ${modelId}: ${error.message}`));
-      const throughput = new ThroughputEstimate();
-      this.lines.set(modelId, { limits, queue, throughput, standing: new StandingQueue(throughput) });
+      const maxQueueWaitMs = limits.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
+      this.lines.set(modelId, { limits, maxQueueWaitMs, queue });
     }
 
     if (options.runWorkers !== false) {
@@ -125,29 +129,42 @@ export class BullmqDispatchQueue implements DispatchQueue {
     if (job.signal.aborted) throw job.signal.reason;
     if (!this.connected) throw queueUnavailableError('not connected to Redis');
     const enqueuedAt = performance.now();
-    const id = randomUUID();
+    const id = jobIdOf(job.priority, randomUUID());
     const tickets = this.names.tickets(modelId);
-    const { maxConcurrent } = line.limits;
-    const queueLimit = line.standing.queueLimit(line.limits);
+    const { maxConcurrent, maxQueued } = line.limits;
+    const { maxQueueWaitMs } = line;
+    const now = Date.now();
     let admission;
     try {
-      admission = await admit(this.commands, {
-        tickets,
-        meta: this.names.meta(modelId),
-        jobId: id,
-        deadline: job.deadline,
-        maxConcurrent,
-        queueLimit,
-      });
+      admission = await admit(
+        this.commands,
+        {
+          tickets,
+          meta: this.names.meta(modelId),
+          service: this.names.service(modelId),
+          jobId: id,
+          priority: job.priority,
+          deadline: job.deadline,
+          maxConcurrent,
+          maxQueued,
+          maxQueueWaitMs,
+        },
+        now,
+      );
     } catch (error) {
       throw queueUnavailableError(error instanceof Error ? error.message : String(error), error);
     }
     if (!admission.admitted) {
-      const retryAfterS = line.throughput.retryAfterSeconds(admission.held, maxConcurrent);
-      const occupancy = `${admission.held} requests running or queued over all replicas${standingNote(queueLimit, line.limits)}`;
-      throw overloadedError(modelId, occupancy, retryAfterS);
+      const { full, predictedWaitMs: predictedMs } = admission;
+      const why = refusalReason({
+        full,
+        predictedMs,
+        boundMs: waitBoundMs(maxQueueWaitMs, job.deadline, now),
+        maxQueueWaitMs,
+      });
+      const occupancy = `${admission.held} requests running or queued over all replicas: ${why}`;
+      throw overloadedError(modelId, occupancy, retryAfterSeconds(predictedMs, maxQueueWaitMs));
     }
-    if (admission.held <= maxConcurrent) line.standing.sawEmptyLine();
     if (job.signal.aborted) {
       this.commands.zrem(tickets, id).catch(ignore);
       throw job.signal.reason;
@@ -155,7 +172,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
 
     // Listening before the job exists: a fast worker's answer cannot arrive unheard.
     const pending = new PendingJob(id, modelId, job, enqueuedAt, {
-      started: (waitedMs) => line.standing.started(waitedMs),
+      started: ignore,
       gaveUp: (p) => this.cancel(p.modelId, p.id, p.deadline),
       settled: (p) => this.pending.delete(p.id),
     });
@@ -170,17 +187,34 @@ export class BullmqDispatchQueue implements DispatchQueue {
       pending.fail(queueUnavailableError(error.message, error));
       this.commands.zrem(tickets, id).catch(ignore);
     });
-    const result = await pending.result;
-    line.throughput.observe(performance.now() - enqueuedAt - result.queuedMs);
-    return result;
+    return pending.result;
   }
 
   async stats(modelId: string): Promise<DispatchStats> {
     // Before its first connection BullMQ would wait for Redis, not fail: answer for it.
     if (!this.connected) throw queueUnavailableError('not connected to Redis');
+    const line = this.line(modelId);
     try {
-      const counts = await this.line(modelId).queue.getJobCounts('active', 'waiting', 'prioritized');
-      return { inFlight: counts.active ?? 0, queued: (counts.waiting ?? 0) + (counts.prioritized ?? 0) };
+      const [counts, held, estimate] = await Promise.all([
+        line.queue.getJobCounts('active', 'waiting', 'prioritized'),
+        this.commands.zcount(this.names.tickets(modelId), Date.now(), '+inf'),
+        this.commands.hgetall(this.names.service(modelId)),
+      ]);
+      // The same reading as the admission script's (admission.ts), for a newcomer at the back of the line.
+      const slots = line.limits.maxConcurrent;
+      const now = Date.now();
+      const since = Math.max(Number(estimate['last'] ?? 0), Number(estimate['busy'] ?? 0));
+      const serviceMs = Math.max(
+        Number(estimate['mean'] ?? 0),
+        Number(estimate['cycle'] ?? 0),
+        held > 0 && since > 0 ? now - since : 0,
+      );
+      return {
+        inFlight: counts.active ?? 0,
+        queued: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        serviceRatePerS: serviceRatePerS(serviceMs, slots),
+        predictedWaitMs: predictedWaitMs({ ahead: Math.max(0, held - slots), held, slots, serviceMs }),
+      };
     } catch (error) {
       throw queueUnavailableError(error instanceof Error ? error.message : String(error), error);
     }

@@ -4,6 +4,7 @@ import { GatewayError, type TgiStreamEvent } from '#backends';
 import type { DispatchLimits, JobExecutor } from '../dispatch-queue.js';
 import { queuedTimeoutError } from '../dispatch-errors.js';
 import { serializeError, type CancelNotice, type JobData, type Reply } from './job-messages.js';
+import { RedisNames } from './redis-keys.js';
 import type { ReplySender } from './reply-sender.js';
 
 export interface JobRunnerOptions {
@@ -27,10 +28,14 @@ export interface JobRunnerOptions {
 export class JobRunner {
   private readonly workers: Worker<JobData>[] = [];
   private readonly running = new Map<string, AbortController>();
+  /** Jobs running here, per model: a model going from none to one marks the shared estimate busy (admission.ts). */
+  private readonly runningPerModel = new Map<string, number>();
+  private readonly names: RedisNames;
   /** Jobs cancelled before they reached this replica's processor, until they could not run anyway. */
   private readonly cancelledEarly = new Map<string, number>();
 
   constructor(private readonly options: JobRunnerOptions) {
+    this.names = new RedisNames(options.prefix);
     for (const [modelId, limits] of options.limits) {
       const worker = new Worker<JobData>(modelId, (job) => this.run(modelId, job), {
         connection: options.connection,
@@ -87,20 +92,30 @@ export class JobRunner {
     if (typeof heard !== 'number')
       void heard.then((n) => n === 0 && controller.abort(new Error('nobody waits for this job')));
     this.running.set(id, controller);
+    const runningHere = (this.runningPerModel.get(modelId) ?? 0) + 1;
+    this.runningPerModel.set(modelId, runningHere);
+    // The quiet time of the shared estimate counts from a backend's first job, not from its admission: BullMQ's
+    // pickup of a cold burst is not the backend being slow.
+    if (runningHere === 1)
+      this.options.connection.hset(this.names.service(modelId), 'busy', Date.now()).catch(this.options.onError);
     const startedAt = performance.now();
+    const slots = this.options.limits.get(modelId)!.maxConcurrent;
     try {
       const onToken = relayTokens
         ? (event: TgiStreamEvent) => void replies.send(replyTo, { id, kind: 'token', event })
         : undefined;
       const outcome = await this.options.execute(modelId, request, { signal: controller.signal, deadline, onToken });
-      replies.finish(modelId, id, replyTo, { id, kind: 'done', outcome, runMs: performance.now() - startedAt });
+      const runMs = performance.now() - startedAt;
+      replies.finish(modelId, id, replyTo, { id, kind: 'done', outcome, runMs }, { ms: runMs, slots });
     } catch (error) {
       // The gateway's own fault: the client is told `internal`, the details go to this replica's log.
       if (!(error instanceof GatewayError) && error instanceof Error) this.options.onError(error);
       // Aborted: the client left, or Redis did; either way nobody waits for an answer.
-      replies.finish(modelId, id, replyTo, controller.signal.aborted ? null : failed(id, error));
+      const reply = controller.signal.aborted ? null : failed(id, error);
+      replies.finish(modelId, id, replyTo, reply, { ms: performance.now() - startedAt, slots });
     } finally {
       this.running.delete(id);
+      this.runningPerModel.set(modelId, (this.runningPerModel.get(modelId) ?? 1) - 1);
     }
   }
 

@@ -10,6 +10,11 @@ export class RedisNames {
     return `${this.prefix}:${modelId}:admitted`;
   }
 
+  /** The model's shared service-rate estimate (see admission.ts). */
+  service(modelId: string): string {
+    return `${this.prefix}:${modelId}:service`;
+  }
+
   /** BullMQ's meta hash of the model's queue, where its global concurrency lives. */
   meta(modelId: string): string {
     return `${this.prefix}:${modelId}:meta`;

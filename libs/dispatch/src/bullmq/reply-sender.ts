@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { served } from './admission.js';
 import type { Reply } from './job-messages.js';
 import type { RedisNames } from './redis-keys.js';
 
@@ -27,17 +28,26 @@ export class ReplySender {
   }
 
   /**
-   * The job's last word: gives its admission ticket back and sends the reply, if any. The ticket goes first, on the
+   * The job's last word: gives its admission ticket back, records how long it ran (`ran`, for a job that reached
+   * the backend) and sends the reply, if any. The ticket goes first, on the
    * same connection, so a client that sends its next request on hearing this one finds the place already free.
    */
-  finish(modelId: string, jobId: string, replyTo: string, reply: Reply | null): void {
+  finish(
+    modelId: string,
+    jobId: string,
+    replyTo: string,
+    reply: Reply | null,
+    ran?: { ms: number; slots: number },
+  ): void {
     const tickets = this.names.tickets(modelId);
+    const pipeline = this.commands.pipeline().zrem(tickets, jobId);
+    // A job that held a slot teaches the shared estimate how long slots are held (admission.ts).
+    if (ran) served(pipeline, { service: this.names.service(modelId), tickets }, ran.ms, ran.slots);
     if (replyTo === this.replicaId) {
-      this.commands.zrem(tickets, jobId).catch(ignore);
+      pipeline.exec().catch(ignore);
       if (reply) this.deliverHere(reply);
       return;
     }
-    const pipeline = this.commands.pipeline().zrem(tickets, jobId);
     if (reply) pipeline.publish(this.names.replies(replyTo), JSON.stringify(reply));
     pipeline.exec().catch(ignore);
   }

@@ -122,7 +122,60 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       assert.deepEqual(r.started, prompts, 'dispatched in arrival order');
       assert.deepEqual(receivedPrompts(r.standIn).sort(), [...prompts].sort(), 'each reached the backend exactly once');
       // The Redis queue counts a job as running until its worker has recorded it done, just after the answer.
-      await until(async () => JSON.stringify(await r.queue.stats('m')) === JSON.stringify({ inFlight: 0, queued: 0 }));
+      await until(async () => {
+        const { inFlight, queued } = await r.queue.stats('m');
+        return inFlight === 0 && queued === 0;
+      });
+    });
+
+    it('admits and serves a burst of 200 that a warm backend drains within max_queue_wait_ms: none refused', async () => {
+      const r = await rig({ maxConcurrent: 8, maxQueued: 256, maxQueueWaitMs: 1000 });
+      await Promise.all(Array.from({ length: 16 }, (_, i) => r.dispatch(`burst warm-up ${i}`)));
+      const before = await r.queue.stats('m');
+      assert.ok((before.serviceRatePerS ?? 0) > 8 * 5, `the estimate knows the backend: ${JSON.stringify(before)}`);
+      const prompts = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
+      const results = await Promise.allSettled(prompts.map((p) => r.dispatch(p)));
+      assert.deepEqual(
+        results.filter((x) => x.status === 'rejected'),
+        [],
+        'predicted to drain within the bound: all admitted',
+      );
+      assert.equal(r.standIn.stats.maxInFlight, 8);
+      assert.equal(receivedPrompts(r.standIn).filter((p) => /^burst \d+$/.test(p)).length, 200, 'all 200 served');
+    });
+
+    it('refuses at once with 429 a request whose deadline is shorter than its predicted wait: never admitted, never timed out', async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 10, maxQueueWaitMs: 5000 });
+      const hold = await holdTheSlot(r);
+      // Nothing has finished and the slot has been busy for 300 ms: a newcomer waits at least that long.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const sentAt = performance.now();
+      const error = await rejection(r.dispatch('too short', { deadline: Date.now() + 100 }));
+      const answeredMs = performance.now() - sentAt;
+      assert.deepEqual([error.type, error.status], ['overloaded', 429]);
+      assert.match(error.message, /predicted wait \d+ ms exceeds the request's remaining deadline/);
+      assert.ok((error.retryAfterS ?? 0) >= 1);
+      assert.ok(answeredMs < 100, `refused at once, not at its deadline: ${answeredMs.toFixed(1)} ms`);
+      assert.equal(await queued(r), 0, 'never admitted');
+      const long = r.dispatch('long enough', { deadline: Date.now() + 10_000 });
+      await until(async () => (await queued(r)) === 1);
+      assert.ok((await r.queue.stats('m')).predictedWaitMs >= 300, 'the predicted wait is shown');
+      hold.gate.open();
+      await Promise.all([hold.done, long]);
+      assert.ok(!r.started.includes('too short') && !receivedPrompts(r.standIn).includes('too short'));
+    });
+
+    it('refuses at once a newcomer predicted to wait past max_queue_wait_ms, and admits again once the line drains', async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 10, maxQueueWaitMs: 200 });
+      const hold = await holdTheSlot(r);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const error = await rejection(r.dispatch('too late'));
+      assert.deepEqual([error.type, error.status], ['overloaded', 429]);
+      assert.match(error.message, /exceeds max_queue_wait_ms 200/);
+      hold.gate.open();
+      await hold.done;
+      assert.equal((await r.dispatch('after')).outcome.generatedText, ' ok');
+      assert.ok(!receivedPrompts(r.standIn).includes('too late'));
     });
 
     it('serves lower priority numbers first and, within a priority, in arrival order', async () => {
@@ -190,7 +243,8 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       const hold = await holdTheSlot(r);
       const waiting = [r.dispatch('q1'), r.dispatch('q2')];
       await until(async () => (await queued(r)) === 2);
-      assert.deepEqual(await r.queue.stats('m'), { inFlight: 1, queued: 2 });
+      const { inFlight, queued: queuedNow } = await r.queue.stats('m');
+      assert.deepEqual({ inFlight, queued: queuedNow }, { inFlight: 1, queued: 2 });
       const error = await rejection(r.dispatch('one too many'));
       assert.equal(error.type, 'overloaded');
       assert.equal(error.status, 429);
