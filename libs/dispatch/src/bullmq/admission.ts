@@ -10,15 +10,15 @@ import { CYCLE_WEIGHT, SERVICE_TIME_WEIGHT } from '../service-rate.js';
  * deadline means a ticket whose holder died (a replica killed mid-request) expires by itself.
  *
  * The estimate lives beside the tickets, in a hash (`<prefix>:<model>:service`) that every replica's workers feed
- * (SERVED below): the mean service time (EWMA), the last completion, and when the model last got busy: set here when
- * the first ticket is taken after none, and again by a worker when its first job of the model starts (job-runner.ts). It is ServiceRate (service-rate.ts) in Redis, with Redis as its only clock-keeper: times are the callers'
- * epoch milliseconds.
+ * (SERVED below): the mean service time (EWMA), the cycle, the last completion, and when the model last got busy (set
+ * here when the first ticket is taken after none, and again by a worker when its first job of the model starts:
+ * job-runner.ts). It is ServiceRate (service-rate.ts) kept in Redis so that replicas share it; its times are the
+ * calling replicas' epoch milliseconds, so their clocks should agree.
  *
  * A ticket's member is the job id, which the dispatching replica makes `p<priority>-<uuid>` (jobIdOf), so that the
- * script can count the tickets that would go before a
- * newcomer of a given priority. It cannot tell a running ticket from a queued one, so with priorities in use it may
- * count up to max_concurrent running jobs as ahead (a wait over-predicted by one service time at most); under FIFO the
- * count is exact.
+ * script can count the tickets that would go before a newcomer of a given priority. It cannot tell a running ticket
+ * from a queued one, so with priorities in use it may count up to max_concurrent running jobs as ahead (a wait
+ * over-predicted by one service time at most); under FIFO the count is exact.
  *
  * The script also writes the queue's global concurrency into BullMQ's meta hash (what Queue.setGlobalConcurrency
  * does): a Redis restarted without persistence forgets it, and no job may be added to a queue without its cap.
