@@ -111,7 +111,9 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       standIn.received.map((req) => (req.body as GenerationRequest).inputs);
 
     it('a burst of 200 reaches a backend that takes 8 at a time 8 at a time, in arrival order, each answered once', async () => {
-      const r = await rig({ maxConcurrent: 8, maxQueued: 256 });
+      // Order and exactly-once are the subject here, not admission: a cold model's estimate, on a busy machine, may
+      // predict more than the default bound for this burst (the tests below cover the bound).
+      const r = await rig({ maxConcurrent: 8, maxQueued: 256, maxQueueWaitMs: 30_000 });
       const prompts = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
       const results = await Promise.allSettled(prompts.map((p) => r.dispatch(p)));
       assert.deepEqual(
@@ -129,10 +131,14 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
     });
 
     it('admits and serves a burst of 200 that a warm backend drains within max_queue_wait_ms: none refused', async () => {
-      const r = await rig({ maxConcurrent: 8, maxQueued: 256, maxQueueWaitMs: 1000 });
+      const maxQueueWaitMs = 5000;
+      const r = await rig({ maxConcurrent: 8, maxQueued: 256, maxQueueWaitMs });
       await Promise.all(Array.from({ length: 16 }, (_, i) => r.dispatch(`burst warm-up ${i}`)));
       const before = await r.queue.stats('m');
-      assert.ok((before.serviceRatePerS ?? 0) > 8 * 5, `the estimate knows the backend: ${JSON.stringify(before)}`);
+      // The premise, checked: at the estimated rate the burst drains in well under the bound (this machine's load
+      // moves the rate; the bound leaves room for it).
+      const drainMs = (200 / (before.serviceRatePerS ?? 0)) * 1000;
+      assert.ok(drainMs < maxQueueWaitMs / 2, `drains in ${Math.round(drainMs)} ms: ${JSON.stringify(before)}`);
       const prompts = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
       const results = await Promise.allSettled(prompts.map((p) => r.dispatch(p)));
       assert.deepEqual(
