@@ -17,6 +17,7 @@ import { ManagedProcess } from '#test-support/processes';
 import { startStandInProcess } from '#test-support/stand-in-process';
 import type { DispatchQueue, JobExecutor } from '../src/dispatch-queue.js';
 import { BullmqDispatchQueue, InProcessDispatchQueue } from '../src/index.js';
+import { executorOn } from '../src/testing/backend-executor.js';
 import { externalRedisUrl, startRedisServer } from '../src/testing/redis-server.js';
 import { isWorkerReplicaReady, WORKER_REPLICA_SCRIPT } from '../src/testing/worker-replica-channel.js';
 
@@ -49,19 +50,11 @@ const redisUrl = externalRedisUrl() ?? ownRedis!.url;
 
 /** Executing time per request, measured around the executor, keyed by the prompt (unique per request). */
 const executingMs = new Map<string, number>();
-const execute: JobExecutor = async (_modelId, request, { signal, deadline, onToken }) => {
+const onBackend = executorOn(backend, { connectMs: 2000, firstByteMs: 10_000, interTokenMs: 10_000 });
+const execute: JobExecutor = async (modelId, request, context) => {
   const started = performance.now();
   try {
-    return await backend.generate(request, {
-      signal,
-      timeouts: {
-        connectMs: 2000,
-        firstByteMs: 10_000,
-        interTokenMs: 10_000,
-        totalMs: Math.max(1, deadline - Date.now()),
-      },
-      ...(onToken ? { onToken } : {}),
-    });
+    return await onBackend(modelId, request, context);
   } finally {
     executingMs.set(request.inputs, performance.now() - started);
   }

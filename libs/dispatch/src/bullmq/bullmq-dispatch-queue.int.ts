@@ -6,6 +6,7 @@ import { startTgiStandIn, type StandInScript } from '#backends/testing';
 import { ManagedProcess } from '#test-support/processes';
 import type { DispatchJob, DispatchLimits, JobExecutor } from '../dispatch-queue.js';
 import { describeDispatchQueueBehaviour, rejection, until } from '../testing/dispatch-queue-behaviour.js';
+import { executorOn } from '../testing/backend-executor.js';
 import { redisContents } from '../testing/redis-contents.js';
 import { externalRedisUrl, startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { isWorkerReplicaReady, WORKER_REPLICA_SCRIPT } from '../testing/worker-replica-channel.js';
@@ -67,17 +68,7 @@ describe('BullmqDispatchQueue across replicas', () => {
       maxConcurrentRequests: 1000,
     });
     const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
-    const execute: JobExecutor = (_modelId, request, { signal, deadline, onToken }) =>
-      backend.generate(request, {
-        signal,
-        timeouts: {
-          connectMs: 2000,
-          firstByteMs: 40_000,
-          interTokenMs: 5000,
-          totalMs: Math.max(1, deadline - Date.now()),
-        },
-        ...(onToken ? { onToken } : {}),
-      });
+    const execute = executorOn(backend, { connectMs: 2000, firstByteMs: 40_000, interTokenMs: 5000 });
     cleanups.push(
       () => standIn.close(),
       async () => backend.close(),

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { GatewayError, TgiBackend, type GenerationRequest, type TgiStreamEvent } from '#backends';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
 import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, JobExecutor } from '../dispatch-queue.js';
+import { executorOn } from './backend-executor.js';
 
 /**
  * The behaviour every DispatchQueue implementation must show, written once and run against each (the in-process
@@ -69,16 +70,11 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
       const started: string[] = [];
       const gates = new Map<string, Gate>();
-      const execute: JobExecutor = async (_modelId, request, { signal, deadline, onToken }) => {
+      const onBackend = executorOn(backend, { connectMs: 2000, firstByteMs: 5000, interTokenMs: 5000 });
+      const execute: JobExecutor = async (modelId, request, context) => {
         started.push(request.inputs);
         await gates.get(request.inputs)?.opened;
-        const timeouts = {
-          connectMs: 2000,
-          firstByteMs: 5000,
-          interTokenMs: 5000,
-          totalMs: Math.max(1, deadline - Date.now()),
-        };
-        return backend.generate(request, { signal, timeouts, ...(onToken ? { onToken } : {}) });
+        return onBackend(modelId, request, context);
       };
       const underTest = await makeQueue(limits, execute);
       cleanups.push(

@@ -6,6 +6,7 @@ export {
   type QueueFactory,
   type QueueUnderTest,
 } from './dispatch-queue-behaviour.js';
+export { executorOn } from './backend-executor.js';
 export { redisContents } from './redis-contents.js';
 export {
   externalRedisUrl,

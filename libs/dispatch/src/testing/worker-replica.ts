@@ -8,6 +8,7 @@
  */
 import { TgiBackend } from '#backends';
 import { BullmqDispatchQueue } from '../bullmq/bullmq-dispatch-queue.js';
+import { executorOn } from './backend-executor.js';
 import type { WorkerReplicaReady } from './worker-replica-channel.js';
 
 const env = (key: string, fallback?: string): string => {
@@ -28,17 +29,7 @@ const queue = new BullmqDispatchQueue({
   ]),
   lockDurationMs: Number(env('LOCK_DURATION_MS', '10000')),
   stalledIntervalMs: Number(env('STALLED_INTERVAL_MS', '5000')),
-  execute: (_modelId, request, { signal, deadline, onToken }) =>
-    backend.generate(request, {
-      signal,
-      timeouts: {
-        connectMs: 2000,
-        firstByteMs: 30_000,
-        interTokenMs: 30_000,
-        totalMs: Math.max(1, deadline - Date.now()),
-      },
-      ...(onToken ? { onToken } : {}),
-    }),
+  execute: executorOn(backend, { connectMs: 2000, firstByteMs: 30_000, interTokenMs: 30_000 }),
 });
 const stop = () => void queue.close().then(() => process.exit(0));
 await queue.whenReady();
