@@ -23,13 +23,38 @@ export type {
   TgiStreamEvent,
   TgiToken,
 } from './tgi-protocol.js';
-export type {
-  CallOptions,
-  CallTimeouts,
-  GenerationOutcome,
-  GenerationRequest,
-  InferenceBackend,
-  ProbeResult,
+export {
+  isChatRequest,
+  type BackendRequest,
+  type CallOptions,
+  type CallTimeouts,
+  type ChatDelta,
+  type ChatGenerationRequest,
+  type GenerationOutcome,
+  type GenerationRequest,
+  type InferenceBackend,
+  type ProbeResult,
 } from './inference-backend.js';
+export type {
+  OpenAiChatCompletion,
+  OpenAiChatCompletionChunk,
+  OpenAiChatRequest,
+  OpenAiCompletion,
+  OpenAiCompletionChoice,
+  OpenAiCompletionLogprobs,
+  OpenAiCompletionRequest,
+  OpenAiErrorBody,
+  OpenAiFinishReason,
+  OpenAiMessage,
+  OpenAiModel,
+  OpenAiModelList,
+  OpenAiResponseFormat,
+  OpenAiRole,
+  OpenAiTextPart,
+  OpenAiTokenLogprob,
+  OpenAiTopLogprob,
+  OpenAiUsage,
+  TgiGrammar,
+} from './openai-protocol.js';
 export { TgiBackend, type TgiBackendOptions } from './tgi-backend.js';
 export { isServerProcessMessage, type ServerProcessMessage } from './server-process-channel.js';

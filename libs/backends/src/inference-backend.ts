@@ -1,3 +1,4 @@
+import type { OpenAiMessage, OpenAiTokenLogprob, TgiGrammar } from './openai-protocol.js';
 import type { TgiFinishReason, TgiStreamEvent } from './tgi-protocol.js';
 
 export interface GenerationRequest {
@@ -6,12 +7,51 @@ export interface GenerationRequest {
   parameters: Record<string, unknown>;
 }
 
+/**
+ * A chat completion for the backend's own `POST /v1/chat/completions` (TGI 3.x's Messages API, which our engine
+ * serves too): the gateway has resolved the defaults and checked the bounds; the call adds `model`, `stream` and
+ * `stream_options`. JSON-serialisable: a Redis queue carries it to another replica's worker.
+ */
+export interface ChatGenerationRequest {
+  kind: 'chat';
+  messages: Array<{ role: OpenAiMessage['role']; content: string }>;
+  /** Always set: the gateway applies the model's default and ceiling. */
+  max_tokens: number;
+  /** 0 decodes greedily (TGI's Messages API reads it so); absent: TGI's default, sampling at 1. */
+  temperature?: number;
+  /** Absent means no nucleus filtering (TGI refuses 1.0). */
+  top_p?: number;
+  seed?: number;
+  stop?: string[];
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  logprobs?: boolean;
+  top_logprobs?: number;
+  /** TGI's form of `response_format`. */
+  response_format?: TgiGrammar;
+}
+
+/** Any request a backend serves: TGI's generate (no `kind`) or a chat completion. */
+export type BackendRequest = GenerationRequest | ChatGenerationRequest;
+
+export function isChatRequest(request: BackendRequest): request is ChatGenerationRequest {
+  return (request as Partial<ChatGenerationRequest>).kind === 'chat';
+}
+
+/** One piece of a streamed chat answer, as the gateway relays it: the text and, when asked for, its logprobs. */
+export interface ChatDelta {
+  content: string;
+  logprobs: OpenAiTokenLogprob[] | null;
+}
+
 export interface GenerationOutcome {
   generatedText: string;
   finishReason: TgiFinishReason;
   inputTokens: number;
   outputTokens: number;
   seed: number | null;
+  /** A chat call's logprobs, every token's, when the request asked for them. */
+  logprobs?: OpenAiTokenLogprob[];
   timings: {
     /** From sending the request to the first token event. */
     firstTokenMs: number;
@@ -37,6 +77,8 @@ export interface CallOptions {
   timeouts: CallTimeouts;
   /** Called per SSE token event as it arrives (the gateway relays them). */
   onToken?: (event: TgiStreamEvent) => void;
+  /** Called per chat chunk that carries text (chat calls only). */
+  onDelta?: (delta: ChatDelta) => void;
 }
 
 export type ProbeResult = 'ready' | 'loading' | 'down';
@@ -45,6 +87,8 @@ export type ProbeResult = 'ready' | 'loading' | 'down';
 export interface InferenceBackend {
   readonly baseUrl: string;
   generate(request: GenerationRequest, options: CallOptions): Promise<GenerationOutcome>;
+  /** `POST /v1/chat/completions`, streamed from the backend whether or not the client streams (as generate is). */
+  chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome>;
   /** GET /health: 200 ready; 503 or connection refused loading (the caller applies its start-up deadline); else down. */
   probe(): Promise<ProbeResult>;
   /** GET /info. */

@@ -7,6 +7,7 @@ import { createBackendAgent } from './backend-agent.js';
 import { GatewayError } from './gateway-error.js';
 import type {
   CallOptions,
+  ChatGenerationRequest,
   GenerationOutcome,
   GenerationRequest,
   InferenceBackend,
@@ -75,6 +76,10 @@ export class TgiBackend implements InferenceBackend {
   generate(request: GenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
     const body = JSON.stringify({ inputs: request.inputs, parameters: { ...request.parameters, details: true } });
     return new TgiStreamCall(this.streamTarget, body, options).run();
+  }
+
+  chat(_request: ChatGenerationRequest, _options: CallOptions): Promise<GenerationOutcome> {
+    return Promise.reject(new GatewayError('internal', 'TgiBackend.chat: not built yet'));
   }
 
   async probe(): Promise<ProbeResult> {

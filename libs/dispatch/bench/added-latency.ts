@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { TgiBackend } from '#backends';
+import { TgiBackend, type GenerationRequest } from '#backends';
 import { ManagedProcess } from '#test-support/processes';
 import { startStandInProcess } from '#test-support/stand-in-process';
 import type { DispatchQueue, JobExecutor } from '../src/dispatch-queue.js';
@@ -56,7 +56,7 @@ const execute: JobExecutor = async (modelId, request, context) => {
   try {
     return await onBackend(modelId, request, context);
   } finally {
-    executingMs.set(request.inputs, performance.now() - started);
+    executingMs.set((request as GenerationRequest).inputs, performance.now() - started);
   }
 };
 

@@ -1,4 +1,4 @@
-import type { GenerationOutcome, GenerationRequest, TgiStreamEvent } from '#backends';
+import type { BackendRequest, ChatDelta, GenerationOutcome, TgiStreamEvent } from '#backends';
 
 /**
  * The contract between the API and the backends: the API hands each generation to the queue of its model as a job,
@@ -20,7 +20,7 @@ export interface DispatchLimits {
 
 export interface DispatchJob {
   /** What the backend gets. JSON-serialisable: a Redis queue carries it to another replica's worker. */
-  request: GenerationRequest;
+  request: BackendRequest;
   /** Lower runs first; equal priorities run in arrival order (see priority-policy.ts). */
   priority: number;
   /** Epoch milliseconds. A job not started by then fails with `timeout` and never reaches the backend. */
@@ -29,6 +29,8 @@ export interface DispatchJob {
   signal: AbortSignal;
   /** Called per token as the backend streams it, wherever the job runs. */
   onToken?: (event: TgiStreamEvent) => void;
+  /** A chat job's counterpart of onToken: called per streamed chunk of text. */
+  onDelta?: (delta: ChatDelta) => void;
 }
 
 export interface DispatchResult {
@@ -45,12 +47,13 @@ export interface ExecutionContext {
   signal: AbortSignal;
   deadline: number;
   onToken?: (event: TgiStreamEvent) => void;
+  onDelta?: (delta: ChatDelta) => void;
 }
 
 /** Runs one job on the model's backend. Every replica registers the same one: a worker may run any replica's job. */
 export type JobExecutor = (
   modelId: string,
-  request: GenerationRequest,
+  request: BackendRequest,
   context: ExecutionContext,
 ) => Promise<GenerationOutcome>;
 

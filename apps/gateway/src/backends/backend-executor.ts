@@ -1,4 +1,4 @@
-import { GatewayError } from '#backends';
+import { GatewayError, isChatRequest, type CallOptions } from '#backends';
 import type { JobExecutor } from '#dispatch';
 import type { ModelRegistry } from '#model-registry';
 import type { BackendDirectory } from './backend-directory.js';
@@ -8,17 +8,19 @@ import type { BackendDirectory } from './backend-directory.js';
  * request's deadline as its total, and the job's signal (the client's disconnect, wherever the client is).
  */
 export function backendExecutor(registry: ModelRegistry, directory: BackendDirectory): JobExecutor {
-  return (modelId, request, { signal, deadline, onToken }) => {
+  return (modelId, request, { signal, deadline, onToken, onDelta }) => {
     const backend = directory.get(modelId);
     if (!backend)
       return Promise.reject(
         new GatewayError('unavailable', `model "${modelId}" has no backend address yet`, { retryAfterS: 1 }),
       );
     const { connectMs, firstByteMs, interTokenMs } = registry.get(modelId).descriptor.timeouts;
-    return backend.generate(request, {
+    const options: CallOptions = {
       signal,
       onToken,
+      onDelta,
       timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) },
-    });
+    };
+    return isChatRequest(request) ? backend.chat(request, options) : backend.generate(request, options);
   };
 }

@@ -2,6 +2,7 @@ import {
   GatewayError,
   toGatewayError,
   type CallOptions,
+  type ChatGenerationRequest,
   type GenerationOutcome,
   type GenerationRequest,
   type InferenceBackend,
@@ -81,6 +82,10 @@ export class ScriptedBackend implements InferenceBackend {
   /** Lets every `hold` call go on. */
   release(): void {
     for (const resume of this.held.splice(0)) resume();
+  }
+
+  chat(_request: ChatGenerationRequest, _options: CallOptions): Promise<GenerationOutcome> {
+    return Promise.reject(new GatewayError('internal', 'ScriptedBackend.chat: not built yet'));
   }
 
   probe(): Promise<ProbeResult> {

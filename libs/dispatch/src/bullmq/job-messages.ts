@@ -1,14 +1,14 @@
 import {
   GatewayError,
   type GatewayErrorType,
+  type BackendRequest,
   type GenerationOutcome,
-  type GenerationRequest,
   type TgiStreamEvent,
 } from '#backends';
 
 /** What a BullMQ job holds, and only while it is queued or running (jobs are removed when they finish). */
 export interface JobData {
-  request: GenerationRequest;
+  request: BackendRequest;
   /** Epoch ms; a worker that takes the job later drops it. */
   deadline: number;
   /** The replica holding the client's connection: replies go to its channel. */

@@ -1,4 +1,4 @@
-import type { CallTimeouts, InferenceBackend } from '#backends';
+import { isChatRequest, type CallOptions, type CallTimeouts, type InferenceBackend } from '#backends';
 import type { JobExecutor } from '../dispatch-queue.js';
 
 /**
@@ -6,10 +6,13 @@ import type { JobExecutor } from '../dispatch-queue.js';
  * job's deadline as its total. For tests and benchmarks of the queue that need a real backend call behind it.
  */
 export function executorOn(backend: InferenceBackend, timeouts: Omit<CallTimeouts, 'totalMs'>): JobExecutor {
-  return (_modelId, request, { signal, deadline, onToken }) =>
-    backend.generate(request, {
+  return (_modelId, request, { signal, deadline, onToken, onDelta }) => {
+    const options: CallOptions = {
       signal,
       timeouts: { ...timeouts, totalMs: Math.max(1, deadline - Date.now()) },
       ...(onToken ? { onToken } : {}),
-    });
+      ...(onDelta ? { onDelta } : {}),
+    };
+    return isChatRequest(request) ? backend.chat(request, options) : backend.generate(request, options);
+  };
 }

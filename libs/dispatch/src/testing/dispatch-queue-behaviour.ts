@@ -72,8 +72,9 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       const gates = new Map<string, Gate>();
       const onBackend = executorOn(backend, { connectMs: 2000, firstByteMs: 5000, interTokenMs: 5000 });
       const execute: JobExecutor = async (modelId, request, context) => {
-        started.push(request.inputs);
-        await gates.get(request.inputs)?.opened;
+        const { inputs } = request as GenerationRequest;
+        started.push(inputs);
+        await gates.get(inputs)?.opened;
         return onBackend(modelId, request, context);
       };
       const underTest = await makeQueue(limits, execute);
