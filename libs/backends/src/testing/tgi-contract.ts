@@ -39,7 +39,17 @@ function tgiSchemas(): Ajv {
 
 const cache = new Map<string, ValidateFunction>();
 
-export type TgiSchemaName = 'GenerateResponse' | 'StreamResponse' | 'Info' | 'ErrorResponse' | 'TokenizeResponse';
+export type TgiSchemaName =
+  | 'GenerateResponse'
+  | 'StreamResponse'
+  | 'Info'
+  | 'ErrorResponse'
+  | 'TokenizeResponse'
+  | 'ChatCompletion'
+  | 'ChatCompletionChunk'
+  | 'CompletionFinal'
+  | 'Chunk'
+  | 'ModelInfo';
 
 /** Throws with Ajv's errors when `value` does not match the named TGI schema. */
 export function assertMatchesTgiSchema(name: TgiSchemaName, value: unknown): void {
