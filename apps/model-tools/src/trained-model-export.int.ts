@@ -9,6 +9,7 @@ import { generateGreedy } from './testing/generate.js';
 import { TINY, writeTinyCheckpoint, type TinyCheckpointOptions } from './testing/tiny-checkpoint.js';
 import { exportTrainedModel } from './trained-model-export.js';
 import { ggufTensorName } from './checkpoint.js';
+import { PLAIN_CHAT_TEMPLATE } from './plain-chat-template.js';
 
 describe('exportTrainedModel', () => {
   let dir: string;
@@ -88,6 +89,8 @@ describe('exportTrainedModel', () => {
     assert.equal(value('tokenizer.ggml.add_bos_token'), true);
     assert.equal(value('tokenizer.ggml.add_eos_token'), false);
     assert.equal(value('tokenizer.ggml.add_space_prefix'), true);
+    assert.equal(value('tokenizer.chat_template'), PLAIN_CHAT_TEMPLATE);
+    assert.equal([...metadata.keys()].at(-1), 'tokenizer.chat_template', 'last, where set-chat-template adds it');
     assert.deepEqual(new Set(tensors.map((t) => t.typeName)), new Set(['Q8_0', 'F32']));
     assert.equal(tensors.find((t) => t.name === 'blk.0.attn_norm.weight')!.typeName, 'F32');
   });

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   GgmlType,
+  chatTemplateMetadata,
   ggufValue,
   llamaFamilyMetadata,
   llamaFamilyTensorsToWrite,
@@ -21,6 +22,7 @@ import {
   type WritableGgmlType,
 } from '#gguf';
 import { ggufTensorName, readCheckpointConfig, readCheckpointTokenizer, type CheckpointConfig } from './checkpoint.js';
+import { PLAIN_CHAT_TEMPLATE } from './plain-chat-template.js';
 import { SafetensorsFile } from './safetensors-reader.js';
 
 export interface ExportOptions {
@@ -29,6 +31,8 @@ export interface ExportOptions {
   readonly type: WritableGgmlType;
   /** general.name; defaults to config.json's "name". */
   readonly name?: string;
+  /** tokenizer.chat_template; defaults to the plain template (plain-chat-template.ts). */
+  readonly chatTemplate?: string;
 }
 
 export interface ExportResult {
@@ -175,5 +179,7 @@ function metadata(
     ['general.file_type', ggufValue.uint32(llamaFileType(options.type))],
     ...llamaFamilyMetadata(hparams),
     ...spmTokenizerMetadata(vocab),
+    // Last, where set-chat-template puts it into a file that has none: both give the same bytes.
+    chatTemplateMetadata(options.chatTemplate ?? PLAIN_CHAT_TEMPLATE),
   ];
 }

@@ -58,6 +58,13 @@ describe('validateGgufFile', () => {
       await validateGgufFile(await tiny({ omitTensors: ['output.weight'] }));
     });
 
+    it('a model with a chat template', async () => {
+      const template = "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}";
+      const path = await tiny({ overrideKeys: { 'tokenizer.chat_template': ggufValue.string(template) } });
+      const result = await validateGgufFile(path);
+      assert.deepEqual(result.metadata.get('tokenizer.chat_template'), ggufValue.string(template));
+    });
+
     it('an unknown architecture only when asked to', async () => {
       const path = await tiny({ overrideKeys: { 'general.architecture': ggufValue.string('gpt9') } });
       await assertRefused(path, /architecture 'gpt9' cannot be checked/);
@@ -247,6 +254,17 @@ describe('validateGgufFile', () => {
       await assertRefused(
         await tiny({ overrideKeys: { 'tokenizer.ggml.model': ggufValue.string('klingon') } }),
         /'klingon' is not a tokenizer llama.cpp knows/,
+      );
+    });
+
+    it('with a chat template that is blank or not a string', async () => {
+      await assertRefused(
+        await tiny({ overrideKeys: { 'tokenizer.chat_template': ggufValue.string(' \n') } }),
+        /'tokenizer.chat_template' is blank/,
+      );
+      await assertRefused(
+        await tiny({ overrideKeys: { 'tokenizer.chat_template': ggufValue.array('string', ['{{ x }}']) } }),
+        /'tokenizer.chat_template' is a array; llama.cpp needs a string/,
       );
     });
 

@@ -54,3 +54,11 @@ export {
   type TensorRole,
 } from './llama-family.js';
 export { TokenType, spmTokenizerMetadata, type SpmVocabulary } from './spm-tokenizer-metadata.js';
+export {
+  CHAT_TEMPLATE_KEY,
+  chatTemplateMetadata,
+  setChatTemplate,
+  withChatTemplate,
+  type SetChatTemplateOptions,
+} from './chat-template.js';
+export { rewriteGgufMetadata, type GgufMetadataRewrite } from './gguf-metadata-rewrite.js';

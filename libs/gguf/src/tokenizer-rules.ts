@@ -35,6 +35,9 @@ export function checkTokenizer(meta: MetadataChecker): number | undefined {
   }
   for (const key of ['tokenizer.ggml.add_bos_token', 'tokenizer.ggml.add_eos_token', 'tokenizer.ggml.add_space_prefix'])
     meta.bool(key);
+  const chatTemplate = meta.string('tokenizer.chat_template');
+  if (chatTemplate?.trim() === '')
+    meta.refuse(`metadata 'tokenizer.chat_template' is blank; chat renderers ignore it (leave the key out instead)`);
   return count !== undefined && count > 0 ? count : undefined;
 }
 
