@@ -121,7 +121,8 @@ function planChat(body: unknown, script: StandInScript, modelId: string): ChatPl
     model: typeof request.model === 'string' && request.model !== 'tgi' ? request.model : modelId,
     created: Math.floor(Date.now() / 1000),
     includeUsage: request.stream_options?.include_usage === true,
-    topLogprobs: request.logprobs === true ? (typeof request.top_logprobs === 'number' ? request.top_logprobs : 0) : null,
+    topLogprobs:
+      request.logprobs === true ? (typeof request.top_logprobs === 'number' ? request.top_logprobs : 0) : null,
     roleChunkFirst: script.roleChunkFirst === true,
   };
 }
@@ -160,7 +161,11 @@ function logprobOf(token: TgiToken, top: number): WireLogprob {
 
 function usageOf(plan: ChatPlan) {
   const completion = plan.tokens.length;
-  return { prompt_tokens: plan.inputLength, completion_tokens: completion, total_tokens: plan.inputLength + completion };
+  return {
+    prompt_tokens: plan.inputLength,
+    completion_tokens: completion,
+    total_tokens: plan.inputLength + completion,
+  };
 }
 
 /**

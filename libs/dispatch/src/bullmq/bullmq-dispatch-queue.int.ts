@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { TgiBackend, type BackendRequest, type ChatDelta, type TgiStreamEvent } from '#backends';
-import { startTgiStandIn, type StandInScript } from '#backends/testing';
+import { startTgiStandIn, testChatRequest, type StandInScript } from '#backends/testing';
 import { ManagedProcess } from '#test-support/processes';
 import type { DispatchJob, DispatchLimits, JobExecutor } from '../dispatch-queue.js';
-import {
-  chatRequest,
-  describeDispatchQueueBehaviour,
-  promptOf,
-  rejection,
-  until,
-} from '../testing/dispatch-queue-behaviour.js';
+import { describeDispatchQueueBehaviour, promptOf, rejection, until } from '../testing/dispatch-queue-behaviour.js';
 import { executorOn } from '../testing/backend-executor.js';
 import { redisContents } from '../testing/redis-contents.js';
 import { externalRedisUrl, startRedisServer, type TestRedis } from '../testing/redis-server.js';
@@ -144,7 +138,7 @@ describe('BullmqDispatchQueue across replicas', () => {
     const deltas: ChatDelta[] = [];
     const { outcome } = await front!.dispatch(
       'm',
-      job('chat', { request: chatRequest('stream me'), onDelta: (delta) => deltas.push(delta) }),
+      job('chat', { request: testChatRequest('stream me'), onDelta: (delta) => deltas.push(delta) }),
     );
     assert.deepEqual(
       deltas.map((d) => d.content),

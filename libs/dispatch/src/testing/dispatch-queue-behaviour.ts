@@ -8,7 +8,7 @@ import {
   type ChatGenerationRequest,
   type TgiStreamEvent,
 } from '#backends';
-import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
+import { startTgiStandIn, testChatRequest, type StandInScript, type TgiStandIn } from '#backends/testing';
 import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, JobExecutor } from '../dispatch-queue.js';
 import { executorOn } from './backend-executor.js';
 
@@ -111,7 +111,8 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
     }
 
     const queued = async (r: Rig) => (await r.queue.stats('m')).queued;
-    const receivedPrompts = (standIn: TgiStandIn) => standIn.received.map((req) => promptOf(req.body as BackendRequest));
+    const receivedPrompts = (standIn: TgiStandIn) =>
+      standIn.received.map((req) => promptOf(req.body as BackendRequest));
 
     it('a burst of 200 reaches a backend that takes 8 at a time 8 at a time, in arrival order, each answered once', async () => {
       // Order and exactly-once are the subject here, not admission: a cold model's estimate, on a busy machine, may
@@ -280,7 +281,7 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
       const deltas: ChatDelta[] = [];
       const { outcome } = await r.dispatch('stream', {
-        request: chatRequest('stream', { logprobs: true }),
+        request: testChatRequest('stream', { logprobs: true }),
         onDelta: (delta) => deltas.push(delta),
       });
       assert.deepEqual(
@@ -304,11 +305,6 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       assert.deepEqual([overloaded.type, overloaded.status], ['overloaded', 429]);
     });
   });
-}
-
-/** A chat job's request whose one user message is `prompt`. */
-export function chatRequest(prompt: string, fields: Partial<ChatGenerationRequest> = {}): ChatGenerationRequest {
-  return { kind: 'chat', messages: [{ role: 'user', content: prompt }], max_tokens: 64, ...fields };
 }
 
 /** What the stand-in scripts choose by: a generation's inputs, or a chat's last message (as sent, or on the wire). */

@@ -1,6 +1,5 @@
 /** Test helpers for anything that uses the dispatch queue (the gateway's tests and benchmarks too): import them from here. */
 export {
-  chatRequest,
   describeDispatchQueueBehaviour,
   promptOf,
   rejection,
