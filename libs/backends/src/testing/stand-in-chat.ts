@@ -131,7 +131,10 @@ function contentOf(message: unknown): string {
   const content = (message as { content?: unknown } | null)?.content;
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((part) => String((part as { text?: unknown } | null)?.text ?? '')).join('');
+  return content
+    .map((part) => (part as { text?: unknown } | null)?.text)
+    .filter((text): text is string => typeof text === 'string')
+    .join('');
 }
 
 function textOf(tokens: TgiToken[]): string {
