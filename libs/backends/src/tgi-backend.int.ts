@@ -1,36 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { HttpService } from '@nestjs/axios';
 import axios from 'axios';
-import { GatewayError } from './gateway-error.js';
 import type { TgiStreamEvent } from './tgi-protocol.js';
 import { TgiBackend } from './tgi-backend.js';
 import { testCallOptions } from './testing/call-options.js';
-import { startTgiStandIn, type TgiStandInOptions } from './testing/tgi-stand-in.js';
+import { rejection, standInBackends } from './testing/backend-under-test.js';
 
 describe('TgiBackend against the TGI stand-in', () => {
-  const cleanups: Array<() => unknown> = [];
-  after(() => Promise.all(cleanups.map((c) => c())));
-  async function setUp(
-    options: TgiStandInOptions = {},
-    backendOptions: ConstructorParameters<typeof TgiBackend>[1] = {},
-  ) {
-    const standIn = await startTgiStandIn(options);
-    const backend = new TgiBackend(standIn.url, backendOptions);
-    cleanups.push(
-      () => standIn.close(),
-      () => backend.close(),
-    );
-    return { standIn, backend };
-  }
-  const rejection = async (promise: Promise<unknown>): Promise<GatewayError> => {
-    const error = await promise.then(
-      () => assert.fail('expected a rejection'),
-      (e: unknown) => e,
-    );
-    assert.ok(error instanceof GatewayError, `not a GatewayError: ${String(error)}`);
-    return error;
-  };
+  const { setUp, cleanups } = standInBackends();
 
   it('returns the text, token counts, finish reason and timings, relaying every token event', async () => {
     const { standIn, backend } = await setUp({ script: { tokens: ['Hello', ',', ' world'], tokenDelayMs: 5 } });

@@ -1,39 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { GatewayError } from './gateway-error.js';
+import { describe, it } from 'node:test';
 import { TgiBackend } from './tgi-backend.js';
 import { testCallOptions } from './testing/call-options.js';
-import { startTgiStandIn, type StandInScript } from './testing/tgi-stand-in.js';
+import { assertTimeout, standInBackends, timedRejection } from './testing/backend-under-test.js';
+import type { StandInScript } from './testing/tgi-stand-in.js';
 import { startUnacceptingPort } from './testing/unaccepting-port.js';
 
-/** Timer slack on a busy 2-core machine; each bound below is checked as [bound, bound + SLACK_MS]. */
-const SLACK_MS = 250;
-
 describe('TgiBackend timeouts and client abort', () => {
-  const cleanups: Array<() => unknown> = [];
-  after(() => Promise.all(cleanups.map((c) => c())));
-  async function setUp(script: StandInScript) {
-    const standIn = await startTgiStandIn({ script });
-    const backend = new TgiBackend(standIn.url);
-    cleanups.push(
-      () => standIn.close(),
-      () => backend.close(),
-    );
-    return { standIn, backend };
-  }
-  async function timedRejection(call: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-    const started = performance.now();
-    const error = await call().then(
-      () => assert.fail('expected a rejection'),
-      (e: unknown) => e,
-    );
-    return { error, ms: performance.now() - started };
-  }
-  function assertTimeout({ error, ms }: { error: unknown; ms: number }, message: string, boundMs: number) {
-    assert.ok(error instanceof GatewayError, String(error));
-    assert.deepEqual([error.type, error.status, error.message], ['timeout', 504, message]);
-    assert.ok(ms >= boundMs - 5 && ms <= boundMs + SLACK_MS, `fired after ${ms.toFixed(0)} ms, bound ${boundMs} ms`);
-  }
+  const backends = standInBackends();
+  const { cleanups } = backends;
+  const setUp = (script: StandInScript) => backends.setUp({ script });
 
   it('first byte: fires when the first token is late, and the backend sees the disconnect', async () => {
     const { standIn, backend } = await setUp({ firstTokenDelayMs: 5_000 });

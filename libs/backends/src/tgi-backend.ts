@@ -13,7 +13,9 @@ import type {
   InferenceBackend,
   ProbeResult,
 } from './inference-backend.js';
-import { TgiStreamCall, type StreamCallTarget } from './tgi-stream-call.js';
+import { ChatChunkReader } from './chat-chunk-reader.js';
+import { SseCall, type StreamCallTarget } from './sse-call.js';
+import { tgiGenerateReader } from './tgi-generate-reader.js';
 import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
 
 export interface TgiBackendOptions {
@@ -33,14 +35,17 @@ const acceptEveryStatus = (): boolean => true;
 
 /**
  * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). Every generation goes
- * through `POST /generate_stream` with `details: true`, streaming or not for the client: the stream's last event
- * carries the token counts, and its first one the time to first token. Both kinds of call share one keep-alive pool.
+ * through `POST /generate_stream` with `details: true`, every chat completion through TGI's Messages API
+ * (`POST /v1/chat/completions` with `stream: true` and the usage asked for), streaming or not for the client: the
+ * stream's last events carry the token counts, and its first one the time to first token. Every call shares one
+ * keep-alive pool.
  */
 export class TgiBackend implements InferenceBackend {
   readonly baseUrl: string;
   private readonly agent: http.Agent;
   private readonly http: HttpService;
-  private readonly streamTarget: StreamCallTarget;
+  private readonly generateTarget: StreamCallTarget;
+  private readonly chatTarget: StreamCallTarget;
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
 
   constructor(baseUrl: string, options: TgiBackendOptions = {}) {
@@ -57,29 +62,35 @@ export class TgiBackend implements InferenceBackend {
       maxRedirects: 0,
       validateStatus: acceptEveryStatus,
     };
-    this.streamTarget = {
+    const basePath = url.pathname.replace(/\/+$/, '');
+    const streamTarget = (path: string): StreamCallTarget => ({
       transport: url.protocol === 'https:' ? https : http,
       requestOptions: Object.freeze({
         protocol: url.protocol,
         hostname: url.hostname.replace(/^\[|\]$/g, ''), // node wants an IPv6 address without its brackets
         port: url.port || undefined,
-        path: `${url.pathname.replace(/\/+$/, '')}/generate_stream`,
+        path: `${basePath}${path}`,
         method: 'POST',
         agent: this.agent,
         // Our own timers own every bound of a stream call; no proxy: backends are addressed directly.
         headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'accept-encoding': 'identity' },
       }),
-    };
+    });
+    this.generateTarget = streamTarget('/generate_stream');
+    this.chatTarget = streamTarget('/v1/chat/completions');
     this.controlConfig = Object.freeze({ ...common, responseType: 'text', timeout: options.probeTimeoutMs ?? 2_000 });
   }
 
   generate(request: GenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
     const body = JSON.stringify({ inputs: request.inputs, parameters: { ...request.parameters, details: true } });
-    return new TgiStreamCall(this.streamTarget, body, options).run();
+    return new SseCall(this.generateTarget, body, options, tgiGenerateReader).run();
   }
 
-  chat(_request: ChatGenerationRequest, _options: CallOptions): Promise<GenerationOutcome> {
-    return Promise.reject(new GatewayError('internal', 'TgiBackend.chat: not built yet'));
+  chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
+    const { kind: _kind, ...fields } = request;
+    // TGI reads any other `model` as the name of a LoRA adapter; it serves its one model under "tgi".
+    const body = JSON.stringify({ ...fields, model: 'tgi', stream: true, stream_options: { include_usage: true } });
+    return new SseCall(this.chatTarget, body, options, new ChatChunkReader(request.logprobs === true)).run();
   }
 
   async probe(): Promise<ProbeResult> {

@@ -7,7 +7,7 @@ import { GatewayError, type GatewayErrorType } from './gateway-error.js';
 export class BackendErrorReply {
   constructor(
     readonly status: number,
-    /** The raw body text (non-200), or the parsed `{error, error_type}` event (200). */
+    /** The raw body text (non-200), or the parsed error event (200): TGI's `{error, error_type}` or OpenAI's. */
     readonly body: string | { error?: unknown; error_type?: unknown },
     readonly retryAfter?: string | undefined,
   ) {}
@@ -54,27 +54,59 @@ export function errnoCode(error: unknown): string | undefined {
 function fromBackendReply(reply: BackendErrorReply): GatewayError {
   const { status } = reply;
   const body = typeof reply.body === 'string' ? parseJson(reply.body) : reply.body;
-  const tgiMessage = typeof body?.error === 'string' ? body.error : undefined;
+  const said = readErrorBody(body);
   if (status === 200) {
-    // TGI's streaming errors: validation and overload are the client's to act on; the rest failed mid-generation.
-    const type: GatewayErrorType =
-      body?.error_type === 'validation' ? 'validation' : body?.error_type === 'overloaded' ? 'overloaded' : 'upstream';
+    // Streaming errors: validation and overload are the client's to act on; the rest failed mid-generation.
     return new GatewayError(
-      type,
-      tgiMessage ?? `backend sent an error event without a message (${String(body?.error_type)})`,
+      said.kind ?? 'upstream',
+      said.message ?? `backend sent an error event without a message: ${JSON.stringify(body).slice(0, 200)}`,
     );
   }
   const type = typeForStatus(status);
   const opts = { backendStatus: status, retryAfterS: parseRetryAfter(reply.retryAfter) };
-  if (tgiMessage !== undefined) {
+  if (said.message !== undefined) {
     // Validation and overload messages are written for the client; others get the backend's status in front.
     const message =
-      type === 'validation' || type === 'overloaded' ? tgiMessage : `backend answered ${status}: ${tgiMessage}`;
+      type === 'validation' || type === 'overloaded' ? said.message : `backend answered ${status}: ${said.message}`;
     return new GatewayError(type, message, opts);
   }
   const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
   const what = body === undefined ? 'a body that is not JSON' : 'JSON without an `error` field';
   return new GatewayError(type, `backend answered ${status} with ${what}: ${text.slice(0, 200)}`, opts);
+}
+
+/** What an error body says, in either protocol: its message, and whether the client or the load is at fault. */
+interface ErrorBodySays {
+  message?: string;
+  kind?: 'validation' | 'overloaded';
+}
+
+/**
+ * TGI's `{error: "...", error_type}`, or OpenAI's `{error: {message, type, code}}` (vLLM and llama-server send that
+ * too; TGI 3.x does in its `/v1` streams, with a fixed `http_status_code` of 422 in place of a type).
+ */
+function readErrorBody(body: ErrorBody | undefined): ErrorBodySays {
+  const error = body?.error;
+  if (typeof error === 'string') {
+    const kind = body?.error_type;
+    return { message: error, kind: kind === 'validation' || kind === 'overloaded' ? kind : undefined };
+  }
+  if (typeof error !== 'object' || error === null) return {};
+  const { message, type, code, http_status_code } = error as Record<string, unknown>;
+  if (typeof message !== 'string') return {};
+  return { message, kind: openAiErrorKind(message, [type, code], http_status_code) };
+}
+
+const VALIDATION_NAMES = new Set<unknown>(['validation', 'invalid_request_error', 'BadRequestError', 400, 422]);
+const OVERLOADED_NAMES = new Set<unknown>(['overloaded', 'rate_limit_exceeded', 'RateLimitError', 429]);
+
+function openAiErrorKind(message: string, names: unknown[], tgiStatus: unknown): ErrorBodySays['kind'] {
+  if (names.some((name) => VALIDATION_NAMES.has(name))) return 'validation';
+  if (names.some((name) => OVERLOADED_NAMES.has(name))) return 'overloaded';
+  if (tgiStatus === undefined) return undefined;
+  // TGI says 422 whatever went wrong (router/src/infer/mod.rs, into_openai_event); its InferError's wording says what.
+  if (message.startsWith('Input validation error')) return 'validation';
+  return message === 'Model is overloaded' ? 'overloaded' : undefined;
 }
 
 function typeForStatus(status: number): GatewayErrorType {
@@ -84,7 +116,9 @@ function typeForStatus(status: number): GatewayErrorType {
   return 'upstream'; // TGI's 424 (generation) and 500 (incomplete generation), and anything unexpected
 }
 
-function parseJson(text: string): { error?: unknown; error_type?: unknown } | undefined {
+type ErrorBody = { error?: unknown; error_type?: unknown };
+
+function parseJson(text: string): ErrorBody | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null ? value : undefined;

@@ -132,7 +132,7 @@ export class InProcessDispatchQueue implements DispatchQueue {
     if (line.inFlight++ === 0) line.rate.busy();
     const startedAt = performance.now();
     try {
-      // The job is its own execution context (signal, deadline, onToken): nothing is copied.
+      // The job is its own execution context (signal, deadline, onToken, onDelta): nothing is copied.
       const outcome = await this.execute(modelId, job.request, job);
       return { outcome, queuedMs: startedAt - enqueuedAt };
     } finally {

@@ -8,5 +8,6 @@ export function testCallOptions(
     signal: overrides.signal ?? new AbortController().signal,
     timeouts: { connectMs: 2_000, firstByteMs: 5_000, interTokenMs: 5_000, totalMs: 10_000, ...overrides.timeouts },
     ...(overrides.onToken ? { onToken: overrides.onToken } : {}),
+    ...(overrides.onDelta ? { onDelta: overrides.onDelta } : {}),
   };
 }

@@ -10,5 +10,6 @@ export {
 } from './tgi-stand-in.js';
 export { startUnacceptingPort, type UnacceptingPort } from './unaccepting-port.js';
 export { testCallOptions } from './call-options.js';
+export { testChatRequest } from './chat-request.js';
 export { freeTcpPort, freeUdpPort } from './free-port.js';
 export { assertMatchesTgiSchema, type TgiSchemaName } from './tgi-contract.js';

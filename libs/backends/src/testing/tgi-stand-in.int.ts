@@ -77,6 +77,73 @@ describe('TGI stand-in speaks TGI', () => {
     assert.deepEqual(parseSse(overloadedStream.text), [{ error: 'Model is overloaded', error_type: 'overloaded' }]);
   });
 
+  it('streams ChatCompletionChunks as TGI 3.x: a role in every delta, the usage chunk, then [DONE]', async () => {
+    const standIn = await start({ script: { tokens: ['a', 'b'] } });
+    const res = await postJson(`${standIn.url}/v1/chat/completions`, {
+      model: 'tgi',
+      messages: [{ role: 'user', content: 'one two three' }],
+      stream: true,
+      stream_options: { include_usage: true },
+      logprobs: true,
+      top_logprobs: 2,
+    });
+    assert.equal(res.status, 200);
+    assert.ok(res.text.trimEnd().endsWith('data:[DONE]'), 'the stream ends with [DONE]');
+    const chunks = parseSse(res.text.replace('data:[DONE]', ''));
+    for (const chunk of chunks) assertMatchesTgiSchema('ChatCompletionChunk', chunk);
+    assert.deepEqual(
+      chunks.map((c) => [c.id, c.object, c.system_fingerprint, c.model, c.usage]),
+      chunks.map((c, i) => [
+        '',
+        'chat.completion.chunk',
+        '3.3.6-native',
+        'stand-in/tgi-model',
+        i === chunks.length - 1 ? { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } : null,
+      ]),
+    );
+    assert.deepEqual(
+      chunks.slice(0, -1).map((c) => [c.choices[0].delta, c.choices[0].finish_reason]),
+      [
+        [{ role: 'assistant', content: 'a' }, null],
+        [{ role: 'assistant', content: 'b' }, null],
+        [{ role: 'assistant', content: '' }, 'stop'],
+      ],
+    );
+    assert.deepEqual(chunks.at(-1).choices, [], 'the usage chunk has no choice');
+    assert.equal(chunks[0].choices[0].logprobs.content[0].top_logprobs.length, 2);
+  });
+
+  it('answers a chat that does not stream with a ChatCompletion, and errors as TGI does', async () => {
+    const standIn = await start({
+      script: (r) =>
+        r.number === 3 ? { errorAfterTokens: { tokens: 1, errorType: 'generation' } } : { tokens: ['a', 'b', 'c'] },
+    });
+    const chat = (body: object) =>
+      postJson(`${standIn.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'x y' }], ...body });
+    const plain = await chat({ model: 'org/adapter', max_tokens: 2 });
+    assert.equal(plain.status, 200);
+    assertMatchesTgiSchema('ChatCompletion', plain.json());
+    assert.deepEqual(plain.json().choices[0], {
+      index: 0,
+      message: { role: 'assistant', content: 'ab' },
+      logprobs: null,
+      finish_reason: 'length',
+    });
+    assert.equal(plain.json().model, 'org/adapter', 'another model name is read as an adapter');
+    const refused = await postJson(`${standIn.url}/v1/chat/completions`, { stream: true });
+    assert.equal(refused.status, 422, 'a body without messages is refused before any stream');
+    assertMatchesTgiSchema('ErrorResponse', refused.json());
+    const failed = await chat({ stream: true });
+    assert.equal(failed.status, 200);
+    const events = parseSse(failed.text.replace('data:[DONE]', ''));
+    assertMatchesTgiSchema('ChatCompletionChunk', events[0]);
+    assert.deepEqual(events[1], {
+      error: { message: 'Request failed during generation: Server error: CUDA out of memory', http_status_code: 422 },
+    });
+    assert.ok(failed.text.trimEnd().endsWith('data:[DONE]'), '[DONE] after an error event too');
+    assert.equal(standIn.received.at(-1)!.route, '/v1/chat/completions');
+  });
+
   it('validates inputs as TGI does: 422 on /generate, a validation event on the stream', async () => {
     const standIn = await start();
     const generate = await postJson(`${standIn.url}/generate`, { inputs: '' });

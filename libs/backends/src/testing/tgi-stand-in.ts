@@ -1,20 +1,25 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type {
-  TgiErrorEvent,
-  TgiErrorType,
-  TgiFinishReason,
-  TgiGenerateResponse,
-  TgiInfo,
-  TgiStreamEvent,
-  TgiToken,
-} from '../tgi-protocol.js';
+import type { TgiErrorType, TgiFinishReason, TgiInfo } from '../tgi-protocol.js';
+import { chatRoute } from './stand-in-chat.js';
+import { generateRoute } from './stand-in-generate.js';
+import {
+  defaultMessage,
+  RequestFailure,
+  sendJson,
+  sseEvent,
+  startSse,
+  STATUS_FOR_ERROR,
+  type StandInRoute,
+  type TokenPlan,
+} from './stand-in-route.js';
 
 /**
  * A TEST STAND-IN for a Hugging Face TGI server: an in-process node:http server that answers `/generate`,
- * `/generate_stream`, `/health` and `/info` with TGI's exact shapes (its spec checks them against
- * contracts/tgi-openapi.json), and misbehaves on request as scripted. It generates nothing: the "tokens" are the
- * script's strings and the "tokenizer" counts whitespace-separated words.
+ * `/generate_stream`, `/v1/chat/completions` (streamed or not), `/health` and `/info` with TGI's exact shapes (its
+ * spec checks them against contracts/tgi-openapi.json), and misbehaves on request as scripted, on every generation
+ * route alike. It generates nothing: the "tokens" are the script's strings and the "tokenizer" counts
+ * whitespace-separated words.
  */
 
 /** How the stand-in answers one generation request. Everything is optional: the default is a quick success. */
@@ -46,12 +51,21 @@ export interface StandInScript {
   resetOnArrival?: boolean;
   /** A plain HTTP error, as a proxy or load balancer in front of TGI would send it (TGI itself never does on streams). */
   httpError?: { status: number; body?: string | Record<string, unknown>; headers?: Record<string, string> };
+  /**
+   * Chat streams only, for the other OpenAI-protocol servers a client meets: the form of error events (`tgi`, the
+   * default: TGI 3.x's `{error: {message, http_status_code: 422}}`; `error-response`: TGI's `{error, error_type}`;
+   * `openai`: `{error: {message, type, param, code}}`, as OpenAI and vLLM send), a role-only first chunk (vLLM,
+   * llama-server), and a stream that ends after its last chunk without `data:[DONE]`.
+   */
+  chatErrorForm?: 'tgi' | 'error-response' | 'openai';
+  roleChunkFirst?: boolean;
+  omitDone?: boolean;
 }
 
 export interface StandInRequest {
   /** 1-based, in arrival order, over all generation routes. */
   number: number;
-  route: '/generate' | '/generate_stream';
+  route: GenerationPath;
   body: unknown;
   headers: http.IncomingHttpHeaders;
   /** The request came on a connection that had already carried an earlier request (keep-alive reuse). */
@@ -97,16 +111,9 @@ export interface TgiStandIn {
   close(): Promise<void>;
 }
 
-const DEFAULT_TOKENS = ['Hello', ',', ' world'];
-const EOS_TOKEN: TgiToken = { id: 2, text: '</s>', logprob: -0.01, special: true };
-const STATUS_FOR_ERROR: Record<TgiErrorType, number> = {
-  validation: 422,
-  overloaded: 429,
-  generation: 424,
-  incomplete_generation: 500,
-};
+type GenerationPath = '/generate' | '/generate_stream' | '/v1/chat/completions';
 
-class ValidationFailure extends Error {}
+const VERSION = '3.3.6';
 
 export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<TgiStandIn> {
   const stats: TgiStandInStats = { requests: 0, connections: 0, inFlight: 0, maxInFlight: 0, disconnects: 0 };
@@ -127,6 +134,11 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
         });
   const maxConcurrent = options.maxConcurrentRequests ?? 128;
   const modelId = options.modelId ?? 'stand-in/tgi-model';
+  const routes: Record<GenerationPath, StandInRoute<TokenPlan>> = {
+    '/generate': generateRoute(false),
+    '/generate_stream': generateRoute(true),
+    '/v1/chat/completions': chatRoute(modelId, VERSION),
+  };
 
   const server = http.createServer((req, res) => void route(req, res));
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 72_000;
@@ -175,11 +187,10 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
   (standIn as { url: string }).url = `http://127.0.0.1:${port}`;
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET' && path === '/health') return health(res);
     if (req.method === 'GET' && path === '/info') return sendJson(res, 200, info());
-    if (req.method === 'POST' && (path === '/generate' || path === '/generate_stream'))
-      return generation(req, res, path);
+    if (req.method === 'POST' && Object.hasOwn(routes, path)) return generation(req, res, path as GenerationPath);
     res.writeHead(404).end();
   }
 
@@ -202,17 +213,13 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
       validation_workers: 2,
       max_client_batch_size: 4,
       router: 'text-generation-router',
-      version: '3.3.6',
+      version: VERSION,
       sha: null,
       docker_label: null,
     };
   }
 
-  async function generation(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    path: '/generate' | '/generate_stream',
-  ) {
+  async function generation(req: http.IncomingMessage, res: http.ServerResponse, path: GenerationPath) {
     const socket = req.socket;
     const onSocket = (requestsPerSocket.get(socket) ?? 0) + 1;
     requestsPerSocket.set(socket, onSocket);
@@ -247,23 +254,25 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
         .end(payload);
     }
 
-    const stream = path === '/generate_stream';
+    const route = routes[path];
+    const stream = route.streams(body);
     const fail = (errorType: TgiErrorType, message: string) => {
-      // TGI: on the streaming route every error is an event in a 200 stream; on /generate, a status per type.
+      // TGI: on a streaming answer every error is an event in a 200 stream; otherwise, a status per type.
       if (stream) {
         if (!res.headersSent) startSse(res);
-        res.end(sseEvent({ error: message, error_type: errorType }));
+        res.end(sseEvent(route.errorEvent(errorType, message, script)) + route.streamEnd(script));
       } else {
         sendJson(res, STATUS_FOR_ERROR[errorType], { error: message, error_type: errorType });
       }
     };
 
-    let plan: Plan;
+    let plan: TokenPlan;
     try {
-      plan = planGeneration(body, script);
+      plan = route.plan(body, script);
     } catch (error) {
-      if (error instanceof ValidationFailure) return fail('validation', error.message);
-      throw error;
+      if (!(error instanceof RequestFailure)) throw error;
+      if (error.beforeStream) return sendJson(res, STATUS_FOR_ERROR[error.errorType], errorBodyOf(error));
+      return fail(error.errorType, error.message);
     }
     if (script.overloaded || stats.inFlight >= maxConcurrent) return fail('overloaded', 'Model is overloaded');
 
@@ -295,137 +304,22 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
       }
       if (script.closeAfterTokens === i) return closeSocket();
       if (script.endAfterTokens === i) return void res.end();
-      const last = i === plan.tokens.length - 1;
-      if (stream) res.write(sseEvent(streamEvent(plan, i, last)));
+      if (stream) for (const event of route.tokenEvents(plan, i)) res.write(sseEvent(event));
     }
     if (gone()) return;
     if (!stream) {
-      res.setHeader('x-prompt-tokens', String(plan.inputLength));
-      res.setHeader('x-generated-tokens', String(plan.tokens.length));
-      return sendJson(res, 200, generateResponse(plan));
+      const { body: answer, headers } = route.answer(plan);
+      for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
+      return sendJson(res, 200, answer);
     }
-    res.end();
+    res.end(route.streamEnd(script));
   }
 
   return standIn;
 }
 
-interface Plan {
-  inputs: string;
-  tokens: TgiToken[];
-  finishReason: TgiFinishReason;
-  inputLength: number;
-  seed: number | null;
-  details: boolean;
-  returnFullText: boolean;
-}
-
-/** TGI's own checks on the fields the stand-in reads, with TGI's wording, then the tokens it will send. */
-function planGeneration(body: unknown, script: StandInScript): Plan {
-  if (typeof body !== 'object' || body === null)
-    throw new ValidationFailure('Failed to deserialize the JSON body into the target type');
-  const { inputs, parameters = {} } = body as { inputs?: unknown; parameters?: Record<string, unknown> };
-  if (typeof inputs !== 'string')
-    throw new ValidationFailure('Failed to deserialize the JSON body into the target type: missing field `inputs`');
-  if (inputs.length === 0) throw new ValidationFailure('Input validation error: `inputs` cannot be empty');
-  const maxNewTokens = parameters.max_new_tokens ?? null;
-  if (
-    maxNewTokens !== null &&
-    (typeof maxNewTokens !== 'number' || !Number.isInteger(maxNewTokens) || maxNewTokens <= 0)
-  ) {
-    throw new ValidationFailure('Input validation error: `max_new_tokens` must be strictly positive');
-  }
-  const limit = maxNewTokens ?? Number.MAX_SAFE_INTEGER;
-  const texts = script.tokens ?? DEFAULT_TOKENS;
-  const finishReason = script.finishReason ?? (texts.length >= limit ? 'length' : 'eos_token');
-  const tokens = texts
-    .slice(0, limit)
-    .map((text, i): TgiToken => ({ id: 1000 + i, text, logprob: -0.5, special: false }));
-  if (finishReason === 'eos_token' && tokens.length < limit) tokens.push({ ...EOS_TOKEN });
-  const sampling =
-    parameters.do_sample === true ||
-    parameters.temperature !== undefined ||
-    parameters.top_p !== undefined ||
-    parameters.top_k !== undefined;
-  return {
-    inputs,
-    tokens,
-    finishReason,
-    inputLength: script.inputLength ?? inputs.split(/\s+/).filter(Boolean).length,
-    seed: sampling ? (typeof parameters.seed === 'number' ? parameters.seed : 42) : null,
-    details: parameters.details === true,
-    returnFullText: parameters.return_full_text === true,
-  };
-}
-
-function generatedText(plan: Plan): string {
-  const text = plan.tokens
-    .filter((t) => !t.special)
-    .map((t) => t.text)
-    .join('');
-  return plan.returnFullText ? plan.inputs + text : text;
-}
-
-function streamEvent(plan: Plan, i: number, last: boolean): TgiStreamEvent {
-  return {
-    index: i + 1,
-    token: plan.tokens[i]!,
-    generated_text: last ? generatedText(plan) : null,
-    details:
-      last && plan.details
-        ? {
-            finish_reason: plan.finishReason,
-            generated_tokens: plan.tokens.length,
-            input_length: plan.inputLength,
-            seed: plan.seed,
-          }
-        : null,
-  };
-}
-
-function generateResponse(plan: Plan): TgiGenerateResponse {
-  if (!plan.details) return { generated_text: generatedText(plan) };
-  return {
-    generated_text: generatedText(plan),
-    details: {
-      finish_reason: plan.finishReason,
-      generated_tokens: plan.tokens.length,
-      seed: plan.seed,
-      prefill: [],
-      tokens: plan.tokens,
-    },
-  };
-}
-
-function defaultMessage(errorType: TgiErrorType): string {
-  switch (errorType) {
-    case 'validation':
-      return 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 2048';
-    case 'overloaded':
-      return 'Model is overloaded';
-    case 'generation':
-      return 'Request failed during generation: Server error: CUDA out of memory';
-    case 'incomplete_generation':
-      return 'Incomplete generation';
-  }
-}
-
-/** axum's SSE framing, which TGI uses: `data:` without a space, a blank line after each event. */
-function sseEvent(data: TgiStreamEvent | TgiErrorEvent): string {
-  return `data:${JSON.stringify(data)}\n\n`;
-}
-
-function startSse(res: http.ServerResponse): void {
-  res.writeHead(200, {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache',
-    'x-compute-type': 'stand-in',
-  });
-  res.flushHeaders();
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+function errorBodyOf(failure: RequestFailure) {
+  return { error: failure.message, error_type: failure.errorType };
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {

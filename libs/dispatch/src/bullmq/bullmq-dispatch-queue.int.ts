@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { TgiBackend, type GenerationRequest, type TgiStreamEvent } from '#backends';
-import { startTgiStandIn, type StandInScript } from '#backends/testing';
+import { TgiBackend, type BackendRequest, type ChatDelta, type TgiStreamEvent } from '#backends';
+import { startTgiStandIn, testChatRequest, type StandInScript } from '#backends/testing';
 import { ManagedProcess } from '#test-support/processes';
 import type { DispatchJob, DispatchLimits, JobExecutor } from '../dispatch-queue.js';
-import { describeDispatchQueueBehaviour, rejection, until } from '../testing/dispatch-queue-behaviour.js';
+import { describeDispatchQueueBehaviour, promptOf, rejection, until } from '../testing/dispatch-queue-behaviour.js';
 import { executorOn } from '../testing/backend-executor.js';
 import { redisContents } from '../testing/redis-contents.js';
 import { externalRedisUrl, startRedisServer, type TestRedis } from '../testing/redis-server.js';
@@ -64,7 +64,7 @@ describe('BullmqDispatchQueue across replicas', () => {
 
   async function backendRig() {
     const standIn = await startTgiStandIn({
-      script: (r) => scriptFor((r.body as GenerationRequest).inputs),
+      script: (r) => scriptFor(promptOf(r.body as BackendRequest)),
       maxConcurrentRequests: 1000,
     });
     const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
@@ -128,6 +128,30 @@ describe('BullmqDispatchQueue across replicas', () => {
     assert.equal(outcome.generatedText, ' one two three');
     assert.ok(queuedMs >= 0);
     assert.equal(standIn.stats.requests, 1);
+  });
+
+  it("streams the deltas of a chat job that another replica's worker runs", async () => {
+    const { standIn, execute } = await backendRig();
+    const {
+      queues: [front],
+    } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, ['front', 'worker']);
+    const deltas: ChatDelta[] = [];
+    const { outcome } = await front!.dispatch(
+      'm',
+      job('chat', { request: testChatRequest('stream me'), onDelta: (delta) => deltas.push(delta) }),
+    );
+    assert.deepEqual(
+      deltas.map((d) => d.content),
+      [' one', ' two', ' three'],
+    );
+    assert.deepEqual(
+      [outcome.generatedText, outcome.finishReason, outcome.outputTokens],
+      [' one two three', 'eos_token', 4],
+    );
+    assert.deepEqual(
+      standIn.received.map((r) => r.route),
+      ['/v1/chat/completions'],
+    );
   });
 
   it('aborts the backend call in the other replica when the client leaves', async () => {

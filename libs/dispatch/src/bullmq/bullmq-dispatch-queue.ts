@@ -181,7 +181,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
       request: job.request,
       deadline: job.deadline,
       replyTo: this.replicaId,
-      relayTokens: job.onToken !== undefined,
+      relayTokens: job.onToken !== undefined || job.onDelta !== undefined,
     };
     line.queue.add('generate', data, { jobId: id, priority: job.priority }).catch((error: Error) => {
       pending.fail(queueUnavailableError(error.message, error));

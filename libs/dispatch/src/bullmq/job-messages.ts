@@ -2,6 +2,7 @@ import {
   GatewayError,
   type GatewayErrorType,
   type BackendRequest,
+  type ChatDelta,
   type GenerationOutcome,
   type TgiStreamEvent,
 } from '#backends';
@@ -13,7 +14,7 @@ export interface JobData {
   deadline: number;
   /** The replica holding the client's connection: replies go to its channel. */
   replyTo: string;
-  /** Relay every token (a streaming client), or only the outcome. */
+  /** Relay every token, or every chat delta (a streaming client), or only the outcome. */
   relayTokens: boolean;
 }
 
@@ -29,6 +30,7 @@ export interface SerializedError {
 export type Reply =
   | { id: string; kind: 'started' }
   | { id: string; kind: 'token'; event: TgiStreamEvent }
+  | { id: string; kind: 'delta'; delta: ChatDelta }
   | { id: string; kind: 'done'; outcome: GenerationOutcome; runMs: number }
   | { id: string; kind: 'failed'; error: SerializedError };
 

@@ -1,6 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GatewayError, type TgiStreamEvent } from '#backends';
+import { GatewayError, type ChatDelta, type TgiStreamEvent } from '#backends';
 import type { DispatchLimits, JobExecutor } from '../dispatch-queue.js';
 import { queuedTimeoutError } from '../dispatch-errors.js';
 import { serializeError, type CancelNotice, type JobData, type Reply } from './job-messages.js';
@@ -101,10 +101,14 @@ export class JobRunner {
     const startedAt = performance.now();
     const slots = this.options.limits.get(modelId)!.maxConcurrent;
     try {
-      const onToken = relayTokens
-        ? (event: TgiStreamEvent) => void replies.send(replyTo, { id, kind: 'token', event })
-        : undefined;
-      const outcome = await this.options.execute(modelId, request, { signal: controller.signal, deadline, onToken });
+      // The executor calls the one its request's protocol streams: onToken for a generation, onDelta for a chat.
+      const relays = relayTokens
+        ? {
+            onToken: (event: TgiStreamEvent) => void replies.send(replyTo, { id, kind: 'token', event }),
+            onDelta: (delta: ChatDelta) => void replies.send(replyTo, { id, kind: 'delta', delta }),
+          }
+        : {};
+      const outcome = await this.options.execute(modelId, request, { signal: controller.signal, deadline, ...relays });
       const runMs = performance.now() - startedAt;
       replies.finish(modelId, id, replyTo, { id, kind: 'done', outcome, runMs }, { ms: runMs, slots });
     } catch (error) {

@@ -52,6 +52,9 @@ export class PendingJob {
       case 'token':
         this.job.onToken?.(reply.event);
         return true;
+      case 'delta':
+        this.job.onDelta?.(reply.delta);
+        return true;
       case 'done':
         this.settle();
         this.resolve({

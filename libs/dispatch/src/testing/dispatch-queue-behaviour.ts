@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { GatewayError, TgiBackend, type GenerationRequest, type TgiStreamEvent } from '#backends';
-import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
+import {
+  GatewayError,
+  TgiBackend,
+  type BackendRequest,
+  type ChatDelta,
+  type ChatGenerationRequest,
+  type TgiStreamEvent,
+} from '#backends';
+import { startTgiStandIn, testChatRequest, type StandInScript, type TgiStandIn } from '#backends/testing';
 import type { DispatchJob, DispatchLimits, DispatchQueue, DispatchResult, JobExecutor } from '../dispatch-queue.js';
 import { executorOn } from './backend-executor.js';
 
@@ -64,7 +71,7 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
 
     async function rig(limits: DispatchLimits): Promise<Rig> {
       const standIn = await startTgiStandIn({
-        script: (r) => scriptFor((r.body as GenerationRequest).inputs),
+        script: (r) => scriptFor(promptOf(r.body as BackendRequest)),
         maxConcurrentRequests: 1000,
       });
       const backend = new TgiBackend(standIn.url, { maxSockets: 256 });
@@ -72,7 +79,7 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       const gates = new Map<string, Gate>();
       const onBackend = executorOn(backend, { connectMs: 2000, firstByteMs: 5000, interTokenMs: 5000 });
       const execute: JobExecutor = async (modelId, request, context) => {
-        const { inputs } = request as GenerationRequest;
+        const inputs = promptOf(request);
         started.push(inputs);
         await gates.get(inputs)?.opened;
         return onBackend(modelId, request, context);
@@ -105,7 +112,7 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
 
     const queued = async (r: Rig) => (await r.queue.stats('m')).queued;
     const receivedPrompts = (standIn: TgiStandIn) =>
-      standIn.received.map((req) => (req.body as GenerationRequest).inputs);
+      standIn.received.map((req) => promptOf(req.body as BackendRequest));
 
     it('a burst of 200 reaches a backend that takes 8 at a time 8 at a time, in arrival order, each answered once', async () => {
       // Order and exactly-once are the subject here, not admission: a cold model's estimate, on a busy machine, may
@@ -270,6 +277,25 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       assert.equal(outcome.outputTokens, 4);
     });
 
+    it("relays a chat job's deltas, logprobs with them, as the backend streams them", async () => {
+      const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
+      const deltas: ChatDelta[] = [];
+      const { outcome } = await r.dispatch('stream', {
+        request: testChatRequest('stream', { logprobs: true }),
+        onDelta: (delta) => deltas.push(delta),
+      });
+      assert.deepEqual(
+        deltas.map((d) => [d.content, d.logprobs?.map((l) => l.token)]),
+        [' one', ' two', ' three'].map((text) => [text, [text]]),
+      );
+      assert.deepEqual(
+        [outcome.generatedText, outcome.finishReason, outcome.inputTokens, outcome.outputTokens],
+        [' one two three', 'eos_token', 1, 4],
+      );
+      assert.equal(outcome.logprobs?.length, 4, "every token's, the end token's too");
+      assert.equal(r.standIn.received.at(-1)!.route, '/v1/chat/completions');
+    });
+
     it("hands the backend's errors to the caller as the same GatewayError", async () => {
       const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
       const failed = await rejection(r.dispatch('fail'));
@@ -279,6 +305,11 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       assert.deepEqual([overloaded.type, overloaded.status], ['overloaded', 429]);
     });
   });
+}
+
+/** What the stand-in scripts choose by: a generation's inputs, or a chat's last message (as sent, or on the wire). */
+export function promptOf(request: BackendRequest | { messages: ChatGenerationRequest['messages'] }): string {
+  return 'messages' in request ? (request.messages.at(-1)?.content ?? '') : request.inputs;
 }
 
 export async function rejection(promise: Promise<unknown>): Promise<GatewayError> {

@@ -1,6 +1,7 @@
 /** Test helpers for anything that uses the dispatch queue (the gateway's tests and benchmarks too): import them from here. */
 export {
   describeDispatchQueueBehaviour,
+  promptOf,
   rejection,
   until,
   type QueueFactory,

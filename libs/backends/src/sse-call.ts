@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import { GatewayError } from './gateway-error.js';
 import type { CallOptions, GenerationOutcome } from './inference-backend.js';
 import { SseParser, type SseSink } from './sse-parser.js';
-import type { TgiErrorEvent, TgiStreamEvent } from './tgi-protocol.js';
 import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
 
 /** node:http or node:https: what actually opens the backend request. */
@@ -11,11 +10,23 @@ export interface NodeTransport {
   request(options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest;
 }
 
-/** What a stream call needs from its backend; built once per backend. */
+/** What a stream call needs from its backend and route; built once per backend and route. */
 export interface StreamCallTarget {
   readonly transport: NodeTransport;
   /** Everything but the body and its length: host, port, path, method, headers, keep-alive agent. */
   readonly requestOptions: Readonly<RequestOptions>;
+}
+
+/**
+ * The protocol of one route's events: how each event's `data` reads, and what a clean end of the stream means.
+ * One per call (it may hold what the stream has said so far); it reports through the call: `eventArrived`,
+ * `relayFailed`, `fail`, `succeed`.
+ */
+export interface SseEventReader {
+  /** One event's `data`, never empty, while the call is unsettled. */
+  read(data: string, call: SseCall): void;
+  /** The response ended cleanly (all of it arrived) with the call still unsettled. */
+  endOfStream(call: SseCall): void;
 }
 
 type TimeoutPhase = 'connect' | 'first byte' | 'inter-token' | 'total';
@@ -23,15 +34,18 @@ type TimeoutPhase = 'connect' | 'first byte' | 'inter-token' | 'total';
 /** Enough of an error body to explain it; the rest is drained, not kept. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
+export const CLOSED_EARLY = 'backend closed the stream before the end';
+
 /**
- * One `POST /generate_stream` call, from send to the final event: timeouts, client abort, the one retry of a stale
- * keep-alive socket, SSE parsing, and the outcome. It is the request path's hottest code, so it speaks node:http
- * directly (axios and its Observable wrapper cost ~20 % of the gateway's CPU per request, measured with
- * `npm run bench -- overhead`); it holds the node ClientRequest, which is how it times the TCP connect, knows whether
- * the socket was a reused keep-alive one, and destroys the request on a timeout or abort — how the backend learns we
- * left and frees the slot.
+ * One streamed backend call, from send to the final event, whatever the route: timeouts, client abort, the one retry
+ * of a stale keep-alive socket, SSE parsing, non-200 answers, and the timings of the outcome; what the events mean is
+ * its reader's. It is the request path's hottest code, so it speaks node:http directly (axios and its Observable
+ * wrapper cost ~20 % of the gateway's CPU per request, measured with `npm run bench -- overhead`); it holds the node
+ * ClientRequest, which is how it times the TCP connect, knows whether the socket was a reused keep-alive one, and
+ * destroys the request on a timeout or abort — how the backend learns we left and frees the slot. Nothing is
+ * allocated per event here but the parser's strings: the reader is a method call, the timers are refreshed.
  */
-export class TgiStreamCall implements SseSink {
+export class SseCall implements SseSink {
   private readonly parser = new SseParser(this);
   private resolve!: (outcome: GenerationOutcome) => void;
   private reject!: (error: unknown) => void;
@@ -50,7 +64,8 @@ export class TgiStreamCall implements SseSink {
   constructor(
     private readonly target: StreamCallTarget,
     private readonly body: string,
-    private readonly options: CallOptions,
+    readonly options: CallOptions,
+    private readonly reader: SseEventReader,
   ) {}
 
   run(): Promise<GenerationOutcome> {
@@ -67,23 +82,20 @@ export class TgiStreamCall implements SseSink {
     });
   }
 
+  /** False once the call has its answer (or its failure): a relay may have aborted it. */
+  get pending(): boolean {
+    return !this.settled;
+  }
+
   onSseData(data: string): void {
-    if (this.settled || data.length === 0) return;
-    let event: TgiStreamEvent | TgiErrorEvent;
-    try {
-      event = JSON.parse(data) as TgiStreamEvent | TgiErrorEvent;
-    } catch {
-      return this.fail(new GatewayError('upstream', `backend sent an event that is not JSON: ${data.slice(0, 200)}`));
-    }
-    if (typeof event !== 'object' || event === null) {
-      return this.fail(
-        new GatewayError('upstream', `backend sent an event that is not a JSON object: ${data.slice(0, 200)}`),
-      );
-    }
-    if ((event as Partial<TgiErrorEvent>).error !== undefined) {
-      return this.fail(toGatewayError(new BackendErrorReply(200, event as TgiErrorEvent)));
-    }
-    const tokenEvent = event as TgiStreamEvent;
+    if (!this.settled && data.length > 0) this.reader.read(data, this);
+  }
+
+  /**
+   * The reader saw an event that counts as progress: the first one ends the first-byte wait and starts the inter-token
+   * one, each later one restarts it. Returns the time it arrived.
+   */
+  eventArrived(): number {
     const now = performance.now();
     if (this.events++ === 0) {
       this.firstEventAt = now;
@@ -93,16 +105,49 @@ export class TgiStreamCall implements SseSink {
     } else {
       this.progressTimer!.refresh();
     }
-    const { onToken } = this.options;
-    if (onToken !== undefined) {
-      try {
-        onToken(tokenEvent);
-      } catch (error) {
-        return this.fail(error);
-      }
-      if (this.settled) return; // the relay aborted the call
+    return now;
+  }
+
+  /** The outcome's timings, for a final event that arrived at `now`. */
+  timings(now: number): GenerationOutcome['timings'] {
+    return { firstTokenMs: this.firstEventAt - this.startedAt, backendMs: now - this.startedAt };
+  }
+
+  succeed(outcome: GenerationOutcome): void {
+    if (this.settled) return;
+    this.settle();
+    this.resolve(outcome);
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settle();
+    // Closing the connection is how TGI and our engine learn that nobody waits for the answer any more. A complete
+    // answer (a non-200 reply, or a stream read to its end) leaves the socket in the pool.
+    if (this.response?.complete !== true) this.backendRequest?.destroy();
+    this.reject(error);
+  }
+
+  /**
+   * Parses an event's data as a JSON object; an event that is not one fails the call (and returns undefined). Backends
+   * send error events of their own shape in the same stream: the caller looks for them.
+   */
+  parseObject(data: string): Record<string, unknown> | undefined {
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      this.fail(new GatewayError('upstream', `backend sent an event that is not JSON: ${data.slice(0, 200)}`));
+      return undefined;
     }
-    if (tokenEvent.generated_text != null || tokenEvent.details != null) this.finish(tokenEvent, now);
+    if (typeof event === 'object' && event !== null) return event as Record<string, unknown>;
+    this.fail(new GatewayError('upstream', `backend sent an event that is not a JSON object: ${data.slice(0, 200)}`));
+    return undefined;
+  }
+
+  /** An error event inside the 200 stream (TGI's `{error, error_type}`, or OpenAI's `{error: {message, ...}}`). */
+  failWithErrorEvent(event: object): void {
+    this.fail(toGatewayError(new BackendErrorReply(200, event)));
   }
 
   private send(): void {
@@ -131,7 +176,7 @@ export class TgiStreamCall implements SseSink {
     if (res.statusCode === 200) {
       res.on('data', this.onStreamData);
       res.on('end', this.onStreamEnd);
-      res.on('close', this.onStreamEnd);
+      res.on('close', this.onStreamClose);
       res.on('error', this.onStreamError);
     } else {
       this.readErrorBody(res, res.statusCode ?? 0);
@@ -164,13 +209,19 @@ export class TgiStreamCall implements SseSink {
     if (!this.settled) this.parser.push(chunk);
   };
 
+  /** All of the response arrived: whether that is a complete answer is the protocol's to say. */
   private readonly onStreamEnd = (): void => {
-    if (!this.settled) this.fail(new GatewayError('upstream', 'backend closed the stream before the end'));
+    if (this.settled) return;
+    if (this.response?.complete === true) this.reader.endOfStream(this);
+    else this.fail(new GatewayError('upstream', CLOSED_EARLY));
+  };
+
+  private readonly onStreamClose = (): void => {
+    if (!this.settled) this.fail(new GatewayError('upstream', CLOSED_EARLY));
   };
 
   private readonly onStreamError = (error: unknown): void => {
-    if (!this.settled)
-      this.fail(new GatewayError('upstream', 'backend closed the stream before the end', { cause: error }));
+    if (!this.settled) this.fail(new GatewayError('upstream', CLOSED_EARLY, { cause: error }));
   };
 
   /** A non-200 answer maps by its status, with whatever part of the body arrived (the error path: closures are fine). */
@@ -192,38 +243,11 @@ export class TgiStreamCall implements SseSink {
     res.on('error', done);
   }
 
-  private finish(event: TgiStreamEvent, now: number): void {
-    const { details } = event;
-    if (details == null) {
-      return this.fail(
-        new GatewayError('upstream', 'backend sent its final event without `details` although the call asked for them'),
-      );
-    }
-    this.settle();
-    this.resolve({
-      generatedText: event.generated_text ?? '',
-      finishReason: details.finish_reason,
-      inputTokens: details.input_length,
-      outputTokens: details.generated_tokens,
-      seed: details.seed ?? null,
-      timings: { firstTokenMs: this.firstEventAt - this.startedAt, backendMs: now - this.startedAt },
-    });
-  }
-
   private readonly onAbort = (): void => this.fail(this.options.signal.reason);
 
   /** Called by the timers below. */
   timeout(phase: TimeoutPhase, ms: number): void {
     this.fail(new GatewayError('timeout', `backend ${phase} timeout after ${ms} ms`));
-  }
-
-  private fail(error: unknown): void {
-    if (this.settled) return;
-    this.settle();
-    // Closing the connection is how TGI and our engine learn that nobody waits for the answer any more. A complete
-    // answer (a non-200 reply read to its end) leaves the socket in the pool.
-    if (this.response?.complete !== true) this.backendRequest?.destroy();
-    this.reject(error);
   }
 
   private settle(): void {
@@ -236,11 +260,11 @@ export class TgiStreamCall implements SseSink {
 }
 
 /** Timer callbacks get the call as an argument: no closure per request. */
-function expire(call: TgiStreamCall, phase: TimeoutPhase, ms: number): void {
+function expire(call: SseCall, phase: TimeoutPhase, ms: number): void {
   call.timeout(phase, ms);
 }
 
 /** The connect timer is not cancelled on connect (no listener per socket): it checks when it fires. */
-function expireUnlessConnected(call: TgiStreamCall, socket: Socket, ms: number): void {
+function expireUnlessConnected(call: SseCall, socket: Socket, ms: number): void {
   if (socket.connecting) call.timeout('connect', ms);
 }

@@ -1,0 +1,51 @@
+import { GatewayError } from './gateway-error.js';
+import { CLOSED_EARLY, type SseCall, type SseEventReader } from './sse-call.js';
+import type { TgiErrorEvent, TgiStreamEvent } from './tgi-protocol.js';
+
+/**
+ * TGI's `POST /generate_stream` events: one StreamResponse per token, relayed through `onToken`; the last carries
+ * `generated_text` and (the call asks for them) `details`, which make the outcome. An ErrorResponse event fails the
+ * call. Holds nothing per call: one instance serves them all.
+ */
+class TgiGenerateReader implements SseEventReader {
+  read(data: string, call: SseCall): void {
+    const event = call.parseObject(data) as Partial<TgiStreamEvent & TgiErrorEvent> | undefined;
+    if (event === undefined) return;
+    if (event.error !== undefined) return call.failWithErrorEvent(event);
+    const tokenEvent = event as TgiStreamEvent;
+    const now = call.eventArrived();
+    const { onToken } = call.options;
+    if (onToken !== undefined) {
+      try {
+        onToken(tokenEvent);
+      } catch (error) {
+        return call.fail(error);
+      }
+      if (!call.pending) return; // the relay aborted the call
+    }
+    if (tokenEvent.generated_text != null || tokenEvent.details != null) this.finish(tokenEvent, now, call);
+  }
+
+  endOfStream(call: SseCall): void {
+    call.fail(new GatewayError('upstream', CLOSED_EARLY));
+  }
+
+  private finish(event: TgiStreamEvent, now: number, call: SseCall): void {
+    const { details } = event;
+    if (details == null) {
+      return call.fail(
+        new GatewayError('upstream', 'backend sent its final event without `details` although the call asked for them'),
+      );
+    }
+    call.succeed({
+      generatedText: event.generated_text ?? '',
+      finishReason: details.finish_reason,
+      inputTokens: details.input_length,
+      outputTokens: details.generated_tokens,
+      seed: details.seed ?? null,
+      timings: call.timings(now),
+    });
+  }
+}
+
+export const tgiGenerateReader: SseEventReader = new TgiGenerateReader();
