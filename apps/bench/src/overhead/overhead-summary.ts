@@ -7,8 +7,7 @@ const GOAL_SATURATION_RATIO = 0.5;
 /** The OpenAI route may add at most this much more than `/v1/generate` adds. */
 const GOAL_CHAT_OVER_GENERATE = 1.1;
 
-const PERCENTILES = ['p50', 'p90', 'p99', 'p99_9'] as const;
-type Percentile = (typeof PERCENTILES)[number];
+type Percentile = 'p50' | 'p90' | 'p99' | 'p99_9';
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -52,13 +51,14 @@ export function summarizeOverhead(
   }
 
   const notes: string[] = [];
-  const lowest = Math.min(...Object.values(saturation));
+  // A path where nothing succeeded has no saturation to be below (its failures are noted on their own).
+  const lowest = Math.min(...Object.values(saturation).filter((qps) => qps > 0));
   if (Number.isFinite(lowest) && o.rate > 0.8 * lowest) {
     notes.push(
       `the fixed rate (${o.rate}/s) is not well below saturation (the slowest path saturated at ${lowest.toFixed(1)}/s): its added latency includes queueing, not only the path's own cost`,
     );
   }
-  if (generate && chat && chatVsGenerate?.p50 === null)
+  if (generate && chat && generate.p50 !== null && generate.p50 <= 0)
     notes.push(
       "no chat/generate ratio at p50: /v1/generate's added latency is not above zero there (noise larger than the cost)",
     );
