@@ -173,6 +173,86 @@ describe('bench CLI against bench mock-backend', () => {
     assert.equal(JSON.parse(readFileSync(join(dir, 'fail', 'result.json'), 'utf8')).verdict, 'fail');
   });
 
+  it('runs --api openai against the chat route: streamed to [DONE], tokens and usage counted', async () => {
+    const out = join(dir, 'openai');
+    const run = await runBench([
+      'run',
+      '--url',
+      mockUrl,
+      '--api',
+      'openai',
+      '--rate',
+      '20',
+      '--duration',
+      '1s',
+      '--stream',
+      '--max-new-tokens',
+      '8',
+      '--slo',
+      'errors<1%',
+      '--slo',
+      'ttft.p99<2s',
+      '--out',
+      out,
+      ...lenient,
+    ]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    assert.deepEqual([result.target.api, result.target.path], ['openai', '/v1/chat/completions']);
+    const lines = readFileSync(join(out, 'requests.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.ok(lines.length >= 15 && lines.every((r) => r.ok));
+    assert.ok(lines.every((r) => r.usage.output_tokens === 8 && r.token_ms.length === 8));
+    assert.equal(result.summary.overall.tokens.output, 8 * lines.length);
+  });
+
+  it('overhead runs the chat route straight at the backend beside /generate_stream (direct-chat leg)', async () => {
+    const out = join(dir, 'overhead-chat');
+    const run = await runBench(
+      [
+        'overhead',
+        '--backend',
+        mockUrl,
+        '--legs',
+        'direct,direct-chat',
+        '--rate',
+        '50',
+        '--duration',
+        '1s',
+        '--saturation-duration',
+        '1s',
+        '--concurrency',
+        '4',
+        '--warmup',
+        '200ms',
+        '--tokens',
+        '4',
+        '--no-html',
+        '--out',
+        out,
+        ...lenient,
+      ],
+      120_000,
+    );
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /direct-chat: the backend's POST \/v1\/chat\/completions/);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    const chat = result.legs.filter((l: { leg: string }) => l.leg === 'direct-chat');
+    assert.deepEqual(
+      chat.map((l: { phase: string; request: string }) => [l.phase, l.request]),
+      [
+        ['saturation', 'POST /v1/chat/completions'],
+        ['fixed_rate', 'POST /v1/chat/completions'],
+      ],
+    );
+    assert.ok(
+      chat.every((l: { requests: { ok: number; failed: number } }) => l.requests.ok > 0 && l.requests.failed === 0),
+    );
+    assert.equal(result.chat_vs_generate_added, null, 'no gateway legs: no ratio');
+  });
+
   it('exits 2 on a usage error, saying what to write', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['run', '--slo', 'e2e.p99<1.5'], /a latency needs a unit/],

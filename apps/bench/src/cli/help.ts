@@ -2,7 +2,8 @@
 const RUN_AND_SWEEP_COMMON = `
 Target:
   --url URL                 base URL (default http://localhost:8000)
-  --api gateway|tgi         gateway: POST /v1/generate; tgi: POST /generate or /generate_stream (default gateway)
+  --api API                 gateway: POST /v1/generate; tgi: POST /generate or /generate_stream; openai:
+                            POST /v1/chat/completions; openai-completions: POST /v1/completions (default gateway)
 Workload (drawn from a seeded RNG, request k is the same for the same --seed):
   --models ID[:W],...       model mix with weights (default qwen2:1,llama3:1)
   --prompts zh|en|all       the guide's four scenarios (qa, chat, summarize, rewrite) in Chinese, English, or both (all)
@@ -37,7 +38,7 @@ Usage: npm run bench -- <command> [flags]          (npm run bench -- <command> -
   run            one load against one target (the default command): summary, JSON, JSONL, HTML report
   sweep          open-loop runs at a series of rates (or a bisection): the highest rate meeting the SLOs
   compare        two result files side by side, with differences and ratios
-  overhead       the same load at a backend, through a plain Node proxy and through the gateway
+  overhead       the same load at a backend, through a plain Node proxy and through the gateway (also its chat route)
   mock-backend   a TGI-protocol load-test target (not a model) with set delays, errors and 429s
   plain-proxy    the overhead baseline: a minimal node:http reverse proxy
   report         draw the HTML report again from a result.json
@@ -81,7 +82,9 @@ the gateway's added latency per percentile at a fixed open-loop rate, and each p
   --mock-ttft D --mock-itl D --mock-jitter D   the started mock's delays (default 0ms each)
   --gateway URL             a running gateway whose model --model serves --backend (default: start one)
   --model ID                the gateway's model id (default mock)
-  --legs direct,proxy,gateway   which paths (default all three)
+  --legs LIST               which paths, in this order (default direct,proxy,gateway); also direct-chat (the
+                            backend's /v1/chat/completions) and gateway-chat (the gateway's, measured over direct-chat):
+                            --legs direct,gateway,direct-chat,gateway-chat compares the two routes' added latency
   --rate R                  fixed open-loop rate (default 500)
   --arrivals poisson|constant   (default poisson; every leg gets the same arrival times)
   --duration D              fixed-rate leg length after warm-up (default 10s)
@@ -90,13 +93,14 @@ the gateway's added latency per percentile at a fixed open-loop rate, and each p
   --warmup D                per leg, not measured (default 2s)
   --tokens N                max_new_tokens of every request (default 16)
   --mode stream|json        stream: SSE on every path (like for like); json: /generate vs /v1/generate (default stream)
-  --check                   exit 1 when a goal is missed (added p99 ≤ 1 ms; saturation ≥ 0.5× the proxy's)
+  --check                   exit 1 when a goal is missed (added p99 ≤ 1 ms; saturation ≥ 0.5× the proxy's;
+                            with gateway-chat: its added p50 ≤ 1.1× gateway's)
   --seed N  --timeout D  --max-loop-delay-ms MS  --max-schedule-lag-ms MS  --out DIR  --label NAME  --no-html  --quiet
 `,
   'mock-backend': `Usage: npm run bench -- mock-backend [flags]
 
-A TGI-protocol LOAD-TEST TARGET, NOT A MODEL: /generate, /generate_stream (SSE), /health, /info with TGI's
-shapes; placeholder tokens after set delays. For measuring the gateway itself.
+A TGI-protocol LOAD-TEST TARGET, NOT A MODEL: /generate, /generate_stream (SSE), /v1/chat/completions (streamed
+or not), /health, /info with TGI's shapes; placeholder tokens after set delays. For measuring the gateway itself.
   --host H                  (default 127.0.0.1)
   --port N                  (default 8080; 0 picks a free one)
   --ttft D                  delay to the first token (default 0ms)

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Target, TargetApi } from '../client/target-api.js';
+import { isTargetApi, TARGET_APIS, type Target } from '../client/target-api.js';
 import type { ArrivalProcess } from '../load/arrival-schedule.js';
 import type { HealthThresholds } from '../load/client-health.js';
 import { LoadProfile, type Stage } from '../load/profile.js';
@@ -97,10 +97,12 @@ export interface MeasurementSettings {
 const str = (v: FlagValues, key: string) => v[key] as string | undefined;
 
 export function measurementSettings(v: FlagValues): MeasurementSettings {
-  const api = str(v, 'api') as TargetApi;
-  if (api !== 'gateway' && api !== 'tgi')
+  const api = str(v, 'api')!;
+  if (!isTargetApi(api))
     throw new UsageError(
-      `--api "${api}" is not valid: write gateway (POST /v1/generate) or tgi (POST /generate, /generate_stream)`,
+      `--api "${api}" is not valid: write ${Object.entries(TARGET_APIS)
+        .map(([name, route]) => `${name} (${route})`)
+        .join(', ')}`,
     );
   const url = str(v, 'url')!;
   try {

@@ -2,7 +2,16 @@ import http from 'node:http';
 import type { RequestSpec } from '../load/workload.js';
 import { roundMs, type RequestRecord } from '../metrics/request-record.js';
 import { SseEvents } from './sse-events.js';
-import { errorTypeForStatus, requestBody, requestPath, serverTimingsOf, usageOf, type Target } from './target-api.js';
+import {
+  answerOf,
+  errorOf,
+  errorTypeForStatus,
+  parseObject,
+  requestBody,
+  requestPath,
+  streamReader,
+  type Target,
+} from './target-api.js';
 
 export interface GenerateClientOptions {
   /** performance.now() at the run's origin: every recorded time is relative to it. */
@@ -124,15 +133,16 @@ export class GenerateClient {
             const text = Buffer.concat(chunks).toString('utf8');
             const json = parseObject(text);
             if (status !== 200) {
-              const type = typeof json?.error_type === 'string' ? json.error_type : errorTypeForStatus(status);
-              return finish.fail(
-                type,
-                typeof json?.error === 'string' ? json.error : `HTTP ${status}: ${text.slice(0, 200)}`,
-              );
+              const error = json === null ? null : errorOf(json, errorTypeForStatus(status));
+              return error
+                ? finish.fail(error.type, error.message)
+                : finish.fail(errorTypeForStatus(status), `HTTP ${status}: ${text.slice(0, 200)}`);
             }
             if (json === null) return finish.fail('protocol', `answer is not a JSON object: ${text.slice(0, 200)}`);
-            record.usage = usageOf(json, res.headers);
-            record.server = serverTimingsOf(json);
+            const answer = answerOf(this.target.api, json, res.headers);
+            if (answer.kind === 'protocol') return finish.fail('protocol', answer.message);
+            record.usage = answer.usage;
+            record.server = answer.server;
             finish.ok();
           });
           res.on('error', (error) => finish.fail('network', error.message));
@@ -151,37 +161,28 @@ export class GenerateClient {
 
   private readStream(res: http.IncomingMessage, record: RequestRecord, now: () => number, finish: Ending): void {
     const events = new SseEvents();
+    const reader = streamReader(this.target.api);
     let done = false;
+    const stop = (end: () => void) => {
+      done = true;
+      end();
+      res.resume();
+    };
     res.on('data', (chunk: Buffer) => {
       if (done) return;
       const at = now();
       for (const data of events.push(chunk)) {
-        const event = parseObject(data);
-        if (event === null) {
-          done = true;
-          return finish.fail('protocol', `event is not a JSON object: ${data.slice(0, 200)}`);
-        }
-        if (event.error !== undefined) {
-          done = true;
-          return finish.fail(
-            typeof event.error_type === 'string' ? event.error_type : 'upstream',
-            typeof event.error === 'string' ? event.error : JSON.stringify(event.error),
-          );
-        }
-        if (event.token !== undefined) {
+        const step = reader.read(data);
+        if (step.kind === 'protocol') return stop(() => finish.fail('protocol', step.message));
+        if (step.kind === 'error') return stop(() => finish.fail(step.type, step.message));
+        if (step.kind === 'token' || (step.kind === 'end' && step.token)) {
           if (record.first_token_ms === null) record.first_token_ms = at;
           record.token_ms.push(at);
         }
-        if (
-          (event.generated_text !== null && event.generated_text !== undefined) ||
-          (event.details !== null && event.details !== undefined)
-        ) {
-          done = true;
-          record.usage = usageOf(event);
-          record.server = serverTimingsOf(event);
-          finish.ok();
-          res.resume();
-          return;
+        if (step.kind === 'end') {
+          record.usage = step.usage;
+          record.server = step.server;
+          return stop(() => finish.ok());
         }
       }
     });
@@ -205,7 +206,7 @@ export class GenerateClient {
     const key = `${spec.model}\u0000${spec.inputs}\u0000${spec.maxNewTokens}\u0000${spec.temperature}\u0000${spec.topP}\u0000${spec.stream}\u0000${spec.scenario}`;
     let entry = this.bodies.get(key);
     if (!entry) {
-      const body = requestBody(this.target.api, spec);
+      const body = requestBody(this.target, spec);
       entry = {
         path: this.base.pathname.replace(/\/+$/, '') + requestPath(this.target.api, spec.stream),
         body,
@@ -238,16 +239,5 @@ export class GenerateClient {
       server: null,
       warmup,
     };
-  }
-}
-
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
   }
 }

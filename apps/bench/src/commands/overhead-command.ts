@@ -5,7 +5,7 @@ import { helpFor } from '../cli/help.js';
 import { parseDuration, parseNumber } from '../cli/parse-values.js';
 import { parseFlags, type LoadSettings } from '../cli/run-options.js';
 import { UsageError } from '../cli/usage-error.js';
-import type { Target } from '../client/target-api.js';
+import { requestPath, type Target } from '../client/target-api.js';
 import { LoadProfile } from '../load/profile.js';
 import { executeRun, type LoadModel } from '../load/run-load.js';
 import type { WorkloadConfig } from '../load/workload.js';
@@ -16,12 +16,9 @@ import { judgeRun } from '../output/run-section.js';
 import { fmtMs, renderTable } from '../output/table.js';
 import { BENCH_MAIN, ChildService } from '../overhead/child-service.js';
 import { startGatewayProcess } from '../overhead/gateway-process.js';
-import {
-  overheadReportPage,
-  type LegName,
-  type OverheadLeg,
-  type OverheadResult,
-} from '../overhead/overhead-report.js';
+import { isLegName, LEG_NAMES, legTarget, type LegName } from '../overhead/overhead-legs.js';
+import { overheadReportPage, type OverheadLeg, type OverheadResult } from '../overhead/overhead-report.js';
+import { summarizeOverhead } from '../overhead/overhead-summary.js';
 import { renderHtml } from '../report/html-report.js';
 import { interruptOnSigint } from './shared.js';
 
@@ -53,13 +50,12 @@ const OVERHEAD_FLAGS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const GOAL_ADDED_P99_MS = 1;
-const GOAL_SATURATION_RATIO = 0.5;
-
 /**
  * `bench overhead`: the same load straight at a backend (direct), through the plain node:http proxy (the floor for
- * any Node proxy), and through the gateway, in one run and in that order: the gateway's added latency per
- * percentile at a fixed open-loop rate, and each path's saturation throughput (closed loop, high concurrency).
+ * any Node proxy), and through the gateway, in one run and in the order of --legs: the gateway's added latency per
+ * percentile at a fixed open-loop rate, and each path's saturation throughput (closed loop, high concurrency). The
+ * chat legs do the same for `/v1/chat/completions` (the backend's own chat route, straight and through the
+ * gateway's), so the two routes' added latencies can be compared.
  */
 export async function overheadCommand(args: string[]): Promise<number> {
   const { values: v } = parseFlags(args, OVERHEAD_FLAGS);
@@ -70,13 +66,9 @@ export async function overheadCommand(args: string[]): Promise<number> {
   const s = (k: string) => v[k] as string;
   const legs = s('legs')
     .split(',')
-    .map((l) => l.trim()) as LegName[];
-  if (
-    legs.length === 0 ||
-    legs.some((l) => !['direct', 'proxy', 'gateway'].includes(l)) ||
-    new Set(legs).size !== legs.length
-  ) {
-    throw new UsageError(`--legs "${s('legs')}" is not valid: a list of direct, proxy, gateway`);
+    .map((l) => l.trim());
+  if (legs.length === 0 || !legs.every(isLegName) || new Set(legs).size !== legs.length) {
+    throw new UsageError(`--legs "${s('legs')}" is not valid: a list of ${LEG_NAMES.join(', ')}`);
   }
   if (s('mode') !== 'stream' && s('mode') !== 'json')
     throw new UsageError(`--mode "${s('mode')}" is not valid: write stream or json`);
@@ -130,8 +122,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
     backendUrl = backendUrl.replace(/\/+$/, '');
 
     // 2. The paths in front of it.
-    const targets = new Map<LegName, Target>();
-    if (legs.includes('direct')) targets.set('direct', { url: backendUrl, api: 'tgi' });
+    const urls: { backend: string; proxy?: string; gateway?: string } = { backend: backendUrl };
     if (legs.includes('proxy')) {
       const proxy = ChildService.start('plain-proxy', BENCH_MAIN, [
         'plain-proxy',
@@ -142,11 +133,10 @@ export async function overheadCommand(args: string[]): Promise<number> {
         '--parent-pipe',
       ]);
       children.push(proxy);
-      const url = (await proxy.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
-      targets.set('proxy', { url, api: 'tgi' });
-      say(`plain proxy: ${url} (node:http, keep-alive agent, pipes request and response)`);
+      urls.proxy = (await proxy.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
+      say(`plain proxy: ${urls.proxy} (node:http, keep-alive agent, pipes request and response)`);
     }
-    if (legs.includes('gateway')) {
+    if (legs.includes('gateway') || legs.includes('gateway-chat')) {
       let url = v.gateway as string | undefined;
       if (!url) {
         const gateway = await startGatewayProcess(backendUrl, modelId, tokens);
@@ -154,13 +144,20 @@ export async function overheadCommand(args: string[]): Promise<number> {
         url = gateway.url;
         say(`gateway: ${url} (apps/gateway, one model "${modelId}" on the backend, caps out of the way)`);
       } else say(`gateway: ${url} (given; model "${modelId}")`);
-      targets.set('gateway', { url: url.replace(/\/+$/, ''), api: 'gateway' });
+      urls.gateway = url.replace(/\/+$/, '');
     }
-    const ordered = legs.filter((l) => targets.has(l));
+    const targets = new Map<LegName, Target>(legs.map((leg) => [leg, legTarget(leg, urls)]));
     const compared = [
       stream
         ? `direct and proxy: POST /generate_stream {inputs, parameters: {max_new_tokens: ${tokens}, details: true}} (what the gateway sends its backend); gateway: POST /v1/generate {model_id, inputs, scenario, stream: true, parameters: {max_new_tokens: ${tokens}}}, which the gateway serves from the backend's /generate_stream. Both read the whole SSE stream.`
         : `direct and proxy: POST /generate {inputs, parameters: {max_new_tokens: ${tokens}}} (JSON); gateway: POST /v1/generate (JSON), which the gateway serves from the backend's /generate_stream: the backend's work differs a little.`,
+      ...(legs.includes('direct-chat') || legs.includes('gateway-chat')
+        ? [
+            stream
+              ? `direct-chat: the backend's POST /v1/chat/completions {model: "tgi", messages: [{role: "user", content: inputs}], max_tokens: ${tokens}, stream: true, stream_options: {include_usage: true}} (what the gateway sends its backend); gateway-chat: the gateway's POST /v1/chat/completions, the same body with model "${modelId}". Both read the whole stream to [DONE]; added latency of gateway-chat is over direct-chat.`
+              : `direct-chat: the backend's POST /v1/chat/completions (JSON, model "tgi"); gateway-chat: the gateway's POST /v1/chat/completions (JSON, model "${modelId}"), which it may serve from the backend's stream: the backend's work differs a little.`,
+          ]
+        : []),
       `latency: client e2e from the intended send time, successful requests, nearest-rank percentiles; the same seed, so every leg gets the same request sequence and arrival times.`,
       `throughput (qps): successful answers that ended inside the measured window (after the warm-up, before the load stopped) / the window's length.`,
     ];
@@ -211,7 +208,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         leg,
         phase,
         url: target.url,
-        request: `POST ${target.api === 'gateway' ? '/v1/generate' : stream ? '/generate_stream' : '/generate'}`,
+        request: `POST ${requestPath(target.api, stream)}`,
         requests: { total: o.requests.total, ok: o.requests.ok, failed: o.requests.failed },
         errors_by_type: o.errors_by_type,
         qps: o.throughput.qps,
@@ -222,7 +219,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
       };
       results.push(entry);
       say(
-        `${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg.padEnd(7)}: ${entry.qps.toFixed(1)} ok/s, e2e p50 ${fmtMs(o.latency_ms.e2e.p50)} p99 ${fmtMs(o.latency_ms.e2e.p99)} ms, ` +
+        `${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg.padEnd(12)}: ${entry.qps.toFixed(1)} ok/s, e2e p50 ${fmtMs(o.latency_ms.e2e.p50)} p99 ${fmtMs(o.latency_ms.e2e.p99)} ms, ` +
           `failed ${o.requests.failed}${
             o.requests.failed
               ? ` (${Object.entries(o.errors_by_type)
@@ -233,10 +230,10 @@ export async function overheadCommand(args: string[]): Promise<number> {
       );
     };
     // Saturation first: it tells whether the fixed rate is below every path's saturation.
-    for (const leg of ordered) if (!interrupt.signal.aborted) await runLeg(leg, 'saturation');
-    for (const leg of ordered) if (!interrupt.signal.aborted) await runLeg(leg, 'fixed_rate');
+    for (const leg of legs) if (!interrupt.signal.aborted) await runLeg(leg, 'saturation');
+    for (const leg of legs) if (!interrupt.signal.aborted) await runLeg(leg, 'fixed_rate');
 
-    const result = summarize(results, { rate, concurrency, stream, tokens });
+    const result = summarizeOverhead(results, { rate });
     const exitCode =
       interrupt.signal.aborted || results.some((l) => !l.validity.valid)
         ? EXIT.invalidRun
@@ -252,7 +249,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         backend: backendUrl,
         started_mock: !v.backend,
         mock: v.backend ? null : { ttft: s('mock-ttft'), itl: s('mock-itl'), jitter: s('mock-jitter') },
-        legs: ordered,
+        legs,
         rate,
         arrivals,
         duration_s: durationMs / 1000,
@@ -280,71 +277,12 @@ export async function overheadCommand(args: string[]): Promise<number> {
   }
 }
 
-function summarize(legs: OverheadLeg[], o: { rate: number; concurrency: number; stream: boolean; tokens: number }) {
-  const fixed = (leg: LegName) => legs.find((l) => l.leg === leg && l.phase === 'fixed_rate');
-  const sat = (leg: LegName) => legs.find((l) => l.leg === leg && l.phase === 'saturation');
-  const added: OverheadResult['added_latency_ms'] = {};
-  const direct = fixed('direct');
-  for (const leg of ['proxy', 'gateway'] as const) {
-    const l = fixed(leg);
-    if (!l || !direct) continue;
-    const diff = (k: 'p50' | 'p90' | 'p99' | 'p99_9') =>
-      l.e2e_ms[k] === null || direct.e2e_ms[k] === null
-        ? null
-        : Math.round((l.e2e_ms[k] - direct.e2e_ms[k]) * 1000) / 1000;
-    added[leg] = { p50: diff('p50'), p90: diff('p90'), p99: diff('p99'), p99_9: diff('p99_9') };
-  }
-  const saturation: OverheadResult['saturation_qps'] = {};
-  for (const leg of ['direct', 'proxy', 'gateway'] as const) {
-    const l = sat(leg);
-    if (l) saturation[leg] = l.qps;
-  }
-  const ratio = (a?: number, b?: number) =>
-    a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000;
-  const ratios = {
-    'gateway/proxy saturation': ratio(saturation.gateway, saturation.proxy),
-    'gateway/direct saturation': ratio(saturation.gateway, saturation.direct),
-    'proxy/direct saturation': ratio(saturation.proxy, saturation.direct),
-  };
-  const notes: string[] = [];
-  const lowest = Math.min(...Object.values(saturation));
-  if (Number.isFinite(lowest) && o.rate > 0.8 * lowest) {
-    notes.push(
-      `the fixed rate (${o.rate}/s) is not well below saturation (the slowest path saturated at ${lowest.toFixed(1)}/s): its added latency includes queueing, not only the path's own cost`,
-    );
-  }
-  for (const l of legs.filter((x) => x.requests.failed > 0))
-    notes.push(
-      `${l.phase} ${l.leg}: ${l.requests.failed} of ${l.requests.total} requests failed (${Object.entries(
-        l.errors_by_type,
-      )
-        .map(([t, n]) => `${t} ${n}`)
-        .join(', ')})`,
-    );
-  const gatewayAddedP99 = added.gateway?.p99 ?? null;
-  const goals = [
-    {
-      goal: `gateway added p99 ≤ ${GOAL_ADDED_P99_MS} ms at ${o.rate}/s (below saturation)`,
-      measured: gatewayAddedP99 === null ? '—' : `${gatewayAddedP99.toFixed(3)} ms`,
-      met: gatewayAddedP99 === null ? null : gatewayAddedP99 <= GOAL_ADDED_P99_MS,
-    },
-    {
-      goal: `gateway saturation ≥ ${GOAL_SATURATION_RATIO}× the plain proxy's`,
-      measured: ratios['gateway/proxy saturation'] === null ? '—' : `${ratios['gateway/proxy saturation'].toFixed(3)}×`,
-      met:
-        ratios['gateway/proxy saturation'] === null
-          ? null
-          : ratios['gateway/proxy saturation'] >= GOAL_SATURATION_RATIO,
-    },
-  ];
-  return { legs, added_latency_ms: added, saturation_qps: saturation, ratios, goals, notes };
-}
-
 function formatOverhead(r: OverheadResult): string {
   const ms = (x: number | null) => (x === null ? '—' : x.toFixed(3));
   const fixed = r.legs.filter((l) => l.phase === 'fixed_rate');
   const sat = r.legs.filter((l) => l.phase === 'saturation');
   const s = r.settings as { rate: number; concurrency: number };
+  const ratio = r.chat_vs_generate_added;
   const lines = [
     `fixed rate ${s.rate}/s, e2e ms:`,
     renderTable(
@@ -364,10 +302,24 @@ function formatOverhead(r: OverheadResult): string {
     ),
     'added latency vs direct, ms:',
     renderTable(
-      ['leg', 'p50', 'p90', 'p99', 'p99.9'],
-      Object.entries(r.added_latency_ms).map(([leg, a]) => [leg, ms(a.p50), ms(a.p90), ms(a.p99), ms(a.p99_9)]),
+      ['leg', 'over', 'p50', 'p90', 'p99', 'p99.9'],
+      Object.entries(r.added_latency_ms).map(([leg, a]) => [
+        leg,
+        leg === 'gateway-chat' ? 'direct-chat' : 'direct',
+        ms(a.p50),
+        ms(a.p90),
+        ms(a.p99),
+        ms(a.p99_9),
+      ]),
       '  ',
     ),
+    ...(ratio
+      ? [
+          `  chat/generate added latency: ${(['p50', 'p90', 'p99', 'p99_9'] as const)
+            .map((k) => `${k.replace('_', '.')} ${ratio[k] === null ? '—' : `${ratio[k].toFixed(3)}×`}`)
+            .join(', ')}`,
+        ]
+      : []),
     `saturation (closed loop, ${s.concurrency} concurrent):`,
     renderTable(
       ['leg', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'],

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { MeasurementSettings } from '../cli/run-options.js';
+import { requestPath } from '../client/target-api.js';
 import { SCENARIO_PROMPTS } from '../load/workload.js';
 import type { RequestRecord } from '../metrics/request-record.js';
 import { writeJsonl } from '../output/files.js';
@@ -24,8 +25,8 @@ export function targetRecord(m: MeasurementSettings): { url: string; api: string
   const { api, url } = m.target;
   const f = m.workload.streamFraction;
   const path =
-    api === 'gateway'
-      ? '/v1/generate'
+    api !== 'tgi'
+      ? requestPath(api, f > 0)
       : f === 1
         ? '/generate_stream'
         : f === 0

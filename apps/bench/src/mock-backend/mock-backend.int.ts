@@ -156,4 +156,138 @@ describe('bench mock-backend speaks TGI (contracts/tgi-openapi.json)', () => {
     await postJson(`${mock.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 4 } });
     assert.ok(performance.now() - plainStart >= 80 + 3 * 20 - 2);
   });
+
+  it('streams /v1/chat/completions as TGI: a chunk per token, the finish_reason, the usage chunk, [DONE]', async () => {
+    const mock = await start();
+    const content = 'hello there, chat';
+    const maxTokens = 4;
+    const res = await postJson(`${mock.url}/v1/chat/completions`, {
+      model: 'tgi',
+      messages: [{ role: 'user', content }],
+      max_tokens: maxTokens,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+    const data = sseData(res.text);
+    assert.equal(data.at(-1), '[DONE]');
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    for (const chunk of chunks) assertMatchesTgiSchema('ChatCompletionChunk', chunk);
+    const tokens = chunks.slice(0, -1);
+    assert.equal(tokens.length, maxTokens);
+    assert.ok(tokens.every((c) => c.object === 'chat.completion.chunk' && c.choices[0].delta.role === 'assistant'));
+    assert.deepEqual(
+      tokens.map((c) => c.choices[0].finish_reason),
+      [...Array<null>(maxTokens - 1).fill(null), 'length'],
+    );
+    const usage = chunks.at(-1);
+    assert.deepEqual(usage.choices, []);
+    const prompt = Math.ceil(Buffer.byteLength(content) / 4);
+    assert.deepEqual(usage.usage, {
+      prompt_tokens: prompt,
+      completion_tokens: maxTokens,
+      total_tokens: prompt + maxTokens,
+    });
+    const text = tokens.map((c) => c.choices[0].delta.content).join('');
+    const plain = await postJson(`${mock.url}/generate`, {
+      inputs: content,
+      parameters: { max_new_tokens: maxTokens },
+    });
+    assert.equal(text, plain.json().generated_text, 'the same placeholder text as /generate');
+  });
+
+  it('streams no usage chunk unless asked, and ends with EOS as finish_reason stop', async () => {
+    const mock = await start({ outputTokens: 2 });
+    const res = await postJson(`${mock.url}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }],
+      max_tokens: 8,
+      stream: true,
+    });
+    const data = sseData(res.text);
+    assert.equal(data.at(-1), '[DONE]');
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    for (const chunk of chunks) assertMatchesTgiSchema('ChatCompletionChunk', chunk);
+    assert.equal(chunks.length, 2);
+    assert.ok(chunks.every((c) => c.choices.length === 1 && !c.usage));
+    assert.deepEqual(chunks.at(-1).choices[0].delta, { role: 'assistant', content: '' }, 'EOS is special: no text');
+    assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
+  });
+
+  it('answers a non-streamed chat with a chat.completion and its usage', async () => {
+    const mock = await start();
+    const res = await postJson(`${mock.url}/v1/chat/completions`, {
+      model: 'tgi',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi' },
+      ],
+      max_tokens: 3,
+    });
+    assert.equal(res.status, 200);
+    const completion = res.json();
+    assertMatchesTgiSchema('ChatCompletion', completion);
+    assert.equal(completion.object, 'chat.completion');
+    assert.equal(completion.model, MOCK_MODEL_ID, 'TGI answers with its own model id, whatever `model` said');
+    assert.equal(completion.choices[0].message.role, 'assistant');
+    assert.equal(completion.choices[0].finish_reason, 'length');
+    assert.equal(completion.usage.completion_tokens, 3);
+    assert.equal(completion.usage.prompt_tokens, Math.ceil(Buffer.byteLength('be brief' + 'hi') / 4));
+  });
+
+  it("validates the chat body with TGI's statuses, and injects its errors and 429s like /generate's", async () => {
+    const mock = await start();
+    const missing = await postJson(`${mock.url}/v1/chat/completions`, { model: 'tgi' });
+    assert.equal(missing.status, 422);
+    assertMatchesTgiSchema('ErrorResponse', missing.json());
+    const zero = await postJson(`${mock.url}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 0,
+      stream: true,
+    });
+    assert.equal(zero.status, 200, 'found once the stream has begun: an event');
+    const [event] = parseSse(zero.text);
+    assertMatchesTgiSchema('ErrorResponse', event);
+    assert.equal(event.error_type, 'validation');
+
+    const body = { messages: [{ role: 'user', content: 'x' }], max_tokens: 4 };
+    const overloaded = await start({ overloadRate: 1 });
+    const refused = await postJson(`${overloaded.url}/v1/chat/completions`, body);
+    assert.equal(refused.status, 429);
+    assertMatchesTgiSchema('ErrorResponse', refused.json());
+    const failing = await start({ errorRate: 1 });
+    assert.equal((await postJson(`${failing.url}/v1/chat/completions`, body)).status, 424);
+    const streamed = sseData(
+      (await postJson(`${failing.url}/v1/chat/completions`, { ...body, stream: true })).text,
+    ).map((d) => JSON.parse(d));
+    assert.equal(streamed.length, 3, 'two chunks, then the error mid-stream, and no [DONE]');
+    for (const c of streamed.slice(0, -1)) assertMatchesTgiSchema('ChatCompletionChunk', c);
+    assertMatchesTgiSchema('ErrorResponse', streamed.at(-1));
+  });
+
+  it('waits the set time to first token and between tokens on the chat route too', async () => {
+    const mock = await start({ ttftMs: 80, itlMs: 20 });
+    const body = { messages: [{ role: 'user', content: 'x' }], max_tokens: 4 };
+    const started = performance.now();
+    const res = await postJson(`${mock.url}/v1/chat/completions`, { ...body, stream: true });
+    assert.ok(performance.now() - started >= 80 + 3 * 20 - 2, `took ${performance.now() - started} ms`);
+    assert.equal(sseData(res.text).length, 4 + 1);
+    const plainStart = performance.now();
+    await postJson(`${mock.url}/v1/chat/completions`, body);
+    assert.ok(performance.now() - plainStart >= 80 + 3 * 20 - 2);
+  });
 });
+
+/** Each event's data, unparsed: a chat stream ends with the non-JSON `[DONE]`. */
+function sseData(text: string): string[] {
+  return text
+    .split('\n\n')
+    .map((frame) =>
+      frame
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trimStart())
+        .join('\n'),
+    )
+    .filter((data) => data.length > 0);
+}

@@ -2,11 +2,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TgiErrorEvent, TgiGenerateResponse, TgiInfo } from '#backends';
 import { Rng } from '../load/rng.js';
+import { CHAT_DONE_FRAME, ChatFrameCache, chatPlanOf, ChatValidationFailure, type ChatPlan } from './mock-chat.js';
 import { AnswerCache, sseFrame, type MockFinishReason } from './mock-tokens.js';
 
 /**
  * `bench mock-backend`: a LOAD-TEST TARGET THAT SPEAKS TGI, NOT A MODEL. It answers `/generate`,
- * `/generate_stream` (SSE, errors inside the 200 stream as TGI sends them), `/health` and `/info` with the shapes
+ * `/generate_stream` (SSE, errors inside the 200 stream as TGI sends them), `/v1/chat/completions` (TGI's Messages
+ * API, mock-chat.ts), `/health` and `/info` with the shapes
  * of contracts/tgi-openapi.json, after a configurable time to first token and time per token (plus jitter), with
  * a configurable number of placeholder tokens, and injects generation errors and 429s at configurable rates. It is
  * the backend for measuring the gateway itself: plain node:http and precomputed bodies, so it costs next to nothing.
@@ -64,6 +66,21 @@ export interface RunningMockBackend {
 
 class ValidationFailure extends Error {}
 
+interface Timer {
+  handle: NodeJS.Timeout | undefined;
+}
+
+/** What a 200 stream sends: a frame per token but the last, the last event(s), or an error event halfway. */
+interface TokenStreamScript {
+  frames: Buffer[];
+  allButLast: Buffer;
+  last: () => string;
+  error: string | null;
+}
+
+const INJECTED_ERROR_MESSAGE = 'Request failed during generation: injected by bench mock-backend (--error-rate)';
+const INJECTED_ERROR_FRAME = sseFrame({ error: INJECTED_ERROR_MESSAGE, error_type: 'generation' });
+
 interface Plan {
   n: number;
   finish: MockFinishReason;
@@ -76,6 +93,7 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
   const options = { ...MOCK_BACKEND_DEFAULTS, ...partial };
   const rng = new Rng(options.seed, 7);
   const answers = new AnswerCache();
+  const chatFrames = new ChatFrameCache(MOCK_MODEL_ID);
   const stats: MockBackendStats = { requests: 0, inFlight: 0, maxInFlight: 0 };
   const info: TgiInfo = {
     model_id: MOCK_MODEL_ID,
@@ -102,11 +120,73 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
     if (req.method === 'GET' && path === '/info') return sendJson(res, 200, infoBody);
     if (req.method === 'POST' && (path === '/generate' || path === '/generate_stream'))
       return void readBody(req, (text) => generate(res, path === '/generate_stream', text));
+    if (req.method === 'POST' && path === '/v1/chat/completions') return void readBody(req, (text) => chat(res, text));
     req.resume();
     sendJson(res, 404, JSON.stringify({ error: `No route for ${req.method} ${path}`, error_type: 'not_found' }));
   });
   server.keepAliveTimeout = 72_000; // TGI's (hyper's) idle timeout
   server.headersTimeout = 75_000;
+
+  /** Counts the request in; answers 429 when it is refused (at capacity, or drawn to be); else its fate. */
+  function admit(res: http.ServerResponse, stream: boolean): { injectError: boolean; timer: Timer } | null {
+    const draw = options.errorRate > 0 || options.overloadRate > 0 ? rng.next() : 1;
+    if (stats.inFlight >= options.maxConcurrent || draw < options.overloadRate) {
+      fail(res, { stream, status: 429, errorType: 'overloaded', message: 'Model is overloaded' });
+      return null;
+    }
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    const timer: Timer = { handle: undefined };
+    res.on('close', () => {
+      stats.inFlight--;
+      clearTimeout(timer.handle);
+    });
+    return { injectError: draw < options.overloadRate + options.errorRate, timer };
+  }
+
+  /** Answers after the time the whole generation would take (the non-streamed routes). */
+  function sendAfterGeneration(timer: Timer, n: number, send: () => void): void {
+    let total = delay(options.ttftMs);
+    for (let i = 1; i < n; i++) total += delay(options.itlMs);
+    if (total > 0) timer.handle = setTimeout(send, total);
+    else send();
+  }
+
+  /** A 200 event stream: a frame per token after the set delays, or the error event halfway through. */
+  function sendTokenStream(res: http.ServerResponse, timer: Timer, script: TokenStreamScript): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-compute-type': 'mock',
+      'x-mock-backend': NOT_A_MODEL,
+    });
+    res.flushHeaders();
+    const n = script.frames.length + 1;
+    const errorAt = script.error === null ? -1 : Math.floor(n / 2);
+    if (options.itlMs === 0 && options.jitterMs === 0) {
+      // Everything after the first token at once: one write for the tokens, one for the last event.
+      const sendAll = () => {
+        if (errorAt >= 0) {
+          if (errorAt > 0) res.write(Buffer.concat(script.frames.slice(0, errorAt)));
+          return void res.end(script.error);
+        }
+        if (script.allButLast.length > 0) res.write(script.allButLast);
+        res.end(script.last());
+      };
+      if (options.ttftMs > 0) timer.handle = setTimeout(sendAll, options.ttftMs);
+      else sendAll();
+      return;
+    }
+    let i = 0;
+    const step = () => {
+      if (res.destroyed) return;
+      if (i === errorAt) return void res.end(script.error);
+      if (i === n - 1) return void res.end(script.last());
+      res.write(script.frames[i++]!);
+      timer.handle = setTimeout(step, delay(options.itlMs));
+    };
+    timer.handle = setTimeout(step, delay(options.ttftMs));
+  }
 
   function generate(res: http.ServerResponse, stream: boolean, text: string): void {
     stats.requests++;
@@ -117,26 +197,15 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
       if (!(error instanceof ValidationFailure)) throw error;
       return fail(res, { stream, status: 422, errorType: 'validation', message: error.message });
     }
-    const draw = options.errorRate > 0 || options.overloadRate > 0 ? rng.next() : 1;
-    if (stats.inFlight >= options.maxConcurrent || draw < options.overloadRate)
-      return fail(res, { stream, status: 429, errorType: 'overloaded', message: 'Model is overloaded' });
-    const injectError = draw < options.overloadRate + options.errorRate;
-
-    stats.inFlight++;
-    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-    let timer: NodeJS.Timeout | undefined;
-    res.on('close', () => {
-      stats.inFlight--;
-      clearTimeout(timer);
-    });
+    const admitted = admit(res, stream);
+    if (!admitted) return;
+    const { injectError, timer } = admitted;
     const answer = answers.get(plan.n, plan.finish);
-    const errorMessage = 'Request failed during generation: injected by bench mock-backend (--error-rate)';
 
     if (!stream) {
-      let total = delay(options.ttftMs);
-      for (let i = 1; i < plan.n; i++) total += delay(options.itlMs);
-      const send = () => {
-        if (injectError) return fail(res, { stream, status: 424, errorType: 'generation', message: errorMessage });
+      return sendAfterGeneration(timer, plan.n, () => {
+        if (injectError)
+          return fail(res, { stream, status: 424, errorType: 'generation', message: INJECTED_ERROR_MESSAGE });
         const body = plan.details
           ? JSON.stringify({
               generated_text: answer.text,
@@ -158,53 +227,61 @@ export async function startMockBackend(partial: Partial<MockBackendOptions> = {}
           'x-mock-backend': NOT_A_MODEL,
         });
         res.end(body);
-      };
-      if (total > 0) timer = setTimeout(send, total);
-      else send();
-      return;
-    }
-
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      'x-compute-type': 'mock',
-      'x-mock-backend': NOT_A_MODEL,
-    });
-    res.flushHeaders();
-    const errorAt = injectError ? Math.floor(plan.n / 2) : -1;
-    const finalFrame = () =>
-      sseFrame({
-        index: plan.n,
-        token: answer.tokens[plan.n - 1]!,
-        generated_text: answer.text,
-        details: plan.details
-          ? { finish_reason: plan.finish, generated_tokens: plan.n, input_length: plan.inputLength, seed: plan.seed }
-          : null,
       });
-    const errorFrame = () => sseFrame({ error: errorMessage, error_type: 'generation' });
-    if (options.itlMs === 0 && options.jitterMs === 0) {
-      // Everything after the first token at once: one write for the tokens, one for the last event.
-      const sendAll = () => {
-        if (errorAt >= 0) {
-          if (errorAt > 0) res.write(Buffer.concat(answer.frames.slice(0, errorAt)));
-          return void res.end(errorFrame());
-        }
-        if (answer.allButLast.length > 0) res.write(answer.allButLast);
-        res.end(finalFrame());
-      };
-      if (options.ttftMs > 0) timer = setTimeout(sendAll, options.ttftMs);
-      else sendAll();
-      return;
     }
-    let i = 0;
-    const step = () => {
-      if (res.destroyed) return;
-      if (i === errorAt) return void res.end(errorFrame());
-      if (i === plan.n - 1) return void res.end(finalFrame());
-      res.write(answer.frames[i++]!);
-      timer = setTimeout(step, delay(options.itlMs));
-    };
-    timer = setTimeout(step, delay(options.ttftMs));
+    sendTokenStream(res, timer, {
+      frames: answer.frames,
+      allButLast: answer.allButLast,
+      last: () =>
+        sseFrame({
+          index: plan.n,
+          token: answer.tokens[plan.n - 1]!,
+          generated_text: answer.text,
+          details: plan.details
+            ? { finish_reason: plan.finish, generated_tokens: plan.n, input_length: plan.inputLength, seed: plan.seed }
+            : null,
+        }),
+      error: injectError ? INJECTED_ERROR_FRAME : null,
+    });
+  }
+
+  function chat(res: http.ServerResponse, text: string): void {
+    stats.requests++;
+    let plan: ChatPlan;
+    try {
+      plan = chatPlanOf(text, options.defaultMaxNewTokens);
+    } catch (error) {
+      if (!(error instanceof ChatValidationFailure)) throw error;
+      return fail(res, { stream: error.inStream, status: 422, errorType: 'validation', message: error.message });
+    }
+    const { stream } = plan;
+    const admitted = admit(res, stream);
+    if (!admitted) return;
+    const { injectError, timer } = admitted;
+    const n = tokensFor(plan.maxTokens, options);
+    const finish = finishFor(n, plan.maxTokens);
+    const frames = chatFrames.get(answers.get(n, finish), finish);
+
+    if (!stream) {
+      return sendAfterGeneration(timer, n, () => {
+        if (injectError)
+          return fail(res, { stream, status: 424, errorType: 'generation', message: INJECTED_ERROR_MESSAGE });
+        const body = frames.completion(plan.inputLength);
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-compute-type': 'mock',
+          'x-mock-backend': NOT_A_MODEL,
+        });
+        res.end(body);
+      });
+    }
+    sendTokenStream(res, timer, {
+      frames: frames.frames,
+      allButLast: frames.allButLast,
+      last: () => frames.last + (plan.includeUsage ? frames.usage(plan.inputLength) : '') + CHAT_DONE_FRAME,
+      error: injectError ? INJECTED_ERROR_FRAME : null,
+    });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -246,7 +323,7 @@ function planOf(text: string, options: MockBackendOptions): Plan {
   if (typeof maxNewTokens !== 'number' || !Number.isInteger(maxNewTokens) || maxNewTokens <= 0) {
     throw new ValidationFailure('Input validation error: `max_new_tokens` must be strictly positive');
   }
-  const n = options.outputTokens === null ? maxNewTokens : Math.max(1, Math.min(options.outputTokens, maxNewTokens));
+  const n = tokensFor(maxNewTokens, options);
   const sampling =
     p.do_sample === true ||
     typeof p.temperature === 'number' ||
@@ -254,12 +331,22 @@ function planOf(text: string, options: MockBackendOptions): Plan {
     typeof p.top_k === 'number';
   return {
     n,
-    finish: n < maxNewTokens ? 'eos_token' : 'length',
+    finish: finishFor(n, maxNewTokens),
     // A stand-in tokenizer: about 4 bytes of UTF-8 per token. It only has to be stable, not right.
     inputLength: Math.max(1, Math.ceil(Buffer.byteLength(inputs) / 4)),
     details: p.details === true,
     seed: sampling ? (typeof p.seed === 'number' ? p.seed : 0) : null,
   };
+}
+
+/** Tokens an answer has: min(--output-tokens, the request's maximum), or the maximum. */
+function tokensFor(maxNewTokens: number, options: MockBackendOptions): number {
+  return options.outputTokens === null ? maxNewTokens : Math.max(1, Math.min(options.outputTokens, maxNewTokens));
+}
+
+/** An answer shorter than asked ends with the EOS token. */
+function finishFor(n: number, maxNewTokens: number): MockFinishReason {
+  return n < maxNewTokens ? 'eos_token' : 'length';
 }
 
 interface Failure {

@@ -58,7 +58,7 @@ export class AnswerCache {
   }
 }
 
-interface CachedAnswer {
+export interface CachedAnswer {
   tokens: TgiToken[];
   /** Token events 1..n−1, one buffer each (for timed streams). */
   frames: Buffer[];

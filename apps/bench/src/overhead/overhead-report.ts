@@ -3,8 +3,9 @@ import { esc, table, type ReportPage } from '../report/html-report.js';
 import type { Distribution } from '../metrics/summarize.js';
 import type { ResultBase, Verdict } from '../output/result.js';
 import type { ClientHealthReport } from '../load/client-health.js';
+import type { LegName } from './overhead-legs.js';
 
-export type LegName = 'direct' | 'proxy' | 'gateway';
+type Percentiles = Record<'p50' | 'p90' | 'p99' | 'p99_9', number | null>;
 
 export interface OverheadLeg {
   leg: LegName;
@@ -25,18 +26,24 @@ export interface OverheadResult extends ResultBase, Verdict {
   compared: string[];
   settings: Record<string, unknown>;
   legs: OverheadLeg[];
-  /** Fixed rate: leg − direct, per percentile of e2e (ms). */
-  added_latency_ms: Partial<Record<'proxy' | 'gateway', Record<'p50' | 'p90' | 'p99' | 'p99_9', number | null>>>;
+  /** Fixed rate: leg − its direct leg (proxy, gateway: direct; gateway-chat: direct-chat), per percentile of e2e (ms). */
+  added_latency_ms: Partial<Record<LegName, Percentiles>>;
+  /** gateway-chat's added latency / gateway's, per percentile; null without both (or where gateway's is ≤ 0). */
+  chat_vs_generate_added: Percentiles | null;
   saturation_qps: Partial<Record<LegName, number>>;
   ratios: Record<string, number | null>;
   goals: Array<{ goal: string; measured: string; met: boolean | null }>;
   notes: string[];
 }
 
+const PCTS = ['p50', 'p90', 'p99', 'p99_9'] as const;
+
 export function overheadReportPage(result: OverheadResult): ReportPage {
   const fixed = result.legs.filter((l) => l.phase === 'fixed_rate');
   const saturation = result.legs.filter((l) => l.phase === 'saturation');
   const ms = (v: number | null) => (v === null ? '—' : v.toFixed(3));
+  const times = (v: number | null) => (v === null ? '—' : `${v.toFixed(3)}×`);
+  const ratio = result.chat_vs_generate_added ?? null;
   const body = [
     `<h1>sluice-bench overhead <span class="badge ${result.verdict}">${result.verdict.toUpperCase()}</span></h1>`,
     `<p class="meta">${esc(result.started_at)}</p>`,
@@ -58,9 +65,22 @@ export function overheadReportPage(result: OverheadResult): ReportPage {
     ),
     '<h2>Added latency vs direct (ms)</h2>',
     table(
-      ['leg', 'p50', 'p90', 'p99', 'p99.9'],
-      Object.entries(result.added_latency_ms).map(([leg, a]) => [leg, ms(a.p50), ms(a.p90), ms(a.p99), ms(a.p99_9)]),
+      ['leg', 'over', 'p50', 'p90', 'p99', 'p99.9'],
+      Object.entries(result.added_latency_ms).map(([leg, a]) => [
+        leg,
+        leg === 'gateway-chat' ? 'direct-chat' : 'direct',
+        ms(a.p50),
+        ms(a.p90),
+        ms(a.p99),
+        ms(a.p99_9),
+      ]),
     ),
+    ...(ratio
+      ? [
+          '<h2>Added latency, /v1/chat/completions over /v1/generate (ratio)</h2>',
+          table(['', 'p50', 'p90', 'p99', 'p99.9'], [['gateway-chat / gateway', ...PCTS.map((k) => times(ratio[k]))]]),
+        ]
+      : []),
     '<h2>Saturation (closed loop)</h2>',
     table(
       ['leg', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'],
