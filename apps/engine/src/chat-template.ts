@@ -1,5 +1,6 @@
-import type { ChatHistoryItem, ChatWrapper, LlamaModel, LlamaTextJSON, Token } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, LlamaModel, Token } from 'node-llama-cpp';
 import type { ChatMessageInput } from './openai-validation.js';
+import { triggerTexts } from './stop-triggers.js';
 
 export interface RenderedChat {
   tokens: Token[];
@@ -36,23 +37,9 @@ export class ChatTemplate {
     // An open assistant turn is what the model completes; a last assistant message is continued as it stands.
     if (messages.at(-1)?.role !== 'assistant') chatHistory.push({ type: 'model', response: [] });
     const state = this.wrapper.generateContextState({ chatHistory });
-    const endOfTurn = new Set<string>();
-    for (const trigger of state.stopGenerationTriggers) {
-      const text = textOf(trigger.toJSON());
-      if (text !== undefined && text.length > 0) endOfTurn.add(text);
-    }
-    return { tokens: state.contextText.tokenize(this.model.tokenizer), endOfTurn: [...endOfTurn] };
+    return {
+      tokens: state.contextText.tokenize(this.model.tokenizer),
+      endOfTurn: triggerTexts(state.stopGenerationTriggers),
+    };
   }
-}
-
-/** A trigger's text, or undefined when it holds a special token (EOS, EOT: the generator stops on those already). */
-function textOf(json: LlamaTextJSON): string | undefined {
-  if (typeof json === 'string') return json;
-  let text = '';
-  for (const value of json) {
-    if (typeof value === 'string') text += value;
-    else if (value.type === 'specialTokensText') text += value.value;
-    else return undefined;
-  }
-  return text;
 }

@@ -25,7 +25,10 @@ export interface GenerationPlan {
    * null, which TGI's schema allows.
    */
   tokenLogprobs: boolean;
-  /** Text that ends the model's turn (a chat template's stop triggers): never shown, finishes as EOS does. */
+  /**
+   * Text that ends the output (a chat template's stop triggers, a grammar's end): never shown, and the generation
+   * finishes as on EOS.
+   */
   endOfTurn: string[];
   /** Constrains sampling to a grammar; one state per generation, it follows the tokens sampled. */
   grammarState?: LlamaGrammarEvaluationState;

@@ -110,18 +110,14 @@ export class InferenceService {
     try {
       const { model, config, chatTemplate, grammars } = this.ready();
       const rendered = 'messages' in input ? chatTemplate.render(input.messages) : undefined;
-      const grammarState = parameters.grammar ? await grammars.stateFor(parameters.grammar) : undefined;
-      const plan = planGeneration(
-        model,
-        config,
-        parameters,
-        rendered?.tokens ?? (input as { text: string }).text,
-        logprobs,
-        {
-          endOfTurn: rendered?.endOfTurn,
-          grammarState,
-        },
-      );
+      const inputs = rendered ? rendered.tokens : (input as { text: string }).text;
+      const constraint = parameters.grammar ? await grammars.constraintFor(parameters.grammar) : undefined;
+      // The output ends where the chat turn ends or the grammar's value is complete, whichever marker comes first.
+      const endOfTurn = [...(rendered?.endOfTurn ?? []), ...(constraint?.endOfOutput ?? [])];
+      const plan = planGeneration(model, config, parameters, inputs, logprobs, {
+        endOfTurn,
+        grammarState: constraint?.state,
+      });
       this.metrics.inputLength.observe(plan.inputTokens.length);
       this.metrics.maxNewTokens.observe(plan.maxNewTokens);
       return { plan, startedAt };

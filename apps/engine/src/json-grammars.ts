@@ -1,6 +1,13 @@
 import type { Llama, LlamaGrammar, LlamaGrammarEvaluationState } from 'node-llama-cpp';
 import { validationError } from './errors.js';
 import type { JsonGrammarRequest } from './grammar-request.js';
+import { triggerTexts } from './stop-triggers.js';
+
+export interface GrammarConstraint {
+  state: LlamaGrammarEvaluationState;
+  /** Where the grammar's output ends (node-llama-cpp's JSON grammars: a run of newlines after the value). */
+  endOfOutput: string[];
+}
 
 const CAPACITY = 64;
 
@@ -19,8 +26,9 @@ export class JsonGrammars {
   ) {}
 
   /** A fresh evaluation state for `request`; a schema llama.cpp cannot compile is the request's fault (422). */
-  async stateFor(request: JsonGrammarRequest): Promise<LlamaGrammarEvaluationState> {
-    return this.newState(await this.grammarFor(request));
+  async constraintFor(request: JsonGrammarRequest): Promise<GrammarConstraint> {
+    const grammar = await this.grammarFor(request);
+    return { state: this.newState(grammar), endOfOutput: triggerTexts(grammar.stopGenerationTriggers) };
   }
 
   private grammarFor(request: JsonGrammarRequest): Promise<LlamaGrammar> {
