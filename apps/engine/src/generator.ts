@@ -156,10 +156,10 @@ export async function runGeneration(
     const special = eog || model.getTokenAttributes(id).control;
     const piece = special ? '' : decoder.push(id);
     const specialText = special ? model.detokenize([id], true) : '';
-    let visible = '';
-    let turnEnded = false;
-    if (special) turnEnded = !eog && plan.endOfTurn.includes(specialText);
-    else ({ text: visible, ended: turnEnded } = turnEnd.push(piece));
+    // What this token shows, and whether it ends the output: a marker may be a control token's text or plain text.
+    let { text: visible, ended: turnEnded } = special
+      ? { text: '', ended: !eog && plan.endOfTurn.includes(specialText) }
+      : turnEnd.push(piece);
     const token: TgiToken = {
       id,
       text: special ? specialText : piece,
