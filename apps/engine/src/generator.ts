@@ -1,8 +1,15 @@
 import { randomInt } from 'node:crypto';
-import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
+import type {
+  LlamaContextSequence,
+  LlamaGrammarEvaluationState,
+  LlamaModel,
+  SequenceEvaluateOptions,
+  Token,
+} from 'node-llama-cpp';
 import type { TgiFinishReason, TgiPrefillToken, TgiToken } from '#backends';
 import type { EngineConfig } from './config.js';
 import { IncrementalDecoder, StopSequenceMatcher } from './incremental-decoder.js';
+import { TurnEndMatcher } from './turn-end-matcher.js';
 import { checkTokenBudget, usesSampling, type GenerateParameters } from './validation.js';
 
 /** What one request will do, settled before it waits for a sequence. */
@@ -18,6 +25,19 @@ export interface GenerationPlan {
    * null, which TGI's schema allows.
    */
   tokenLogprobs: boolean;
+  /**
+   * Text that ends the output (a chat template's stop triggers, a grammar's end): never shown, and the generation
+   * finishes as on EOS.
+   */
+  endOfTurn: string[];
+  /** Constrains sampling to a grammar; one state per generation, it follows the tokens sampled. */
+  grammarState?: LlamaGrammarEvaluationState;
+}
+
+/** What a chat request adds to a plan: its template's end-of-turn markers and its JSON grammar. */
+export interface PlanExtras {
+  endOfTurn?: string[];
+  grammarState?: LlamaGrammarEvaluationState;
 }
 
 export interface GenerationResult {
@@ -30,30 +50,48 @@ export interface GenerationResult {
   inputLength: number;
 }
 
-/** Called per generated token; `last` marks the token the result will end with (sent by the caller with the result). */
-export type TokenListener = (token: TgiToken, topTokens: TgiToken[], last: boolean) => void;
+/**
+ * Called per generated token; `last` marks the token the result will end with (sent by the caller with the result).
+ * `text` is what the token adds to the generated text: the token's own text, less what an end-of-turn marker holds
+ * back or drops (the same as `token.text` for special tokens' "" and wherever no marker is set).
+ */
+export type TokenListener = (token: TgiToken, topTokens: TgiToken[], last: boolean, text: string) => void;
 
-/** Tokenizes, truncates and checks the budget: every rule that needs the tokenizer, before any waiting. */
+/**
+ * Tokenizes, truncates and checks the budget: every rule that needs the tokenizer, before any waiting.
+ * Tokens (a rendered chat template, which carries its own BOS) are taken as they are.
+ */
 export function planGeneration(
   model: LlamaModel,
   config: EngineConfig,
   parameters: GenerateParameters,
-  inputs: string,
+  inputs: string | readonly Token[],
   tokenLogprobs: boolean,
+  { endOfTurn = [], grammarState }: PlanExtras = {},
 ): GenerationPlan {
-  let inputTokens = model.tokenize(inputs);
+  let inputTokens = typeof inputs === 'string' ? model.tokenize(inputs) : [...inputs];
   if (parameters.truncate !== undefined && inputTokens.length > parameters.truncate) {
     inputTokens = inputTokens.slice(-parameters.truncate); // TGI truncates from the left
   }
-  if (model.tokens.shouldPrependBosToken && model.tokens.bos !== null) inputTokens = [model.tokens.bos, ...inputTokens];
+  if (typeof inputs === 'string' && model.tokens.shouldPrependBosToken && model.tokens.bos !== null) {
+    inputTokens = [model.tokens.bos, ...inputTokens];
+  }
   const maxNewTokens = checkTokenBudget(inputTokens.length, parameters.maxNewTokens, config);
   const seed = usesSampling(parameters) ? (parameters.seed ?? randomInt(1, 2 ** 47)) : null;
-  return { inputTokens, maxNewTokens, parameters, seed, tokenLogprobs: tokenLogprobs || parameters.topNTokens > 0 };
+  return {
+    inputTokens,
+    maxNewTokens,
+    parameters,
+    seed,
+    tokenLogprobs: tokenLogprobs || parameters.topNTokens > 0,
+    endOfTurn,
+    grammarState,
+  };
 }
 
 function samplerOptions(plan: GenerationPlan, history: () => Token[], contextSize: number): SequenceEvaluateOptions {
   const p = plan.parameters;
-  const options: SequenceEvaluateOptions = { yieldEogToken: true, minP: 0 };
+  const options: SequenceEvaluateOptions = { yieldEogToken: true, minP: 0, grammarEvaluationState: plan.grammarState };
   if (plan.seed === null) {
     options.temperature = 0; // greedy
   } else {
@@ -97,6 +135,7 @@ export async function runGeneration(
   const history: Token[] = [...inputTokens];
   const decoder = new IncrementalDecoder(model, inputTokens);
   const stops = new StopSequenceMatcher(parameters.stop);
+  const turnEnd = new TurnEndMatcher(plan.endOfTurn);
   const tokens: TgiToken[] = [];
   const topTokens: TgiToken[][] = [];
   let text = '';
@@ -116,28 +155,38 @@ export async function runGeneration(
     const eog = model.isEogToken(id);
     const special = eog || model.getTokenAttributes(id).control;
     const piece = special ? '' : decoder.push(id);
+    const specialText = special ? model.detokenize([id], true) : '';
+    // What this token shows, and whether it ends the output: a marker may be a control token's text or plain text.
+    let { text: visible, ended: turnEnded } = special
+      ? { text: '', ended: !eog && plan.endOfTurn.includes(specialText) }
+      : turnEnd.push(piece);
     const token: TgiToken = {
       id,
-      text: special ? model.detokenize([id], true) : piece,
+      text: special ? specialText : piece,
       logprob: wantLogprobs ? logOf((output as { confidence?: number }).confidence) : null,
       special,
     };
     const top = wantTop
       ? topTokensOf(model, (output as { probabilities?: Map<Token, number> }).probabilities!, parameters.topNTokens)
       : [];
-    text += piece;
     tokens.push(token);
     if (wantTop) topTokens.push(top);
 
-    const stopped = stops.push(piece) !== undefined;
-    const last = eog || stopped || tokens.length >= plan.maxNewTokens;
+    const stopped = !turnEnded && stops.push(visible) !== undefined;
+    const last = eog || turnEnded || stopped || tokens.length >= plan.maxNewTokens;
     if (last) {
-      finishReason = eog ? 'eos_token' : stopped ? 'stop_sequence' : 'length';
       const rest = decoder.flush(); // an incomplete character at the very end still belongs to the text
-      text += rest;
       token.text += rest;
+      if (!turnEnded) {
+        const tail = turnEnd.push(rest);
+        turnEnded = tail.ended;
+        visible += tail.text + (tail.ended ? '' : turnEnd.flush());
+      }
+      // The end of the model's turn in a chat is its end of sequence, whichever form it took.
+      finishReason = eog || turnEnded ? 'eos_token' : stopped ? 'stop_sequence' : 'length';
     }
-    onToken?.(token, top, last);
+    text += visible;
+    onToken?.(token, top, last, visible);
     if (last) break;
   }
   signal.throwIfAborted();

@@ -1,9 +1,17 @@
 import type { EngineMetrics } from './engine-metrics.js';
 import { EngineError, overloadedError, validationError } from './errors.js';
-import { planGeneration, runGeneration, type GenerationResult, type TokenListener } from './generator.js';
+import {
+  planGeneration,
+  runGeneration,
+  type GenerationPlan,
+  type GenerationResult,
+  type TokenListener,
+} from './generator.js';
 import type { ModelRuntime } from './model-runtime.js';
+import type { ChatMessageInput } from './openai-validation.js';
 import {
   validateGenerateRequest,
+  type GenerateParameters,
   type GenerateRequest,
   type RequestFieldOptions,
   type ValidationLimits,
@@ -12,6 +20,20 @@ import {
 interface ValidateOptions extends RequestFieldOptions {
   /** A streamed answer cannot carry `decoder_input_details`, as TGI refuses it there. */
   streaming?: boolean;
+}
+
+/** What to generate from: a prompt as it stands, or chat messages rendered with the model's template. */
+export interface GenerationJob {
+  input: { text: string } | { messages: ChatMessageInput[] };
+  parameters: GenerateParameters;
+  /** Each token's logprob (costly: see GenerationPlan.tokenLogprobs). */
+  logprobs: boolean;
+}
+
+/** A planned generation: every rule that can refuse the request has passed, nothing is held yet. */
+export interface PreparedGeneration {
+  plan: GenerationPlan;
+  startedAt: number;
 }
 
 /**
@@ -63,15 +85,56 @@ export class InferenceService {
     }
   }
 
+  /** Runs `read` (a route's own input rules), counting a refusal as {@link validate} does. */
+  validateWith<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      this.metrics.requestFailure.inc({ err: 'validation' });
+      throw error;
+    }
+  }
+
   async generate(request: GenerateRequest, signal: AbortSignal, onToken?: TokenListener): Promise<GenerationResult> {
+    const logprobs = onToken ? this.streamLogprobs : request.parameters.details;
+    const prepared = await this.prepare({ input: { text: request.inputs }, parameters: request.parameters, logprobs });
+    return this.execute(prepared, signal, onToken);
+  }
+
+  /**
+   * Readiness, the chat template, the grammar and the tokenizer's rules, before any waiting: a streamed answer
+   * prepares first so that a refusal is still a status code, not an event.
+   */
+  async prepare({ input, parameters, logprobs }: GenerationJob): Promise<PreparedGeneration> {
     const startedAt = performance.now();
     try {
-      const { model, pool, config } = this.ready();
-      const logprobs = onToken ? this.streamLogprobs : request.parameters.details;
-      const plan = planGeneration(model, config, request.parameters, request.inputs, logprobs);
+      const { model, config, chatTemplate, grammars } = this.ready();
+      const rendered = 'messages' in input ? chatTemplate.render(input.messages) : undefined;
+      const inputs = rendered ? rendered.tokens : (input as { text: string }).text;
+      const constraint = parameters.grammar ? await grammars.constraintFor(parameters.grammar) : undefined;
+      // The output ends where the chat turn ends or the grammar's value is complete, whichever marker comes first.
+      const endOfTurn = [...(rendered?.endOfTurn ?? []), ...(constraint?.endOfOutput ?? [])];
+      const plan = planGeneration(model, config, parameters, inputs, logprobs, {
+        endOfTurn,
+        grammarState: constraint?.state,
+      });
       this.metrics.inputLength.observe(plan.inputTokens.length);
       this.metrics.maxNewTokens.observe(plan.maxNewTokens);
+      return { plan, startedAt };
+    } catch (error) {
+      this.metrics.requestFailure.inc({ err: error instanceof EngineError ? error.errorType : 'generation' });
+      throw error;
+    }
+  }
 
+  /** Waits for a sequence, generates, and gives the sequence back, whatever happens. */
+  async execute(
+    { plan, startedAt }: PreparedGeneration,
+    signal: AbortSignal,
+    onToken?: TokenListener,
+  ): Promise<GenerationResult> {
+    try {
+      const { model, pool } = this.ready();
       const sequence = await pool.acquire(signal);
       const inferenceStartedAt = performance.now();
       this.metrics.queueDuration.observe((inferenceStartedAt - startedAt) / 1000);
@@ -96,8 +159,9 @@ export class InferenceService {
   }
 
   private ready() {
-    const { state, model, pool, config } = this.runtime;
-    if (state === 'ready' && model && pool && config) return { model, pool, config };
+    const { state, model, pool, config, chatTemplate, grammars } = this.runtime;
+    if (state === 'ready' && model && pool && config && chatTemplate && grammars)
+      return { model, pool, config, chatTemplate, grammars };
     const why =
       state === 'failed' ? `the model failed to load: ${this.runtime.loadError}` : 'the model is still loading';
     throw new EngineError('unavailable', `Model is not ready: ${why}`);

@@ -1,5 +1,7 @@
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { validateGgufFile } from '#gguf';
+import { ChatTemplate } from './chat-template.js';
+import { JsonGrammars } from './json-grammars.js';
 import { resolveModelLimits, type EngineConfig, type EngineConfigDraft } from './config.js';
 import { SequencePool } from './sequence-pool.js';
 
@@ -18,6 +20,9 @@ export class ModelRuntime {
   config?: EngineConfig;
   model?: LlamaModel;
   pool?: SequencePool<LlamaContextSequence>;
+  /** Resolved once: resolving per request would re-read the GGUF's template each time. */
+  chatTemplate?: ChatTemplate;
+  grammars?: JsonGrammars;
   private llama?: Llama;
   private contexts: LlamaContext[] = [];
 
@@ -30,7 +35,8 @@ export class ModelRuntime {
   async load(): Promise<void> {
     try {
       const metadata = await validateGgufFile(this.draft.modelPath);
-      const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+      const { getLlama, LlamaLogLevel, LlamaGrammarEvaluationState, resolveChatWrapper } =
+        await import('node-llama-cpp');
       this.llama = await getLlama({
         gpu: this.draft.gpuLayers === 0 ? false : 'auto',
         build: 'never',
@@ -38,6 +44,9 @@ export class ModelRuntime {
         logger: (level, message) => process.stderr.write(`[llama.cpp ${level}] ${message}\n`),
       });
       this.model = await this.llama.loadModel({ modelPath: this.draft.modelPath, gpuLayers: this.draft.gpuLayers });
+      const model = this.model;
+      this.chatTemplate = new ChatTemplate(model, resolveChatWrapper(model));
+      this.grammars = new JsonGrammars(this.llama, (grammar) => new LlamaGrammarEvaluationState({ model, grammar }));
       const config = resolveModelLimits(this.draft, metadata.contextLength ?? this.model.trainContextSize);
       const sequences: LlamaContextSequence[] = [];
       for (let i = 0; i < config.contexts; i++) {

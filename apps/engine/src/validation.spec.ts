@@ -83,7 +83,10 @@ describe('validateGenerateRequest', () => {
 
   it('says plainly which TGI features this engine does not have', () => {
     rejects({ inputs: 'x', parameters: { watermark: true } }, /`watermark` is not supported/);
-    rejects({ inputs: 'x', parameters: { grammar: { type: 'json', value: {} } } }, /`grammar` is not supported/);
+    rejects(
+      { inputs: 'x', parameters: { grammar: { type: 'regex', value: 'a+' } } },
+      /JSON grammars only, not `regex`/,
+    );
     rejects({ inputs: 'x', parameters: { typical_p: 0.5 } }, /`typical_p` is not supported/);
     rejects({ inputs: 'x', parameters: { adapter_id: 'lora' } }, /`adapter_id` is not supported/);
   });

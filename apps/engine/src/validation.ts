@@ -1,5 +1,7 @@
 import type { TgiCompatGenerateRequest, TgiGenerateParameters } from '#backends';
 import { validationError } from './errors.js';
+import { bool, int, isPlainObject, num, optional, str, stringArray } from './field-readers.js';
+import { readGrammar, type JsonGrammarRequest } from './grammar-request.js';
 
 /**
  * Every input rule of /generate, /generate_stream, / and /tokenize, with TGI's wording where TGI has the rule
@@ -20,6 +22,8 @@ export interface GenerateParameters {
   details: boolean;
   decoderInputDetails: boolean;
   topNTokens: number;
+  /** Output constrained to JSON (TGI's `grammar`, the chat route's `response_format`). */
+  grammar?: JsonGrammarRequest;
 }
 
 export interface GenerateRequest {
@@ -38,8 +42,6 @@ export interface ValidationLimits {
 const TOP_LEVEL_KEYS = new Set<string>(['inputs', 'parameters', 'stream'] satisfies Array<
   keyof TgiCompatGenerateRequest
 >);
-
-type Reader<T> = (value: unknown, field: string) => T;
 
 const KNOWN_PARAMETERS: Record<keyof TgiGenerateParameters, true> = {
   adapter_id: true,
@@ -99,8 +101,6 @@ function validateParameters(raw: unknown, limits: ValidationLimits): GeneratePar
   const bestOf = optional(p('best_of'), 'best_of', int);
   if (bestOf !== undefined && bestOf !== 1) throw validationError(`\`best_of\` must be > 0 and <= 1. Given: ${bestOf}`);
   if (optional(p('watermark'), 'watermark', bool)) throw validationError('`watermark` is not supported by this engine');
-  if (p('grammar') !== undefined && p('grammar') !== null)
-    throw validationError('`grammar` is not supported by this engine');
   if (optional(p('adapter_id'), 'adapter_id', str) !== undefined)
     throw validationError('`adapter_id` is not supported by this engine (no LoRA adapters)');
   const typicalP = optional(p('typical_p'), 'typical_p', num);
@@ -158,6 +158,7 @@ function validateParameters(raw: unknown, limits: ValidationLimits): GeneratePar
     details: optional(p('details'), 'details', bool) ?? false,
     decoderInputDetails: optional(p('decoder_input_details'), 'decoder_input_details', bool) ?? false,
     topNTokens,
+    grammar: readGrammar(p('grammar'), 'grammar'),
   };
 }
 
@@ -187,49 +188,3 @@ export function checkTokenBudget(inputLength: number, maxNewTokens: number | und
   }
   return newTokens;
 }
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function optional<T>(value: unknown, field: string, read: Reader<T>): T | undefined {
-  return value === undefined || value === null ? undefined : read(value, field);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
-const str: Reader<string> = (value, field) => {
-  if (typeof value !== 'string') throw validationError(`\`${field}\` must be a string, got ${describe(value)}`);
-  return value;
-};
-
-const bool: Reader<boolean> = (value, field) => {
-  if (typeof value !== 'boolean') throw validationError(`\`${field}\` must be a boolean, got ${describe(value)}`);
-  return value;
-};
-
-const num: Reader<number> = (value, field) => {
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw validationError(`\`${field}\` must be a number, got ${describe(value)}`);
-  return value;
-};
-
-const int: Reader<number> = (value, field) => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw validationError(
-      `\`${field}\` must be an integer, got ${typeof value === 'number' ? String(value) : describe(value)}`,
-    );
-  }
-  return value;
-};
-
-const stringArray: Reader<string[]> = (value, field) => {
-  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) {
-    throw validationError(`\`${field}\` must be an array of strings`);
-  }
-  return value as string[];
-};

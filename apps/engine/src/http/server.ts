@@ -8,10 +8,11 @@ import type { LlamaModel, Token } from 'node-llama-cpp';
 import { IncrementalDecoder } from '../incremental-decoder.js';
 import type { ModelRuntime } from '../model-runtime.js';
 import { validateGenerateRequest, type RequestFieldOptions } from '../validation.js';
+import { ENGINE_VERSION } from '../engine-version.js';
+import { abortOnDisconnect } from './client-disconnect.js';
+import { registerOpenAiRoutes } from './openai-routes.js';
 import { finalStreamEvent, generateResponse } from './responses.js';
 import { SseWriter } from './sse.js';
-
-const ENGINE_VERSION = '0.1.0';
 
 export interface EngineServerDeps {
   config: EngineConfigDraft;
@@ -110,6 +111,8 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     return tokenOffsets(model, tokens);
   });
 
+  registerOpenAiRoutes(app, { config, inference, limits });
+
   app.get('/health', (_request, reply) => {
     if (runtime.state === 'ready') return reply.code(200).send();
     const error = runtime.state === 'failed' ? `model failed to load: ${runtime.loadError}` : 'unhealthy';
@@ -163,16 +166,6 @@ function wireError(error: FastifyError): { status: number; body: TgiErrorEvent }
     };
   }
   return toErrorBody(error);
-}
-
-/** Aborts the request's work when its client goes away before the answer is complete. */
-function abortOnDisconnect(reply: FastifyReply): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new EngineError('generation', 'client disconnected'));
-  };
-  reply.raw.on('close', onClose);
-  return { signal: controller.signal, dispose: () => reply.raw.off('close', onClose) };
 }
 
 function characterCount(body: unknown): number {

@@ -25,8 +25,13 @@ export class SseWriter {
     this.keepAlive = setInterval(() => this.res.write(':\n\n'), KEEP_ALIVE_MS).unref();
   }
 
-  send(data: TgiStreamEvent | TgiErrorEvent): void {
+  send(data: TgiStreamEvent | TgiErrorEvent | object): void {
     if (!this.res.writableEnded) this.res.write(`data:${JSON.stringify(data)}\n\n`);
+  }
+
+  /** The OpenAI-style routes' last event, after which a client stops reading. */
+  sendDone(): void {
+    if (!this.res.writableEnded) this.res.write('data:[DONE]\n\n');
   }
 
   end(): void {
