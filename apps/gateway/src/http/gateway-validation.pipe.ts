@@ -3,7 +3,8 @@ import { GatewayError } from '#backends';
 
 /**
  * Every request body is checked against its class-validator DTO: unknown fields are refused, not dropped, and the
- * refusal is the taxonomy's `validation` (422) with every problem in one readable line.
+ * refusal is the taxonomy's `validation` (422; 400 on the OpenAI routes) with every problem in one readable line
+ * and the first field at fault as its `param`.
  */
 @Injectable()
 export class GatewayValidationPipe extends ValidationPipe {
@@ -12,16 +13,24 @@ export class GatewayValidationPipe extends ValidationPipe {
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      exceptionFactory: (errors) => new GatewayError('validation', validationMessage(errors).join('; ')),
+      exceptionFactory: (errors) => {
+        const problems = validationProblems(errors);
+        return new GatewayError('validation', problems.map((p) => p.message).join('; '), {
+          ...(problems[0] ? { param: problems[0].path } : {}),
+        });
+      },
     });
   }
 }
 
-/** Flattens class-validator's tree into one readable line: `parameters.top_p must not be greater than 1`. */
-function validationMessage(errors: ValidationError[], prefix = ''): string[] {
+/** Flattens class-validator's tree into readable lines: `parameters.top_p must not be greater than 1`. */
+function validationProblems(errors: ValidationError[], prefix = ''): Array<{ path: string; message: string }> {
   return errors.flatMap((error) => {
     const path = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((text) => text.replace(error.property, path));
-    return [...own, ...validationMessage(error.children ?? [], path)];
+    const own = Object.values(error.constraints ?? {}).map((text) => ({
+      path,
+      message: text.replace(error.property, path),
+    }));
+    return [...own, ...validationProblems(error.children ?? [], path)];
   });
 }
