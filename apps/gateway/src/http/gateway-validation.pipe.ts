@@ -1,5 +1,6 @@
-import { Injectable, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, Injectable, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { GatewayError } from '#backends';
+import { MAX_BODY_DEPTH, nestsDeeperThan } from './body-depth.js';
 
 /**
  * Every request body is checked against its class-validator DTO: unknown fields are refused, not dropped, and the
@@ -20,6 +21,14 @@ export class GatewayValidationPipe extends ValidationPipe {
         });
       },
     });
+  }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && nestsDeeperThan(value, MAX_BODY_DEPTH))
+      throw new GatewayError('validation', `the request body nests deeper than ${MAX_BODY_DEPTH} levels`, {
+        status: 400,
+      });
+    return super.transform(value, metadata);
   }
 }
 
