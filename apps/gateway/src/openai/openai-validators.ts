@@ -21,6 +21,9 @@ export function OnlyNoOp(isNoOp: (value: unknown) => boolean, why: string): Prop
   });
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 export const MAX_STOP_SEQUENCES = 4;
 const MAX_STOP_LENGTH = 256;
 
@@ -53,12 +56,11 @@ export function IsMessageContent(): PropertyDecorator {
       validate: (value) =>
         typeof value === 'string' ||
         (Array.isArray(value) &&
-          value.every(
+          (value as unknown[]).every(
             (part) =>
-              typeof part === 'object' &&
-              part !== null &&
-              (part as { type?: unknown }).type === 'text' &&
-              typeof (part as { text?: unknown }).text === 'string' &&
+              isPlainObject(part) &&
+              part.type === 'text' &&
+              typeof part.text === 'string' &&
               Object.keys(part).every((key) => key === 'type' || key === 'text'),
           )),
       defaultMessage: (args) =>
@@ -80,9 +82,6 @@ export function IsPrompt(): PropertyDecorator {
     },
   });
 }
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `response_format`: `{type: "text"}`, `{type: "json_object"}` or `{type: "json_schema", json_schema: {name, schema}}`. */
 export function IsResponseFormat(): PropertyDecorator {
