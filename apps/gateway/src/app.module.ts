@@ -9,6 +9,7 @@ import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 import { GenerateController } from './generate/generate.controller.js';
 import { GenerateService } from './generate/generate.service.js';
+import { ServingPath } from './serving/serving-path.service.js';
 import { HealthController } from './health/health.controller.js';
 import { GatewayExceptionFilter } from './http/exception.filter.js';
 import { GatewayValidationPipe } from './http/gateway-validation.pipe.js';
@@ -16,6 +17,11 @@ import { MetricsReporter } from './metrics/metrics-reporter.service.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ModelsController } from './models/models.controller.js';
 import { ModelsService } from './models/models.service.js';
+import { ChatCompletionsController } from './openai/chat-completions.controller.js';
+import { CompletionsController } from './openai/completions.controller.js';
+import { OpenAiGenerationService } from './openai/openai-generation.service.js';
+import { OpenAiModelsController } from './openai/openai-models.controller.js';
+import { OpenAiModelsService } from './openai/openai-models.service.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 
 export interface AppModuleOptions {
@@ -33,7 +39,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [GenerateController, ModelsController, HealthController, MetricsController],
+      controllers: [
+        GenerateController,
+        ChatCompletionsController,
+        CompletionsController,
+        OpenAiModelsController,
+        ModelsController,
+        HealthController,
+        MetricsController,
+      ],
       providers: [
         // The validation and error path are the module's, so every app built from it answers as production does.
         { provide: APP_PIPE, useClass: GatewayValidationPipe },
@@ -47,8 +61,11 @@ export class AppModule {
         dispatchQueueProvider,
         EngineSupervisor,
         ReadinessMonitor,
+        ServingPath,
         GenerateService,
         ModelsService,
+        OpenAiGenerationService,
+        OpenAiModelsService,
       ],
     };
   }

@@ -148,7 +148,7 @@ describe('the gateway serves every route in process', () => {
     // Outcomes are not asserted here: inject's responses never report writableFinished, so they read as cancelled.
     const samples = parsePrometheusText(answer.body);
     assert.match(answer.body, /^# TYPE sluice_requests_total counter$/m);
-    assert.equal(typeof samples.get('sluice_requests_total{model="qwen2",outcome="ok"}'), 'number');
+    assert.equal(typeof samples.get('sluice_requests_total{model="qwen2",outcome="ok",route="generate"}'), 'number');
   });
 
   it('describes every route in the OpenAPI document: its error answers with their body, and /models with its schema', async () => {

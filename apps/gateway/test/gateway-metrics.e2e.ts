@@ -163,9 +163,9 @@ describe('gateway metrics: StatsD keys and Prometheus, one record per request', 
       requests.reduce((sum, [, v]) => sum + v, 0),
       SENT,
     );
-    assert.equal(metrics.get('sluice_requests_total{model="qwen2",outcome="ok"}'), 4);
-    assert.equal(metrics.get('sluice_requests_total{model="qwen2",outcome="timeout"}'), 1);
-    assert.equal(metrics.get('sluice_requests_total{model="",outcome="model_not_found"}'), 1);
+    assert.equal(metrics.get('sluice_requests_total{model="qwen2",outcome="ok",route="generate"}'), 4);
+    assert.equal(metrics.get('sluice_requests_total{model="qwen2",outcome="timeout",route="generate"}'), 1);
+    assert.equal(metrics.get('sluice_requests_total{model="",outcome="model_not_found",route="generate"}'), 1);
     assert.equal(
       metrics.get('sluice_tokens_total{model="qwen2",kind="output"}'),
       statsd.counter('requests.model.qwen2.output_tokens'),

@@ -49,6 +49,8 @@ export interface GatewayErrorOptions {
    * 415 not JSON, 431 headers too large); ignored otherwise.
    */
   status?: number;
+  /** The request field at fault (`messages.0.role`, `max_tokens`), where one is: OpenAI's error body names it. */
+  param?: string;
 }
 
 export class GatewayError extends Error {
@@ -56,6 +58,7 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly retryAfterS?: number;
   readonly backendStatus?: number;
+  readonly param?: string;
 
   constructor(
     readonly type: GatewayErrorType,
@@ -66,6 +69,7 @@ export class GatewayError extends Error {
     this.status = type === 'validation' ? validationStatus(opts) : STATUS[type];
     if (opts.retryAfterS !== undefined) this.retryAfterS = opts.retryAfterS;
     if (opts.backendStatus !== undefined) this.backendStatus = opts.backendStatus;
+    if (opts.param !== undefined) this.param = opts.param;
   }
 }
 

@@ -20,9 +20,9 @@ describe('PrometheusMetrics', () => {
     });
     metrics.recordRequest({ modelId: null, outcome: 'validation', latencyMs: 1 });
     const s = await samples(metrics);
-    assert.equal(s.get('sluice_requests_total{model="qwen2",outcome="ok"}'), 1);
-    assert.equal(s.get('sluice_requests_total{model="qwen2",outcome="timeout"}'), 0);
-    assert.equal(s.get('sluice_requests_total{model="",outcome="validation"}'), 1);
+    assert.equal(s.get('sluice_requests_total{model="qwen2",outcome="ok",route="generate"}'), 1);
+    assert.equal(s.get('sluice_requests_total{model="qwen2",outcome="timeout",route="generate"}'), 0);
+    assert.equal(s.get('sluice_requests_total{model="",outcome="validation",route="generate"}'), 1);
     assert.equal(s.get('sluice_tokens_total{model="qwen2",kind="input"}'), 5);
     assert.equal(s.get('sluice_tokens_total{model="qwen2",kind="output"}'), 9);
     assert.equal(s.get('sluice_request_duration_seconds_bucket{le="0.25",model="qwen2"}'), 1);

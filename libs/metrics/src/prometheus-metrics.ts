@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { REQUEST_OUTCOMES, type RequestOutcome, type RequestRecord } from './request-record.js';
+import { REQUEST_OUTCOMES, type RequestOutcome, type RequestRecord, type RequestRoute } from './request-record.js';
 
 /** Seconds. 1.5 s is there because the user's P99 target is 1.5 s: `le="1.5"` answers "how many met it" exactly. */
 const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60];
@@ -12,7 +12,8 @@ const OVERHEAD_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005
 const NO_MODEL = '';
 
 interface ModelSeries {
-  requests: Map<RequestOutcome, Counter.Internal>;
+  /** Per route, per outcome. */
+  requests: Map<RequestRoute, Map<RequestOutcome, Counter.Internal>>;
   inputTokens: Counter.Internal;
   outputTokens: Counter.Internal;
   latency: Histogram.Internal<string>;
@@ -37,8 +38,8 @@ export class PrometheusMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
     name: 'sluice_requests_total',
-    help: 'Generate requests by model and outcome (ok or the error type).',
-    labelNames: ['model', 'outcome'],
+    help: 'Generation requests by model, outcome (ok or the error type) and route (generate, chat_completions, completions).',
+    labelNames: ['model', 'outcome', 'route'],
     registers: [this.registry],
   });
   private readonly tokens = new Counter({
@@ -122,8 +123,9 @@ export class PrometheusMetrics {
   }
 
   recordRequest(record: RequestRecord): void {
-    const series = this.seriesOf(record.modelId ?? NO_MODEL);
-    (series.requests.get(record.outcome) as Counter.Internal).inc();
+    const model = record.modelId ?? NO_MODEL;
+    const series = this.seriesOf(model);
+    (this.requestCounters(series, model, record.route ?? 'generate').get(record.outcome) as Counter.Internal).inc();
     series.latency.observe(record.latencyMs / 1000);
     if (record.inputTokens !== undefined) series.inputTokens.inc(record.inputTokens);
     if (record.outputTokens !== undefined) series.outputTokens.inc(record.outputTokens);
@@ -154,12 +156,28 @@ export class PrometheusMetrics {
     return this.registry.contentType;
   }
 
+  /** A route's counters for a model, made when the route is first seen; every outcome starts at 0. */
+  private requestCounters(
+    series: ModelSeries,
+    model: string,
+    route: RequestRoute,
+  ): Map<RequestOutcome, Counter.Internal> {
+    let counters = series.requests.get(route);
+    if (!counters) {
+      counters = new Map(
+        REQUEST_OUTCOMES.map((outcome) => [outcome, zeroed(this.requests.labels(model, outcome, route))]),
+      );
+      series.requests.set(route, counters);
+    }
+    return counters;
+  }
+
   /** Label children are looked up once per model; every outcome starts at 0 so rates and ratios exist from the start. */
   private seriesOf(model: string): ModelSeries {
     let series = this.series.get(model);
     if (!series) {
       series = {
-        requests: new Map(REQUEST_OUTCOMES.map((outcome) => [outcome, zeroed(this.requests.labels(model, outcome))])),
+        requests: new Map(),
         inputTokens: this.tokens.labels(model, 'input'),
         outputTokens: this.tokens.labels(model, 'output'),
         latency: this.latency.labels(model),

@@ -22,8 +22,16 @@ export const REQUEST_OUTCOMES: readonly RequestOutcome[] = [
   'cancelled',
 ];
 
-/** Everything the gateway knows about one finished `/v1/generate` request; recorded once, when its answer is done. */
+/** The generation route a request came in by: the gateway's own, or one of the OpenAI ones. */
+export type RequestRoute = 'generate' | 'chat_completions' | 'completions';
+
+/**
+ * Everything the gateway knows about one finished generation request (`/v1/generate` or an OpenAI route); recorded
+ * once, when its answer is done.
+ */
 export interface RequestRecord {
+  /** Absent: `generate`. Prometheus labels the request counter with it; StatsD's keys count every route alike. */
+  route?: RequestRoute;
   /** The canonical id of a model the gateway serves; null when the request named none it knows (or none at all). */
   modelId: string | null;
   outcome: RequestOutcome;

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { gatewayOverheadMs, type GenerateResult } from './generate.service.js';
+import { gatewayOverheadMs, type GenerateResult } from '../serving/serving-path.service.js';
 
 export class UsageDto {
   @ApiProperty({ description: 'Prompt tokens, as the backend counted them.' }) input_tokens!: number;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { DispatchJob, DispatchQueue } from '#dispatch';
 import { ModelRegistry, parseRegistryConfig } from '#model-registry';
 import type { GenerateRequestDto } from './generate-request.dto.js';
+import { ServingPath } from '../serving/serving-path.service.js';
 import { GenerateService } from './generate.service.js';
 
 /** A queue that records the jobs it is given and answers at once. */
@@ -43,7 +44,7 @@ models:
   entry.markLoading();
   entry.markReady();
   const queue = recordingQueue();
-  return { queue, generation: new GenerateService(registry, queue) };
+  return { queue, generation: new GenerateService(new ServingPath(registry, queue)) };
 }
 
 const request = (extra: Partial<GenerateRequestDto> = {}): GenerateRequestDto => ({

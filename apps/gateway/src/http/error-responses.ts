@@ -1,11 +1,12 @@
 import { HttpException } from '@nestjs/common';
-import { GatewayError } from '#backends';
+import { GatewayError, type GatewayErrorType, type OpenAiErrorBody } from '#backends';
 import type { ErrorResponseDto } from './error-response.dto.js';
 
 /**
  * The one mapping from anything that ends a request in an error to what goes on the wire: first into the taxonomy
- * (libs/backends' GatewayError, which owns every status), then into its two forms, side by side at the end — the
- * JSON answer, and the event that ends a stream whose 200 is already out.
+ * (libs/backends' GatewayError, which owns every status), then into the shape of the route's API dialect — the
+ * gateway's own `{error, error_type, request_id}` or OpenAI's `{error: {message, type, param, code}}` — and into its
+ * two forms, side by side at the end: the JSON answer, and the event that ends a stream whose 200 is already out.
  */
 
 /** Refusals made before any handler runs, by Fastify or Node's HTTP parser, by their error code. */
@@ -70,15 +71,43 @@ function frameworkCode(error: unknown): string | undefined {
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
+/**
+ * Which error shape a path answers in: OpenAI's on every `/v1/*` path but the gateway's own `/v1/generate` (unknown
+ * ones included, so an OpenAI client that calls a route Sluice lacks reads the refusal), the gateway's elsewhere.
+ */
+export type ApiDialect = 'sluice' | 'openai';
+
+export function apiDialectOf(url: string): ApiDialect {
+  const path = url.split('?', 1)[0]!;
+  if (path === '/v1/generate' || path === '/v1/generate/') return 'sluice';
+  return path === '/v1' || path.startsWith('/v1/') ? 'openai' : 'sluice';
+}
+
+/**
+ * OpenAI's `type` for each status class; `code` carries the taxonomy type itself. 422 becomes 400 on OpenAI
+ * routes: clients such as LangChain retry a 422, and a bad field never gets better by retrying.
+ */
+function openAiStatus(status: number): number {
+  return status === 422 ? 400 : status;
+}
+
+function openAiType(status: number): string {
+  if (status === 429) return 'rate_limit_error';
+  return status >= 500 ? 'server_error' : 'invalid_request_error';
+}
+
 export interface ErrorReply {
   status: number;
   /** Content type, request id, and Retry-After with every 429 and 503. */
   headers: Record<string, string>;
-  body: ErrorResponseDto;
+  body: ErrorResponseDto | OpenAiErrorBody;
+  /** The taxonomy type the answer stands for (what the metrics count). */
+  type: GatewayErrorType;
+  dialect: ApiDialect;
 }
 
-/** The JSON form: an ordinary answer with the taxonomy's status. */
-export function errorReply(error: unknown, requestId: string): ErrorReply {
+/** The JSON form: an ordinary answer with the taxonomy's status, in the route's dialect. */
+export function errorReply(error: unknown, requestId: string, dialect: ApiDialect = 'sluice'): ErrorReply {
   const refusal = asGatewayError(error);
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
@@ -87,14 +116,26 @@ export function errorReply(error: unknown, requestId: string): ErrorReply {
   // A backend that did not say when to come back (TGI's in-stream overload) gets 1 s.
   const retryAfter = refusal.retryAfterS ?? (refusal.status === 429 || refusal.status === 503 ? 1 : undefined);
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  if (dialect === 'openai') {
+    const status = openAiStatus(refusal.status);
+    const body: OpenAiErrorBody = {
+      error: { message: refusal.message, type: openAiType(status), param: refusal.param ?? null, code: refusal.type },
+    };
+    return { status, headers, body, type: refusal.type, dialect };
+  }
   return {
     status: refusal.status,
     headers,
     body: { error: refusal.message, error_type: refusal.type, request_id: requestId },
+    type: refusal.type,
+    dialect,
   };
 }
 
-/** The stream form: after the first token the status is sent, so the same body is the stream's last event. */
+/**
+ * The stream form: after the first token the status is sent, so the same body is the stream's last event (OpenAI's
+ * clients throw on a `data:` event with an `error` key).
+ */
 export function errorEvent(reply: ErrorReply): string {
-  return `data:${JSON.stringify(reply.body)}\n\n`;
+  return `${reply.dialect === 'openai' ? 'data: ' : 'data:'}${JSON.stringify(reply.body)}\n\n`;
 }

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { noteError } from '../metrics/request-observation.js';
-import { errorReply, type ErrorReply } from './error-responses.js';
+import { apiDialectOf, errorReply, type ErrorReply } from './error-responses.js';
 
 const logger = new Logger('Gateway');
 
@@ -25,9 +25,9 @@ export function keepFrameworkErrors(fastify: FastifyInstance): void {
  */
 export function errorAnswer(exception: unknown, request: FastifyRequest): ErrorReply {
   const original = exception instanceof HttpException ? frameworkErrors.get(request.raw) : undefined;
-  const reply = errorReply(original ?? exception, request.id);
-  noteError(request.raw, reply.body.error_type);
-  if (reply.body.error_type === 'internal')
+  const reply = errorReply(original ?? exception, request.id, apiDialectOf(request.url));
+  noteError(request.raw, reply.type);
+  if (reply.type === 'internal')
     logger.error(`${request.id}: ${exception instanceof Error ? exception.stack : String(exception)}`);
   return reply;
 }

@@ -222,7 +222,8 @@ describe('the gateway answers every refusal and failure as {error, error_type, r
   /** Prometheus' requests by outcome for qwen2. */
   async function outcomes(): Promise<{ internal: number; upstream: number }> {
     const samples = parsePrometheusText((await get('/metrics')).body);
-    const count = (outcome: string) => samples.get(`sluice_requests_total{model="qwen2",outcome="${outcome}"}`) ?? 0;
+    const count = (outcome: string) =>
+      samples.get(`sluice_requests_total{model="qwen2",outcome="${outcome}",route="generate"}`) ?? 0;
     return { internal: count('internal'), upstream: count('upstream') };
   }
 });

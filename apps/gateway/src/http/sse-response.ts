@@ -2,16 +2,25 @@ import type { ServerResponse } from 'node:http';
 import { errorEvent, type ErrorReply } from './error-responses.js';
 
 /**
- * A TGI-style event stream to the client (`data:{json}\n\n`). Headers go out with the first event, so a request
- * that fails before its first token still gets a proper HTTP status and a JSON error instead of a 200 stream.
+ * An event stream to the client: TGI-style (`data:{json}\n\n`) or OpenAI-style (`data: {json}\n\n`, ended by
+ * `data: [DONE]`). Headers go out with the first event, so a request that fails before its first token still gets a
+ * proper HTTP status and a JSON error instead of a 200 stream.
  */
 export class SseResponse {
   private started = false;
+  private readonly prefix: string;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly headers: Record<string, string>,
-  ) {}
+    { framing = 'tgi' }: { framing?: 'tgi' | 'openai' } = {},
+  ) {
+    this.prefix = framing === 'openai' ? 'data: ' : 'data:';
+  }
+
+  get hasStarted(): boolean {
+    return this.started;
+  }
 
   send(data: unknown): void {
     if (this.res.writableEnded || this.res.destroyed) return;
@@ -24,7 +33,12 @@ export class SseResponse {
         'x-accel-buffering': 'no',
       });
     }
-    this.res.write(`data:${JSON.stringify(data)}\n\n`);
+    this.res.write(`${this.prefix}${JSON.stringify(data)}\n\n`);
+  }
+
+  /** OpenAI's end-of-stream marker. */
+  sendDone(): void {
+    if (this.started && !this.res.writableEnded && !this.res.destroyed) this.res.write(`${this.prefix}[DONE]\n\n`);
   }
 
   /** An error in the form the stream still allows: its last event once the 200 is out, else the JSON answer. */

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { errorTypeForStatus, type GatewayErrorType } from '#backends';
 import { REQUEST_OUTCOMES, type RequestOutcome } from '#metrics';
-import type { GenerateResult } from '../generate/generate.service.js';
+import type { GenerateResult } from '../serving/serving-path.service.js';
 
 /**
- * What the handlers learn about a generate request that the metrics need when it ends: its result, or the error
+ * What the handlers learn about a generation request that the metrics need when it ends: its result, or the error
  * type it was answered with. Kept on the raw request so the exception filter, which sees only the request, can add to it.
  */
 export interface RequestObservation {
@@ -24,7 +24,7 @@ export function startObservation(raw: IncomingMessage): RequestObservation {
   return observation;
 }
 
-/** Undefined for requests the metrics do not follow (anything but POST /v1/generate). */
+/** Undefined for requests the metrics do not follow (anything but the generation routes). */
 function observationOf(raw: IncomingMessage): RequestObservation | undefined {
   return (raw as Observed)[OBSERVATION];
 }

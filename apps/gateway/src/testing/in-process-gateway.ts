@@ -40,8 +40,10 @@ export interface InProcessGateway {
  * document — initialised but not listening (requests go in through `app.inject`, unless the caller listens), with
  * its backends started as main.ts starts them and every model ready; no engine, no Redis, no StatsD.
  */
-export async function startInProcessGateway(): Promise<InProcessGateway> {
-  const config = readGatewayConfig({ STATSD_HOST: 'off', BODY_LIMIT_BYTES: String(TEST_BODY_LIMIT_BYTES) });
+export async function startInProcessGateway({
+  bodyLimitBytes = TEST_BODY_LIMIT_BYTES,
+}: { bodyLimitBytes?: number } = {}): Promise<InProcessGateway> {
+  const config = readGatewayConfig({ STATSD_HOST: 'off', BODY_LIMIT_BYTES: String(bodyLimitBytes) });
   const registry = new ModelRegistry(parseRegistryConfig(TEST_REGISTRY_YAML, 'in-process-gateway.yaml'));
   const backend = new ScriptedBackend('http://127.0.0.1:9');
   const metrics = new GatewayMetrics(null, { processMetrics: false });

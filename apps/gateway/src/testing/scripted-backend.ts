@@ -6,37 +6,86 @@ import {
   type GenerationOutcome,
   type GenerationRequest,
   type InferenceBackend,
+  type OpenAiTokenLogprob,
   type ProbeResult,
   type TgiStreamDetails,
   type TgiStreamEvent,
 } from '#backends';
 
 /**
- * A TEST STUB for a model's backend, in process: it generates nothing and fails as the request's `inputs` says,
+ * A TEST STUB for a model's backend, in process: it generates nothing and fails as the request's `inputs` (a chat's
+ * last user message) says,
  * with the errors TgiBackend would reject with, so the gateway's queue, deadlines and answers run for real:
  *
  * - `fail`: TGI's 500 (upstream) before any token; `fail-midstream`: the same after two tokens
  * - `timeout`: a first-byte timeout; `overloaded`: TGI's 429 without Retry-After; `refused`: ECONNREFUSED
  * - `backend-422`: TGI refusing the input; `crash`: a TypeError, a bug in the gateway's own code path
  * - `hold`: waits until `release()` (or the call's signal)
- * - anything else: one token per word of `inputs`, capped by max_new_tokens
+ * - anything else: one token per word of `inputs`, capped by max_new_tokens (a chat: one delta per word, capped by
+ *   max_tokens)
  */
 export class ScriptedBackend implements InferenceBackend {
   readonly calls: GenerationRequest[] = [];
+  readonly chatCalls: ChatGenerationRequest[] = [];
   private held: Array<() => void> = [];
 
   constructor(readonly baseUrl: string) {}
 
   async generate(request: GenerationRequest, { signal, onToken }: CallOptions): Promise<GenerationOutcome> {
     this.calls.push(request);
+    await this.play(request.inputs, signal, () => emitTokens(['a', 'b'], onToken));
     const words = request.inputs.split(' ');
-    switch (request.inputs) {
+    const maxNewTokens = Number(request.parameters.max_new_tokens);
+    const tokens = words.slice(0, maxNewTokens).map((word) => ` ${word}`);
+    const details: TgiStreamDetails = {
+      finish_reason: tokens.length === maxNewTokens ? 'length' : 'eos_token',
+      generated_tokens: tokens.length,
+      input_length: words.length,
+      seed: null,
+    };
+    emitTokens(tokens, onToken, details);
+    // TGI's return_full_text: the final text starts with the prompt.
+    const prefix = request.parameters.return_full_text === true ? request.inputs : '';
+    return {
+      generatedText: prefix + tokens.join(''),
+      finishReason: details.finish_reason,
+      inputTokens: details.input_length,
+      outputTokens: details.generated_tokens,
+      seed: null,
+      timings: { firstTokenMs: 1, backendMs: 2 },
+    };
+  }
+
+  /** The script is the last user message's text; otherwise one delta per word of it, capped by max_tokens. */
+  async chat(request: ChatGenerationRequest, { signal, onDelta }: CallOptions): Promise<GenerationOutcome> {
+    this.chatCalls.push(request);
+    const script = request.messages.findLast((message) => message.role === 'user')?.content ?? '';
+    const emit = (texts: string[]) =>
+      texts.forEach((content) => onDelta?.({ content, logprobs: request.logprobs ? logprobsOf(content) : null }));
+    await this.play(script, signal, () => emit(['a', 'b']));
+    const words = script.split(' ');
+    const deltas = words.slice(0, request.max_tokens).map((word, i) => (i === 0 ? word : ` ${word}`));
+    emit(deltas);
+    return {
+      generatedText: deltas.join(''),
+      finishReason: deltas.length === request.max_tokens ? 'length' : 'eos_token',
+      inputTokens: request.messages.reduce((sum, message) => sum + message.content.split(' ').length, 0),
+      outputTokens: deltas.length,
+      seed: null,
+      ...(request.logprobs ? { logprobs: deltas.flatMap(logprobsOf) } : {}),
+      timings: { firstTokenMs: 1, backendMs: 2 },
+    };
+  }
+
+  /** The scripted failures, shared by generate and chat; `partial` emits two pieces before failing midstream. */
+  private async play(script: string, signal: AbortSignal, partial: () => void): Promise<void> {
+    switch (script) {
       case 'fail':
         throw new GatewayError('upstream', 'backend answered 500: Request failed during generation: CUDA error', {
           backendStatus: 500,
         });
       case 'fail-midstream':
-        emitTokens(['a', 'b'], onToken);
+        partial();
         throw new GatewayError('upstream', 'Request failed during generation: CUDA error');
       case 'timeout':
         throw new GatewayError('timeout', 'backend first-byte timeout after 800 ms');
@@ -60,32 +109,11 @@ export class ScriptedBackend implements InferenceBackend {
           signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
         });
     }
-    const maxNewTokens = Number(request.parameters.max_new_tokens);
-    const tokens = words.slice(0, maxNewTokens).map((word) => ` ${word}`);
-    const details: TgiStreamDetails = {
-      finish_reason: tokens.length === maxNewTokens ? 'length' : 'eos_token',
-      generated_tokens: tokens.length,
-      input_length: words.length,
-      seed: null,
-    };
-    emitTokens(tokens, onToken, details);
-    return {
-      generatedText: tokens.join(''),
-      finishReason: details.finish_reason,
-      inputTokens: details.input_length,
-      outputTokens: details.generated_tokens,
-      seed: null,
-      timings: { firstTokenMs: 1, backendMs: 2 },
-    };
   }
 
   /** Lets every `hold` call go on. */
   release(): void {
     for (const resume of this.held.splice(0)) resume();
-  }
-
-  chat(_request: ChatGenerationRequest, _options: CallOptions): Promise<GenerationOutcome> {
-    return Promise.reject(new GatewayError('internal', 'ScriptedBackend.chat: not built yet'));
   }
 
   probe(): Promise<ProbeResult> {
@@ -99,6 +127,11 @@ export class ScriptedBackend implements InferenceBackend {
   close(): void {
     this.release();
   }
+}
+
+/** A made-up logprob per delta, so the relay of logprobs can be checked: the shape is TGI's, the number is not. */
+function logprobsOf(content: string): OpenAiTokenLogprob[] {
+  return [{ token: content, logprob: -0.5, bytes: null, top_logprobs: [] }];
 }
 
 /** TGI's token events; with `details`, the last one is final: it carries the generated text and the details. */

@@ -1,0 +1,84 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
+import { abortOnClientDisconnect } from '../http/client-disconnect.js';
+import { errorAnswer } from '../http/exception.filter.js';
+import { SseResponse } from '../http/sse-response.js';
+import { noteResult } from '../metrics/request-observation.js';
+import { ChatCompletionRequestDto } from './chat-completion-request.dto.js';
+import { answerHeader, chatCompletion, ChatChunks } from './openai-answers.js';
+import { OPENAI_GENERATION_ERRORS } from './openai-error-meanings.js';
+import { OpenAiGenerationService, type PreparedGeneration } from './openai-generation.service.js';
+import { ChatCompletionDto, OpenAiErrorResponseDto } from './openai-response.dto.js';
+
+@ApiTags('openai')
+@Controller('v1')
+export class ChatCompletionsController {
+  constructor(@Inject(OpenAiGenerationService) private readonly generation: OpenAiGenerationService) {}
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "OpenAI: a chat completion through the model's chat template; `stream: true` answers OpenAI's chunks.",
+  })
+  @ApiBody({ type: ChatCompletionRequestDto })
+  @ApiOkResponse({ type: ChatCompletionDto })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiErrorResponses(OPENAI_GENERATION_ERRORS, { body: OpenAiErrorResponseDto })
+  async chat(
+    @Body() body: ChatCompletionRequestDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const disconnect = abortOnClientDisconnect(reply.raw);
+    try {
+      const prepared = this.generation.prepareChat(body);
+      if (body.stream) await this.stream(prepared, body, request, reply, disconnect.signal);
+      else {
+        const result = await prepared.run({ signal: disconnect.signal });
+        noteResult(request.raw, result);
+        await reply.send(chatCompletion(answerHeader('chatcmpl', result.modelId), result.outcome));
+      }
+    } catch (error) {
+      if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
+    } finally {
+      disconnect.dispose();
+    }
+  }
+
+  /** The role chunk goes out with the first delta, so a refusal before it is still an HTTP error. */
+  private async stream(
+    prepared: PreparedGeneration,
+    body: ChatCompletionRequestDto,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    signal: AbortSignal,
+  ): Promise<void> {
+    reply.hijack();
+    const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
+    const includeUsage = body.stream_options?.include_usage === true;
+    const chunks = new ChatChunks(answerHeader('chatcmpl', prepared.modelId), includeUsage);
+    const startOnce = () => {
+      if (!sse.hasStarted) sse.send(chunks.role());
+    };
+    try {
+      const result = await prepared.run({
+        signal,
+        onDelta: (delta) => {
+          startOnce();
+          sse.send(chunks.content(delta));
+        },
+      });
+      noteResult(request.raw, result);
+      startOnce();
+      sse.send(chunks.finish(result.outcome));
+      if (includeUsage) sse.send(chunks.usage(result.outcome));
+      sse.sendDone();
+    } catch (error) {
+      if (!signal.aborted) sse.fail(errorAnswer(error, request));
+    } finally {
+      sse.end();
+    }
+  }
+}

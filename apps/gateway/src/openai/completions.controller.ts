@@ -1,0 +1,86 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
+import { abortOnClientDisconnect } from '../http/client-disconnect.js';
+import { errorAnswer } from '../http/exception.filter.js';
+import { SseResponse } from '../http/sse-response.js';
+import { noteResult } from '../metrics/request-observation.js';
+import { CompletionRequestDto } from './completion-request.dto.js';
+import { promptOf } from './completion-request-mapping.js';
+import { answerHeader, completion, CompletionChunks } from './openai-answers.js';
+import { OPENAI_GENERATION_ERRORS } from './openai-error-meanings.js';
+import { OpenAiGenerationService, type PreparedGeneration } from './openai-generation.service.js';
+import { CompletionDto, OpenAiErrorResponseDto } from './openai-response.dto.js';
+
+@ApiTags('openai')
+@Controller('v1')
+export class CompletionsController {
+  constructor(@Inject(OpenAiGenerationService) private readonly generation: OpenAiGenerationService) {}
+
+  @Post('completions')
+  @HttpCode(200)
+  @ApiOperation({ summary: "OpenAI (legacy): continue a prompt; `stream: true` answers OpenAI's chunks." })
+  @ApiBody({ type: CompletionRequestDto })
+  @ApiOkResponse({ type: CompletionDto })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiErrorResponses(OPENAI_GENERATION_ERRORS, { body: OpenAiErrorResponseDto })
+  async complete(
+    @Body() body: CompletionRequestDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const disconnect = abortOnClientDisconnect(reply.raw);
+    try {
+      const prepared = this.generation.prepareCompletion(body);
+      if (body.stream) await this.stream(prepared, body, request, reply, disconnect.signal);
+      else {
+        const result = await prepared.run({ signal: disconnect.signal });
+        noteResult(request.raw, result);
+        // With echo, the backend's text is the full text (TGI's return_full_text): the prompt and its completion.
+        const header = answerHeader('cmpl', result.modelId);
+        await reply.send(completion(header, result.outcome.generatedText, result.outcome));
+      }
+    } catch (error) {
+      if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
+    } finally {
+      disconnect.dispose();
+    }
+  }
+
+  /** One chunk per token (special tokens carry no text); with echo, the prompt goes first. */
+  private async stream(
+    prepared: PreparedGeneration,
+    body: CompletionRequestDto,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    signal: AbortSignal,
+  ): Promise<void> {
+    reply.hijack();
+    const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
+    const includeUsage = body.stream_options?.include_usage === true;
+    const chunks = new CompletionChunks(answerHeader('cmpl', prepared.modelId), includeUsage);
+    const echoOnce = () => {
+      if (!sse.hasStarted && body.echo === true) sse.send(chunks.text(promptOf(body)));
+    };
+    try {
+      const result = await prepared.run({
+        signal,
+        onToken: (event) => {
+          if (event.token.special) return;
+          echoOnce();
+          sse.send(chunks.text(event.token.text));
+        },
+      });
+      noteResult(request.raw, result);
+      echoOnce();
+      sse.send(chunks.finish(result.outcome));
+      if (includeUsage) sse.send(chunks.usage(result.outcome));
+      sse.sendDone();
+    } catch (error) {
+      if (!signal.aborted) sse.fail(errorAnswer(error, request));
+    } finally {
+      sse.end();
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { ValidateBy, type ValidationOptions } from 'class-validator';
+
+/**
+ * The rules of the OpenAI request bodies that class-validator has no decorator for: fields Sluice refuses by name,
+ * the string-or-array unions (`stop`, `content`, `prompt`) and `response_format`.
+ */
+
+/** An OpenAI field Sluice does not serve: present (and not null), it is refused with `why` (combine with IsOptional). */
+export function Refused(why: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'refused',
+    validator: { validate: () => false, defaultMessage: (args) => `${args?.property} is not supported: ${why}` },
+  });
+}
+
+/** A field accepted only with the value that means "nothing to do" (`tool_choice: "none"`, `best_of: 1`, `{}`). */
+export function OnlyNoOp(isNoOp: (value: unknown) => boolean, why: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'onlyNoOp',
+    validator: { validate: isNoOp, defaultMessage: (args) => `${args?.property} is not supported: ${why}` },
+  });
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export const MAX_STOP_SEQUENCES = 4;
+const MAX_STOP_LENGTH = 256;
+
+function isStop(value: unknown): boolean {
+  const ok = (s: unknown) => typeof s === 'string' && s.length > 0 && s.length <= MAX_STOP_LENGTH;
+  if (typeof value === 'string') return ok(value);
+  return Array.isArray(value) && value.length <= MAX_STOP_SEQUENCES && value.every(ok);
+}
+
+/** `stop`: a string, or up to 4 of them; each non-empty and at most 256 characters. */
+export function IsStop(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isStop',
+      validator: {
+        validate: isStop,
+        defaultMessage: (args) =>
+          `${args?.property} must be a string or an array of at most ${MAX_STOP_SEQUENCES} strings, each 1 to ${MAX_STOP_LENGTH} characters`,
+      },
+    },
+    options,
+  );
+}
+
+/** A message's `content`: a string, or an array of `{type: "text", text}` parts (images and audio are not served). */
+export function IsMessageContent(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isMessageContent',
+    validator: {
+      validate: (value) =>
+        typeof value === 'string' ||
+        (Array.isArray(value) &&
+          (value as unknown[]).every(
+            (part) =>
+              isPlainObject(part) &&
+              part.type === 'text' &&
+              typeof part.text === 'string' &&
+              Object.keys(part).every((key) => key === 'type' || key === 'text'),
+          )),
+      defaultMessage: (args) =>
+        `${args?.property} must be a string or an array of {"type": "text", "text": string} parts (only text is served)`,
+    },
+  });
+}
+
+/** `prompt`: a string, or an array holding exactly one string. */
+export function IsPrompt(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isPrompt',
+    validator: {
+      validate: (value) =>
+        (typeof value === 'string' && value.length > 0) ||
+        (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string' && value[0].length > 0),
+      defaultMessage: (args) =>
+        `${args?.property} must be a non-empty string (or an array of exactly one): Sluice completes one prompt per request`,
+    },
+  });
+}
+
+/** `response_format`: `{type: "text"}`, `{type: "json_object"}` or `{type: "json_schema", json_schema: {name, schema}}`. */
+export function IsResponseFormat(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isResponseFormat',
+    validator: {
+      validate: (value) => {
+        if (!isPlainObject(value)) return false;
+        const keys = Object.keys(value);
+        if (value.type === 'text' || value.type === 'json_object') return keys.length === 1;
+        if (value.type !== 'json_schema' || keys.some((k) => k !== 'type' && k !== 'json_schema')) return false;
+        const spec = value.json_schema;
+        return (
+          isPlainObject(spec) &&
+          typeof spec.name === 'string' &&
+          isPlainObject(spec.schema) &&
+          Object.keys(spec).every((k) => ['name', 'schema', 'strict', 'description'].includes(k))
+        );
+      },
+      defaultMessage: (args) =>
+        `${args?.property} must be {"type": "text"}, {"type": "json_object"} or {"type": "json_schema", "json_schema": {"name": string, "schema": object}}`,
+    },
+  });
+}
+
+export const isEmptyObject = (value: unknown): boolean => isPlainObject(value) && Object.keys(value).length === 0;

@@ -1,0 +1,142 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  GatewayError,
+  type BackendRequest,
+  type ChatDelta,
+  type GenerationOutcome,
+  type TgiStreamEvent,
+} from '#backends';
+import { priorityOf, type DispatchQueue, type PriorityPolicy } from '#dispatch';
+import { DISPATCH_DEFAULTS, ModelRegistry, type ModelDescriptor, type ModelEntry } from '#model-registry';
+import { DISPATCH_QUEUE } from '../dispatch.providers.js';
+
+export interface ServeContext {
+  /** The client's disconnect: aborts waiting, queueing and the backend call. */
+  signal: AbortSignal;
+  onToken?: (event: TgiStreamEvent) => void;
+  onDelta?: (delta: ChatDelta) => void;
+}
+
+export interface ServeJob {
+  request: BackendRequest;
+  /** The tokens the job may generate: with the scenario, what its priority is judged by. */
+  maxNewTokens: number;
+  scenario?: string;
+  /** The client's own deadline, ms; the model's total_ms when absent or longer. */
+  timeoutMs?: number;
+}
+
+export interface GenerateResult {
+  modelId: string;
+  outcome: GenerationOutcome;
+  queuedMs: number;
+}
+
+/** The gateway's own share of a served request that has taken `elapsedMs` so far: neither queue wait nor backend call. */
+export function gatewayOverheadMs({ outcome, queuedMs }: GenerateResult, elapsedMs: number): number {
+  return Math.max(0, elapsedMs - queuedMs - outcome.timings.backendMs);
+}
+
+/**
+ * The request path every API dialect shares after its own validation and mapping: model → readiness → deadline →
+ * dispatch queue, which runs the backend call (here, or in another replica's worker) when the model has a free slot.
+ */
+@Injectable()
+export class ServingPath {
+  private readonly priority: PriorityPolicy;
+
+  constructor(
+    @Inject(ModelRegistry) private readonly registry: ModelRegistry,
+    @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
+  ) {
+    const { priority, scenarioPriority } = registry.config.dispatch ?? DISPATCH_DEFAULTS;
+    this.priority = { order: priority, scenarioPriority };
+  }
+
+  /** The model an id or alias names; `model_not_found` naming `param` and what the gateway serves otherwise. */
+  resolve(name: string, param: string, modelsRoute: string): ModelEntry {
+    const entry = this.registry.resolve(name);
+    if (entry) return entry;
+    const known = this.registry
+      .list()
+      .map((e) => e.descriptor.id)
+      .join(', ');
+    throw new GatewayError(
+      'model_not_found',
+      `unknown ${param} "${name}"; this gateway serves: ${known} (see GET ${modelsRoute})`,
+      { param },
+    );
+  }
+
+  /** The tokens a request may generate: what it asked, else the model's default; above its ceiling is `validation`. */
+  maxNewTokens(descriptor: ModelDescriptor, asked: number | undefined, param: string): number {
+    const maxNewTokens = asked ?? descriptor.defaultMaxNewTokens;
+    if (maxNewTokens > descriptor.maxNewTokens) {
+      throw new GatewayError(
+        'validation',
+        `${param} ${maxNewTokens} is above the ceiling of model "${descriptor.id}" (${descriptor.maxNewTokens})`,
+        { param },
+      );
+    }
+    return maxNewTokens;
+  }
+
+  async serve(entry: ModelEntry, job: ServeJob, { signal, onToken, onDelta }: ServeContext): Promise<GenerateResult> {
+    const { descriptor } = entry;
+    // The model's total_ms, or less if the client asks for less.
+    const deadline = Date.now() + Math.min(job.timeoutMs ?? Infinity, descriptor.timeouts.totalMs);
+    await this.untilReady(entry, signal, deadline);
+
+    const { outcome, queuedMs } = await this.queue.dispatch(descriptor.id, {
+      request: job.request,
+      priority: priorityOf(this.priority, { scenario: job.scenario, maxNewTokens: job.maxNewTokens }),
+      deadline,
+      signal,
+      ...(onToken ? { onToken } : {}),
+      ...(onDelta ? { onDelta } : {}),
+    });
+    return { modelId: descriptor.id, outcome, queuedMs };
+  }
+
+  /**
+   * A model that is still starting or loading is waited for within the request's deadline (a cold start the
+   * client can ride out); one that is unhealthy or stopped is refused at once with 503.
+   */
+  private untilReady(entry: ModelEntry, signal: AbortSignal, deadline: number): Promise<void> {
+    const refuse = () => {
+      const { state, lastError } = entry.status;
+      const why = lastError ? `: ${lastError.message}` : '';
+      return new GatewayError('unavailable', `model "${entry.descriptor.id}" is ${state}${why}`, { retryAfterS: 5 });
+    };
+    const state = entry.status.state;
+    if (state === 'ready') return Promise.resolve();
+    if (state === 'unhealthy' || state === 'stopped') return Promise.reject(refuse());
+    return new Promise<void>((resolve, reject) => {
+      const finish = (error?: Error) => {
+        unsubscribe();
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onAbort = () => finish(signal.reason as Error);
+      const unsubscribe = entry.onChange((changed) => {
+        const now = changed.status.state;
+        if (now === 'ready') finish();
+        else if (now === 'unhealthy' || now === 'stopped') finish(refuse());
+      });
+      const timer = setTimeout(
+        () =>
+          finish(
+            new GatewayError(
+              'unavailable',
+              `model "${entry.descriptor.id}" is still ${entry.status.state} (cold start)`,
+              { retryAfterS: 5 },
+            ),
+          ),
+        Math.max(0, deadline - Date.now()),
+      );
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
