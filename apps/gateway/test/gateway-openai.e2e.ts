@@ -4,18 +4,18 @@ import OpenAI from 'openai';
 import { localModelsYaml, startGateway, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 
 /**
- * The official openai SDK against a gateway over the two shipped models on real engines. The chat cases need the
- * backend client's chat call and the engine's /v1/chat/completions; until both are in, they are marked todo (they
- * run, and report, but do not fail the suite).
+ * The official openai SDK against a gateway over the two shipped models on real engines: chat goes to each engine's
+ * /v1/chat/completions (the model's own chat template), completions to its /generate_stream.
  */
-const CHAT_PENDING = 'needs TgiBackend.chat and the engine’s /v1/chat/completions';
 
 describe('the openai SDK against the gateway over two real engines', () => {
   let gateway: RunningGateway;
   let client: OpenAI;
 
   before(async () => {
-    gateway = await startGateway(writeModelsConfig(localModelsYaml()));
+    // One request at a time per model and no line: a burst meets the gateway's 429 at once (the requests of the
+    // other cases run one after another).
+    gateway = await startGateway(writeModelsConfig(localModelsYaml({ maxConcurrent: 1, maxQueued: 0 })));
     client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   });
   after(() => gateway?.stop());
@@ -77,13 +77,43 @@ describe('the openai SDK against the gateway over two real engines', () => {
     await assert.rejects(client.completions.create({ model: 'gpt-9', prompt: 'x' }), OpenAI.NotFoundError);
   });
 
+  it('refuses a burst past capacity as RateLimitError with Retry-After, which the SDK waits out', async () => {
+    const chat = (sdk: OpenAI) =>
+      sdk.chat.completions.create({
+        model: 'llama3',
+        messages: [{ role: 'user', content: 'Tell me a long story.' }],
+        max_tokens: 128,
+      });
+    const burst = await Promise.allSettled(Array.from({ length: 6 }, () => chat(client)));
+    const refused = burst.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    assert.ok(burst.some((r) => r.status === 'fulfilled'));
+    assert.ok(refused.length > 0, 'one slot and no line: some of six at once are refused');
+    let retryAfterS = 0;
+    for (const error of refused) {
+      assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+      assert.equal((error.error as { code?: string }).code, 'overloaded');
+      retryAfterS = Math.max(retryAfterS, Number(error.headers.get('retry-after')));
+    }
+    assert.ok(retryAfterS >= 1, `Retry-After ${retryAfterS}`);
+
+    // The same burst from a client that retries: every request is served, the refused ones after Retry-After.
+    const patient = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 8 });
+    const started = performance.now();
+    const served = await Promise.all(Array.from({ length: 6 }, () => chat(patient)));
+    assert.equal(served.length, 6);
+    assert.ok(
+      performance.now() - started >= retryAfterS * 1000,
+      'a refused request came back no sooner than its Retry-After',
+    );
+  });
+
   describe('chat', () => {
     const messages = [
       { role: 'system' as const, content: 'You are brief.' },
       { role: 'user' as const, content: 'Tell me about the king.' },
     ];
 
-    it('answers a chat completion, and the same seed the same text', { todo: CHAT_PENDING }, async () => {
+    it('answers a chat completion, and the same seed the same text', async () => {
       const request = { model: 'qwen2', messages, max_tokens: 16, temperature: 0.8, seed: 7 };
       const first = await client.chat.completions.create(request);
       assert.match(first.id, /^chatcmpl-/);
@@ -94,7 +124,7 @@ describe('the openai SDK against the gateway over two real engines', () => {
       assert.equal(second.choices[0]?.message.content, first.choices[0]?.message.content);
     });
 
-    it('streams the same text, with usage on include_usage', { todo: CHAT_PENDING }, async () => {
+    it('streams the same text, with usage on include_usage', async () => {
       const request = { model: 'llama3', messages, max_tokens: 16, temperature: 0 };
       const plain = await client.chat.completions.create(request);
       const stream = await client.chat.completions.create({
@@ -112,17 +142,47 @@ describe('the openai SDK against the gateway over two real engines', () => {
       assert.deepEqual(usage, plain.usage);
     });
 
-    it('answers JSON that parses in JSON mode', { todo: CHAT_PENDING }, async () => {
-      const answer = await client.chat.completions.create({
-        model: 'qwen2',
-        messages: [{ role: 'user', content: 'Describe the king as a JSON object.' }],
-        max_tokens: 64,
-        temperature: 0,
-        response_format: { type: 'json_object' },
-      });
-      const content = answer.choices[0]?.message.content ?? '';
-      assert.equal(answer.choices[0]?.finish_reason, 'stop', `a complete object within 64 tokens: ${content}`);
-      assert.equal(typeof JSON.parse(content), 'object');
+    it('answers JSON that parses and matches the schema in JSON mode', async () => {
+      const schema = {
+        type: 'object',
+        properties: { name: { type: 'string', maxLength: 16 }, age: { type: 'integer' } },
+        required: ['name', 'age'],
+        additionalProperties: false,
+      };
+      for (const model of ['qwen2', 'llama3']) {
+        const answer = await client.chat.completions.create({
+          model,
+          messages: [{ role: 'user', content: 'Describe the king as a JSON object.' }],
+          max_tokens: 200,
+          temperature: 0,
+          response_format: { type: 'json_schema', json_schema: { name: 'person', schema } },
+        });
+        const content = answer.choices[0]?.message.content ?? '';
+        assert.equal(answer.choices[0]?.finish_reason, 'stop', `a complete object within 200 tokens: ${content}`);
+        const value = JSON.parse(content) as Record<string, unknown>;
+        assert.deepEqual(Object.keys(value).sort(), ['age', 'name'], content);
+        assert.equal(typeof value.name, 'string');
+        assert.ok(Number.isInteger(value.age), content);
+      }
+    });
+
+    it('stops at a stop sequence, and gives logprobs when asked', async () => {
+      const request = { model: 'qwen2', messages, max_tokens: 24, temperature: 0 };
+      const free = (await client.chat.completions.create(request)).choices[0]?.message.content ?? '';
+      // Three characters from the middle of the free answer: the stopped answer is what came before their first
+      // occurrence, without them (OpenAI leaves the stop sequence out).
+      const stop = free.slice(Math.floor(free.length / 2), Math.floor(free.length / 2) + 3);
+      assert.equal(stop.trim().length, 3, `a stop sequence from ${JSON.stringify(free)}`);
+      const stopped = await client.chat.completions.create({ ...request, stop, logprobs: true, top_logprobs: 2 });
+      const choice = stopped.choices[0];
+      assert.equal(choice?.finish_reason, 'stop');
+      assert.equal(choice?.message.content, free.slice(0, free.indexOf(stop)));
+      const logprobs = choice?.logprobs?.content ?? [];
+      assert.ok(logprobs.length > 0);
+      for (const token of logprobs) {
+        assert.ok(token.logprob <= 0);
+        assert.equal(token.top_logprobs.length, 2);
+      }
     });
   });
 });

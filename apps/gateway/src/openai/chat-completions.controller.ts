@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ChatDelta } from '#backends';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
 import { abortOnClientDisconnect } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
@@ -10,6 +11,8 @@ import { ChatCompletionRequestDto } from './chat-completion-request.dto.js';
 import { answerHeader, chatCompletion, ChatChunks } from './openai-answers.js';
 import { OPENAI_GENERATION_ERRORS } from './openai-error-meanings.js';
 import { OpenAiGenerationService, type PreparedGeneration } from './openai-generation.service.js';
+import { stopSequences } from './openai-request-rules.js';
+import { cutAtStop, StopSequenceHoldback } from './stop-sequence-holdback.js';
 import { ChatCompletionDto, OpenAiErrorResponseDto } from './openai-response.dto.js';
 
 @ApiTags('openai')
@@ -38,7 +41,11 @@ export class ChatCompletionsController {
       else {
         const result = await prepared.run({ signal: disconnect.signal });
         noteResult(request.raw, result);
-        await reply.send(chatCompletion(answerHeader('chatcmpl', result.modelId), result.outcome));
+        const { outcome } = result;
+        const content = cutAtStop(outcome.generatedText, stopSequences(body.stop) ?? []);
+        await reply.send(
+          chatCompletion(answerHeader('chatcmpl', result.modelId), { ...outcome, generatedText: content }),
+        );
       }
     } catch (error) {
       if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
@@ -59,19 +66,24 @@ export class ChatCompletionsController {
     const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
     const includeUsage = body.stream_options?.include_usage === true;
     const chunks = new ChatChunks(answerHeader('chatcmpl', prepared.modelId), includeUsage);
+    const holdback = new StopSequenceHoldback(stopSequences(body.stop) ?? []);
     const startOnce = () => {
       if (!sse.hasStarted) sse.send(chunks.role());
+    };
+    const send = (deltas: ChatDelta[]) => {
+      for (const delta of deltas) sse.send(chunks.content(delta));
     };
     try {
       const result = await prepared.run({
         signal,
         onDelta: (delta) => {
           startOnce();
-          sse.send(chunks.content(delta));
+          send(holdback.push(delta));
         },
       });
       noteResult(request.raw, result);
       startOnce();
+      send(holdback.flush());
       sse.send(chunks.finish(result.outcome));
       if (includeUsage) sse.send(chunks.usage(result.outcome));
       sse.sendDone();

@@ -11,6 +11,8 @@ import { promptOf } from './completion-request-mapping.js';
 import { answerHeader, completion, CompletionChunks } from './openai-answers.js';
 import { OPENAI_GENERATION_ERRORS } from './openai-error-meanings.js';
 import { OpenAiGenerationService, type PreparedGeneration } from './openai-generation.service.js';
+import { stopSequences } from './openai-request-rules.js';
+import { cutAtStop, StopSequenceHoldback } from './stop-sequence-holdback.js';
 import { CompletionDto, OpenAiErrorResponseDto } from './openai-response.dto.js';
 
 @ApiTags('openai')
@@ -39,7 +41,9 @@ export class CompletionsController {
         noteResult(request.raw, result);
         // With echo, the backend's text is the full text (TGI's return_full_text): the prompt and its completion.
         const header = answerHeader('cmpl', result.modelId);
-        await reply.send(completion(header, result.outcome.generatedText, result.outcome));
+        const echoed = body.echo === true ? promptOf(body).length : 0;
+        const text = cutAtStop(result.outcome.generatedText, stopSequences(body.stop) ?? [], echoed);
+        await reply.send(completion(header, text, result.outcome));
       }
     } catch (error) {
       if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
@@ -60,8 +64,12 @@ export class CompletionsController {
     const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
     const includeUsage = body.stream_options?.include_usage === true;
     const chunks = new CompletionChunks(answerHeader('cmpl', prepared.modelId), includeUsage);
+    const holdback = new StopSequenceHoldback(stopSequences(body.stop) ?? []);
     const echoOnce = () => {
       if (!sse.hasStarted && body.echo === true) sse.send(chunks.text(promptOf(body)));
+    };
+    const send = (pieces: Array<{ content: string }>) => {
+      for (const { content } of pieces) sse.send(chunks.text(content));
     };
     try {
       const result = await prepared.run({
@@ -69,11 +77,12 @@ export class CompletionsController {
         onToken: (event) => {
           if (event.token.special) return;
           echoOnce();
-          sse.send(chunks.text(event.token.text));
+          send(holdback.push({ content: event.token.text, logprobs: null }));
         },
       });
       noteResult(request.raw, result);
       echoOnce();
+      send(holdback.flush());
       sse.send(chunks.finish(result.outcome));
       if (includeUsage) sse.send(chunks.usage(result.outcome));
       sse.sendDone();
