@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -208,7 +208,7 @@ describe('bench CLI against bench mock-backend', () => {
     assert.equal(result.summary.overall.tokens.output, 8 * lines.length);
   });
 
-  it('overhead runs the chat route straight at the backend beside /generate_stream (direct-chat leg)', async () => {
+  it('overhead runs the chat route straight at the backend beside /generate_stream, in rounds that alternate the legs', async () => {
     const out = join(dir, 'overhead-chat');
     const run = await runBench(
       [
@@ -217,6 +217,8 @@ describe('bench CLI against bench mock-backend', () => {
         mockUrl,
         '--legs',
         'direct,direct-chat',
+        '--rounds',
+        '2',
         '--rate',
         '50',
         '--duration',
@@ -245,12 +247,46 @@ describe('bench CLI against bench mock-backend', () => {
       [
         ['saturation', 'POST /v1/chat/completions'],
         ['fixed_rate', 'POST /v1/chat/completions'],
+        ['fixed_rate', 'POST /v1/chat/completions'],
       ],
     );
     assert.ok(
       chat.every((l: { requests: { ok: number; failed: number } }) => l.requests.ok > 0 && l.requests.failed === 0),
     );
     assert.equal(result.chat_vs_generate_added, null, 'no gateway legs: no ratio');
+    // Saturation once per leg; the fixed rate in two rounds, the second in the reversed order.
+    assert.equal(result.settings.rounds, 2);
+    assert.deepEqual(
+      result.legs.map((l: { phase: string; round?: number; leg: string }) => `${l.phase}:${l.round ?? '-'}:${l.leg}`),
+      [
+        'saturation:-:direct',
+        'saturation:-:direct-chat',
+        'fixed_rate:1:direct',
+        'fixed_rate:1:direct-chat',
+        'fixed_rate:2:direct-chat',
+        'fixed_rate:2:direct',
+      ],
+    );
+    assert.deepEqual(
+      result.rounds.map((r: { order: string[] }) => r.order),
+      [
+        ['direct', 'direct-chat'],
+        ['direct-chat', 'direct'],
+      ],
+    );
+    // Each figure over rounds is the median of the two rounds, between their min and max.
+    const runs = result.legs.filter(
+      (l: { leg: string; phase: string }) => l.leg === 'direct' && l.phase === 'fixed_rate',
+    );
+    const p50s = runs.map((l: { e2e_ms: { p50: number } }) => l.e2e_ms.p50);
+    const spread = result.over_rounds.e2e_ms.direct.p50;
+    assert.equal(spread.min, Math.round(Math.min(...p50s) * 1000) / 1000);
+    assert.equal(spread.max, Math.round(Math.max(...p50s) * 1000) / 1000);
+    assert.ok(Math.abs(spread.median - (p50s[0] + p50s[1]) / 2) < 0.001);
+    assert.match(run.stdout, /e2e ms, median over 2 rounds \(min–max\)/);
+    for (const r of [1, 2])
+      for (const leg of ['direct', 'direct-chat'])
+        assert.ok(existsSync(join(out, `requests-fixed_rate-round${r}-${leg}.jsonl`)), `round ${r} ${leg}`);
   });
 
   it('exits 2 on a usage error, saying what to write', async () => {

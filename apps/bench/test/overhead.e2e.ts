@@ -9,10 +9,12 @@ describe('bench overhead', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-overhead-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('measures direct, plain proxy and gateway in one run, with added latency, saturation and ratios', async () => {
+  it('measures direct, plain proxy and gateway in one run, with added latency over alternating rounds, saturation and ratios', async () => {
     const run = await runBench(
       [
         'overhead',
+        '--rounds',
+        '2',
         '--rate',
         '40',
         '--duration',
@@ -43,14 +45,17 @@ describe('bench overhead', () => {
     assert.equal(result.schema, 'sluice-bench/1');
     assert.equal(result.kind, 'overhead');
     assert.deepEqual(
-      result.legs.map((l: { phase: string; leg: string }) => `${l.phase}:${l.leg}`),
+      result.legs.map((l: { phase: string; leg: string; round?: number }) => `${l.phase}:${l.round ?? '-'}:${l.leg}`),
       [
-        'saturation:direct',
-        'saturation:proxy',
-        'saturation:gateway',
-        'fixed_rate:direct',
-        'fixed_rate:proxy',
-        'fixed_rate:gateway',
+        'saturation:-:direct',
+        'saturation:-:proxy',
+        'saturation:-:gateway',
+        'fixed_rate:1:direct',
+        'fixed_rate:1:proxy',
+        'fixed_rate:1:gateway',
+        'fixed_rate:2:gateway',
+        'fixed_rate:2:proxy',
+        'fixed_rate:2:direct',
       ],
     );
     for (const leg of result.legs) {
@@ -59,8 +64,18 @@ describe('bench overhead', () => {
     }
     assert.equal(result.legs.find((l: { leg: string }) => l.leg === 'gateway').request, 'POST /v1/generate');
     assert.equal(result.legs.find((l: { leg: string }) => l.leg === 'direct').request, 'POST /generate_stream');
-    for (const key of ['p50', 'p90', 'p99', 'p99_9'])
-      assert.equal(typeof result.added_latency_ms.gateway[key], 'number');
+    for (const key of ['p50', 'p90', 'p99', 'p99_9']) {
+      // The added latency is the median of the rounds', each round against its own direct leg.
+      const perRound = result.rounds.map((r: { added_latency_ms: { gateway: Record<string, number> } }) => {
+        return r.added_latency_ms.gateway[key]!;
+      });
+      assert.equal(perRound.length, 2);
+      const spread = result.over_rounds.added_latency_ms.gateway[key];
+      assert.equal(spread.min, Math.min(...perRound));
+      assert.equal(spread.max, Math.max(...perRound));
+      assert.equal(result.added_latency_ms.gateway[key], spread.median);
+    }
+    assert.match(run.stdout, /each round, added latency ms:/);
     for (const leg of ['direct', 'proxy', 'gateway']) assert.ok(result.saturation_qps[leg] > 0, leg);
     assert.equal(typeof result.ratios['gateway/proxy saturation'], 'number');
     assert.equal(result.goals.length, 2);

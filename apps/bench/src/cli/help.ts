@@ -77,7 +77,9 @@ sweep results: goodput and the rates both ran).
   overhead: `Usage: npm run bench -- overhead [flags]
 
 The same load straight at a backend (direct), through a plain node:http proxy, and through the gateway:
-the gateway's added latency per percentile at a fixed open-loop rate, and each path's saturation throughput.
+each path's saturation throughput (once per leg), then the gateway's added latency per percentile at a fixed
+open-loop rate in rounds whose leg order alternates (forward, reversed, ...); each round compares a leg with its
+direct leg of the same round, and the summary gives the median over rounds with the rounds' min–max.
   --backend URL             a TGI-protocol backend (default: start bench mock-backend as a child process)
   --mock-ttft D --mock-itl D --mock-jitter D   the started mock's delays (default 0ms each)
   --gateway URL             a running gateway whose model --model serves --backend (default: start one)
@@ -87,14 +89,15 @@ the gateway's added latency per percentile at a fixed open-loop rate, and each p
                             --legs direct,gateway,direct-chat,gateway-chat compares the two routes' added latency
   --rate R                  fixed open-loop rate (default 500)
   --arrivals poisson|constant   (default poisson; every leg gets the same arrival times)
-  --duration D              fixed-rate leg length after warm-up (default 10s)
+  --rounds N                fixed-rate rounds, the leg order reversed every other round (default 3)
+  --duration D              fixed-rate leg length per round, after warm-up (default 5s)
   --saturation-duration D   saturation leg length after warm-up (default 10s)
   --concurrency N           saturation: closed-loop concurrency (default 64)
-  --warmup D                per leg, not measured (default 2s)
+  --warmup D                per leg and round, not measured (default 2s)
   --tokens N                max_new_tokens of every request (default 16)
   --mode stream|json        stream: SSE on every path (like for like); json: /generate vs /v1/generate (default stream)
-  --check                   exit 1 when a goal is missed (added p99 ≤ 1 ms; saturation ≥ 0.5× the proxy's;
-                            with gateway-chat: its added p50 ≤ 1.1× gateway's)
+  --check                   exit 1 when a goal is missed (median added p99 ≤ 1 ms; saturation ≥ 0.5× the
+                            proxy's; with gateway-chat: the median of its added p50 / gateway's ≤ 1.1×)
   --seed N  --timeout D  --max-loop-delay-ms MS  --max-schedule-lag-ms MS  --out DIR  --label NAME  --no-html  --quiet
 `,
   'mock-backend': `Usage: npm run bench -- mock-backend [flags]

@@ -18,6 +18,17 @@ import { BENCH_MAIN, ChildService } from '../overhead/child-service.js';
 import { startGatewayProcess } from '../overhead/gateway-process.js';
 import { isLegName, LEG_NAMES, legTarget, type LegName } from '../overhead/overhead-legs.js';
 import { overheadReportPage, type OverheadLeg, type OverheadResult } from '../overhead/overhead-report.js';
+import { roundOrders } from '../overhead/overhead-rounds.js';
+import {
+  ADDED_HEADER,
+  addedRows,
+  FIXED_RATE_HEADER,
+  fixedRateRows,
+  RATIO_HEADER,
+  ratioRow,
+  roundCount,
+  roundRows,
+} from '../overhead/overhead-tables.js';
 import { summarizeOverhead } from '../overhead/overhead-summary.js';
 import { renderHtml } from '../report/html-report.js';
 import { interruptOnSigint } from './shared.js';
@@ -29,7 +40,8 @@ const OVERHEAD_FLAGS = {
   legs: { type: 'string', default: 'direct,proxy,gateway' },
   rate: { type: 'string', default: '500' },
   arrivals: { type: 'string', default: 'poisson' },
-  duration: { type: 'string', default: '10s' },
+  duration: { type: 'string', default: '5s' },
+  rounds: { type: 'string', default: '3' },
   'saturation-duration': { type: 'string', default: '10s' },
   concurrency: { type: 'string', default: '64' },
   warmup: { type: 'string', default: '2s' },
@@ -52,10 +64,12 @@ const OVERHEAD_FLAGS = {
 
 /**
  * `bench overhead`: the same load straight at a backend (direct), through the plain node:http proxy (the floor for
- * any Node proxy), and through the gateway, in one run and in the order of --legs: the gateway's added latency per
- * percentile at a fixed open-loop rate, and each path's saturation throughput (closed loop, high concurrency). The
- * chat legs do the same for `/v1/chat/completions` (the backend's own chat route, straight and through the
- * gateway's), so the two routes' added latencies can be compared.
+ * any Node proxy), and through the gateway, in one run: each path's saturation throughput (closed loop, high
+ * concurrency, once per leg in the order of --legs), then the gateway's added latency per percentile at a fixed
+ * open-loop rate, in --rounds rounds whose leg order alternates (forward, reversed, ...) so the machine's drift
+ * cancels; each round compares a leg with its direct leg of the same round, and the summary takes the median over
+ * rounds. The chat legs do the same for `/v1/chat/completions` (the backend's own chat route, straight and through
+ * the gateway's), so the two routes' added latencies can be compared.
  */
 export async function overheadCommand(args: string[]): Promise<number> {
   const { values: v } = parseFlags(args, OVERHEAD_FLAGS);
@@ -78,6 +92,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
   const stream = s('mode') === 'stream';
   const rate = parseNumber('--rate', s('rate'), { min: 0.001 });
   const durationMs = parseDuration('--duration', s('duration'));
+  const rounds = parseNumber('--rounds', s('rounds'), { integer: true, min: 1 });
   const saturationMs = parseDuration('--saturation-duration', s('saturation-duration'));
   const warmupMs = parseDuration('--warmup', s('warmup'));
   const concurrency = parseNumber('--concurrency', s('concurrency'), { integer: true, min: 1 });
@@ -158,6 +173,9 @@ export async function overheadCommand(args: string[]): Promise<number> {
               : `direct-chat: the backend's POST /v1/chat/completions (JSON, model "tgi"); gateway-chat: the gateway's POST /v1/chat/completions (JSON, model "${modelId}"), which it may serve from the backend's stream: the backend's work differs a little.`,
           ]
         : []),
+      rounds > 1
+        ? `fixed rate in ${rounds} rounds of ${durationMs / 1000} s per leg, the leg order reversed every other round (${legs.join(', ')}, then ${[...legs].reverse().join(', ')}); each round compares a leg with its direct leg of the same round, and the summary gives the median over rounds with the rounds' min–max.`
+        : `fixed rate in one round of ${durationMs / 1000} s per leg, in the order of --legs.`,
       `latency: client e2e from the intended send time, successful requests, nearest-rank percentiles; the same seed, so every leg gets the same request sequence and arrival times.`,
       `throughput (qps): successful answers that ended inside the measured window (after the warm-up, before the load stopped) / the window's length.`,
     ];
@@ -172,7 +190,9 @@ export async function overheadCommand(args: string[]): Promise<number> {
     };
 
     const results: OverheadLeg[] = [];
-    const runLeg = async (leg: LegName, phase: OverheadLeg['phase']) => {
+    const runLeg = async (leg: LegName, phase: OverheadLeg['phase'], round?: number) => {
+      const phaseName =
+        phase === 'saturation' ? 'saturation' : rounds > 1 ? `fixed rate round ${round}/${rounds}` : 'fixed rate';
       const target = targets.get(leg)!;
       const lengthMs = (phase === 'saturation' ? saturationMs : durationMs) + warmupMs;
       const load: LoadModel =
@@ -192,21 +212,20 @@ export async function overheadCommand(args: string[]): Promise<number> {
           phase === 'saturation' ? `closed loop, ${concurrency} concurrent` : `open loop (${arrivals}) at ${rate}/s`,
         parameters: {},
       };
-      const progress = v.quiet
-        ? undefined
-        : progressPrinter(`${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg} `);
+      const progress = v.quiet ? undefined : progressPrinter(`${phaseName} ${leg} `);
       const outcome = await executeRun(
         { target, workload, load, durationMs: lengthMs, warmupMs, maxRequests: Infinity, seed, timeoutMs, thresholds },
         { onProgress: progress?.print, signal: interrupt.signal },
       );
       progress?.end();
       const judged = judgeRun(outcome, settings, warmupMs, [], 10);
-      const jsonl = join(dir, `requests-${phase}-${leg}.jsonl`);
+      const jsonl = join(dir, `requests-${phase}${round === undefined ? '' : `-round${round}`}-${leg}.jsonl`);
       await writeJsonl(jsonl, outcome.records);
       const o = judged.section.summary.overall;
       const entry: OverheadLeg = {
         leg,
         phase,
+        ...(round === undefined ? {} : { round }),
         url: target.url,
         request: `POST ${requestPath(target.api, stream)}`,
         requests: { total: o.requests.total, ok: o.requests.ok, failed: o.requests.failed },
@@ -219,7 +238,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
       };
       results.push(entry);
       say(
-        `${phase === 'saturation' ? 'saturation' : 'fixed rate'} ${leg.padEnd(12)}: ${entry.qps.toFixed(1)} ok/s, e2e p50 ${fmtMs(o.latency_ms.e2e.p50)} p99 ${fmtMs(o.latency_ms.e2e.p99)} ms, ` +
+        `${phaseName} ${leg.padEnd(12)}: ${entry.qps.toFixed(1)} ok/s, e2e p50 ${fmtMs(o.latency_ms.e2e.p50)} p99 ${fmtMs(o.latency_ms.e2e.p99)} ms, ` +
           `failed ${o.requests.failed}${
             o.requests.failed
               ? ` (${Object.entries(o.errors_by_type)
@@ -231,7 +250,9 @@ export async function overheadCommand(args: string[]): Promise<number> {
     };
     // Saturation first: it tells whether the fixed rate is below every path's saturation.
     for (const leg of legs) if (!interrupt.signal.aborted) await runLeg(leg, 'saturation');
-    for (const leg of legs) if (!interrupt.signal.aborted) await runLeg(leg, 'fixed_rate');
+    // Then the rounds, each leg's order flipped from the last round's (ABBA), so drift favours no leg.
+    for (const [i, order] of roundOrders(legs, rounds).entries())
+      for (const leg of order) if (!interrupt.signal.aborted) await runLeg(leg, 'fixed_rate', i + 1);
 
     const result = summarizeOverhead(results, { rate });
     const exitCode =
@@ -252,6 +273,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         legs,
         rate,
         arrivals,
+        rounds,
         duration_s: durationMs / 1000,
         saturation_duration_s: saturationMs / 1000,
         warmup_s: warmupMs / 1000,
@@ -279,46 +301,27 @@ export async function overheadCommand(args: string[]): Promise<number> {
 
 function formatOverhead(r: OverheadResult): string {
   const ms = (x: number | null) => (x === null ? '—' : x.toFixed(3));
-  const fixed = r.legs.filter((l) => l.phase === 'fixed_rate');
   const sat = r.legs.filter((l) => l.phase === 'saturation');
   const s = r.settings as { rate: number; concurrency: number };
-  const ratio = r.chat_vs_generate_added;
+  const n = roundCount(r);
+  const overRounds = n > 1 ? `, median over ${n} rounds (min–max)` : '';
+  const ratio = ratioRow(r);
+  const perRound = roundRows(r);
   const lines = [
-    `fixed rate ${s.rate}/s, e2e ms:`,
-    renderTable(
-      ['leg', 'ok', 'failed', 'qps', 'p50', 'p90', 'p99', 'p99.9', 'valid'],
-      fixed.map((l) => [
-        l.leg,
-        String(l.requests.ok),
-        String(l.requests.failed),
-        l.qps.toFixed(1),
-        ms(l.e2e_ms.p50),
-        ms(l.e2e_ms.p90),
-        ms(l.e2e_ms.p99),
-        ms(l.e2e_ms.p99_9),
-        l.validity.valid ? 'yes' : 'NO',
-      ]),
-      '  ',
-    ),
-    'added latency vs direct, ms:',
-    renderTable(
-      ['leg', 'over', 'p50', 'p90', 'p99', 'p99.9'],
-      Object.entries(r.added_latency_ms).map(([leg, a]) => [
-        leg,
-        leg === 'gateway-chat' ? 'direct-chat' : 'direct',
-        ms(a.p50),
-        ms(a.p90),
-        ms(a.p99),
-        ms(a.p99_9),
-      ]),
-      '  ',
-    ),
+    `fixed rate ${s.rate}/s, e2e ms${overRounds}:`,
+    renderTable(FIXED_RATE_HEADER, fixedRateRows(r), '  '),
+    `added latency vs direct, ms${overRounds}:`,
+    renderTable(ADDED_HEADER, addedRows(r), '  '),
     ...(ratio
       ? [
-          `  chat/generate added latency: ${(['p50', 'p90', 'p99', 'p99_9'] as const)
-            .map((k) => `${k.replace('_', '.')} ${ratio[k] === null ? '—' : `${ratio[k].toFixed(3)}×`}`)
+          `  chat/generate added latency: ${ratio
+            .slice(1)
+            .map((x, i) => `${RATIO_HEADER[i + 1]} ${x}`)
             .join(', ')}`,
         ]
+      : []),
+    ...(n > 1 && perRound.header.length > 2
+      ? ['each round, added latency ms:', renderTable(perRound.header, perRound.rows, '  ')]
       : []),
     `saturation (closed loop, ${s.concurrency} concurrent):`,
     renderTable(

@@ -4,12 +4,27 @@ import type { Distribution } from '../metrics/summarize.js';
 import type { ResultBase, Verdict } from '../output/result.js';
 import type { ClientHealthReport } from '../load/client-health.js';
 import type { LegName } from './overhead-legs.js';
+import type { Spread } from './overhead-rounds.js';
+import {
+  ADDED_HEADER,
+  addedRows,
+  FIXED_RATE_HEADER,
+  fixedRateRows,
+  RATIO_HEADER,
+  ratioRow,
+  roundCount,
+  roundRows,
+} from './overhead-tables.js';
 
-type Percentiles = Record<'p50' | 'p90' | 'p99' | 'p99_9', number | null>;
+export type Percentile = 'p50' | 'p90' | 'p99' | 'p99_9';
+export type Percentiles = Record<Percentile, number | null>;
+export type PercentileSpreads = Record<Percentile, Spread | null>;
 
 export interface OverheadLeg {
   leg: LegName;
   phase: 'saturation' | 'fixed_rate';
+  /** Fixed rate: which round (1, 2, ...); saturation runs once and has none. */
+  round?: number;
   url: string;
   request: string;
   requests: { total: number; ok: number; failed: number };
@@ -26,60 +41,59 @@ export interface OverheadResult extends ResultBase, Verdict {
   compared: string[];
   settings: Record<string, unknown>;
   legs: OverheadLeg[];
-  /** Fixed rate: leg − its direct leg (proxy, gateway: direct; gateway-chat: direct-chat), per percentile of e2e (ms). */
+  /**
+   * Fixed rate: leg − its direct leg (proxy, gateway: direct; gateway-chat: direct-chat), per percentile of e2e (ms);
+   * the median over rounds (each round's in `rounds`, the range in `over_rounds`).
+   */
   added_latency_ms: Partial<Record<LegName, Percentiles>>;
-  /** gateway-chat's added latency / gateway's, per percentile; null without both (or where gateway's is ≤ 0). */
+  /** gateway-chat's added latency / gateway's, per percentile, the median over rounds; null without both routes. */
   chat_vs_generate_added: Percentiles | null;
+  /** Each fixed-rate round: its leg order and its own added latency and chat/generate ratio (absent in results written before rounds). */
+  rounds?: OverheadRound[];
+  /** The fixed-rate figures over rounds: median, min and max (absent in results written before rounds). */
+  over_rounds?: {
+    e2e_ms: Partial<Record<LegName, PercentileSpreads>>;
+    qps: Partial<Record<LegName, Spread | null>>;
+    added_latency_ms: Partial<Record<LegName, PercentileSpreads>>;
+    chat_vs_generate_added: PercentileSpreads | null;
+  };
   saturation_qps: Partial<Record<LegName, number>>;
   ratios: Record<string, number | null>;
   goals: Array<{ goal: string; measured: string; met: boolean | null }>;
   notes: string[];
 }
 
-const PCTS = ['p50', 'p90', 'p99', 'p99_9'] as const;
+export interface OverheadRound {
+  round: number;
+  order: LegName[];
+  added_latency_ms: Partial<Record<LegName, Percentiles>>;
+  /** null without both routes; a percentile is null where gateway's added latency is ≤ 0. */
+  chat_vs_generate_added: Percentiles | null;
+}
 
 export function overheadReportPage(result: OverheadResult): ReportPage {
-  const fixed = result.legs.filter((l) => l.phase === 'fixed_rate');
   const saturation = result.legs.filter((l) => l.phase === 'saturation');
   const ms = (v: number | null) => (v === null ? '—' : v.toFixed(3));
-  const times = (v: number | null) => (v === null ? '—' : `${v.toFixed(3)}×`);
-  const ratio = result.chat_vs_generate_added ?? null;
+  const n = roundCount(result);
+  const overRounds = n > 1 ? `; median over ${n} rounds (min–max)` : '';
+  const ratio = ratioRow(result);
+  const perRound = roundRows(result);
   const body = [
     `<h1>sluice-bench overhead <span class="badge ${result.verdict}">${result.verdict.toUpperCase()}</span></h1>`,
     `<p class="meta">${esc(result.started_at)}</p>`,
     ...result.compared.map((c) => `<p class="meta">${esc(c)}</p>`),
-    '<h2>Fixed rate: latency (ms, e2e from the intended send time)</h2>',
-    table(
-      ['leg', 'requests', 'failed', 'qps', 'p50', 'p90', 'p99', 'p99.9', 'valid'],
-      fixed.map((l) => [
-        l.leg,
-        l.requests.total,
-        l.requests.failed,
-        l.qps.toFixed(1),
-        ms(l.e2e_ms.p50),
-        ms(l.e2e_ms.p90),
-        ms(l.e2e_ms.p99),
-        ms(l.e2e_ms.p99_9),
-        l.validity.valid ? 'yes' : 'NO',
-      ]),
-    ),
-    '<h2>Added latency vs direct (ms)</h2>',
-    table(
-      ['leg', 'over', 'p50', 'p90', 'p99', 'p99.9'],
-      Object.entries(result.added_latency_ms).map(([leg, a]) => [
-        leg,
-        leg === 'gateway-chat' ? 'direct-chat' : 'direct',
-        ms(a.p50),
-        ms(a.p90),
-        ms(a.p99),
-        ms(a.p99_9),
-      ]),
-    ),
+    `<h2>Fixed rate: latency (ms, e2e from the intended send time${overRounds})</h2>`,
+    table(FIXED_RATE_HEADER, fixedRateRows(result)),
+    `<h2>Added latency vs direct (ms${overRounds})</h2>`,
+    table(ADDED_HEADER, addedRows(result)),
     ...(ratio
       ? [
-          '<h2>Added latency, /v1/chat/completions over /v1/generate (ratio)</h2>',
-          table(['', 'p50', 'p90', 'p99', 'p99.9'], [['gateway-chat / gateway', ...PCTS.map((k) => times(ratio[k]))]]),
+          `<h2>Added latency, /v1/chat/completions over /v1/generate (ratio${overRounds})</h2>`,
+          table(RATIO_HEADER, [ratio]),
         ]
+      : []),
+    ...(n > 1 && perRound.header.length > 2
+      ? ['<h2>Each round: added latency (ms) in its leg order</h2>', table(perRound.header, perRound.rows)]
       : []),
     '<h2>Saturation (closed loop)</h2>',
     table(
@@ -104,20 +118,22 @@ export function overheadReportPage(result: OverheadResult): ReportPage {
     ...result.notes.map((n) => `<p class="reasons">${esc(n)}</p>`),
   ];
   const charts: ChartSpec[] = [];
-  if (fixed.length) {
+  const medianE2e = Object.entries(result.over_rounds?.e2e_ms ?? {});
+  const fixed = result.legs.filter((l) => l.phase === 'fixed_rate' && (l.round ?? 1) === 1);
+  const latency: Array<[string, Array<number | null>]> = medianE2e.length
+    ? (['p50', 'p99', 'p99_9'] as const).map((k) => [k, medianE2e.map(([, e]) => e[k]?.median ?? null)])
+    : (['p50', 'p99', 'p99_9'] as const).map((k) => [k, fixed.map((l) => l.e2e_ms[k])]);
+  const categories = medianE2e.length ? medianE2e.map(([leg]) => leg) : fixed.map((l) => l.leg);
+  if (categories.length) {
     charts.push({
       id: 'overhead-latency',
-      title: `Latency at the fixed rate (ms)`,
+      title: `Latency at the fixed rate (ms${n > 1 ? `, median over ${n} rounds` : ''})`,
       kind: 'categories',
       xLabel: 'leg',
       yLabel: 'ms',
-      x: fixed.map((_, i) => i),
-      categories: fixed.map((l) => l.leg),
-      series: [
-        { label: 'p50', values: fixed.map((l) => l.e2e_ms.p50) },
-        { label: 'p99', values: fixed.map((l) => l.e2e_ms.p99) },
-        { label: 'p99.9', values: fixed.map((l) => l.e2e_ms.p99_9) },
-      ],
+      x: categories.map((_, i) => i),
+      categories,
+      series: latency.map(([k, values]) => ({ label: k.replace('_', '.'), values })),
     });
   }
   if (saturation.length) {

@@ -17,9 +17,16 @@ const e2e = (p50: number, p99: number): Distribution => ({
   max: p99 * 1.5,
 });
 
-const leg = (name: LegName, phase: OverheadLeg['phase'], latency: Distribution, qps = 500): OverheadLeg => ({
+const leg = (
+  name: LegName,
+  phase: OverheadLeg['phase'],
+  latency: Distribution,
+  qps = 500,
+  round?: number,
+): OverheadLeg => ({
   leg: name,
   phase,
+  ...(round === undefined ? {} : { round }),
   url: 'http://127.0.0.1:1',
   request: 'POST /',
   requests: { total: 100, ok: 100, failed: 0 },
@@ -108,5 +115,72 @@ describe('bench overhead: the chat route beside /v1/generate', () => {
     );
     assert.equal(saturated.ratios['gateway-chat/direct-chat saturation'], 800 / 4000);
     assert.equal(saturated.ratios['gateway-chat/gateway saturation'], 800 / 1000);
+  });
+});
+
+describe('bench overhead: rounds', () => {
+  /** Round k: direct at p50 `d`, gateway `d + g`, direct-chat `d`, gateway-chat `d + c` (p99 ten times each). */
+  const round = (k: number, d: number, g: number, c: number, forward = k % 2 === 1): OverheadLeg[] => {
+    const legs = [
+      leg('direct', 'fixed_rate', e2e(d, 10 * d), 500, k),
+      leg('gateway', 'fixed_rate', e2e(d + g, 10 * (d + g)), 480, k),
+      leg('direct-chat', 'fixed_rate', e2e(d, 10 * d), 500, k),
+      leg('gateway-chat', 'fixed_rate', e2e(d + c, 10 * (d + c)), 470, k),
+    ];
+    return forward ? legs : legs.reverse();
+  };
+
+  it("compares each leg with its direct leg of the same round, not another round's", () => {
+    // The machine slows down between rounds (direct 1 ms, then 5 ms): across rounds the gateway would look free.
+    const r = summarizeOverhead([...round(1, 1, 2, 2), ...round(2, 5, 2, 2)], { rate: 100 });
+    assert.deepEqual(
+      r.rounds.map((x) => [x.round, x.added_latency_ms.gateway!.p50]),
+      [
+        [1, 2],
+        [2, 2],
+      ],
+    );
+    assert.deepEqual(r.rounds[1]!.order, ['gateway-chat', 'direct-chat', 'gateway', 'direct']);
+  });
+
+  it('reports each figure as the median over rounds with its min and max, and judges the goals on the medians', () => {
+    const r = summarizeOverhead([...round(1, 1, 0.5, 0.5), ...round(2, 2, 3, 3.6), ...round(3, 1.5, 0.8, 0.8)], {
+      rate: 100,
+    });
+    // added p50 per round: 0.5, 3, 0.8 → median 0.8; p99 (ten times): 5, 30, 8 → median 8.
+    assert.deepEqual(r.over_rounds.added_latency_ms.gateway!.p50, { median: 0.8, min: 0.5, max: 3 });
+    assert.equal(r.added_latency_ms.gateway!.p50, 0.8);
+    assert.equal(r.added_latency_ms.gateway!.p99, 8);
+    assert.deepEqual(r.over_rounds.e2e_ms.direct!.p50, { median: 1.5, min: 1, max: 2 });
+    assert.deepEqual(r.over_rounds.qps.gateway, { median: 480, min: 480, max: 480 });
+    const p99Goal = r.goals.find((g) => g.goal.startsWith('gateway added p99'))!;
+    assert.equal(p99Goal.met, false, 'the median (8 ms) misses 1 ms');
+    assert.match(p99Goal.goal, /median of 3 rounds/);
+    assert.equal(p99Goal.measured, '8.000 ms (5.000–30.000)');
+    // chat/generate per round: 1, 1.2, 1 → median 1: met, though one round alone would miss 1.1×.
+    assert.deepEqual(r.over_rounds.chat_vs_generate_added!.p50, { median: 1, min: 1, max: 1.2 });
+    assert.equal(r.chat_vs_generate_added!.p50, 1);
+    assert.equal(r.goals.find((g) => g.goal.includes('/v1/chat/completions'))!.met, true);
+  });
+
+  it('misses the chat goal when the median ratio is above 1.1×, however one round went', () => {
+    const r = summarizeOverhead([...round(1, 1, 1, 1.5), ...round(2, 1, 1, 1), ...round(3, 1, 1, 1.3)], {
+      rate: 100,
+    });
+    assert.equal(r.chat_vs_generate_added!.p50, 1.3);
+    assert.equal(r.goals.find((g) => g.goal.includes('/v1/chat/completions'))!.met, false);
+  });
+
+  it('names the rounds where /v1/generate added nothing measurable, and takes the median of the others', () => {
+    const r = summarizeOverhead([...round(1, 1, 0, 1), ...round(2, 1, 2, 2.2)], { rate: 100 });
+    assert.equal(r.rounds[0]!.chat_vs_generate_added!.p50, null);
+    assert.equal(r.chat_vs_generate_added!.p50, 1.1);
+    assert.ok(r.notes.some((n) => n.includes('chat/generate ratio at p50 in round 1')));
+  });
+
+  it('names the round of a failed fixed-rate leg', () => {
+    const failed = { ...leg('gateway', 'fixed_rate', e2e(2, 20), 400, 2), requests: { total: 10, ok: 9, failed: 1 } };
+    const r = summarizeOverhead([leg('direct', 'fixed_rate', e2e(1, 10), 500, 2), failed], { rate: 100 });
+    assert.ok(r.notes.some((n) => n.startsWith('fixed_rate round 2 gateway: 1 of 10')));
   });
 });
