@@ -9,7 +9,7 @@ describe('bench overhead', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-overhead-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('measures direct, plain proxy and gateway in one run, with added latency over alternating rounds, saturation and ratios', async () => {
+  it('measures direct, plain proxy, gateway and the chat route in one run, with added latency over alternating rounds, saturation and ratios', async () => {
     const run = await runBench(
       [
         'overhead',
@@ -50,9 +50,15 @@ describe('bench overhead', () => {
         'saturation:-:direct',
         'saturation:-:proxy',
         'saturation:-:gateway',
+        'saturation:-:direct-chat',
+        'saturation:-:gateway-chat',
         'fixed_rate:1:direct',
         'fixed_rate:1:proxy',
         'fixed_rate:1:gateway',
+        'fixed_rate:1:direct-chat',
+        'fixed_rate:1:gateway-chat',
+        'fixed_rate:2:gateway-chat',
+        'fixed_rate:2:direct-chat',
         'fixed_rate:2:gateway',
         'fixed_rate:2:proxy',
         'fixed_rate:2:direct',
@@ -64,6 +70,11 @@ describe('bench overhead', () => {
     }
     assert.equal(result.legs.find((l: { leg: string }) => l.leg === 'gateway').request, 'POST /v1/generate');
     assert.equal(result.legs.find((l: { leg: string }) => l.leg === 'direct').request, 'POST /generate_stream');
+    assert.equal(
+      result.legs.find((l: { leg: string }) => l.leg === 'gateway-chat').request,
+      'POST /v1/chat/completions',
+    );
+    assert.ok(result.chat_vs_generate_added !== null && 'p50' in result.chat_vs_generate_added, 'the routes compared');
     for (const key of ['p50', 'p90', 'p99', 'p99_9']) {
       // The added latency is the median of the rounds', each round against its own direct leg.
       const perRound = result.rounds.map((r: { added_latency_ms: { gateway: Record<string, number> } }) => {
@@ -76,8 +87,9 @@ describe('bench overhead', () => {
       assert.equal(result.added_latency_ms.gateway[key], spread.median);
     }
     assert.match(run.stdout, /each round, added latency ms:/);
-    for (const leg of ['direct', 'proxy', 'gateway']) assert.ok(result.saturation_qps[leg] > 0, leg);
+    for (const leg of ['direct', 'proxy', 'gateway', 'direct-chat', 'gateway-chat'])
+      assert.ok(result.saturation_qps[leg] > 0, leg);
     assert.equal(typeof result.ratios['gateway/proxy saturation'], 'number');
-    assert.equal(result.goals.length, 2);
+    assert.equal(result.goals.length, 3, 'added p99, saturation, and the chat route against /v1/generate');
   });
 });

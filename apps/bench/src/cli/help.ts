@@ -84,9 +84,9 @@ direct leg of the same round, and the summary gives the median over rounds with 
   --mock-ttft D --mock-itl D --mock-jitter D   the started mock's delays (default 0ms each)
   --gateway URL             a running gateway whose model --model serves --backend (default: start one)
   --model ID                the gateway's model id (default mock)
-  --legs LIST               which paths, in this order (default direct,proxy,gateway); also direct-chat (the
-                            backend's /v1/chat/completions) and gateway-chat (the gateway's, measured over direct-chat):
-                            --legs direct,gateway,direct-chat,gateway-chat compares the two routes' added latency
+  --legs LIST               which paths, in this order (default direct,proxy,gateway,direct-chat,gateway-chat):
+                            direct-chat is the backend's /v1/chat/completions and gateway-chat the gateway's, measured
+                            over direct-chat, so a run compares the two routes' added latency
   --rate R                  fixed open-loop rate (default 500)
   --arrivals poisson|constant   (default poisson; every leg gets the same arrival times)
   --rounds N                fixed-rate rounds, the leg order reversed every other round (default 3)

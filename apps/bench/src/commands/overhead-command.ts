@@ -37,7 +37,7 @@ const OVERHEAD_FLAGS = {
   backend: { type: 'string' },
   gateway: { type: 'string' },
   model: { type: 'string', default: 'mock' },
-  legs: { type: 'string', default: 'direct,proxy,gateway' },
+  legs: { type: 'string', default: 'direct,proxy,gateway,direct-chat,gateway-chat' },
   rate: { type: 'string', default: '500' },
   arrivals: { type: 'string', default: 'poisson' },
   duration: { type: 'string', default: '5s' },

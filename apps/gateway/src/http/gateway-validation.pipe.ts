@@ -1,6 +1,7 @@
 import { type ArgumentMetadata, Injectable, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { GatewayError } from '#backends';
 import { MAX_BODY_DEPTH, nestsDeeperThan } from './body-depth.js';
+import { checkRefusedFields } from './refused-fields.js';
 
 /**
  * Every request body is checked against its class-validator DTO: unknown fields are refused, not dropped, and the
@@ -28,6 +29,7 @@ export class GatewayValidationPipe extends ValidationPipe {
       throw new GatewayError('validation', `the request body nests deeper than ${MAX_BODY_DEPTH} levels`, {
         status: 400,
       });
+    if (metadata.type === 'body') checkRefusedFields(value, metadata.metatype);
     return super.transform(value, metadata);
   }
 }

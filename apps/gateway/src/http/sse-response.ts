@@ -23,6 +23,11 @@ export class SseResponse {
   }
 
   send(data: unknown): void {
+    this.sendJson(JSON.stringify(data));
+  }
+
+  /** An event whose JSON text is already made. */
+  sendJson(json: string): void {
     if (this.res.writableEnded || this.res.destroyed) return;
     if (!this.started) {
       this.started = true;
@@ -33,7 +38,7 @@ export class SseResponse {
         'x-accel-buffering': 'no',
       });
     }
-    this.res.write(`${this.prefix}${JSON.stringify(data)}\n\n`);
+    this.res.write(`${this.prefix}${json}\n\n`);
   }
 
   /** OpenAI's end-of-stream marker. */

@@ -17,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { OpenAiResponseFormat, OpenAiRole, OpenAiTextPart } from '#backends';
+import { RefusesFields } from '../http/refused-fields.js';
 import { OpenAiSamplingDto } from './openai-sampling.dto.js';
 import { IsMessageContent, IsResponseFormat, OnlyNoOp, Refused } from './openai-validators.js';
 
@@ -63,6 +64,16 @@ export class ChatMessageDto {
 }
 
 /** The body of POST /v1/chat/completions. */
+@RefusesFields({
+  tools: NO_TOOLS,
+  functions: NO_TOOLS,
+  function_call: NO_TOOLS,
+  audio: 'Sluice answers text only',
+  prediction: 'Sluice does not use predicted outputs',
+  web_search_options: 'Sluice does not search the web',
+  reasoning_effort: 'the models Sluice serves have no reasoning effort setting',
+  service_tier: 'Sluice has one service tier',
+})
 export class ChatCompletionRequestDto extends OpenAiSamplingDto {
   @ApiProperty({ type: [ChatMessageDto], description: 'The conversation; the model applies its chat template.' })
   @IsArray()
@@ -130,36 +141,4 @@ export class ChatCompletionRequestDto extends OpenAiSamplingDto {
     'Sluice answers text only (send ["text"] or leave it out)',
   )
   modalities?: string[] | null;
-
-  @IsOptional()
-  @Refused(NO_TOOLS)
-  tools?: unknown;
-
-  @IsOptional()
-  @Refused(NO_TOOLS)
-  functions?: unknown;
-
-  @IsOptional()
-  @Refused(NO_TOOLS)
-  function_call?: unknown;
-
-  @IsOptional()
-  @Refused('Sluice answers text only')
-  audio?: unknown;
-
-  @IsOptional()
-  @Refused('Sluice does not use predicted outputs')
-  prediction?: unknown;
-
-  @IsOptional()
-  @Refused('Sluice does not search the web')
-  web_search_options?: unknown;
-
-  @IsOptional()
-  @Refused('the models Sluice serves have no reasoning effort setting')
-  reasoning_effort?: unknown;
-
-  @IsOptional()
-  @Refused('Sluice has one service tier')
-  service_tier?: unknown;
 }

@@ -44,7 +44,7 @@ export class ChatCompletionsController {
         const { outcome } = result;
         const content = cutAtStop(outcome.generatedText, stopSequences(body.stop) ?? []);
         await reply.send(
-          chatCompletion(answerHeader('chatcmpl', result.modelId), { ...outcome, generatedText: content }),
+          chatCompletion(answerHeader('chatcmpl', result.modelId, request.id), { ...outcome, generatedText: content }),
         );
       }
     } catch (error) {
@@ -65,13 +65,13 @@ export class ChatCompletionsController {
     reply.hijack();
     const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
     const includeUsage = body.stream_options?.include_usage === true;
-    const chunks = new ChatChunks(answerHeader('chatcmpl', prepared.modelId), includeUsage);
+    const chunks = new ChatChunks(answerHeader('chatcmpl', prepared.modelId, request.id), includeUsage);
     const holdback = new StopSequenceHoldback(stopSequences(body.stop) ?? []);
     const startOnce = () => {
-      if (!sse.hasStarted) sse.send(chunks.role());
+      if (!sse.hasStarted) sse.sendJson(chunks.role());
     };
     const send = (deltas: ChatDelta[]) => {
-      for (const delta of deltas) sse.send(chunks.content(delta));
+      for (const delta of deltas) sse.sendJson(chunks.content(delta));
     };
     try {
       const result = await prepared.run({
@@ -84,8 +84,8 @@ export class ChatCompletionsController {
       noteResult(request.raw, result);
       startOnce();
       send(holdback.flush());
-      sse.send(chunks.finish(result.outcome));
-      if (includeUsage) sse.send(chunks.usage(result.outcome));
+      sse.sendJson(chunks.finish(result.outcome));
+      if (includeUsage) sse.sendJson(chunks.usage(result.outcome));
       sse.sendDone();
     } catch (error) {
       if (!signal.aborted) sse.fail(errorAnswer(error, request));

@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { OpenAiSamplingDto } from './openai-sampling.dto.js';
-import { IsPrompt, OnlyNoOp, Refused } from './openai-validators.js';
+import { RefusesFields } from '../http/refused-fields.js';
+import { IsPrompt, OnlyNoOp } from './openai-validators.js';
 
 /** The body of POST /v1/completions. */
+@RefusesFields({
+  logprobs: "Sluice's completions carry no logprobs (use /v1/chat/completions with logprobs: true)",
+  suffix: 'Sluice does not insert text (no suffix)',
+})
 export class CompletionRequestDto extends OpenAiSamplingDto {
   @ApiProperty({
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 1 }],
@@ -22,12 +27,4 @@ export class CompletionRequestDto extends OpenAiSamplingDto {
   @IsOptional()
   @OnlyNoOp((value) => value === 1, 'Sluice generates one candidate per request (send 1 or leave it out)')
   best_of?: number | null;
-
-  @IsOptional()
-  @Refused("Sluice's completions carry no logprobs (use /v1/chat/completions with logprobs: true)")
-  logprobs?: unknown;
-
-  @IsOptional()
-  @Refused('Sluice does not insert text (no suffix)')
-  suffix?: unknown;
 }

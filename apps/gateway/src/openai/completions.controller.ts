@@ -40,7 +40,7 @@ export class CompletionsController {
         const result = await prepared.run({ signal: disconnect.signal });
         noteResult(request.raw, result);
         // With echo, the backend's text is the full text (TGI's return_full_text): the prompt and its completion.
-        const header = answerHeader('cmpl', result.modelId);
+        const header = answerHeader('cmpl', result.modelId, request.id);
         const echoed = body.echo === true ? promptOf(body).length : 0;
         const text = cutAtStop(result.outcome.generatedText, stopSequences(body.stop) ?? [], echoed);
         await reply.send(completion(header, text, result.outcome));
@@ -63,13 +63,13 @@ export class CompletionsController {
     reply.hijack();
     const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
     const includeUsage = body.stream_options?.include_usage === true;
-    const chunks = new CompletionChunks(answerHeader('cmpl', prepared.modelId), includeUsage);
+    const chunks = new CompletionChunks(answerHeader('cmpl', prepared.modelId, request.id), includeUsage);
     const holdback = new StopSequenceHoldback(stopSequences(body.stop) ?? []);
     const echoOnce = () => {
-      if (!sse.hasStarted && body.echo === true) sse.send(chunks.text(promptOf(body)));
+      if (!sse.hasStarted && body.echo === true) sse.sendJson(chunks.text(promptOf(body)));
     };
     const send = (pieces: Array<{ content: string }>) => {
-      for (const { content } of pieces) sse.send(chunks.text(content));
+      for (const { content } of pieces) sse.sendJson(chunks.text(content));
     };
     try {
       const result = await prepared.run({
@@ -83,8 +83,8 @@ export class CompletionsController {
       noteResult(request.raw, result);
       echoOnce();
       send(holdback.flush());
-      sse.send(chunks.finish(result.outcome));
-      if (includeUsage) sse.send(chunks.usage(result.outcome));
+      sse.sendJson(chunks.finish(result.outcome));
+      if (includeUsage) sse.sendJson(chunks.usage(result.outcome));
       sse.sendDone();
     } catch (error) {
       if (!signal.aborted) sse.fail(errorAnswer(error, request));

@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type {
   ChatDelta,
   GenerationOutcome,
   OpenAiChatCompletion,
-  OpenAiChatCompletionChunk,
   OpenAiCompletion,
   OpenAiFinishReason,
   OpenAiUsage,
@@ -22,9 +20,10 @@ export interface AnswerHeader {
   system_fingerprint: string;
 }
 
-export function answerHeader(prefix: 'chatcmpl' | 'cmpl', model: string): AnswerHeader {
+/** The answer's id carries the request id (x-request-id), so a client's answer and the gateway's log join up. */
+export function answerHeader(prefix: 'chatcmpl' | 'cmpl', model: string, requestId: string): AnswerHeader {
   return {
-    id: `${prefix}-${randomBytes(12).toString('hex')}`,
+    id: `${prefix}-${requestId}`,
     created: Math.floor(Date.now() / 1000),
     model,
     system_fingerprint: SYSTEM_FINGERPRINT,
@@ -61,42 +60,46 @@ export function chatCompletion(header: AnswerHeader, outcome: GenerationOutcome)
 }
 
 /**
- * The chunks of a streamed chat answer, in OpenAI's order: the role, the content deltas, an empty delta with the
- * finish reason, and (with include_usage) one with no choices and the usage; every other chunk then says `usage: null`.
+ * The JSON text every chunk of one stream starts with (its fields before `choices`, without the closing brace): the
+ * same for every chunk, so it is written once per request and each chunk only adds its own piece (a chunk per token
+ * is the hot path).
+ */
+function chunkFields(header: AnswerHeader, object: string): string {
+  const { id, created, model, system_fingerprint } = header;
+  return JSON.stringify({ id, object, created, model, system_fingerprint }).slice(0, -1);
+}
+
+/**
+ * The chunks of a streamed chat answer, as JSON text in OpenAI's order: the role, the content deltas, an empty delta
+ * with the finish reason, and (with include_usage) one with no choices and the usage; every other chunk then says
+ * `usage: null`.
  */
 export class ChatChunks {
-  constructor(
-    private readonly header: AnswerHeader,
-    private readonly includeUsage: boolean,
-  ) {}
+  private readonly fields: string;
+  private readonly opening: string;
+  private readonly closing: string;
 
-  role(): OpenAiChatCompletionChunk {
-    return this.chunk({ role: 'assistant', content: '' }, null, null);
+  constructor(header: AnswerHeader, includeUsage: boolean) {
+    this.fields = chunkFields(header, 'chat.completion.chunk');
+    this.opening = `${this.fields},"choices":[{"index":0,`;
+    this.closing = includeUsage ? '}],"usage":null}' : '}]}';
   }
 
-  content({ content, logprobs }: ChatDelta): OpenAiChatCompletionChunk {
-    return this.chunk({ content }, logprobs ? { content: logprobs } : null, null);
+  role(): string {
+    return `${this.opening}"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null${this.closing}`;
   }
 
-  finish(outcome: GenerationOutcome): OpenAiChatCompletionChunk {
-    return this.chunk({}, null, finishReasonOf(outcome.finishReason));
+  content({ content, logprobs }: ChatDelta): string {
+    const logprobsJson = logprobs ? JSON.stringify({ content: logprobs }) : 'null';
+    return `${this.opening}"delta":{"content":${JSON.stringify(content)}},"logprobs":${logprobsJson},"finish_reason":null${this.closing}`;
   }
 
-  usage(outcome: GenerationOutcome): OpenAiChatCompletionChunk {
-    return { ...this.header, object: 'chat.completion.chunk', choices: [], usage: usageOf(outcome) };
+  finish(outcome: GenerationOutcome): string {
+    return `${this.opening}"delta":{},"logprobs":null,"finish_reason":"${finishReasonOf(outcome.finishReason)}"${this.closing}`;
   }
 
-  private chunk(
-    delta: OpenAiChatCompletionChunk['choices'][number]['delta'],
-    logprobs: OpenAiChatCompletionChunk['choices'][number]['logprobs'],
-    finishReason: OpenAiFinishReason | null,
-  ): OpenAiChatCompletionChunk {
-    return {
-      ...this.header,
-      object: 'chat.completion.chunk',
-      choices: [{ index: 0, delta, logprobs, finish_reason: finishReason }],
-      ...(this.includeUsage ? { usage: null } : {}),
-    };
+  usage(outcome: GenerationOutcome): string {
+    return `${this.fields},"choices":[],"usage":${JSON.stringify(usageOf(outcome))}}`;
   }
 }
 
@@ -109,31 +112,27 @@ export function completion(header: AnswerHeader, text: string, outcome: Generati
   };
 }
 
-/** The chunks of a streamed completion: text pieces, an empty one with the finish reason, then the usage if asked. */
+/** The chunks of a streamed completion, as JSON text: text pieces, an empty one with the finish reason, then the usage if asked. */
 export class CompletionChunks {
-  constructor(
-    private readonly header: AnswerHeader,
-    private readonly includeUsage: boolean,
-  ) {}
+  private readonly fields: string;
+  private readonly opening: string;
+  private readonly closing: string;
 
-  text(text: string): OpenAiCompletion {
-    return this.chunk(text, null);
+  constructor(header: AnswerHeader, includeUsage: boolean) {
+    this.fields = chunkFields(header, 'text_completion');
+    this.opening = `${this.fields},"choices":[{"index":0,`;
+    this.closing = includeUsage ? '}],"usage":null}' : '}]}';
   }
 
-  finish(outcome: GenerationOutcome): OpenAiCompletion {
-    return this.chunk('', finishReasonOf(outcome.finishReason));
+  text(text: string): string {
+    return `${this.opening}"text":${JSON.stringify(text)},"logprobs":null,"finish_reason":null${this.closing}`;
   }
 
-  usage(outcome: GenerationOutcome): OpenAiCompletion {
-    return { ...this.header, object: 'text_completion', choices: [], usage: usageOf(outcome) };
+  finish(outcome: GenerationOutcome): string {
+    return `${this.opening}"text":"","logprobs":null,"finish_reason":"${finishReasonOf(outcome.finishReason)}"${this.closing}`;
   }
 
-  private chunk(text: string, finishReason: OpenAiFinishReason | null): OpenAiCompletion {
-    return {
-      ...this.header,
-      object: 'text_completion',
-      choices: [{ index: 0, text, logprobs: null, finish_reason: finishReason }],
-      ...(this.includeUsage ? { usage: null } : {}),
-    };
+  usage(outcome: GenerationOutcome): string {
+    return `${this.fields},"choices":[],"usage":${JSON.stringify(usageOf(outcome))}}`;
   }
 }
