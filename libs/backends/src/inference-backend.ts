@@ -1,10 +1,16 @@
 import type { OpenAiMessage, OpenAiTokenLogprob, TgiGrammar } from './openai-protocol.js';
-import type { TgiFinishReason, TgiStreamEvent } from './tgi-protocol.js';
+import type { TgiDetails, TgiFinishReason, TgiStreamEvent } from './tgi-protocol.js';
 
 export interface GenerationRequest {
   inputs: string;
   /** TGI parameters, snake_case, passed through as given. */
   parameters: Record<string, unknown>;
+  /**
+   * The backend route: `generate_stream` (the default: time to first token, the inter-token timeout, tokens relayed
+   * as they come) or `generate`, one JSON answer: the one TGI serves `decoder_input_details` (the prompt's
+   * logprobs) on.
+   */
+  route?: 'generate_stream' | 'generate';
 }
 
 /**
@@ -50,6 +56,8 @@ export interface GenerationOutcome {
   inputTokens: number;
   outputTokens: number;
   seed: number | null;
+  /** TGI's details as the backend sent them, from a `generate` call whose parameters asked for them (`details: true`). */
+  details?: TgiDetails;
   /** A chat call's logprobs, every token's, when the request asked for them. */
   logprobs?: OpenAiTokenLogprob[];
   timings: {
