@@ -19,10 +19,11 @@ interface Exchange {
 function recordingFetch(exchanges: Exchange[]): typeof fetch {
   return async (input, init) => {
     const response = await fetch(input, init);
+    // The client passes the URL as a string and the body as a JSON string.
     exchanges.push({
-      url: String(input),
+      url: input as string,
       method: init?.method ?? 'GET',
-      body: JSON.parse(String(init?.body)) as Record<string, unknown>,
+      body: JSON.parse(init?.body as string) as Record<string, unknown>,
       status: response.status,
       contentType: response.headers.get('content-type') ?? '',
       responseText: await response.clone().text(),

@@ -80,7 +80,7 @@ for (const [name, model] of Object.entries(SHIPPED_MODELS)) {
       const inputs = 'Hello world of 光';
       const res = await postJson(`${engine.url}/tokenize`, { inputs });
       assertMatchesTgiSchema('TokenizeResponse', res.json());
-      const tokens = res.json() as Array<{ id: number; text: string; start: number; stop: number }>;
+      const tokens = res.json<Array<{ id: number; text: string; start: number; stop: number }>>();
       assert.deepEqual(tokens[0], { id: 1, text: '', start: 0, stop: 0 });
       const bytes = Buffer.from(inputs);
       for (const token of tokens) assert.equal(token.text, bytes.subarray(token.start, token.stop).toString());
