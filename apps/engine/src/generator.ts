@@ -8,7 +8,8 @@ import type {
 } from 'node-llama-cpp';
 import type { TgiFinishReason, TgiPrefillToken, TgiToken } from '#backends';
 import type { EngineConfig } from './config.js';
-import { IncrementalDecoder, StopSequenceMatcher } from './incremental-decoder.js';
+import { StopSequenceMatcher } from './incremental-decoder.js';
+import { tokenTextsOf, type TokenTextCursor, type TokenTexts } from './token-texts.js';
 import { TurnEndMatcher } from './turn-end-matcher.js';
 import { checkTokenBudget, usesSampling, type GenerateParameters } from './validation.js';
 
@@ -129,11 +130,12 @@ export async function runGeneration(
   await sequence.clearHistory();
   const { parameters } = plan;
   const inputTokens = plan.inputTokens;
-  const prefill = parameters.decoderInputDetails ? await evaluatePrefill(model, sequence, inputTokens) : [];
+  const texts = tokenTextsOf(model);
+  const prefill = parameters.decoderInputDetails ? await evaluatePrefill(texts, sequence, inputTokens) : [];
   const pendingInput = parameters.decoderInputDetails ? inputTokens.slice(-1) : inputTokens;
 
   const history: Token[] = [...inputTokens];
-  const decoder = new IncrementalDecoder(model, inputTokens);
+  const cursor = texts.follow(inputTokens);
   const stops = new StopSequenceMatcher(parameters.stop);
   const turnEnd = new TurnEndMatcher(plan.endOfTurn);
   const tokens: TgiToken[] = [];
@@ -153,29 +155,34 @@ export async function runGeneration(
     const id = output.token;
     history.push(id);
     const eog = model.isEogToken(id);
-    const special = eog || model.getTokenAttributes(id).control;
-    const piece = special ? '' : decoder.push(id);
-    const specialText = special ? model.detokenize([id], true) : '';
+    const special = eog || texts.isSpecial(id);
+    // The alternatives' texts are read at the position the chosen token is about to fill.
+    const top = wantTop
+      ? topTokensOf(
+          texts,
+          cursor,
+          (output as { probabilities?: Map<Token, number> }).probabilities!,
+          parameters.topNTokens,
+        )
+      : [];
+    const tokenText = cursor.push(id);
     // What this token shows, and whether it ends the output: a marker may be a control token's text or plain text.
     let { text: visible, ended: turnEnded } = special
-      ? { text: '', ended: !eog && plan.endOfTurn.includes(specialText) }
-      : turnEnd.push(piece);
+      ? { text: '', ended: !eog && plan.endOfTurn.includes(tokenText) }
+      : turnEnd.push(tokenText);
     const token: TgiToken = {
       id,
-      text: special ? specialText : piece,
+      text: tokenText,
       logprob: wantLogprobs ? logOf((output as { confidence?: number }).confidence) : null,
       special,
     };
-    const top = wantTop
-      ? topTokensOf(model, (output as { probabilities?: Map<Token, number> }).probabilities!, parameters.topNTokens)
-      : [];
     tokens.push(token);
     if (wantTop) topTokens.push(top);
 
     const stopped = !turnEnded && stops.push(visible) !== undefined;
     const last = eog || turnEnded || stopped || tokens.length >= plan.maxNewTokens;
     if (last) {
-      const rest = decoder.flush(); // an incomplete character at the very end still belongs to the text
+      const rest = cursor.flush(); // an incomplete character at the very end still belongs to the text
       token.text += rest;
       if (!turnEnded) {
         const tail = turnEnd.push(rest);
@@ -198,7 +205,7 @@ const RAW_DISTRIBUTION = { temperature: 1, topK: 0, topP: 1, minP: 0 };
 
 /** Logprob of each prompt token given the ones before it (TGI's `decoder_input_details`); the first has none. */
 async function evaluatePrefill(
-  model: LlamaModel,
+  texts: TokenTexts,
   sequence: LlamaContextSequence,
   inputTokens: Token[],
 ): Promise<TgiPrefillToken[]> {
@@ -206,23 +213,24 @@ async function evaluatePrefill(
   const outputs = await sequence.controlledEvaluate(
     head.map((t) => [t, { generateNext: { probabilities: true, options: RAW_DISTRIBUTION } }]),
   );
+  const pieces = texts.ofSequence(inputTokens);
   return inputTokens.map((id, i) => ({
     id,
-    text: model.detokenize([id], true),
+    text: pieces[i]!,
     logprob: i === 0 ? null : logOf(outputs[i - 1]?.next.probabilities?.get(id)),
   }));
 }
 
-function topTokensOf(model: LlamaModel, probabilities: Map<Token, number>, n: number): TgiToken[] {
+function topTokensOf(
+  texts: TokenTexts,
+  cursor: TokenTextCursor,
+  probabilities: Map<Token, number>,
+  n: number,
+): TgiToken[] {
   const top: TgiToken[] = [];
   for (const [id, probability] of probabilities) {
     if (top.length >= n) break;
-    top.push({
-      id,
-      text: model.detokenize([id], true),
-      logprob: logOf(probability),
-      special: model.isSpecialToken(id),
-    });
+    top.push({ id, text: cursor.peek(id), logprob: logOf(probability), special: texts.isSpecial(id) });
   }
   return top;
 }

@@ -14,6 +14,17 @@ describe('IncrementalDecoder', () => {
     assert.deepEqual(pieces, ['a', '', '', '光', 'b']);
   });
 
+  it('peeks at what a token would add without taking it', () => {
+    const decoder = new IncrementalDecoder(bytes, []);
+    const [first, second, third] = new TextEncoder().encode('光');
+    decoder.push(first!);
+    assert.equal(decoder.peek(second!), '');
+    assert.equal(decoder.peek('a'.charCodeAt(0)), '\uFFFDa');
+    decoder.push(second!);
+    assert.equal(decoder.peek(third!), '光');
+    assert.equal(decoder.push(third!), '光');
+  });
+
   it('flushes what is pending at the end', () => {
     const decoder = new IncrementalDecoder(bytes, []);
     const [first, second] = new TextEncoder().encode('光');

@@ -26,14 +26,25 @@ export class IncrementalDecoder {
   push(token: number): string {
     this.pending.push(token);
     const text = this.model.detokenize(this.pending, false, this.context);
-    if (text.endsWith('\uFFFD') && this.pending.length < MAX_PENDING) return '';
+    if (this.isIncomplete(text, this.pending.length)) return '';
     return this.commit(text);
+  }
+
+  /** What `push(token)` would return now, leaving the decoder as it is (for tokens that were not taken). */
+  peek(token: number): string {
+    const tokens = [...this.pending, token];
+    const text = this.model.detokenize(tokens, false, this.context);
+    return this.isIncomplete(text, tokens.length) ? '' : text;
   }
 
   /** Whatever is still pending, decoded as it stands (end of generation). */
   flush(): string {
     if (this.pending.length === 0) return '';
     return this.commit(this.model.detokenize(this.pending, false, this.context));
+  }
+
+  private isIncomplete(text: string, pendingCount: number): boolean {
+    return text.endsWith('\uFFFD') && pendingCount < MAX_PENDING;
   }
 
   private commit(text: string): string {

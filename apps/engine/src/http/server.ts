@@ -5,8 +5,8 @@ import type { EngineMetrics } from '../engine-metrics.js';
 import { EngineError, toErrorBody } from '../errors.js';
 import type { InferenceService } from '../inference.js';
 import type { LlamaModel, Token } from 'node-llama-cpp';
-import { IncrementalDecoder } from '../incremental-decoder.js';
 import type { ModelRuntime } from '../model-runtime.js';
+import { tokenTextsOf } from '../token-texts.js';
 import { validateGenerateRequest, type RequestFieldOptions } from '../validation.js';
 import { ENGINE_VERSION } from '../engine-version.js';
 import { abortOnDisconnect } from './client-disconnect.js';
@@ -174,29 +174,32 @@ function characterCount(body: unknown): number {
 }
 
 /**
- * TGI's /tokenize answer: each token with its [start, stop) span in code points of the input and that span's text.
- * Byte-fallback tokens that together make one character share that character's span, as Hugging Face offsets do.
+ * TGI's /tokenize answer (router/src/server.rs `encoding_to_tokens`, TGI 3.3 and later): each token with its
+ * [start, stop) span in UTF-8 bytes of the input and that span's text, so an inner word's token keeps its leading
+ * space. Byte-fallback tokens that together make one character share that character's span, as Hugging Face offsets
+ * do; a special token the tokenizer added (BOS) spans nothing and its text is "".
  */
 function tokenOffsets(model: LlamaModel, tokens: Token[]): TgiSimpleToken[] {
-  const decoder = new IncrementalDecoder(model, []);
+  const texts = tokenTextsOf(model);
+  const cursor = texts.follow([]);
   const spans: TgiSimpleToken[] = [];
   let position = 0;
   let run: number[] = [];
   const close = (piece: string) => {
-    const stop = position + [...piece].length;
+    const stop = position + Buffer.byteLength(piece);
     for (const index of run) spans[index] = { id: tokens[index]!, text: piece, start: position, stop };
     position = stop;
     run = [];
   };
   tokens.forEach((id, index) => {
-    if (model.isSpecialToken(id)) {
-      spans[index] = { id, text: model.detokenize([id], true), start: position, stop: position };
+    if (texts.isSpecial(id)) {
+      spans[index] = { id, text: '', start: position, stop: position };
       return;
     }
     run.push(index);
-    const piece = decoder.push(id);
+    const piece = cursor.push(id);
     if (piece !== '') close(piece);
   });
-  if (run.length > 0) close(decoder.flush());
+  if (run.length > 0) close(cursor.flush());
   return spans;
 }
