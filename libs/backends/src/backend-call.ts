@@ -43,8 +43,8 @@ export const CLOSED_EARLY = 'backend closed the stream before the end';
  * code, so it speaks node:http directly (axios and its Observable wrapper cost ~20 % of the gateway's CPU per
  * request, measured with `npm run bench -- overhead`); it holds the node ClientRequest, which is how it times the TCP
  * connect, knows whether the socket was a reused keep-alive one, and destroys the request on a timeout or abort —
- * how the backend learns we left and frees the slot. Nothing is allocated per chunk or event here: the reader is a
- * method call (for a stream, the SSE parser itself), the timers are refreshed.
+ * how the backend learns we left and frees the slot. Nothing is allocated per chunk or event here but the parser's
+ * strings: the reader is a method call (for a stream, the SSE parser itself), the timers are refreshed.
  */
 export class BackendCall {
   private reader!: ResponseReader;
