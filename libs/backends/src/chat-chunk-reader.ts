@@ -1,7 +1,8 @@
 import { GatewayError } from './gateway-error.js';
 import type { GenerationOutcome } from './inference-backend.js';
 import type { OpenAiTokenLogprob, OpenAiTopLogprob } from './openai-protocol.js';
-import { CLOSED_EARLY, type SseCall, type SseEventReader } from './sse-call.js';
+import { CLOSED_EARLY, type BackendCall } from './backend-call.js';
+import type { SseEventReader } from './sse-call.js';
 import type { TgiFinishReason } from './tgi-protocol.js';
 
 /**
@@ -54,7 +55,7 @@ export class ChatChunkReader implements SseEventReader {
 
   constructor(private readonly wantsLogprobs: boolean) {}
 
-  read(data: string, call: SseCall): void {
+  read(data: string, call: BackendCall): void {
     this.lastEventAt = call.eventArrived();
     if (data === DONE) return this.complete(call, 'backend sent `[DONE]` before any finish_reason');
     const chunk = call.parseObject(data) as ChatChunkOnTheWire | undefined;
@@ -93,12 +94,12 @@ export class ChatChunkReader implements SseEventReader {
     }
   }
 
-  endOfStream(call: SseCall): void {
+  endOfStream(call: BackendCall): void {
     this.complete(call, CLOSED_EARLY);
   }
 
   /** The stream is over: complete if a finish reason came, else it failed with `incomplete`. */
-  private complete(call: SseCall, incomplete: string): void {
+  private complete(call: BackendCall, incomplete: string): void {
     if (this.finishReason === undefined) return call.fail(new GatewayError('upstream', incomplete));
     const outcome: GenerationOutcome = {
       generatedText: this.text,

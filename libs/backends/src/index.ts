@@ -8,6 +8,7 @@ export {
 } from './gateway-error.js';
 export { toGatewayError } from './to-gateway-error.js';
 export type {
+  TgiBestOfSequence,
   TgiCompatGenerateRequest,
   TgiDetails,
   TgiErrorEvent,

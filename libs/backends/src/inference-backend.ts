@@ -61,7 +61,7 @@ export interface GenerationOutcome {
   /** A chat call's logprobs, every token's, when the request asked for them. */
   logprobs?: OpenAiTokenLogprob[];
   timings: {
-    /** From sending the request to the first token event. */
+    /** From sending the request to the first token event (a one-answer `generate` call: the whole answer). */
     firstTokenMs: number;
     /** From sending the request to the final event (the last byte that carries anything). */
     backendMs: number;
@@ -71,9 +71,9 @@ export interface GenerationOutcome {
 export interface CallTimeouts {
   /** TCP connect of a new socket (a reused keep-alive socket is already connected). */
   connectMs: number;
-  /** From sending the request to the first SSE event. */
+  /** From sending the request to the first SSE event (a one-answer `generate` call: to its headers). */
   firstByteMs: number;
-  /** Between two SSE events. */
+  /** Between two SSE events (a one-answer call has none). */
   interTokenMs: number;
   /** The whole call, retry included. */
   totalMs: number;

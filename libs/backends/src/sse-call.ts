@@ -1,270 +1,45 @@
-import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import type { Socket } from 'node:net';
-import { GatewayError } from './gateway-error.js';
+import { BackendCall, type CallTarget } from './backend-call.js';
 import type { CallOptions, GenerationOutcome } from './inference-backend.js';
 import { SseParser, type SseSink } from './sse-parser.js';
-import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
-
-/** node:http or node:https: what actually opens the backend request. */
-export interface NodeTransport {
-  request(options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest;
-}
-
-/** What a stream call needs from its backend and route; built once per backend and route. */
-export interface StreamCallTarget {
-  readonly transport: NodeTransport;
-  /** Everything but the body and its length: host, port, path, method, headers, keep-alive agent. */
-  readonly requestOptions: Readonly<RequestOptions>;
-}
 
 /**
  * The protocol of one route's events: how each event's `data` reads, and what a clean end of the stream means.
- * One per call (it may hold what the stream has said so far); it reports through the call: `eventArrived`,
- * `relayFailed`, `fail`, `succeed`.
+ * One per call (it may hold what the stream has said so far); it reports through the call: `eventArrived`, `fail`,
+ * `succeed`.
  */
 export interface SseEventReader {
   /** One event's `data`, never empty, while the call is unsettled. */
-  read(data: string, call: SseCall): void;
+  read(data: string, call: BackendCall): void;
   /** The response ended cleanly (all of it arrived) with the call still unsettled. */
-  endOfStream(call: SseCall): void;
+  endOfStream(call: BackendCall): void;
 }
 
-type TimeoutPhase = 'connect' | 'first byte' | 'inter-token' | 'total';
-
-/** Enough of an error body to explain it; the rest is drained, not kept. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-export const CLOSED_EARLY = 'backend closed the stream before the end';
-
-/**
- * One streamed backend call, from send to the final event, whatever the route: timeouts, client abort, the one retry
- * of a stale keep-alive socket, SSE parsing, non-200 answers, and the timings of the outcome; what the events mean is
- * its reader's. It is the request path's hottest code, so it speaks node:http directly (axios and its Observable
- * wrapper cost ~20 % of the gateway's CPU per request, measured with `npm run bench -- overhead`); it holds the node
- * ClientRequest, which is how it times the TCP connect, knows whether the socket was a reused keep-alive one, and
- * destroys the request on a timeout or abort — how the backend learns we left and frees the slot. Nothing is
- * allocated per event here but the parser's strings: the reader is a method call, the timers are refreshed.
- */
-export class SseCall implements SseSink {
-  private readonly parser = new SseParser(this);
-  private resolve!: (outcome: GenerationOutcome) => void;
-  private reject!: (error: unknown) => void;
-  private settled = false;
-  private retried = false;
-  private startedAt = 0;
-  private firstEventAt = 0;
-  private events = 0;
-  private backendRequest: ClientRequest | undefined;
-  private socketBytesReadAtStart = 0;
-  private response: IncomingMessage | undefined;
-  private totalTimer: NodeJS.Timeout | undefined;
-  private progressTimer: NodeJS.Timeout | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
-
+/** Hands the parser's events to the route's reader, with the call they belong to. */
+class SseEvents implements SseSink {
   constructor(
-    private readonly target: StreamCallTarget,
-    private readonly body: string,
-    readonly options: CallOptions,
+    private readonly call: BackendCall,
     private readonly reader: SseEventReader,
   ) {}
 
-  run(): Promise<GenerationOutcome> {
-    const { signal, timeouts } = this.options;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<GenerationOutcome>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-      this.startedAt = performance.now();
-      signal.addEventListener('abort', this.onAbort);
-      this.totalTimer = setTimeout(expire, timeouts.totalMs, this, 'total', timeouts.totalMs);
-      this.progressTimer = setTimeout(expire, timeouts.firstByteMs, this, 'first byte', timeouts.firstByteMs);
-      this.send();
-    });
-  }
-
-  /** False once the call has its answer (or its failure): a relay may have aborted it. */
-  get pending(): boolean {
-    return !this.settled;
-  }
-
   onSseData(data: string): void {
-    if (!this.settled && data.length > 0) this.reader.read(data, this);
+    if (data.length > 0 && this.call.pending) this.reader.read(data, this.call);
   }
 
-  /**
-   * The reader saw an event that counts as progress: the first one ends the first-byte wait and starts the inter-token
-   * one, each later one restarts it. Returns the time it arrived.
-   */
-  eventArrived(): number {
-    const now = performance.now();
-    if (this.events++ === 0) {
-      this.firstEventAt = now;
-      clearTimeout(this.progressTimer);
-      const { interTokenMs } = this.options.timeouts;
-      this.progressTimer = setTimeout(expire, interTokenMs, this, 'inter-token', interTokenMs);
-    } else {
-      this.progressTimer!.refresh();
-    }
-    return now;
-  }
-
-  /** The outcome's timings, for a final event that arrived at `now`. */
-  timings(now: number): GenerationOutcome['timings'] {
-    return { firstTokenMs: this.firstEventAt - this.startedAt, backendMs: now - this.startedAt };
-  }
-
-  succeed(outcome: GenerationOutcome): void {
-    if (this.settled) return;
-    this.settle();
-    this.resolve(outcome);
-  }
-
-  fail(error: unknown): void {
-    if (this.settled) return;
-    this.settle();
-    // Closing the connection is how TGI and our engine learn that nobody waits for the answer any more. A complete
-    // answer (a non-200 reply, or a stream read to its end) leaves the socket in the pool.
-    if (this.response?.complete !== true) this.backendRequest?.destroy();
-    this.reject(error);
-  }
-
-  /**
-   * Parses an event's data as a JSON object; an event that is not one fails the call (and returns undefined). Backends
-   * send error events of their own shape in the same stream: the caller looks for them.
-   */
-  parseObject(data: string): Record<string, unknown> | undefined {
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      this.fail(new GatewayError('upstream', `backend sent an event that is not JSON: ${data.slice(0, 200)}`));
-      return undefined;
-    }
-    if (typeof event === 'object' && event !== null) return event as Record<string, unknown>;
-    this.fail(new GatewayError('upstream', `backend sent an event that is not a JSON object: ${data.slice(0, 200)}`));
-    return undefined;
-  }
-
-  /** An error event inside the 200 stream (TGI's `{error, error_type}`, or OpenAI's `{error: {message, ...}}`). */
-  failWithErrorEvent(event: object): void {
-    this.fail(toGatewayError(new BackendErrorReply(200, event)));
-  }
-
-  private send(): void {
-    const req = this.target.transport.request(this.target.requestOptions, this.onResponse);
-    this.backendRequest = req;
-    req.once('socket', this.onSocket);
-    req.on('error', this.onRequestError);
-    req.setHeader('content-length', Buffer.byteLength(this.body));
-    req.end(this.body);
-  }
-
-  private readonly onSocket = (socket: Socket): void => {
-    this.socketBytesReadAtStart = socket.bytesRead;
-    if (!socket.connecting) return; // a reused keep-alive socket
-    const { connectMs } = this.options.timeouts;
-    clearTimeout(this.connectTimer); // a retry's new socket
-    this.connectTimer = setTimeout(expireUnlessConnected, connectMs, this, socket, connectMs);
-  };
-
-  private readonly onResponse = (res: IncomingMessage): void => {
-    if (this.settled) {
-      res.destroy();
-      return;
-    }
-    this.response = res;
-    if (res.statusCode === 200) {
-      res.on('data', this.onStreamData);
-      res.on('end', this.onStreamEnd);
-      res.on('close', this.onStreamClose);
-      res.on('error', this.onStreamError);
-    } else {
-      this.readErrorBody(res, res.statusCode ?? 0);
-    }
-  };
-
-  /** The request failed; before any response that means nothing was generated (after one, the response's own handlers decide). */
-  private readonly onRequestError = (error: unknown): void => {
-    if (this.settled || this.response !== undefined) return;
-    if (!this.retried && this.isStaleKeepAliveReset(error)) {
-      this.retried = true;
-      return this.send();
-    }
-    this.fail(toGatewayError(error));
-  };
-
-  /**
-   * A backend may close an idle keep-alive socket just as we write a request into it; the request never reached
-   * it, so sending it again on a new socket is safe. Only then: not on a new socket, not after any answer byte.
-   */
-  private isStaleKeepAliveReset(error: unknown): boolean {
-    const req = this.backendRequest;
-    if (req?.reusedSocket !== true) return false;
-    const code = errnoCode(error);
-    if (code !== 'ECONNRESET' && code !== 'EPIPE') return false;
-    return (req.socket?.bytesRead ?? this.socketBytesReadAtStart) === this.socketBytesReadAtStart;
-  }
-
-  private readonly onStreamData = (chunk: Buffer): void => {
-    if (!this.settled) this.parser.push(chunk);
-  };
-
-  /** All of the response arrived: whether that is a complete answer is the protocol's to say. */
-  private readonly onStreamEnd = (): void => {
-    if (this.settled) return;
-    if (this.response?.complete === true) this.reader.endOfStream(this);
-    else this.fail(new GatewayError('upstream', CLOSED_EARLY));
-  };
-
-  private readonly onStreamClose = (): void => {
-    if (!this.settled) this.fail(new GatewayError('upstream', CLOSED_EARLY));
-  };
-
-  private readonly onStreamError = (error: unknown): void => {
-    if (!this.settled) this.fail(new GatewayError('upstream', CLOSED_EARLY, { cause: error }));
-  };
-
-  /** A non-200 answer maps by its status, with whatever part of the body arrived (the error path: closures are fine). */
-  private readErrorBody(res: IncomingMessage, status: number): void {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    res.on('data', (chunk: Buffer) => {
-      if (bytes >= MAX_ERROR_BODY_BYTES) return;
-      chunks.push(chunk);
-      bytes += chunk.length;
-    });
-    const done = () => {
-      if (this.settled) return;
-      const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY_BYTES);
-      this.fail(toGatewayError(new BackendErrorReply(status, text, res.headers['retry-after'])));
-    };
-    res.on('end', done);
-    res.on('close', done);
-    res.on('error', done);
-  }
-
-  private readonly onAbort = (): void => this.fail(this.options.signal.reason);
-
-  /** Called by the timers below. */
-  timeout(phase: TimeoutPhase, ms: number): void {
-    this.fail(new GatewayError('timeout', `backend ${phase} timeout after ${ms} ms`));
-  }
-
-  private settle(): void {
-    this.settled = true;
-    clearTimeout(this.totalTimer);
-    clearTimeout(this.progressTimer);
-    clearTimeout(this.connectTimer);
-    this.options.signal.removeEventListener('abort', this.onAbort);
+  onSseEnd(): void {
+    this.reader.endOfStream(this.call);
   }
 }
 
-/** Timer callbacks get the call as an argument: no closure per request. */
-function expire(call: SseCall, phase: TimeoutPhase, ms: number): void {
-  call.timeout(phase, ms);
-}
-
-/** The connect timer is not cancelled on connect (no listener per socket): it checks when it fires. */
-function expireUnlessConnected(call: SseCall, socket: Socket, ms: number): void {
-  if (socket.connecting) call.timeout('connect', ms);
+/**
+ * A call whose answer is a stream of server-sent events: the SSE parser is the call's body reader, so a chunk costs
+ * the call one method call, as does each event its route's reader.
+ */
+export function streamCall(
+  target: CallTarget,
+  body: string,
+  options: CallOptions,
+  reader: SseEventReader,
+): Promise<GenerationOutcome> {
+  const call = new BackendCall(target, body, options);
+  return call.run(new SseParser(new SseEvents(call, reader)));
 }

@@ -4,7 +4,7 @@ import { SseParser } from './sse-parser.js';
 
 function parseChunks(chunks: Array<Buffer | string>): string[] {
   const events: string[] = [];
-  const parser = new SseParser({ onSseData: (data) => events.push(data) });
+  const parser = new SseParser({ onSseData: (data) => events.push(data), onSseEnd: () => undefined });
   for (const chunk of chunks) parser.push(chunk);
   return events;
 }

@@ -1,8 +1,9 @@
 import { StringDecoder } from 'node:string_decoder';
 
-/** Receives the `data` of each complete server-sent event. */
+/** Receives the `data` of each complete server-sent event, and the stream's clean end. */
 export interface SseSink {
   onSseData(data: string): void;
+  onSseEnd(): void;
 }
 
 const LF = 10;
@@ -53,6 +54,11 @@ export class SseParser {
       start = i + 1;
     }
     this.partialLine = start < buffer.length ? buffer.slice(start) : '';
+  }
+
+  /** The stream ended cleanly: an event left unfinished is dropped. */
+  end(): void {
+    this.sink.onSseEnd();
   }
 
   private line(line: string): void {

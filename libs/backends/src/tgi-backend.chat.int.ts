@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatDelta } from './inference-backend.js';
-import { CLOSED_EARLY } from './sse-call.js';
+import { CLOSED_EARLY } from './backend-call.js';
 import { rejection, standInBackends } from './testing/backend-under-test.js';
 import { testCallOptions } from './testing/call-options.js';
 import { testChatRequest } from './testing/chat-request.js';

@@ -33,6 +33,41 @@ describe('TgiBackend against our real engine', () => {
     assert.ok(outcome.timings.firstTokenMs <= outcome.timings.backendMs);
   });
 
+  it("answers route 'generate' with the engine's details: the prompt's and every token's logprobs, the top tokens", async () => {
+    const parameters = {
+      max_new_tokens: 8,
+      do_sample: false,
+      details: true,
+      decoder_input_details: true,
+      top_n_tokens: 2,
+    };
+    const request = { inputs: 'The river', parameters, route: 'generate' as const };
+    const outcome = await backend.generate(request, testCallOptions());
+    const direct = await postJson(`${engine.url}/generate`, { inputs: request.inputs, parameters });
+    assert.equal(direct.status, 200, direct.text);
+    const expected = direct.json();
+    assert.equal(outcome.generatedText, expected.generated_text);
+    const details = outcome.details!;
+    assert.ok(details, 'the details, as the engine sent them');
+    const shape = (d: typeof details) => ({
+      finish_reason: d.finish_reason,
+      generated_tokens: d.generated_tokens,
+      prefill: d.prefill.map((t) => [t.id, t.text]),
+      tokens: d.tokens.map((t) => [t.id, t.text, t.special]),
+      top_tokens: d.top_tokens?.map((top) => top.length),
+    });
+    assert.deepEqual(shape(details), shape(expected.details), 'greedy decoding: the same tokens as a direct call');
+    details.tokens.forEach((token, i) =>
+      assert.ok(Math.abs(token.logprob! - expected.details.tokens[i].logprob) < 1e-3, `logprob of token ${i}`),
+    );
+    assert.equal(details.prefill.length, Number(direct.headers['x-prompt-tokens']));
+    assert.deepEqual(
+      [outcome.finishReason, outcome.outputTokens, outcome.inputTokens],
+      [details.finish_reason, details.generated_tokens, Number(direct.headers['x-prompt-tokens'])],
+    );
+    assert.equal(outcome.timings.firstTokenMs, outcome.timings.backendMs);
+  });
+
   it('maps the engine validation error event to validation (422)', async () => {
     const error = await backend
       .generate({ inputs: 'x', parameters: { temperature: -1 } }, testCallOptions())

@@ -13,8 +13,10 @@ import type {
   InferenceBackend,
   ProbeResult,
 } from './inference-backend.js';
+import { BackendCall, type CallTarget } from './backend-call.js';
 import { ChatChunkReader } from './chat-chunk-reader.js';
-import { SseCall, type StreamCallTarget } from './sse-call.js';
+import { streamCall } from './sse-call.js';
+import { TgiGenerateAnswerReader } from './tgi-generate-answer-reader.js';
 import { tgiGenerateReader } from './tgi-generate-reader.js';
 import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
 
@@ -34,18 +36,20 @@ export interface TgiBackendOptions {
 const acceptEveryStatus = (): boolean => true;
 
 /**
- * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). Every generation goes
- * through `POST /generate_stream` with `details: true`, every chat completion through TGI's Messages API
+ * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). A generation goes through
+ * `POST /generate_stream` with `details: true`, every chat completion through TGI's Messages API
  * (`POST /v1/chat/completions` with `stream: true` and the usage asked for), streaming or not for the client: the
- * stream's last events carry the token counts, and its first one the time to first token. Every call shares one
- * keep-alive pool.
+ * stream's last events carry the token counts, and its first one the time to first token. A generation may ask for
+ * `POST /generate` instead (`route: 'generate'`), TGI's one JSON answer, the only one with the prompt's logprobs.
+ * Every call shares one keep-alive pool and the same transport, timeouts and error mapping (`backend-call.ts`).
  */
 export class TgiBackend implements InferenceBackend {
   readonly baseUrl: string;
   private readonly agent: http.Agent;
   private readonly http: HttpService;
-  private readonly generateTarget: StreamCallTarget;
-  private readonly chatTarget: StreamCallTarget;
+  private readonly generateStreamTarget: CallTarget;
+  private readonly generateTarget: CallTarget;
+  private readonly chatTarget: CallTarget;
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
 
   constructor(baseUrl: string, options: TgiBackendOptions = {}) {
@@ -63,7 +67,7 @@ export class TgiBackend implements InferenceBackend {
       validateStatus: acceptEveryStatus,
     };
     const basePath = url.pathname.replace(/\/+$/, '');
-    const streamTarget = (path: string): StreamCallTarget => ({
+    const target = (path: string, accept: string): CallTarget => ({
       transport: url.protocol === 'https:' ? https : http,
       requestOptions: Object.freeze({
         protocol: url.protocol,
@@ -72,25 +76,32 @@ export class TgiBackend implements InferenceBackend {
         path: `${basePath}${path}`,
         method: 'POST',
         agent: this.agent,
-        // Our own timers own every bound of a stream call; no proxy: backends are addressed directly.
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'accept-encoding': 'identity' },
+        // Our own timers own every bound of a call; no proxy: backends are addressed directly.
+        headers: { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' },
       }),
     });
-    this.generateTarget = streamTarget('/generate_stream');
-    this.chatTarget = streamTarget('/v1/chat/completions');
+    this.generateStreamTarget = target('/generate_stream', 'text/event-stream');
+    this.generateTarget = target('/generate', 'application/json');
+    this.chatTarget = target('/v1/chat/completions', 'text/event-stream');
     this.controlConfig = Object.freeze({ ...common, responseType: 'text', timeout: options.probeTimeoutMs ?? 2_000 });
   }
 
   generate(request: GenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
+    if (request.route === 'generate') {
+      // The parameters as given: the answer's headers carry the token counts, so details only when asked for.
+      const body = JSON.stringify({ inputs: request.inputs, parameters: request.parameters });
+      const call = new BackendCall(this.generateTarget, body, options);
+      return call.run(new TgiGenerateAnswerReader(call, request.parameters));
+    }
     const body = JSON.stringify({ inputs: request.inputs, parameters: { ...request.parameters, details: true } });
-    return new SseCall(this.generateTarget, body, options, tgiGenerateReader).run();
+    return streamCall(this.generateStreamTarget, body, options, tgiGenerateReader);
   }
 
   chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
     const { kind: _kind, ...fields } = request;
     // TGI reads any other `model` as the name of a LoRA adapter; it serves its one model under "tgi".
     const body = JSON.stringify({ ...fields, model: 'tgi', stream: true, stream_options: { include_usage: true } });
-    return new SseCall(this.chatTarget, body, options, new ChatChunkReader(request.logprobs === true)).run();
+    return streamCall(this.chatTarget, body, options, new ChatChunkReader(request.logprobs === true));
   }
 
   async probe(): Promise<ProbeResult> {

@@ -1,5 +1,6 @@
 import { GatewayError } from './gateway-error.js';
-import { CLOSED_EARLY, type SseCall, type SseEventReader } from './sse-call.js';
+import { CLOSED_EARLY, type BackendCall } from './backend-call.js';
+import type { SseEventReader } from './sse-call.js';
 import type { TgiErrorEvent, TgiStreamEvent } from './tgi-protocol.js';
 
 /**
@@ -8,7 +9,7 @@ import type { TgiErrorEvent, TgiStreamEvent } from './tgi-protocol.js';
  * call. Holds nothing per call: one instance serves them all.
  */
 class TgiGenerateReader implements SseEventReader {
-  read(data: string, call: SseCall): void {
+  read(data: string, call: BackendCall): void {
     const event = call.parseObject(data) as Partial<TgiStreamEvent & TgiErrorEvent> | undefined;
     if (event === undefined) return;
     if (event.error !== undefined) return call.failWithErrorEvent(event);
@@ -26,11 +27,11 @@ class TgiGenerateReader implements SseEventReader {
     if (tokenEvent.generated_text != null || tokenEvent.details != null) this.finish(tokenEvent, now, call);
   }
 
-  endOfStream(call: SseCall): void {
+  endOfStream(call: BackendCall): void {
     call.fail(new GatewayError('upstream', CLOSED_EARLY));
   }
 
-  private finish(event: TgiStreamEvent, now: number, call: SseCall): void {
+  private finish(event: TgiStreamEvent, now: number, call: BackendCall): void {
     const { details } = event;
     if (details == null) {
       return call.fail(

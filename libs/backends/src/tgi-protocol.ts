@@ -54,8 +54,24 @@ export interface TgiPrefillToken {
   logprob: number | null;
 }
 
-/** Details: what `/generate` adds with `details: true`. */
+/**
+ * Details: what `/generate` adds with `details: true` (or `decoder_input_details: true`). `prefill` is empty unless
+ * `decoder_input_details`; `top_tokens` (one list per generated token) is there only with `top_n_tokens` > 0, and
+ * `best_of_sequences` only with `best_of` > 1.
+ */
 export interface TgiDetails {
+  finish_reason: TgiFinishReason;
+  generated_tokens: number;
+  seed: number | null;
+  prefill: TgiPrefillToken[];
+  tokens: TgiToken[];
+  best_of_sequences?: TgiBestOfSequence[];
+  top_tokens?: TgiToken[][];
+}
+
+/** BestOfSequence: one of the other `best_of` candidates, in the details of `/generate`. */
+export interface TgiBestOfSequence {
+  generated_text: string;
   finish_reason: TgiFinishReason;
   generated_tokens: number;
   seed: number | null;
@@ -78,7 +94,10 @@ export interface TgiStreamDetails {
   seed: number | null;
 }
 
-/** StreamResponse: one token event; the last one carries `generated_text` and (with `details: true`) `details`. */
+/**
+ * StreamResponse: one token event; the last one carries `generated_text` and (with `details: true`) `details`.
+ * `top_tokens` (the token's most likely alternatives) is there only with `top_n_tokens` > 0.
+ */
 export interface TgiStreamEvent {
   index: number;
   token: TgiToken;

@@ -53,6 +53,77 @@ describe('TGI stand-in speaks TGI', () => {
     assert.equal(detailed.json().details.seed, 5);
   });
 
+  it('answers /generate with top_tokens per token, the prompt as prefill, and every accounting header of TGI', async () => {
+    const standIn = await start({ script: { tokens: ['a', 'b'] } });
+    const inputs = 'one two three';
+    const res = await postJson(`${standIn.url}/generate`, {
+      inputs,
+      parameters: { decoder_input_details: true, top_n_tokens: 3, max_new_tokens: 10 },
+    });
+    assert.equal(res.status, 200);
+    const answer = res.json();
+    assertMatchesTgiSchema('GenerateResponse', answer);
+    const { details } = answer;
+    assert.ok(details, '`decoder_input_details` alone brings the details, as on TGI');
+    assert.deepEqual(
+      details.prefill.map((t: { text: string }) => t.text).join(''),
+      inputs,
+      'the prompt, token by token',
+    );
+    assert.equal(details.prefill[0].logprob, null, 'the first prompt token has no logprob');
+    assert.equal(details.prefill.length, Number(res.headers['x-prompt-tokens']));
+    assert.equal(details.top_tokens.length, details.tokens.length, 'one list per generated token');
+    details.top_tokens.forEach((top: Array<{ id: number; logprob: number }>, i: number) => {
+      assert.equal(top.length, 3);
+      assert.equal(top[0]!.id, details.tokens[i].id);
+      assert.deepEqual(
+        top.map((t) => t.logprob),
+        top.map((t) => t.logprob).sort((x, y) => y - x),
+        'most likely first',
+      );
+    });
+    assert.equal(Number(res.headers['x-generated-tokens']), details.generated_tokens);
+    for (const name of ['x-compute-type', 'x-compute-time', 'x-total-time', 'x-inference-time', 'x-time-per-token'])
+      assert.ok(res.headers[name] !== undefined, name);
+    assert.equal(res.headers['x-compute-characters'], String(inputs.length));
+
+    const plainDetails = await postJson(`${standIn.url}/generate`, { inputs, parameters: { details: true } });
+    assertMatchesTgiSchema('GenerateResponse', plainDetails.json());
+    assert.deepEqual(plainDetails.json().details.prefill, [], 'no prefill unless asked for');
+    assert.ok(!('top_tokens' in plainDetails.json().details), 'TGI leaves out top_tokens when none were asked for');
+  });
+
+  it('streams top_tokens with top_n_tokens, and refuses decoder_input_details on the stream and too many top tokens', async () => {
+    const standIn = await start({ script: { tokens: ['a', 'b'] } });
+    const stream = await postJson(`${standIn.url}/generate_stream`, { inputs: 'x', parameters: { top_n_tokens: 2 } });
+    const events = parseSse(stream.text);
+    for (const event of events) {
+      assertMatchesTgiSchema('StreamResponse', event);
+      assert.equal(event.top_tokens.length, 2);
+      assert.deepEqual(event.top_tokens[0], event.token);
+    }
+    const plain = parseSse((await postJson(`${standIn.url}/generate_stream`, { inputs: 'x' })).text);
+    assert.ok(
+      plain.every((e) => !('top_tokens' in e)),
+      'left out when not asked for',
+    );
+    const prefill = await postJson(`${standIn.url}/generate_stream`, {
+      inputs: 'x',
+      parameters: { decoder_input_details: true },
+    });
+    assert.equal(prefill.status, 200);
+    assert.deepEqual(parseSse(prefill.text), [
+      {
+        error: 'Input validation error: `decoder_input_details` == true is not supported when streaming tokens',
+        error_type: 'validation',
+      },
+    ]);
+    const tooMany = await postJson(`${standIn.url}/generate`, { inputs: 'x', parameters: { top_n_tokens: 6 } });
+    assert.equal(tooMany.status, 422);
+    assertMatchesTgiSchema('ErrorResponse', tooMany.json());
+    assert.equal(tooMany.json().error, 'Input validation error: `top_n_tokens` must be >= 0 and <= 5. Given: 6');
+  });
+
   it('sends streaming errors as ErrorResponse events inside a 200, and /generate errors with TGI statuses', async () => {
     const standIn = await start({
       script: (r) =>

@@ -17,8 +17,8 @@ import {
 /**
  * A TEST STAND-IN for a Hugging Face TGI server: an in-process node:http server that answers `/generate`,
  * `/generate_stream`, `/v1/chat/completions` (streamed or not), `/health` and `/info` with TGI's exact shapes (its
- * spec checks them against contracts/tgi-openapi.json), and misbehaves on request as scripted, on every generation
- * route alike. It generates nothing: the "tokens" are the script's strings and the "tokenizer" counts
+ * spec checks them against contracts/tgi-openapi.json) — `details`, `top_n_tokens`, `decoder_input_details` and the
+ * accounting headers included — and misbehaves on request as scripted, on every generation route alike. It generates nothing: the "tokens" are the script's strings and the "tokenizer" counts
  * whitespace-separated words.
  */
 
@@ -49,6 +49,11 @@ export interface StandInScript {
    * server closed an idle keep-alive socket just as the request was written into it.
    */
   resetOnArrival?: boolean;
+  /**
+   * A 200 with this body in place of the answer of a call that does not stream (a proxy's page, another server on the
+   * port): TGI itself never sends one.
+   */
+  answerBody?: string;
   /** A plain HTTP error, as a proxy or load balancer in front of TGI would send it (TGI itself never does on streams). */
   httpError?: { status: number; body?: string | Record<string, unknown>; headers?: Record<string, string> };
   /**
@@ -307,6 +312,9 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
       if (stream) for (const event of route.tokenEvents(plan, i)) res.write(sseEvent(event));
     }
     if (gone()) return;
+    if (!stream && script.answerBody !== undefined) {
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(script.answerBody);
+    }
     if (!stream) {
       const { body: answer, headers } = route.answer(plan);
       for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);

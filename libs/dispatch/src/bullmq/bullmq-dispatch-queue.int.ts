@@ -154,6 +154,30 @@ describe('BullmqDispatchQueue across replicas', () => {
     );
   });
 
+  it("brings back the details of a generate job that another replica's worker runs", async () => {
+    const { standIn, execute } = await backendRig();
+    const {
+      queues: [front],
+    } = await replicas(await redisUrl(), { maxConcurrent: 2, maxQueued: 10 }, execute, ['front', 'worker']);
+    const request = {
+      inputs: 'details please',
+      parameters: { details: true, decoder_input_details: true, top_n_tokens: 2 },
+      route: 'generate' as const,
+    };
+    const { outcome } = await front!.dispatch('m', job('details', { request }));
+    const sent = standIn.received[0]!;
+    assert.deepEqual(
+      [sent.route, sent.body],
+      ['/generate', { inputs: request.inputs, parameters: request.parameters }],
+    );
+    const details = outcome.details!;
+    assert.deepEqual(
+      [details.tokens.map((t) => t.text), details.prefill.map((t) => t.text), details.top_tokens?.length],
+      [[' one', ' two', ' three', '</s>'], ['details', ' please'], 4],
+    );
+    assert.equal(details.prefill[0]!.logprob, null, 'null survives the trip through Redis');
+  });
+
   it('aborts the backend call in the other replica when the client leaves', async () => {
     const { standIn, execute } = await backendRig();
     const {

@@ -296,6 +296,25 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       assert.equal(r.standIn.received.at(-1)!.route, '/v1/chat/completions');
     });
 
+    it("carries a job's route to the backend and TGI's details, prompt and top tokens included, back to the caller", async () => {
+      const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
+      const parameters = { details: true, decoder_input_details: true, top_n_tokens: 2 };
+      const { outcome } = await r.dispatch('details', {
+        request: { inputs: 'details of this prompt', parameters, route: 'generate' },
+      });
+      const received = r.standIn.received.at(-1)!;
+      assert.deepEqual(
+        [received.route, received.body],
+        ['/generate', { inputs: 'details of this prompt', parameters }],
+      );
+      const details = outcome.details!;
+      assert.deepEqual(
+        [details.tokens.map((t) => t.text), details.prefill.length, details.top_tokens?.map((top) => top.length)],
+        [[' ok', '</s>'], 4, [2, 2]],
+      );
+      assert.deepEqual([outcome.generatedText, outcome.inputTokens, outcome.outputTokens], [' ok', 4, 2]);
+    });
+
     it("hands the backend's errors to the caller as the same GatewayError", async () => {
       const r = await rig({ maxConcurrent: 2, maxQueued: 10 });
       const failed = await rejection(r.dispatch('fail'));

@@ -1,0 +1,117 @@
+import type { IncomingMessage } from 'node:http';
+import type { BackendCall, ResponseReader } from './backend-call.js';
+import { GatewayError } from './gateway-error.js';
+import type { GenerationOutcome } from './inference-backend.js';
+import type { TgiDetails, TgiFinishReason } from './tgi-protocol.js';
+
+/** A GenerateResponse is the whole generation (with details, every token's): bounded, but far above TGI's largest. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+const FINISH_REASONS = new Set<unknown>(['length', 'eos_token', 'stop_sequence'] satisfies TgiFinishReason[]);
+
+/**
+ * TGI's `POST /generate` answer: one GenerateResponse, `{generated_text, details?}`, and the token counts in the
+ * `x-prompt-tokens` / `x-generated-tokens` headers (TGI and our engine send them with every answer). The headers come
+ * only once the generation is done, so they end the first-byte wait; the body follows them at once.
+ */
+export class TgiGenerateAnswerReader implements ResponseReader {
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+  private headers: IncomingMessage['headers'] = {};
+
+  constructor(
+    private readonly call: BackendCall,
+    /** The request's parameters, as sent: whether details were asked for, and what may explain the end. */
+    private readonly parameters: Readonly<Record<string, unknown>>,
+  ) {}
+
+  begin(response: IncomingMessage): void {
+    this.headers = response.headers;
+    this.call.answerStarted();
+  }
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.bytes <= MAX_ANSWER_BYTES) this.chunks.push(chunk);
+    else this.call.fail(new GatewayError('upstream', `backend answered /generate with over ${MAX_ANSWER_BYTES} bytes`));
+  }
+
+  end(): void {
+    const now = performance.now();
+    const text = Buffer.concat(this.chunks).toString('utf8');
+    const answer = parseGenerateResponse(text);
+    if (typeof answer === 'string') {
+      return this.call.fail(
+        new GatewayError('upstream', `backend answered /generate with ${answer}: ${text.slice(0, 200)}`),
+      );
+    }
+    const details = answer.details ?? undefined;
+    const { parameters } = this;
+    if (details === undefined && (parameters.details === true || parameters.decoder_input_details === true)) {
+      return this.call.fail(
+        new GatewayError('upstream', 'backend answered /generate without `details` although the call asked for them'),
+      );
+    }
+    const generatedText = answer.generated_text;
+    const outputTokens = details?.generated_tokens ?? this.countHeader('x-generated-tokens') ?? 0;
+    const outcome: GenerationOutcome = {
+      generatedText,
+      finishReason: details?.finish_reason ?? this.finishReasonWithoutDetails(generatedText, outputTokens),
+      // Details carry no prompt length; the prefill (with `decoder_input_details`) is every prompt token. A server
+      // that sends neither says nothing of the prompt: 0, as a chat server without usage.
+      inputTokens: this.countHeader('x-prompt-tokens') ?? (details?.prefill.length || 0),
+      outputTokens,
+      seed: details?.seed ?? null,
+      // One answer has no first token of its own: its time to first token is the whole answer's arrival.
+      timings: this.call.timings(now, now),
+    };
+    if (details !== undefined) outcome.details = details;
+    this.call.succeed(outcome);
+  }
+
+  private countHeader(name: string): number | undefined {
+    const value = this.headers[name];
+    if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
+    return Number(value);
+  }
+
+  /**
+   * TGI says why it stopped only in the details. Without them: a stop string the text ends with, `max_new_tokens`
+   * reached, else the end token (a guess only when the end token was the last one `max_new_tokens` allowed).
+   */
+  private finishReasonWithoutDetails(text: string, outputTokens: number): TgiFinishReason {
+    const { stop, max_new_tokens } = this.parameters;
+    if (Array.isArray(stop) && stop.some((s) => typeof s === 'string' && s.length > 0 && text.endsWith(s))) {
+      return 'stop_sequence';
+    }
+    return typeof max_new_tokens === 'number' && outputTokens >= max_new_tokens ? 'length' : 'eos_token';
+  }
+}
+
+/** The answer as a GenerateResponse, or what is wrong with it. Details are checked as far as the outcome reads them. */
+function parseGenerateResponse(text: string): { generated_text: string; details?: TgiDetails | null } | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'a body that is not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'JSON that is not a GenerateResponse';
+  const { generated_text, details } = value as { generated_text?: unknown; details?: unknown };
+  if (typeof generated_text !== 'string') return 'a GenerateResponse without `generated_text`';
+  if (details != null && !isDetails(details)) return 'a GenerateResponse whose `details` are not TGI Details';
+  return value as { generated_text: string; details?: TgiDetails | null };
+}
+
+function isDetails(value: unknown): value is TgiDetails {
+  if (typeof value !== 'object' || value === null) return false;
+  const { finish_reason, generated_tokens, seed, prefill, tokens } = value as Record<string, unknown>;
+  return (
+    FINISH_REASONS.has(finish_reason) &&
+    Number.isInteger(generated_tokens) &&
+    (generated_tokens as number) >= 0 &&
+    (seed == null || typeof seed === 'number') &&
+    Array.isArray(prefill) &&
+    Array.isArray(tokens)
+  );
+}
