@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InferenceClientProviderApiError, textGeneration, textGenerationStream } from '@huggingface/inference';
 import { assertMatchesTgiSchema, startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
-import { parsePrometheusText } from '#metrics/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { captureStatsd, parsePrometheusText, type StatsdCapture } from '#metrics/testing';
 import { SHIPPED_MODELS, startReadyEngine, type RunningEngine } from '#test-support/engine';
 import { startGateway, tgiModelsYaml, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 import { parseSse, postJson, request } from '#test-support/http-client';
@@ -177,17 +178,22 @@ function scriptFor(body: unknown): StandInScript {
   }
 }
 
-describe("TGI's errors through a per-model route, from a TGI backend (stand-in)", () => {
+describe("TGI's errors and the guide's StatsD keys through a per-model route, from a TGI backend (stand-in)", () => {
   let standIn: TgiStandIn;
   let gateway: RunningGateway;
+  let statsd: StatsdCapture;
 
   before(async () => {
     standIn = await startTgiStandIn({ script: (request) => scriptFor(request.body) });
-    gateway = await startGateway(writeModelsConfig(tgiModelsYaml(standIn.url)));
+    statsd = await captureStatsd();
+    gateway = await startGateway(writeModelsConfig(tgiModelsYaml(standIn.url)), {
+      env: { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(statsd.port) },
+    });
   });
   after(async () => {
     await gateway?.stop();
     await standIn?.close();
+    await statsd?.close();
   });
 
   it("overloaded is TGI's 429 with Retry-After, a refusal TGI's 422, a failure mid-stream TGI's generation event", async () => {
@@ -220,5 +226,34 @@ describe("TGI's errors through a per-model route, from a TGI backend (stand-in)"
       textGeneration({ endpointUrl: url, inputs: 'overloaded' }),
       (error: unknown) => error instanceof InferenceClientProviderApiError && error.httpResponse.status === 429,
     );
+  });
+
+  it("counts these requests in the guide's StatsD keys like any other: totals, per model, tokens, errors by type", async () => {
+    const url = `${gateway.url}/models/qwen2`;
+    const answers = [
+      (await postJson(`${url}/generate`, { inputs: 'hello', parameters: { details: true } })).json(),
+      (await postJson(url, { inputs: 'hello', parameters: { details: true } })).json()[0],
+    ];
+    const streamed = parseSse(
+      (await postJson(`${url}/generate_stream`, { inputs: 'hello', parameters: { details: true } })).text,
+    );
+    assert.equal((await postJson(`${gateway.url}/models/gpt-9/generate`, { inputs: 'hello' })).status, 404);
+    // The first case's five refusals, these three answers and the unknown model.
+    const sent = 9;
+    const deadline = Date.now() + 5000;
+    while (statsd.counter('requests.total') < sent && Date.now() < deadline) await sleep(100);
+    await sleep(1200);
+    assert.equal(statsd.counter('requests.total'), sent);
+    assert.equal(statsd.timings('request.latency').length, sent);
+    assert.equal(statsd.counter('requests.model.qwen2'), sent - 1, 'all but the unknown model');
+    assert.ok(![...statsd.keys()].some((key) => key.includes('gpt-9') || key.includes('gpt_9')));
+    const output =
+      answers.reduce((sum, answer) => sum + answer.details.generated_tokens, 0) +
+      streamed.at(-1).details.generated_tokens;
+    assert.equal(statsd.counter('requests.model.qwen2.output_tokens'), output);
+    assert.equal(statsd.counter('requests.errors.overloaded'), 2);
+    assert.equal(statsd.counter('requests.errors.validation'), 1);
+    assert.equal(statsd.counter('requests.errors.upstream'), 2);
+    assert.equal(statsd.counter('requests.errors.model_not_found'), 1);
   });
 });

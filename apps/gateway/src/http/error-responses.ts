@@ -6,7 +6,8 @@ import type { ErrorResponseDto } from './error-response.dto.js';
  * The one mapping from anything that ends a request in an error to what goes on the wire: first into the taxonomy
  * (libs/backends' GatewayError, which owns every status), then into the shape of the route's API dialect — the
  * gateway's own `{error, error_type, request_id}`, OpenAI's `{error: {message, type, param, code}}` or TGI's
- * `{error, error_type}` — and into its two forms, side by side at the end: the JSON answer, and the event that ends a stream whose 200 is already out.
+ * `{error, error_type}` — and into its two forms, side by side at the end: the JSON answer, and the event that ends
+ * a stream whose 200 is already out.
  */
 
 /** Refusals made before any handler runs, by Fastify or Node's HTTP parser, by their error code. */
