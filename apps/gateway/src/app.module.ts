@@ -23,6 +23,9 @@ import { OpenAiGenerationService } from './openai/openai-generation.service.js';
 import { OpenAiModelsController } from './openai/openai-models.controller.js';
 import { OpenAiModelsService } from './openai/openai-models.service.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
+import { TgiCompletionsController } from './tgi/tgi-completions.controller.js';
+import { TgiGenerationService } from './tgi/tgi-generation.service.js';
+import { TgiController } from './tgi/tgi.controller.js';
 
 export interface AppModuleOptions {
   config: GatewayConfig;
@@ -44,6 +47,9 @@ export class AppModule {
         ChatCompletionsController,
         CompletionsController,
         OpenAiModelsController,
+        // Before ModelsController: its GET /models/:id is Sluice's own view; these are the per-model TGI routes.
+        TgiController,
+        TgiCompletionsController,
         ModelsController,
         HealthController,
         MetricsController,
@@ -66,6 +72,7 @@ export class AppModule {
         ModelsService,
         OpenAiGenerationService,
         OpenAiModelsService,
+        TgiGenerationService,
       ],
     };
   }

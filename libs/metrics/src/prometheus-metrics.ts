@@ -38,7 +38,7 @@ export class PrometheusMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
     name: 'sluice_requests_total',
-    help: 'Generation requests by model, outcome (ok or the error type) and route (generate, chat_completions, completions).',
+    help: 'Generation requests by model, outcome (ok or the error type) and route (generate, chat_completions, completions, tgi).',
     labelNames: ['model', 'outcome', 'route'],
     registers: [this.registry],
   });

@@ -22,8 +22,8 @@ export const REQUEST_OUTCOMES: readonly RequestOutcome[] = [
   'cancelled',
 ];
 
-/** The generation route a request came in by: the gateway's own, or one of the OpenAI ones. */
-export type RequestRoute = 'generate' | 'chat_completions' | 'completions';
+/** The generation route a request came in by: the gateway's own, one of the OpenAI ones, or a per-model TGI route. */
+export type RequestRoute = 'generate' | 'chat_completions' | 'completions' | 'tgi';
 
 /**
  * Everything the gateway knows about one finished generation request (`/v1/generate` or an OpenAI route); recorded

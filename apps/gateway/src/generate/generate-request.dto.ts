@@ -99,6 +99,42 @@ export class GenerateParametersDto {
   @IsInt()
   @Min(1)
   truncate?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "TGI's details: a `details` object in the answer (every token with its logprob, seed, finish reason); a stream's events carry them as the backend sent them.",
+  })
+  @IsOptional()
+  @IsBoolean()
+  details?: boolean;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 5,
+    description: "The N most likely tokens at each step (TGI's `top_tokens`).",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(5)
+  top_n_tokens?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "With `details`, the prompt's tokens and logprobs (`details.prefill`); refused with `stream: true`, as TGI refuses it.",
+  })
+  @IsOptional()
+  @IsBoolean()
+  decoder_input_details?: boolean;
+
+  @ApiPropertyOptional({ enum: [1], description: 'Only 1: Sluice generates one sequence per request.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1, {
+    message: 'parameters.best_of must be 1: Sluice generates one sequence per request (send 1 or leave it out)',
+  })
+  best_of?: number;
 }
 
 export const SCENARIOS = ['qa', 'chat', 'summarize', 'rewrite'] as const;

@@ -1,5 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { TgiDetails } from '#backends';
 import { gatewayOverheadMs, type GenerateResult } from '../serving/serving-path.service.js';
+import { TgiDetailsDto } from '../tgi/tgi-wire.dto.js';
 
 export class UsageDto {
   @ApiProperty({ description: 'Prompt tokens, as the backend counted them.' }) input_tokens!: number;
@@ -23,11 +25,18 @@ export class GenerateResponseDto {
   @ApiProperty({ description: 'Sampling seed used (null when greedy).', nullable: true, type: Number }) seed!:
     number | null;
   @ApiProperty({ description: 'Also in the x-request-id header.' }) request_id!: string;
+  @ApiPropertyOptional({ type: TgiDetailsDto, description: "TGI's details, with `parameters.details: true`." })
+  details?: TgiDetailsDto;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-export function toGenerateResponse(result: GenerateResult, requestId: string, elapsedMs: number): GenerateResponseDto {
+export function toGenerateResponse(
+  result: GenerateResult,
+  requestId: string,
+  elapsedMs: number,
+  details?: TgiDetails,
+): GenerateResponseDto {
   const { modelId, outcome, queuedMs } = result;
   return {
     generated_text: outcome.generatedText,
@@ -40,5 +49,6 @@ export function toGenerateResponse(result: GenerateResult, requestId: string, el
     gateway_overhead_ms: round(gatewayOverheadMs(result, elapsedMs)),
     seed: outcome.seed,
     request_id: requestId,
+    ...(details ? { details } : {}),
   };
 }

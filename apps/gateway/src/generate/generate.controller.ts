@@ -10,6 +10,7 @@ import { noteResult } from '../metrics/request-observation.js';
 import { GenerateRequestDto } from './generate-request.dto.js';
 import { GenerateResponseDto, toGenerateResponse } from './generate-response.dto.js';
 import { GenerateService } from './generate.service.js';
+import { answerDetails, DetailsCollector } from '../tgi/tgi-details.js';
 
 @ApiTags('generation')
 @Controller('v1')
@@ -43,9 +44,19 @@ export class GenerateController {
     try {
       if (body.stream) await this.stream(body, request, reply, disconnect.signal);
       else {
-        const result = await this.generation.generate(body, { signal: disconnect.signal });
+        const details = body.parameters?.details === true;
+        const collector = new DetailsCollector((body.parameters?.top_n_tokens ?? 0) > 0);
+        const result = await this.generation.generate(body, {
+          signal: disconnect.signal,
+          ...(details ? { onToken: collector.onToken } : {}),
+        });
         noteResult(request.raw, result);
-        const response = toGenerateResponse(result, request.id, reply.elapsedTime);
+        const response = toGenerateResponse(
+          result,
+          request.id,
+          reply.elapsedTime,
+          details ? answerDetails(result.outcome, collector) : undefined,
+        );
         await reply.header('x-gateway-overhead-ms', String(response.gateway_overhead_ms)).send(response);
       }
     } catch (error) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { TgiStreamEvent } from '#backends';
+import { GatewayError, type TgiStreamEvent } from '#backends';
 import { ServingPath, type GenerateResult } from '../serving/serving-path.service.js';
 import type { GenerateRequestDto } from './generate-request.dto.js';
 import { toTgiParameters } from './tgi-parameters.js';
@@ -17,6 +17,13 @@ export class GenerateService {
 
   generate(request: GenerateRequestDto, { signal, onToken }: GenerateContext): Promise<GenerateResult> {
     const entry = this.path.resolve(request.model_id, 'model_id', '/models');
+    const { details, decoder_input_details: prefill } = request.parameters ?? {};
+    if (prefill === true && request.stream === true)
+      throw new GatewayError(
+        'validation',
+        'parameters.decoder_input_details is not supported when streaming tokens (as TGI refuses it): send stream: false',
+        { param: 'parameters.decoder_input_details' },
+      );
     const maxNewTokens = this.path.maxNewTokens(
       entry.descriptor,
       request.parameters?.max_new_tokens,
@@ -25,7 +32,12 @@ export class GenerateService {
     return this.path.serve(
       entry,
       {
-        request: { inputs: request.inputs, parameters: toTgiParameters(request.parameters, maxNewTokens) },
+        request: {
+          inputs: request.inputs,
+          parameters: toTgiParameters(request.parameters, maxNewTokens),
+          // The prompt's logprobs come only in the backend's one answer.
+          ...(details === true && prefill === true ? { route: 'generate' as const } : {}),
+        },
         maxNewTokens,
         ...(request.scenario !== undefined ? { scenario: request.scenario } : {}),
         ...(request.timeout_ms !== undefined ? { timeoutMs: request.timeout_ms } : {}),

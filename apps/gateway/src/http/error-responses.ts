@@ -1,12 +1,13 @@
 import { HttpException } from '@nestjs/common';
-import { GatewayError, type GatewayErrorType, type OpenAiErrorBody } from '#backends';
+import { GatewayError, type GatewayErrorType, type OpenAiErrorBody, type TgiErrorEvent } from '#backends';
 import type { ErrorResponseDto } from './error-response.dto.js';
 
 /**
  * The one mapping from anything that ends a request in an error to what goes on the wire: first into the taxonomy
  * (libs/backends' GatewayError, which owns every status), then into the shape of the route's API dialect — the
- * gateway's own `{error, error_type, request_id}` or OpenAI's `{error: {message, type, param, code}}` — and into its
- * two forms, side by side at the end: the JSON answer, and the event that ends a stream whose 200 is already out.
+ * gateway's own `{error, error_type, request_id}`, OpenAI's `{error: {message, type, param, code}}` or TGI's
+ * `{error, error_type}` — and into its two forms, side by side at the end: the JSON answer, and the event that ends
+ * a stream whose 200 is already out.
  */
 
 /** Refusals made before any handler runs, by Fastify or Node's HTTP parser, by their error code. */
@@ -72,15 +73,25 @@ function frameworkCode(error: unknown): string | undefined {
 }
 
 /**
- * Which error shape a path answers in: OpenAI's on every `/v1/*` path but the gateway's own `/v1/generate` (unknown
- * ones included, so an OpenAI client that calls a route Sluice lacks reads the refusal), the gateway's elsewhere.
+ * Which error shape a request answers in: OpenAI's on every `/v1/*` path but the gateway's own `/v1/generate` (unknown
+ * ones included, so an OpenAI client that calls a route Sluice lacks reads the refusal); TGI's on the per-model TGI
+ * routes (`/models/{id}/generate`, `…/generate_stream`, `…/info`, `…/health`, `…/v1/completions` and
+ * `POST /models/{id}`), as TGI answers on each; the gateway's elsewhere (`GET /models/{id}` is its own view).
  */
-export type ApiDialect = 'sluice' | 'openai';
+export type ApiDialect = 'sluice' | 'openai' | 'tgi';
 
-export function apiDialectOf(url: string): ApiDialect {
+/** A model id is one path segment (`%2F` inside it), or two for a raw `org/name` id. */
+const PER_MODEL_TGI_ROUTE = /^\/models\/[^/]+(?:\/[^/]+)?\/(?:generate|generate_stream|info|health)\/?$/;
+const PER_MODEL_COMPAT_ROUTE = /^\/models\/[^/]+(?:\/[^/]+)?\/?$/;
+const PER_MODEL_OPENAI_ROUTE = /^\/models\/[^/]+(?:\/[^/]+)?\/v1\//;
+
+export function apiDialectOf(url: string, method = 'POST'): ApiDialect {
   const path = url.split('?', 1)[0]!;
   if (path === '/v1/generate' || path === '/v1/generate/') return 'sluice';
-  return path === '/v1' || path.startsWith('/v1/') ? 'openai' : 'sluice';
+  if (path === '/v1' || path.startsWith('/v1/')) return 'openai';
+  if (!path.startsWith('/models/')) return 'sluice';
+  if (PER_MODEL_TGI_ROUTE.test(path) || PER_MODEL_OPENAI_ROUTE.test(path)) return 'tgi';
+  return method === 'POST' && PER_MODEL_COMPAT_ROUTE.test(path) ? 'tgi' : 'sluice';
 }
 
 /**
@@ -96,11 +107,29 @@ function openAiType(status: number): string {
   return status >= 500 ? 'server_error' : 'invalid_request_error';
 }
 
+/**
+ * TGI's status and `error_type` for each taxonomy type, where its clients have one to read: huggingface_hub raises
+ * ValidationError, OverloadedError or GenerationError by `error_type`, and TGI fails a generation with 424. A
+ * backend failure is TGI's 424 `generation`; a timeout keeps its 504 and the gateway's own fault its 500, both read
+ * as a failed generation; the rest keep the taxonomy's status and name, which clients raise by status.
+ */
+function tgiStatusAndType(refusal: GatewayError): { status: number; errorType: string } {
+  switch (refusal.type) {
+    case 'upstream':
+      return { status: 424, errorType: 'generation' };
+    case 'timeout':
+    case 'internal':
+      return { status: refusal.status, errorType: 'generation' };
+    default:
+      return { status: refusal.status, errorType: refusal.type };
+  }
+}
+
 export interface ErrorReply {
   status: number;
   /** Content type, request id, and Retry-After with every 429 and 503. */
   headers: Record<string, string>;
-  body: ErrorResponseDto | OpenAiErrorBody;
+  body: ErrorResponseDto | OpenAiErrorBody | TgiErrorEvent;
   /** The taxonomy type the answer stands for (what the metrics count). */
   type: GatewayErrorType;
   dialect: ApiDialect;
@@ -122,6 +151,11 @@ export function errorReply(error: unknown, requestId: string, dialect: ApiDialec
       error: { message: refusal.message, type: openAiType(status), param: refusal.param ?? null, code: refusal.type },
     };
     return { status, headers, body, type: refusal.type, dialect };
+  }
+  if (dialect === 'tgi') {
+    // TGI's ErrorResponse exactly: its clients parse `{error, error_type}`; the request id is in its header.
+    const { status, errorType } = tgiStatusAndType(refusal);
+    return { status, headers, body: { error: refusal.message, error_type: errorType }, type: refusal.type, dialect };
   }
   return {
     status: refusal.status,

@@ -25,7 +25,7 @@ export function keepFrameworkErrors(fastify: FastifyInstance): void {
  */
 export function errorAnswer(exception: unknown, request: FastifyRequest): ErrorReply {
   const original = exception instanceof HttpException ? frameworkErrors.get(request.raw) : undefined;
-  const reply = errorReply(original ?? exception, request.id, apiDialectOf(request.url));
+  const reply = errorReply(original ?? exception, request.id, apiDialectOf(request.url, request.method));
   noteError(request.raw, reply.type);
   if (reply.type === 'internal')
     logger.error(`${request.id}: ${exception instanceof Error ? exception.stack : String(exception)}`);

@@ -1,18 +1,38 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayMetrics, RequestRecord, RequestRoute } from '#metrics';
 import type { ModelRegistry } from '#model-registry';
 import { gatewayOverheadMs } from '../serving/serving-path.service.js';
 import { outcomeOfStatus, startObservation, type RequestObservation } from './request-observation.js';
 
-/** The generation routes the metrics follow, and the body field each names its model in. */
-const FOLLOWED: Readonly<Record<string, { route: RequestRoute; modelField: string }>> = {
-  '/v1/generate': { route: 'generate', modelField: 'model_id' },
-  '/v1/chat/completions': { route: 'chat_completions', modelField: 'model' },
-  '/v1/completions': { route: 'completions', modelField: 'model' },
+/** Where a request names its model: a body field, or the URL (the per-model TGI routes). */
+type ModelNamer = (request: FastifyRequest) => unknown;
+
+const inBody =
+  (field: string): ModelNamer =>
+  (request) =>
+    (request.body as Record<string, unknown> | null | undefined)?.[field];
+
+const inUrl: ModelNamer = (request) => {
+  const params = request.params as Record<string, string | undefined> | undefined;
+  return params?.id ?? (params?.org !== undefined ? `${params.org}/${params.name}` : undefined);
+};
+
+const tgi = { route: 'tgi', modelOf: inUrl } as const;
+
+/** The generation routes the metrics follow, by their route pattern, and where each names its model. */
+const FOLLOWED: Readonly<Record<string, { route: RequestRoute; modelOf: ModelNamer }>> = {
+  '/v1/generate': { route: 'generate', modelOf: inBody('model_id') },
+  '/v1/chat/completions': { route: 'chat_completions', modelOf: inBody('model') },
+  '/v1/completions': { route: 'completions', modelOf: inBody('model') },
+  ...Object.fromEntries(
+    ['/models/:id', '/models/:org/:name'].flatMap((model) =>
+      ['', '/generate', '/generate_stream', '/v1/completions'].map((route) => [`${model}${route}`, tgi]),
+    ),
+  ),
 };
 
 /**
- * Follows every generation request (POST /v1/generate and the OpenAI routes, counted alike) from arrival to the moment its answer is done — sent, failed (validation included,
+ * Follows every generation request (POST /v1/generate, the OpenAI routes and the per-model TGI routes, counted alike) from arrival to the moment its answer is done — sent, failed (validation included,
  * which happens before any handler), or abandoned — and records it exactly once. The response's `close` event is the
  * one thing every path reaches, hijacked streams too.
  */
@@ -30,7 +50,7 @@ export function installRequestMetrics(
         metrics.requestFinished({
           route: followed.route,
           ...recordOf(observation, reply.raw.writableFinished, reply.raw.statusCode, () =>
-            modelNamedIn(request.body, followed.modelField, registry),
+            modelNamedIn(followed.modelOf(request), registry),
           ),
         }),
       );
@@ -63,7 +83,6 @@ function recordOf(
 }
 
 /** The served model a failed request asked for (aliases resolve); null for ids the gateway does not serve, which must not become metric keys. */
-function modelNamedIn(body: unknown, field: string, registry: ModelRegistry): string | null {
-  const id = (body as Record<string, unknown> | null | undefined)?.[field];
+function modelNamedIn(id: unknown, registry: ModelRegistry): string | null {
   return typeof id === 'string' ? (registry.resolve(id)?.descriptor.id ?? null) : null;
 }

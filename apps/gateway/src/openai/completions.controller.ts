@@ -2,17 +2,10 @@ import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/comm
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
-import { abortOnClientDisconnect } from '../http/client-disconnect.js';
-import { errorAnswer } from '../http/exception.filter.js';
-import { SseResponse } from '../http/sse-response.js';
-import { noteResult } from '../metrics/request-observation.js';
 import { CompletionRequestDto } from './completion-request.dto.js';
-import { promptOf } from './completion-request-mapping.js';
-import { answerHeader, completion, CompletionChunks } from './openai-answers.js';
+import { replyCompletion } from './completion-replies.js';
 import { OPENAI_GENERATION_ERRORS } from './openai-error-meanings.js';
-import { OpenAiGenerationService, type PreparedGeneration } from './openai-generation.service.js';
-import { stopSequences } from './openai-request-rules.js';
-import { cutAtStop, StopSequenceHoldback } from './stop-sequence-holdback.js';
+import { OpenAiGenerationService } from './openai-generation.service.js';
 import { CompletionDto, OpenAiErrorResponseDto } from './openai-response.dto.js';
 
 @ApiTags('openai')
@@ -27,69 +20,11 @@ export class CompletionsController {
   @ApiOkResponse({ type: CompletionDto })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiErrorResponses(OPENAI_GENERATION_ERRORS, { body: OpenAiErrorResponseDto })
-  async complete(
+  complete(
     @Body() body: CompletionRequestDto,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const disconnect = abortOnClientDisconnect(reply.raw);
-    try {
-      const prepared = this.generation.prepareCompletion(body);
-      if (body.stream) await this.stream(prepared, body, request, reply, disconnect.signal);
-      else {
-        const result = await prepared.run({ signal: disconnect.signal });
-        noteResult(request.raw, result);
-        // With echo, the backend's text is the full text (TGI's return_full_text): the prompt and its completion.
-        const header = answerHeader('cmpl', result.modelId, request.id);
-        const echoed = body.echo === true ? promptOf(body).length : 0;
-        const text = cutAtStop(result.outcome.generatedText, stopSequences(body.stop) ?? [], echoed);
-        await reply.send(completion(header, text, result.outcome));
-      }
-    } catch (error) {
-      if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
-    } finally {
-      disconnect.dispose();
-    }
-  }
-
-  /** One chunk per token (special tokens carry no text); with echo, the prompt goes first. */
-  private async stream(
-    prepared: PreparedGeneration,
-    body: CompletionRequestDto,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    signal: AbortSignal,
-  ): Promise<void> {
-    reply.hijack();
-    const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
-    const includeUsage = body.stream_options?.include_usage === true;
-    const chunks = new CompletionChunks(answerHeader('cmpl', prepared.modelId, request.id), includeUsage);
-    const holdback = new StopSequenceHoldback(stopSequences(body.stop) ?? []);
-    const echoOnce = () => {
-      if (!sse.hasStarted && body.echo === true) sse.sendJson(chunks.text(promptOf(body)));
-    };
-    const send = (pieces: Array<{ content: string }>) => {
-      for (const { content } of pieces) sse.sendJson(chunks.text(content));
-    };
-    try {
-      const result = await prepared.run({
-        signal,
-        onToken: (event) => {
-          if (event.token.special) return;
-          echoOnce();
-          send(holdback.push({ content: event.token.text, logprobs: null }));
-        },
-      });
-      noteResult(request.raw, result);
-      echoOnce();
-      send(holdback.flush());
-      sse.sendJson(chunks.finish(result.outcome));
-      if (includeUsage) sse.sendJson(chunks.usage(result.outcome));
-      sse.sendDone();
-    } catch (error) {
-      if (!signal.aborted) sse.fail(errorAnswer(error, request));
-    } finally {
-      sse.end();
-    }
+    return replyCompletion(() => this.generation.prepareCompletion(body), body, request, reply);
   }
 }

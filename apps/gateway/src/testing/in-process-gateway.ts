@@ -42,9 +42,10 @@ export interface InProcessGateway {
  */
 export async function startInProcessGateway({
   bodyLimitBytes = TEST_BODY_LIMIT_BYTES,
-}: { bodyLimitBytes?: number } = {}): Promise<InProcessGateway> {
+  registryYaml = TEST_REGISTRY_YAML,
+}: { bodyLimitBytes?: number; registryYaml?: string } = {}): Promise<InProcessGateway> {
   const config = readGatewayConfig({ STATSD_HOST: 'off', BODY_LIMIT_BYTES: String(bodyLimitBytes) });
-  const registry = new ModelRegistry(parseRegistryConfig(TEST_REGISTRY_YAML, 'in-process-gateway.yaml'));
+  const registry = new ModelRegistry(parseRegistryConfig(registryYaml, 'in-process-gateway.yaml'));
   const backend = new ScriptedBackend('http://127.0.0.1:9');
   const metrics = new GatewayMetrics(null, { processMetrics: false });
   const app = await createGatewayApp({

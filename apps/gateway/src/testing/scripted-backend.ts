@@ -8,8 +8,11 @@ import {
   type InferenceBackend,
   type OpenAiTokenLogprob,
   type ProbeResult,
+  type TgiDetails,
+  type TgiInfo,
   type TgiStreamDetails,
   type TgiStreamEvent,
+  type TgiToken,
 } from '#backends';
 
 /**
@@ -22,7 +25,9 @@ import {
  * - `backend-422`: TGI refusing the input; `crash`: a TypeError, a bug in the gateway's own code path
  * - `hold`: waits until `release()` (or the call's signal)
  * - anything else: one token per word of `inputs`, capped by max_new_tokens (a chat: one delta per word, capped by
- *   max_tokens)
+ *   max_tokens), each with a made-up logprob and, with `top_n_tokens`, that many top tokens; a call with
+ *   `route: 'generate'` streams nothing and answers TGI's details, the prompt's words as `prefill` when
+ *   `decoder_input_details` asks for them
  */
 export class ScriptedBackend implements InferenceBackend {
   readonly calls: GenerationRequest[] = [];
@@ -31,9 +36,13 @@ export class ScriptedBackend implements InferenceBackend {
 
   constructor(readonly baseUrl: string) {}
 
-  async generate(request: GenerationRequest, { signal, onToken }: CallOptions): Promise<GenerationOutcome> {
+  async generate(request: GenerationRequest, { signal, onToken: relay }: CallOptions): Promise<GenerationOutcome> {
     this.calls.push(request);
-    await this.play(request.inputs, signal, () => emitTokens(['a', 'b'], onToken));
+    // The one-answer route relays no events; the stream route relays them as they come.
+    const oneAnswer = request.route === 'generate';
+    const onToken = oneAnswer ? undefined : relay;
+    const topN = Number(request.parameters.top_n_tokens ?? 0);
+    await this.play(request.inputs, signal, () => emitTokens(['a', 'b'], onToken, topN));
     const words = request.inputs.split(' ');
     const maxNewTokens = Number(request.parameters.max_new_tokens);
     const tokens = words.slice(0, maxNewTokens).map((word) => ` ${word}`);
@@ -43,7 +52,7 @@ export class ScriptedBackend implements InferenceBackend {
       input_length: words.length,
       seed: null,
     };
-    emitTokens(tokens, onToken, details);
+    const events = emitTokens(tokens, onToken, topN, details);
     // TGI's return_full_text: the final text starts with the prompt.
     const prefix = request.parameters.return_full_text === true ? request.inputs : '';
     return {
@@ -52,6 +61,9 @@ export class ScriptedBackend implements InferenceBackend {
       inputTokens: details.input_length,
       outputTokens: details.generated_tokens,
       seed: null,
+      ...(oneAnswer && request.parameters.details === true
+        ? { details: oneAnswerDetails(events, details, request.parameters.decoder_input_details === true ? words : []) }
+        : {}),
       timings: { firstTokenMs: 1, backendMs: 2 },
     };
   }
@@ -120,8 +132,25 @@ export class ScriptedBackend implements InferenceBackend {
     return Promise.resolve('ready');
   }
 
+  /** TGI's Info, with the numbers of a small TGI. */
   info(): Promise<Record<string, unknown>> {
-    return Promise.resolve({ model_id: 'scripted' });
+    const info: TgiInfo = {
+      model_id: 'scripted',
+      model_sha: null,
+      model_pipeline_tag: 'text-generation',
+      max_concurrent_requests: 1,
+      max_best_of: 1,
+      max_stop_sequences: 4,
+      max_input_tokens: 1024,
+      max_total_tokens: 2048,
+      validation_workers: 1,
+      max_client_batch_size: 1,
+      router: 'scripted',
+      version: '0.0.0',
+      sha: null,
+      docker_label: null,
+    };
+    return Promise.resolve({ ...info });
   }
 
   close(): void {
@@ -134,16 +163,42 @@ function logprobsOf(content: string): OpenAiTokenLogprob[] {
   return [{ token: content, logprob: -0.5, bytes: null, top_logprobs: [] }];
 }
 
-/** TGI's token events; with `details`, the last one is final: it carries the generated text and the details. */
-function emitTokens(texts: string[], onToken: CallOptions['onToken'], details?: TgiStreamDetails): void {
-  texts.forEach((text, i) => {
+/**
+ * TGI's token events, each token with a made-up logprob (the shape is TGI's, the number is not) and `topN` top
+ * tokens; with `details`, the last one is final: it carries the generated text and the details.
+ */
+function emitTokens(
+  texts: string[],
+  onToken: CallOptions['onToken'],
+  topN: number,
+  details?: TgiStreamDetails,
+): TgiStreamEvent[] {
+  return texts.map((text, i) => {
     const final = details !== undefined && i === texts.length - 1;
+    const token: TgiToken = { id: i, text, logprob: -0.25 * (i + 1), special: false };
     const event: TgiStreamEvent = {
       index: i + 1,
-      token: { id: i, text, logprob: null, special: false },
+      token,
+      ...(topN > 0
+        ? { top_tokens: Array.from({ length: topN }, (_, n) => ({ ...token, id: i + n, logprob: -n })) }
+        : {}),
       generated_text: final ? texts.join('') : null,
       details: final ? details : null,
     };
     onToken?.(event);
+    return event;
   });
+}
+
+/** What TGI's `/generate` answers with `details: true`: the stream's tokens, and the prompt's when asked. */
+function oneAnswerDetails(events: TgiStreamEvent[], final: TgiStreamDetails, prompt: string[]): TgiDetails {
+  const withTop = events.some((event) => event.top_tokens !== undefined);
+  return {
+    finish_reason: final.finish_reason,
+    generated_tokens: final.generated_tokens,
+    seed: final.seed,
+    prefill: prompt.map((text, i) => ({ id: 100 + i, text, logprob: i === 0 ? null : -1.5 })),
+    tokens: events.map((event) => event.token),
+    ...(withTop ? { top_tokens: events.map((event) => event.top_tokens ?? []) } : {}),
+  };
 }

@@ -1,0 +1,13 @@
+/** The error answers of the per-model TGI generation routes, for the OpenAPI document (API.md has the mapping). */
+export const TGI_GENERATION_ERRORS: Readonly<Record<number, string>> = {
+  400: 'The body is not valid JSON, or is empty (`validation`).',
+  404: 'No model has this id or alias (`model_not_found`).',
+  413: 'The body is over BODY_LIMIT_BYTES (`validation`).',
+  415: 'A content type other than application/json (`validation`).',
+  422: "TGI's input validation error (`validation`), in TGI's words; or the backend refused the input.",
+  424: 'The backend failed during generation (`generation`). After the first streamed token, errors arrive as the last event instead.',
+  429: "The model's queue is full, or its backend is overloaded (`overloaded`).",
+  500: "The gateway's own fault (`generation`).",
+  503: 'The model is unhealthy, still cold at the deadline or unreachable, or the gateway is shutting down (`unavailable`).',
+  504: 'A connect, first-token, inter-token or total timeout, or the deadline passed in the queue (`generation`).',
+};

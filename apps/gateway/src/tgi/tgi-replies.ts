@@ -1,0 +1,64 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TgiGenerateResponse, TgiStreamEvent } from '#backends';
+import { abortOnClientDisconnect } from '../http/client-disconnect.js';
+import { errorAnswer } from '../http/exception.filter.js';
+import { SseResponse } from '../http/sse-response.js';
+import { noteResult } from '../metrics/request-observation.js';
+import { answerDetails, DetailsCollector } from './tgi-details.js';
+import type { PreparedTgiGeneration } from './tgi-generation.service.js';
+
+/**
+ * Writes the answer of a per-model TGI route in TGI's shape: `{generated_text, details?}` (in an array of one on
+ * the compat route), or TGI's events as the backend sent them. A client that leaves aborts the call and gets nothing.
+ */
+export async function replyTgi(
+  prepared: PreparedTgiGeneration,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { array = false }: { array?: boolean } = {},
+): Promise<void> {
+  const disconnect = abortOnClientDisconnect(reply.raw);
+  try {
+    if (prepared.request.stream) await stream(prepared, request, reply, disconnect.signal);
+    else {
+      const { details } = prepared.request;
+      const collector = new DetailsCollector(prepared.request.topNTokens > 0);
+      const result = await prepared.run({
+        signal: disconnect.signal,
+        ...(details ? { onToken: collector.onToken } : {}),
+      });
+      noteResult(request.raw, result);
+      const answer: TgiGenerateResponse = {
+        generated_text: result.outcome.generatedText,
+        ...(details ? { details: answerDetails(result.outcome, collector) } : {}),
+      };
+      await reply.send(array ? [answer] : answer);
+    }
+  } catch (error) {
+    if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
+  } finally {
+    disconnect.dispose();
+  }
+}
+
+/** The backend is always asked for details (its last event makes the outcome); a client that did not gets null. */
+async function stream(
+  prepared: PreparedTgiGeneration,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  signal: AbortSignal,
+): Promise<void> {
+  reply.hijack();
+  const sse = new SseResponse(reply.raw, { 'x-request-id': request.id });
+  const { details } = prepared.request;
+  const relay = (event: TgiStreamEvent) =>
+    sse.send(details || event.details === null ? event : { ...event, details: null });
+  try {
+    const result = await prepared.run({ signal, onToken: relay });
+    noteResult(request.raw, result);
+  } catch (error) {
+    if (!signal.aborted) sse.fail(errorAnswer(error, request));
+  } finally {
+    sse.end();
+  }
+}
