@@ -35,6 +35,11 @@ export interface TgiBackendOptions {
 
 const acceptEveryStatus = (): boolean => true;
 
+const INCLUDE_USAGE = Object.freeze({ include_usage: true });
+
+/** Every field of T named, absent ones as undefined: a field added to the request cannot be forgotten in the body. */
+type EveryField<T> = { [K in keyof Required<T>]: T[K] | undefined };
+
 /**
  * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). A generation goes through
  * `POST /generate_stream` with `details: true`, every chat completion through TGI's Messages API
@@ -98,9 +103,24 @@ export class TgiBackend implements InferenceBackend {
   }
 
   chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
-    const { kind: _kind, ...fields } = request;
-    // TGI reads any other `model` as the name of a LoRA adapter; it serves its one model under "tgi".
-    const body = JSON.stringify({ ...fields, model: 'tgi', stream: true, stream_options: { include_usage: true } });
+    // Field by field into one object literal (no rest and spread copies: this is per request); JSON leaves the
+    // absent ones out. TGI reads any other `model` as the name of a LoRA adapter; it serves its one model as "tgi".
+    const body = JSON.stringify({
+      model: 'tgi',
+      messages: request.messages,
+      max_tokens: request.max_tokens,
+      temperature: request.temperature,
+      top_p: request.top_p,
+      seed: request.seed,
+      stop: request.stop,
+      presence_penalty: request.presence_penalty,
+      frequency_penalty: request.frequency_penalty,
+      logprobs: request.logprobs,
+      top_logprobs: request.top_logprobs,
+      response_format: request.response_format,
+      stream: true,
+      stream_options: INCLUDE_USAGE,
+    } satisfies EveryField<Omit<ChatGenerationRequest, 'kind'>> & Record<string, unknown>);
     return streamCall(this.chatTarget, body, options, new ChatChunkReader(request.logprobs === true));
   }
 

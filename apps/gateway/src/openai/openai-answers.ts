@@ -64,9 +64,8 @@ export function chatCompletion(header: AnswerHeader, outcome: GenerationOutcome)
  * same for every chunk, so it is written once per request and each chunk only adds its own piece (a chunk per token
  * is the hot path).
  */
-function chunkFields(header: AnswerHeader, object: string): string {
-  const { id, created, model, system_fingerprint } = header;
-  return JSON.stringify({ id, object, created, model, system_fingerprint }).slice(0, -1);
+function chunkFields({ id, created, model, system_fingerprint }: AnswerHeader, object: string): string {
+  return `{"id":${JSON.stringify(id)},"object":"${object}","created":${created},"model":${JSON.stringify(model)},"system_fingerprint":"${system_fingerprint}"`;
 }
 
 /**
