@@ -85,7 +85,7 @@ export class GenerateController {
         },
       });
       noteResult(request.raw, result);
-      sse.send({ ...finalEvent, ...toGenerateResponse(result, request.id, reply.elapsedTime) });
+      sse.finish([JSON.stringify({ ...finalEvent, ...toGenerateResponse(result, request.id, reply.elapsedTime) })]);
     } catch (error) {
       if (!signal.aborted) sse.fail(errorAnswer(error, request));
     } finally {

@@ -26,9 +26,20 @@ export class SseResponse {
     this.sendJson(JSON.stringify(data));
   }
 
-  /** An event whose JSON text is already made. */
-  sendJson(json: string): void {
-    if (this.res.writableEnded || this.res.destroyed) return;
+  /** Events whose JSON text is already made, in one write (each write is a syscall and a read for the client). */
+  sendJson(...jsons: string[]): void {
+    if (this.open()) this.res.write(this.framed(jsons));
+  }
+
+  /** The last events, OpenAI's `[DONE]` when asked, and the end of the answer, in one write. */
+  finish(jsons: readonly string[], { done = false }: { done?: boolean } = {}): void {
+    if (!this.open()) return;
+    this.res.end(done ? `${this.framed(jsons)}${this.prefix}[DONE]\n\n` : this.framed(jsons));
+  }
+
+  /** Whether events may still be written; the first one sends the 200 and the headers. */
+  private open(): boolean {
+    if (this.res.writableEnded || this.res.destroyed) return false;
     if (!this.started) {
       this.started = true;
       this.res.writeHead(200, {
@@ -38,12 +49,14 @@ export class SseResponse {
         'x-accel-buffering': 'no',
       });
     }
-    this.res.write(`${this.prefix}${json}\n\n`);
+    return true;
   }
 
-  /** OpenAI's end-of-stream marker. */
-  sendDone(): void {
-    if (this.started && !this.res.writableEnded && !this.res.destroyed) this.res.write(`${this.prefix}[DONE]\n\n`);
+  private framed(jsons: readonly string[]): string {
+    if (jsons.length === 1) return `${this.prefix}${jsons[0]}\n\n`;
+    let text = '';
+    for (const json of jsons) text += `${this.prefix}${json}\n\n`;
+    return text;
   }
 
   /** An error in the form the stream still allows: its last event once the 200 is out, else the JSON answer. */

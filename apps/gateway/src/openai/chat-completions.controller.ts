@@ -67,26 +67,25 @@ export class ChatCompletionsController {
     const includeUsage = body.stream_options?.include_usage === true;
     const chunks = new ChatChunks(answerHeader('chatcmpl', prepared.modelId, request.id), includeUsage);
     const holdback = new StopSequenceHoldback(stopSequences(body.stop) ?? []);
-    const startOnce = () => {
-      if (!sse.hasStarted) sse.sendJson(chunks.role());
-    };
-    const send = (deltas: ChatDelta[]) => {
-      for (const delta of deltas) sse.sendJson(chunks.content(delta));
+    /** The chunks for these deltas, after the role chunk if nothing was sent yet. */
+    const chunksOf = (deltas: ChatDelta[]): string[] => {
+      const out = sse.hasStarted ? [] : [chunks.role()];
+      for (const delta of deltas) out.push(chunks.content(delta));
+      return out;
     };
     try {
       const result = await prepared.run({
         signal,
         onDelta: (delta) => {
-          startOnce();
-          send(holdback.push(delta));
+          const events = chunksOf(holdback.push(delta));
+          if (events.length > 0) sse.sendJson(...events);
         },
       });
       noteResult(request.raw, result);
-      startOnce();
-      send(holdback.flush());
-      sse.sendJson(chunks.finish(result.outcome));
-      if (includeUsage) sse.sendJson(chunks.usage(result.outcome));
-      sse.sendDone();
+      const last = chunksOf(holdback.flush());
+      last.push(chunks.finish(result.outcome));
+      if (includeUsage) last.push(chunks.usage(result.outcome));
+      sse.finish(last, { done: true });
     } catch (error) {
       if (!signal.aborted) sse.fail(errorAnswer(error, request));
     } finally {

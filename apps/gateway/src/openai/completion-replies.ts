@@ -53,27 +53,26 @@ async function stream(
   const includeUsage = body.stream_options?.include_usage === true;
   const chunks = new CompletionChunks(answerHeader('cmpl', prepared.modelId, request.id), includeUsage);
   const holdback = new StopSequenceHoldback(stopSequences(body.stop) ?? []);
-  const echoOnce = () => {
-    if (!sse.hasStarted && body.echo === true) sse.sendJson(chunks.text(promptOf(body)));
-  };
-  const send = (pieces: Array<{ content: string }>) => {
-    for (const { content } of pieces) sse.sendJson(chunks.text(content));
+  /** The chunks for these pieces of text, after the echoed prompt if nothing was sent yet. */
+  const chunksOf = (pieces: Array<{ content: string }>): string[] => {
+    const out = sse.hasStarted || body.echo !== true ? [] : [chunks.text(promptOf(body))];
+    for (const { content } of pieces) out.push(chunks.text(content));
+    return out;
   };
   try {
     const result = await prepared.run({
       signal,
       onToken: (event) => {
         if (event.token.special) return;
-        echoOnce();
-        send(holdback.push({ content: event.token.text, logprobs: null }));
+        const events = chunksOf(holdback.push({ content: event.token.text, logprobs: null }));
+        if (events.length > 0) sse.sendJson(...events);
       },
     });
     noteResult(request.raw, result);
-    echoOnce();
-    send(holdback.flush());
-    sse.sendJson(chunks.finish(result.outcome));
-    if (includeUsage) sse.sendJson(chunks.usage(result.outcome));
-    sse.sendDone();
+    const last = chunksOf(holdback.flush());
+    last.push(chunks.finish(result.outcome));
+    if (includeUsage) last.push(chunks.usage(result.outcome));
+    sse.finish(last, { done: true });
   } catch (error) {
     if (!signal.aborted) sse.fail(errorAnswer(error, request));
   } finally {
