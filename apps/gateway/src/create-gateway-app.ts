@@ -9,6 +9,7 @@ import { installClosingRefusal } from './http/closing-refusal.hook.js';
 import { errorAnswer, keepFrameworkErrors } from './http/exception.filter.js';
 import { installRequestIdHeader, requestIdOf } from './http/request-id.js';
 import { installRequestMetrics } from './metrics/request-metrics.hook.js';
+import { encodeSlashInModelId } from './tgi/model-id-url.js';
 
 export interface GatewayAppOptions extends AppModuleOptions {
   /** Nest's log levels; false for none. */
@@ -31,6 +32,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
       void reply.code(status).headers(headers).send(body);
     },
     return503OnClosing: false, // installClosingRefusal answers instead, in the documented shape
+    rewriteUrl: (request: { url?: string }) => encodeSlashInModelId(request.url ?? '/'),
   });
   // JSON only: Fastify's own JSON parser and no other (Nest would add a form parser), so anything else is 415.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {

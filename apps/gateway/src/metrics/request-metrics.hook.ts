@@ -12,10 +12,7 @@ const inBody =
   (request) =>
     (request.body as Record<string, unknown> | null | undefined)?.[field];
 
-const inUrl: ModelNamer = (request) => {
-  const params = request.params as Record<string, string | undefined> | undefined;
-  return params?.id ?? (params?.org !== undefined ? `${params.org}/${params.name}` : undefined);
-};
+const inUrl: ModelNamer = (request) => (request.params as Record<string, string | undefined> | undefined)?.id;
 
 const tgi = { route: 'tgi', modelOf: inUrl } as const;
 
@@ -25,9 +22,7 @@ const FOLLOWED: Readonly<Record<string, { route: RequestRoute; modelOf: ModelNam
   '/v1/chat/completions': { route: 'chat_completions', modelOf: inBody('model') },
   '/v1/completions': { route: 'completions', modelOf: inBody('model') },
   ...Object.fromEntries(
-    ['/models/:id', '/models/:org/:name'].flatMap((model) =>
-      ['', '/generate', '/generate_stream', '/v1/completions'].map((route) => [`${model}${route}`, tgi]),
-    ),
+    ['', '/generate', '/generate_stream', '/v1/completions'].map((route) => [`/models/:id${route}`, tgi]),
   ),
 };
 

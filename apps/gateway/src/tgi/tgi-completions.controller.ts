@@ -1,13 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiExcludeEndpoint,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
 import { GatewayValidationPipe } from '../http/gateway-validation.pipe.js';
@@ -71,19 +63,6 @@ export class TgiCompletionsController {
       metatype: CompletionRequestDto,
     })) as CompletionRequestDto;
     return replyCompletion(() => this.generation.prepareCompletion(body), body, request, reply);
-  }
-
-  @Post(':org/:name/v1/completions')
-  @HttpCode(200)
-  @ApiExcludeEndpoint()
-  completeRaw(
-    @Param('org') org: string,
-    @Param('name') name: string,
-    @Body() raw: unknown,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    return this.complete(`${org}/${name}`, raw, request, reply);
   }
 
   /** The body with the URL's model and without the TGI parameters this route ignores; anything else is checked. */

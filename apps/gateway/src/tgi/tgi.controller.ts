@@ -1,13 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiExcludeEndpoint,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
 import { TGI_GENERATION_ERRORS } from './tgi-error-meanings.js';
@@ -27,9 +19,8 @@ const MODEL_PARAM = {
 };
 
 /**
- * TGI's routes for one model, so a TGI client pointed at `/models/{id}` works unchanged. The `:org/:name` twins
- * take an id with one raw `/` (`Qwen/Qwen2-7B-Instruct`), as clients that do not encode it send it; they are
- * left out of the document, which names the encoded form.
+ * TGI's routes for one model, so a TGI client pointed at `/models/{id}` works unchanged. An id with one raw `/`
+ * (`Qwen/Qwen2-7B-Instruct`) is encoded before routing (model-id-url.ts).
  */
 @ApiTags('tgi')
 @Controller('models')
@@ -118,57 +109,5 @@ export class TgiController {
   async health(@Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
     this.generation.health(id);
     await reply.send();
-  }
-
-  @Post(':org/:name/generate')
-  @HttpCode(200)
-  @ApiExcludeEndpoint()
-  generateRaw(
-    @Param('org') org: string,
-    @Param('name') name: string,
-    @Body() body: unknown,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    return this.generate(`${org}/${name}`, body, request, reply);
-  }
-
-  @Post(':org/:name/generate_stream')
-  @HttpCode(200)
-  @ApiExcludeEndpoint()
-  generateStreamRaw(
-    @Param('org') org: string,
-    @Param('name') name: string,
-    @Body() body: unknown,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    return this.generateStream(`${org}/${name}`, body, request, reply);
-  }
-
-  @Post(':org/:name')
-  @HttpCode(200)
-  @ApiExcludeEndpoint()
-  compatRaw(
-    @Param('org') org: string,
-    @Param('name') name: string,
-    @Body() body: unknown,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    return this.compat(`${org}/${name}`, body, request, reply);
-  }
-
-  @Get(':org/:name/info')
-  @ApiExcludeEndpoint()
-  infoRaw(@Param('org') org: string, @Param('name') name: string): Promise<Record<string, unknown>> {
-    return this.info(`${org}/${name}`);
-  }
-
-  @Get(':org/:name/health')
-  @HttpCode(200)
-  @ApiExcludeEndpoint()
-  healthRaw(@Param('org') org: string, @Param('name') name: string, @Res() reply: FastifyReply): Promise<void> {
-    return this.health(`${org}/${name}`, reply);
   }
 }
