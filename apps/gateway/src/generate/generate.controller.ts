@@ -3,7 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TgiStreamEvent } from '#backends';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
-import { abortOnClientDisconnect } from '../http/client-disconnect.js';
+import { answerWhileConnected } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -40,14 +40,13 @@ export class GenerateController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const disconnect = abortOnClientDisconnect(reply.raw);
-    try {
-      if (body.stream) await this.stream(body, request, reply, disconnect.signal);
+    await answerWhileConnected(reply.raw, async (signal) => {
+      if (body.stream) await this.stream(body, request, reply, signal);
       else {
         const details = body.parameters?.details === true;
         const collector = new DetailsCollector((body.parameters?.top_n_tokens ?? 0) > 0);
         const result = await this.generation.generate(body, {
-          signal: disconnect.signal,
+          signal,
           ...(details ? { onToken: collector.onToken } : {}),
         });
         noteResult(request.raw, result);
@@ -59,11 +58,7 @@ export class GenerateController {
         );
         await reply.header('x-gateway-overhead-ms', String(response.gateway_overhead_ms)).send(response);
       }
-    } catch (error) {
-      if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
-    } finally {
-      disconnect.dispose();
-    }
+    });
   }
 
   /** Relays the backend's events as they come; the last one also carries the gateway's summary. */

@@ -3,7 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatDelta } from '#backends';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
-import { abortOnClientDisconnect } from '../http/client-disconnect.js';
+import { answerWhileConnected } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -34,12 +34,11 @@ export class ChatCompletionsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const disconnect = abortOnClientDisconnect(reply.raw);
-    try {
+    await answerWhileConnected(reply.raw, async (signal) => {
       const prepared = this.generation.prepareChat(body);
-      if (body.stream) await this.stream(prepared, body, request, reply, disconnect.signal);
+      if (body.stream) await this.stream(prepared, body, request, reply, signal);
       else {
-        const result = await prepared.run({ signal: disconnect.signal });
+        const result = await prepared.run({ signal });
         noteResult(request.raw, result);
         const { outcome } = result;
         const content = cutAtStop(outcome.generatedText, stopSequences(body.stop) ?? []);
@@ -47,11 +46,7 @@ export class ChatCompletionsController {
           chatCompletion(answerHeader('chatcmpl', result.modelId, request.id), { ...outcome, generatedText: content }),
         );
       }
-    } catch (error) {
-      if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
-    } finally {
-      disconnect.dispose();
-    }
+    });
   }
 
   /** The role chunk goes out with the first delta, so a refusal before it is still an HTTP error. */

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { abortOnClientDisconnect } from '../http/client-disconnect.js';
+import { answerWhileConnected } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -20,12 +20,11 @@ export async function replyCompletion(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  const disconnect = abortOnClientDisconnect(reply.raw);
-  try {
+  await answerWhileConnected(reply.raw, async (signal) => {
     const prepared = prepare();
-    if (body.stream) await stream(prepared, body, request, reply, disconnect.signal);
+    if (body.stream) await stream(prepared, body, request, reply, signal);
     else {
-      const result = await prepared.run({ signal: disconnect.signal });
+      const result = await prepared.run({ signal });
       noteResult(request.raw, result);
       // With echo, the backend's text is the full text (TGI's return_full_text): the prompt and its completion.
       const header = answerHeader('cmpl', result.modelId, request.id);
@@ -33,11 +32,7 @@ export async function replyCompletion(
       const text = cutAtStop(result.outcome.generatedText, stopSequences(body.stop) ?? [], echoed);
       await reply.send(completion(header, text, result.outcome));
     }
-  } catch (error) {
-    if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
-  } finally {
-    disconnect.dispose();
-  }
+  });
 }
 
 /** One chunk per token (special tokens carry no text); with echo, the prompt goes first. */

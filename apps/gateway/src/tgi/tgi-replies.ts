@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TgiGenerateResponse, TgiStreamEvent } from '#backends';
-import { abortOnClientDisconnect } from '../http/client-disconnect.js';
+import { answerWhileConnected } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -17,14 +17,13 @@ export async function replyTgi(
   reply: FastifyReply,
   { array = false }: { array?: boolean } = {},
 ): Promise<void> {
-  const disconnect = abortOnClientDisconnect(reply.raw);
-  try {
-    if (prepared.request.stream) await stream(prepared, request, reply, disconnect.signal);
+  await answerWhileConnected(reply.raw, async (signal) => {
+    if (prepared.request.stream) await stream(prepared, request, reply, signal);
     else {
       const { details } = prepared.request;
       const collector = new DetailsCollector(prepared.request.topNTokens > 0);
       const result = await prepared.run({
-        signal: disconnect.signal,
+        signal,
         ...(details ? { onToken: collector.onToken } : {}),
       });
       noteResult(request.raw, result);
@@ -34,11 +33,7 @@ export async function replyTgi(
       };
       await reply.send(array ? [answer] : answer);
     }
-  } catch (error) {
-    if (!disconnect.signal.aborted) throw error; // to the exception filter; a client that left gets no answer
-  } finally {
-    disconnect.dispose();
-  }
+  });
 }
 
 /** The backend is always asked for details (its last event makes the outcome); a client that did not gets null. */
