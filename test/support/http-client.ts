@@ -50,8 +50,8 @@ export function request(
 
 export const postJson = (url: string, body: unknown) => request(url, { method: 'POST', body });
 
-/** Parses a whole SSE body into its `data:` payloads (comments and blank lines skipped). */
-export function parseSse(text: string): any[] {
+/** A whole SSE body's `data:` payloads, unparsed (an OpenAI stream ends with the non-JSON `[DONE]`). */
+export function sseData(text: string): string[] {
   return text
     .split('\n\n')
     .map((frame) =>
@@ -61,8 +61,12 @@ export function parseSse(text: string): any[] {
         .map((line) => line.slice(5).trimStart())
         .join('\n'),
     )
-    .filter((data) => data.length > 0)
-    .map((data) => JSON.parse(data));
+    .filter((data) => data.length > 0);
+}
+
+/** Parses a whole SSE body into its `data:` payloads (comments and blank lines skipped). */
+export function parseSse(text: string): any[] {
+  return sseData(text).map((data) => JSON.parse(data));
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { assertMatchesTgiSchema } from '#backends/testing';
-import { parseSse, postJson, request } from '#test-support/http-client';
+import { parseSse, postJson, request, sseData } from '#test-support/http-client';
 import { MOCK_MODEL_ID, startMockBackend, type MockBackendOptions, type RunningMockBackend } from './mock-backend.js';
 
 describe('bench mock-backend speaks TGI (contracts/tgi-openapi.json)', () => {
@@ -277,17 +277,3 @@ describe('bench mock-backend speaks TGI (contracts/tgi-openapi.json)', () => {
     assert.ok(performance.now() - plainStart >= 80 + 3 * 20 - 2);
   });
 });
-
-/** Each event's data, unparsed: a chat stream ends with the non-JSON `[DONE]`. */
-function sseData(text: string): string[] {
-  return text
-    .split('\n\n')
-    .map((frame) =>
-      frame
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n'),
-    )
-    .filter((data) => data.length > 0);
-}

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { InferenceClient } from '@huggingface/inference';
 import { assertMatchesTgiSchema } from '#backends/testing';
 import { SHIPPED_MODELS, startReadyEngine, type RunningEngine } from '#test-support/engine';
-import { postJson } from '#test-support/http-client';
+import { postJson, sseData } from '#test-support/http-client';
 
 /** One HTTP exchange of the client, as it went over the wire. */
 interface Exchange {
@@ -31,19 +31,6 @@ function recordingFetch(exchanges: Exchange[]): typeof fetch {
     return response;
   };
 }
-
-/** The `data:` payloads of an SSE body, in order. */
-const sseData = (text: string): string[] =>
-  text
-    .split('\n\n')
-    .map((frame) =>
-      frame
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n'),
-    )
-    .filter((data) => data.length > 0);
 
 const PROMPT = 'The king of Israel said to';
 /** The OpenAI route samples at temperature 1 unless told otherwise; 0 is its greedy, as /generate's default. */

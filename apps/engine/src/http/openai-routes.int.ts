@@ -3,21 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { assertMatchesTgiSchema } from '#backends/testing';
 import { SHIPPED_MODELS, startReadyEngine, waitUntilIdle, type RunningEngine } from '#test-support/engine';
-import { openStream, postJson, request } from '#test-support/http-client';
-
-/** The `data:` payloads of an SSE body, `[DONE]` included, in order. */
-function sseData(text: string): string[] {
-  return text
-    .split('\n\n')
-    .map((frame) =>
-      frame
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n'),
-    )
-    .filter((data) => data.length > 0);
-}
+import { openStream, postJson, request, sseData } from '#test-support/http-client';
 
 /** A streamed answer: its JSON events, after checking that `[DONE]` comes last and only there. */
 function streamedEvents(text: string): any[] {
