@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { GatewayError } from './gateway-error.js';
-import { TgiBackend, type TgiBackendOptions } from './tgi-backend.js';
+import { describe, it } from 'node:test';
+import { rejection, standInBackends } from './testing/backend-under-test.js';
 import { testCallOptions } from './testing/call-options.js';
-import { startTgiStandIn, type TgiStandInOptions } from './testing/tgi-stand-in.js';
 
 const request = { inputs: 'one two', parameters: {} };
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('TgiBackend keep-alive pool', () => {
-  const cleanups: Array<() => unknown> = [];
-  after(() => Promise.all(cleanups.map((c) => c())));
-  async function setUp(options: TgiStandInOptions, backendOptions: TgiBackendOptions = {}) {
-    const standIn = await startTgiStandIn(options);
-    const backend = new TgiBackend(standIn.url, backendOptions);
-    cleanups.push(
-      () => standIn.close(),
-      () => backend.close(),
-    );
-    return { standIn, backend };
-  }
-  async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-    const error = await promise.then(
-      () => assert.fail('expected a rejection'),
-      (e: unknown) => e,
-    );
-    assert.ok(error instanceof GatewayError, String(error));
-    return error;
-  }
+  const { setUp } = standInBackends();
 
   it('retries once, on a new socket, when a reused keep-alive socket is reset before any byte', async () => {
     const { standIn, backend } = await setUp({ script: (r) => ({ resetOnArrival: r.number === 2 }) });
