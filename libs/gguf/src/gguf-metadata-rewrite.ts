@@ -3,7 +3,7 @@
 // writer, it writes to a temporary name and renames, so the destination (which may be the source
 // itself) is either the old file or the whole new one.
 import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { writeFileAtomically } from './atomic-file-write.js';
 import { GGUF_DEFAULT_ALIGNMENT, alignUp } from './gguf-format.js';
 import { encodeGgufHeader } from './gguf-header-encoder.js';
 import { readGgufHeader } from './gguf-reader.js';
@@ -24,32 +24,22 @@ export async function rewriteGgufMetadata(rewrite: GgufMetadataRewrite): Promise
   const metadata = [...rewrite.edit(source.metadata)];
   checkAlignmentKept(metadata, source.alignment);
   const header = encodeGgufHeader(metadata, source.tensors);
-  const temporaryPath = `${rewrite.destination}.partial`;
-  const file = await open(temporaryPath, 'w');
-  try {
-    let position = 0;
-    const write = async (bytes: Uint8Array): Promise<void> => {
-      await file.write(bytes, 0, bytes.length, position);
-      position += bytes.length;
-    };
-    await write(header);
-    await write(new Uint8Array(alignUp(position, source.alignment) - position));
-    if (source.fileSize > source.dataOffset) {
-      for await (const chunk of createReadStream(rewrite.source, { start: source.dataOffset }))
-        await write(chunk as Buffer);
-    }
-    const copied = position - alignUp(header.length, source.alignment);
-    if (copied !== source.fileSize - source.dataOffset)
-      throw new Error(`${rewrite.source} changed while being copied (${copied} data bytes read)`);
-    await file.close();
-    await rewrite.verify?.(temporaryPath);
-    await rename(temporaryPath, rewrite.destination);
-    return { path: rewrite.destination, bytes: position };
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    await rm(temporaryPath, { force: true });
-    throw error;
-  }
+  const bytes = await writeFileAtomically(
+    rewrite.destination,
+    async (file) => {
+      await file.write(header);
+      await file.write(new Uint8Array(alignUp(file.position, source.alignment) - file.position));
+      if (source.fileSize > source.dataOffset) {
+        for await (const chunk of createReadStream(rewrite.source, { start: source.dataOffset }))
+          await file.write(chunk as Buffer);
+      }
+      const copied = file.position - alignUp(header.length, source.alignment);
+      if (copied !== source.fileSize - source.dataOffset)
+        throw new Error(`${rewrite.source} changed while being copied (${copied} data bytes read)`);
+    },
+    rewrite.verify,
+  );
+  return { path: rewrite.destination, bytes };
 }
 
 /** Tensor offsets are only valid under the source's alignment, so the edit may not change it. */

@@ -1,7 +1,7 @@
 // Streams a GGUF v3 file to disk: header, metadata, tensor infos, then each tensor's data as its
 // chunks arrive, so a model never sits in memory whole. Writes to a temporary name, then renames:
 // a crash never leaves a half-written file under the real name.
-import { open, rename, rm } from 'node:fs/promises';
+import { writeFileAtomically } from './atomic-file-write.js';
 import { GGUF_DEFAULT_ALIGNMENT, GGML_MAX_DIMS, GGML_MAX_NAME, alignUp } from './gguf-format.js';
 import { ggufValue, type GgufValue } from './gguf-value.js';
 import { encodeGgufHeader } from './gguf-header-encoder.js';
@@ -51,36 +51,23 @@ export async function writeGgufFile(path: string, content: GgufContent): Promise
       offset: tensor.offset,
     })),
   );
-  const temporaryPath = `${path}.partial`;
-  const file = await open(temporaryPath, 'w');
-  try {
-    let position = 0;
-    const write = async (bytes: Uint8Array): Promise<void> => {
-      await file.write(bytes, 0, bytes.length, position);
-      position += bytes.length;
-    };
-    await write(header);
-    await write(new Uint8Array(alignUp(position, alignment) - position));
+  const bytes = await writeFileAtomically(path, async (file) => {
+    await file.write(header);
+    await file.write(new Uint8Array(alignUp(file.position, alignment) - file.position));
     for (const tensor of tensors) {
       let written = 0;
       for await (const chunk of chunksOf(tensor.input.values)) {
         checkChunk(tensor, chunk, written);
-        await write(quantize(chunk, tensor.input.type));
+        await file.write(quantize(chunk, tensor.input.type));
         written += chunk.length;
       }
       if (written !== tensor.elements) {
         throw new RangeError(`tensor '${tensor.input.name}' got ${written} values, its shape holds ${tensor.elements}`);
       }
-      await write(new Uint8Array(alignUp(tensor.byteSize, alignment) - tensor.byteSize));
+      await file.write(new Uint8Array(alignUp(tensor.byteSize, alignment) - tensor.byteSize));
     }
-    await file.close();
-    await rename(temporaryPath, path);
-    return { path, bytes: position };
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    await rm(temporaryPath, { force: true });
-    throw error;
-  }
+  });
+  return { path, bytes };
 }
 
 interface TensorPlan {
