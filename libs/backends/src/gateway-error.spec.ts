@@ -15,12 +15,15 @@ describe('the error taxonomy', () => {
         ['timeout', 504],
         ['upstream', 502],
         ['internal', 500],
+        ['unauthorized', 401],
+        ['forbidden', 403],
+        ['rate_limited', 429],
       ],
     );
     for (const type of GATEWAY_ERROR_TYPES) {
       assert.equal(
         errorTypeForStatus(new GatewayError(type, 'x').status),
-        type === 'not_found' ? 'model_not_found' : type,
+        type === 'not_found' ? 'model_not_found' : type === 'rate_limited' ? 'overloaded' : type,
       );
       assert.ok(isGatewayErrorType(type));
     }

@@ -3,7 +3,17 @@
  * these, so the wire status, `error_type` and the `requests.errors.<type>` metric always agree.
  */
 export type GatewayErrorType =
-  'validation' | 'model_not_found' | 'not_found' | 'overloaded' | 'unavailable' | 'timeout' | 'upstream' | 'internal';
+  | 'validation'
+  | 'model_not_found'
+  | 'not_found'
+  | 'overloaded'
+  | 'unavailable'
+  | 'timeout'
+  | 'upstream'
+  | 'internal'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'rate_limited';
 
 /** In read-back order: where two types share a status, the first is what the status reads back as (see below). */
 const STATUS: Readonly<Record<GatewayErrorType, number>> = {
@@ -17,6 +27,12 @@ const STATUS: Readonly<Record<GatewayErrorType, number>> = {
   upstream: 502,
   /** The gateway's own fault, never reported as `upstream`. */
   internal: 500,
+  /** No API key, or one the gateway does not know (or has revoked). */
+  unauthorized: 401,
+  /** A valid key used outside its scope: a model or an admin route it may not use. */
+  forbidden: 403,
+  /** The key's own limit (requests, tokens or concurrency), distinct from a model's full queue (`overloaded`). */
+  rate_limited: 429,
 };
 
 export const GATEWAY_ERROR_TYPES = Object.keys(STATUS) as readonly GatewayErrorType[];
@@ -39,7 +55,7 @@ export function errorTypeForStatus(status: number): GatewayErrorType | undefined
 }
 
 export interface GatewayErrorOptions {
-  /** Sent as Retry-After (seconds) with overloaded/unavailable answers. */
+  /** Sent as Retry-After (seconds) with overloaded/unavailable/rate_limited answers. */
   retryAfterS?: number;
   cause?: unknown;
   /** The backend's own HTTP status when the error came from a backend answer (for logs; a 400 keeps its 400). */

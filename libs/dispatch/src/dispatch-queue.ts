@@ -23,6 +23,8 @@ export interface DispatchJob {
   request: BackendRequest;
   /** Lower runs first; equal priorities run in arrival order (see priority-policy.ts). */
   priority: number;
+  /** Whose request it is (an API key's name, or a client address) and its weight: for fair turns among callers. */
+  client?: { id: string; weight: number };
   /** Epoch milliseconds. A job not started by then fails with `timeout` and never reaches the backend. */
   deadline: number;
   /** The client's disconnect: a queued job leaves the line, a running one has its backend call aborted. */

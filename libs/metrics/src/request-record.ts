@@ -8,6 +8,9 @@ export type RequestOutcome =
   | 'timeout'
   | 'upstream'
   | 'internal'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'rate_limited'
   | 'cancelled';
 
 export const REQUEST_OUTCOMES: readonly RequestOutcome[] = [
@@ -19,6 +22,9 @@ export const REQUEST_OUTCOMES: readonly RequestOutcome[] = [
   'timeout',
   'upstream',
   'internal',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
   'cancelled',
 ];
 

@@ -3,7 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TgiStreamEvent } from '#backends';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
-import { answerWhileConnected } from '../http/client-disconnect.js';
+import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -40,13 +40,13 @@ export class GenerateController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    await answerWhileConnected(reply.raw, async (signal) => {
-      if (body.stream) await this.stream(body, request, reply, signal);
+    await answerWhileConnected(request, reply, async (client) => {
+      if (body.stream) await this.stream(body, request, reply, client);
       else {
         const details = body.parameters?.details === true;
         const collector = new DetailsCollector((body.parameters?.top_n_tokens ?? 0) > 0);
         const result = await this.generation.generate(body, {
-          signal,
+          ...client,
           ...(details ? { onToken: collector.onToken } : {}),
         });
         noteResult(request.raw, result);
@@ -66,14 +66,14 @@ export class GenerateController {
     body: GenerateRequestDto,
     request: FastifyRequest,
     reply: FastifyReply,
-    signal: AbortSignal,
+    client: ClientSide,
   ): Promise<void> {
     reply.hijack();
     const sse = new SseResponse(reply.raw, { 'x-request-id': request.id });
     let finalEvent: TgiStreamEvent | undefined;
     try {
       const result = await this.generation.generate(body, {
-        signal,
+        ...client,
         onToken: (event) => {
           if (event.generated_text === null) sse.send(event);
           else finalEvent = event; // held back: it goes out with the gateway's summary below
@@ -82,7 +82,7 @@ export class GenerateController {
       noteResult(request.raw, result);
       sse.finish([JSON.stringify({ ...finalEvent, ...toGenerateResponse(result, request.id, reply.elapsedTime) })]);
     } catch (error) {
-      if (!signal.aborted) sse.fail(errorAnswer(error, request));
+      if (!client.signal.aborted) sse.fail(errorAnswer(error, request));
     } finally {
       sse.end();
     }

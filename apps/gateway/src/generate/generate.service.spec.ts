@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import type { DispatchJob, DispatchQueue } from '#dispatch';
 import { ModelRegistry, parseRegistryConfig } from '#model-registry';
 import type { GenerateRequestDto } from './generate-request.dto.js';
+import { addressCaller } from '../auth/caller.js';
 import { ServingPath } from '../serving/serving-path.service.js';
 import { GenerateService } from './generate.service.js';
 
@@ -52,22 +55,26 @@ const request = (extra: Partial<GenerateRequestDto> = {}): GenerateRequestDto =>
   inputs: 'hi',
   ...extra,
 });
-const signal = new AbortController().signal;
+const context = {
+  signal: new AbortController().signal,
+  caller: addressCaller('127.0.0.1'),
+  response: new ServerResponse(new IncomingMessage(new Socket())),
+};
 
 describe('GenerateService: what it hands the dispatch queue', () => {
   it('gives each request the priority of the configured order: by scenario, or fewest max_new_tokens first', async () => {
     const byScenario = service('dispatch: { priority: scenario, scenario_priority: { chat: 1, qa: 2 } }');
-    await byScenario.generation.generate(request({ scenario: 'qa' }), { signal });
-    await byScenario.generation.generate(request({ scenario: 'chat' }), { signal });
-    await byScenario.generation.generate(request(), { signal });
+    await byScenario.generation.generate(request({ scenario: 'qa' }), context);
+    await byScenario.generation.generate(request({ scenario: 'chat' }), context);
+    await byScenario.generation.generate(request(), context);
     assert.deepEqual(
       byScenario.queue.jobs.map((j) => j.priority),
       [2, 1, 3],
     );
 
     const shortest = service('dispatch: { priority: shortest_first }');
-    await shortest.generation.generate(request({ parameters: { max_new_tokens: 16 } }), { signal });
-    await shortest.generation.generate(request(), { signal });
+    await shortest.generation.generate(request({ parameters: { max_new_tokens: 16 } }), context);
+    await shortest.generation.generate(request(), context);
     assert.deepEqual(
       shortest.queue.jobs.map((j) => j.priority),
       [16, 64],
@@ -77,9 +84,9 @@ describe('GenerateService: what it hands the dispatch queue', () => {
   it("sets the deadline from the model's total_ms, or the client's shorter timeout_ms", async () => {
     const { queue, generation } = service('');
     const before = Date.now();
-    await generation.generate(request(), { signal });
-    await generation.generate(request({ timeout_ms: 500 }), { signal });
-    await generation.generate(request({ timeout_ms: 90_000 }), { signal });
+    await generation.generate(request(), context);
+    await generation.generate(request({ timeout_ms: 500 }), context);
+    await generation.generate(request({ timeout_ms: 90_000 }), context);
     const budgets = queue.jobs.map((j) => j.deadline - before);
     assert.ok(budgets[0]! >= 30_000 && budgets[0]! < 30_500, String(budgets[0]));
     assert.ok(budgets[1]! >= 500 && budgets[1]! < 1000, String(budgets[1]));

@@ -1,21 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GatewayError, type TgiStreamEvent } from '#backends';
-import { ServingPath, type GenerateResult } from '../serving/serving-path.service.js';
+import { GatewayError } from '#backends';
+import { ServingPath, type GenerateResult, type ServeContext } from '../serving/serving-path.service.js';
 import type { GenerateRequestDto } from './generate-request.dto.js';
 import { toTgiParameters } from './tgi-parameters.js';
 
-export interface GenerateContext {
-  /** The client's disconnect: aborts waiting, queueing and the backend call. */
-  signal: AbortSignal;
-  onToken?: (event: TgiStreamEvent) => void;
-}
+export type GenerateContext = ServeContext;
 
 /** POST /v1/generate's edge of the shared path: its body becomes a TGI generate job. */
 @Injectable()
 export class GenerateService {
   constructor(@Inject(ServingPath) private readonly path: ServingPath) {}
 
-  generate(request: GenerateRequestDto, { signal, onToken }: GenerateContext): Promise<GenerateResult> {
+  generate(request: GenerateRequestDto, context: GenerateContext): Promise<GenerateResult> {
     const entry = this.path.resolve(request.model_id, 'model_id', '/models');
     const { details, decoder_input_details: prefill } = request.parameters ?? {};
     if (prefill === true && request.stream === true)
@@ -42,7 +38,7 @@ export class GenerateService {
         ...(request.scenario !== undefined ? { scenario: request.scenario } : {}),
         ...(request.timeout_ms !== undefined ? { timeoutMs: request.timeout_ms } : {}),
       },
-      { signal, ...(onToken ? { onToken } : {}) },
+      context,
     );
   }
 }

@@ -1,4 +1,13 @@
 import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callerOf, type Caller } from '../auth/caller.js';
+
+/** The client's side of a generation: its disconnect, who it is, and where its answer goes. */
+export interface ClientSide {
+  signal: AbortSignal;
+  caller: Caller;
+  response: ServerResponse;
+}
 
 /** An AbortSignal that fires when the client goes away before its answer is complete. */
 export function abortOnClientDisconnect(res: ServerResponse): { signal: AbortSignal; dispose(): void } {
@@ -15,12 +24,13 @@ export function abortOnClientDisconnect(res: ServerResponse): { signal: AbortSig
  * on to the exception filter, unless the client has left: a client that left gets no answer.
  */
 export async function answerWhileConnected(
-  res: ServerResponse,
-  answer: (signal: AbortSignal) => Promise<void>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  answer: (client: ClientSide) => Promise<void>,
 ): Promise<void> {
-  const disconnect = abortOnClientDisconnect(res);
+  const disconnect = abortOnClientDisconnect(reply.raw);
   try {
-    await answer(disconnect.signal);
+    await answer({ signal: disconnect.signal, caller: callerOf(request), response: reply.raw });
   } catch (error) {
     if (!disconnect.signal.aborted) throw error;
   } finally {

@@ -3,7 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatDelta } from '#backends';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
-import { answerWhileConnected } from '../http/client-disconnect.js';
+import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -34,11 +34,11 @@ export class ChatCompletionsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    await answerWhileConnected(reply.raw, async (signal) => {
+    await answerWhileConnected(request, reply, async (client) => {
       const prepared = this.generation.prepareChat(body);
-      if (body.stream) await this.stream(prepared, body, request, reply, signal);
+      if (body.stream) await this.stream(prepared, body, request, reply, client);
       else {
-        const result = await prepared.run({ signal });
+        const result = await prepared.run(client);
         noteResult(request.raw, result);
         const { outcome } = result;
         const content = cutAtStop(outcome.generatedText, stopSequences(body.stop) ?? []);
@@ -55,7 +55,7 @@ export class ChatCompletionsController {
     body: ChatCompletionRequestDto,
     request: FastifyRequest,
     reply: FastifyReply,
-    signal: AbortSignal,
+    client: ClientSide,
   ): Promise<void> {
     reply.hijack();
     const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
@@ -70,7 +70,7 @@ export class ChatCompletionsController {
     };
     try {
       const result = await prepared.run({
-        signal,
+        ...client,
         onDelta: (delta) => {
           const events = chunksOf(holdback.push(delta));
           if (events.length > 0) sse.sendJson(...events);
@@ -82,7 +82,7 @@ export class ChatCompletionsController {
       if (includeUsage) last.push(chunks.usage(result.outcome));
       sse.finish(last, { done: true });
     } catch (error) {
-      if (!signal.aborted) sse.fail(errorAnswer(error, request));
+      if (!client.signal.aborted) sse.fail(errorAnswer(error, request));
     } finally {
       sse.end();
     }

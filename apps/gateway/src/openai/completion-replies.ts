@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { answerWhileConnected } from '../http/client-disconnect.js';
+import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -20,11 +20,11 @@ export async function replyCompletion(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  await answerWhileConnected(reply.raw, async (signal) => {
+  await answerWhileConnected(request, reply, async (client) => {
     const prepared = prepare();
-    if (body.stream) await stream(prepared, body, request, reply, signal);
+    if (body.stream) await stream(prepared, body, request, reply, client);
     else {
-      const result = await prepared.run({ signal });
+      const result = await prepared.run(client);
       noteResult(request.raw, result);
       // With echo, the backend's text is the full text (TGI's return_full_text): the prompt and its completion.
       const header = answerHeader('cmpl', result.modelId, request.id);
@@ -41,7 +41,7 @@ async function stream(
   body: CompletionRequestDto,
   request: FastifyRequest,
   reply: FastifyReply,
-  signal: AbortSignal,
+  client: ClientSide,
 ): Promise<void> {
   reply.hijack();
   const sse = new SseResponse(reply.raw, { 'x-request-id': request.id }, { framing: 'openai' });
@@ -56,7 +56,7 @@ async function stream(
   };
   try {
     const result = await prepared.run({
-      signal,
+      ...client,
       onToken: (event) => {
         if (event.token.special) return;
         const events = chunksOf(holdback.push({ content: event.token.text, logprobs: null }));
@@ -69,7 +69,7 @@ async function stream(
     if (includeUsage) last.push(chunks.usage(result.outcome));
     sse.finish(last, { done: true });
   } catch (error) {
-    if (!signal.aborted) sse.fail(errorAnswer(error, request));
+    if (!client.signal.aborted) sse.fail(errorAnswer(error, request));
   } finally {
     sse.end();
   }

@@ -1,18 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ChatDelta, TgiStreamEvent } from '#backends';
-import { ServingPath, type GenerateResult } from '../serving/serving-path.service.js';
+import { ServingPath, type GenerateResult, type ServeContext } from '../serving/serving-path.service.js';
 import type { ChatCompletionRequestDto } from './chat-completion-request.dto.js';
 import { askedChatTokens, toChatGenerationRequest } from './chat-request-mapping.js';
 import type { CompletionRequestDto } from './completion-request.dto.js';
 import { toCompletionGenerationRequest } from './completion-request-mapping.js';
 import { given } from './openai-request-rules.js';
 
-export interface ServeSignals {
-  /** The client's disconnect: aborts waiting, queueing and the backend call. */
-  signal: AbortSignal;
-  onToken?: (event: TgiStreamEvent) => void;
-  onDelta?: (delta: ChatDelta) => void;
-}
+/** What a prepared generation runs with: the client's side of the shared path. */
+export type ServeSignals = ServeContext;
 
 /**
  * A request that passed every rule and named a served model: its canonical id is known (every chunk carries it)

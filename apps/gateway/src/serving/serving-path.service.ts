@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   GatewayError,
@@ -8,11 +9,16 @@ import {
 } from '#backends';
 import { priorityOf, type DispatchQueue, type PriorityPolicy } from '#dispatch';
 import { DISPATCH_DEFAULTS, ModelRegistry, type ModelDescriptor, type ModelEntry } from '#model-registry';
+import type { Caller } from '../auth/caller.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 
 export interface ServeContext {
   /** The client's disconnect: aborts waiting, queueing and the backend call. */
   signal: AbortSignal;
+  /** Who asks: its scope, limits and turn in the model's queue. */
+  caller: Caller;
+  /** The answer's response, for headers that must go out with whatever answer it gets (x-ratelimit-*). */
+  response: ServerResponse;
   onToken?: (event: TgiStreamEvent) => void;
   onDelta?: (delta: ChatDelta) => void;
 }
@@ -81,7 +87,11 @@ export class ServingPath {
     return maxNewTokens;
   }
 
-  async serve(entry: ModelEntry, job: ServeJob, { signal, onToken, onDelta }: ServeContext): Promise<GenerateResult> {
+  async serve(
+    entry: ModelEntry,
+    job: ServeJob,
+    { signal, caller, onToken, onDelta }: ServeContext,
+  ): Promise<GenerateResult> {
     const { descriptor } = entry;
     // The model's total_ms, or less if the client asks for less.
     const deadline = Date.now() + Math.min(job.timeoutMs ?? Infinity, descriptor.timeouts.totalMs);
@@ -90,6 +100,7 @@ export class ServingPath {
     const { outcome, queuedMs } = await this.queue.dispatch(descriptor.id, {
       request: job.request,
       priority: priorityOf(this.priority, { scenario: job.scenario, maxNewTokens: job.maxNewTokens }),
+      client: { id: caller.id, weight: caller.weight },
       deadline,
       signal,
       ...(onToken ? { onToken } : {}),

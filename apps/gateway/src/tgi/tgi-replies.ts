@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TgiGenerateResponse, TgiStreamEvent } from '#backends';
-import { answerWhileConnected } from '../http/client-disconnect.js';
+import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -17,13 +17,13 @@ export async function replyTgi(
   reply: FastifyReply,
   { array = false }: { array?: boolean } = {},
 ): Promise<void> {
-  await answerWhileConnected(reply.raw, async (signal) => {
-    if (prepared.request.stream) await stream(prepared, request, reply, signal);
+  await answerWhileConnected(request, reply, async (client) => {
+    if (prepared.request.stream) await stream(prepared, request, reply, client);
     else {
       const { details } = prepared.request;
       const collector = new DetailsCollector(prepared.request.topNTokens > 0);
       const result = await prepared.run({
-        signal,
+        ...client,
         ...(details ? { onToken: collector.onToken } : {}),
       });
       noteResult(request.raw, result);
@@ -41,7 +41,7 @@ async function stream(
   prepared: PreparedTgiGeneration,
   request: FastifyRequest,
   reply: FastifyReply,
-  signal: AbortSignal,
+  client: ClientSide,
 ): Promise<void> {
   reply.hijack();
   const sse = new SseResponse(reply.raw, { 'x-request-id': request.id });
@@ -49,10 +49,10 @@ async function stream(
   const relay = (event: TgiStreamEvent) =>
     sse.send(details || event.details === null ? event : { ...event, details: null });
   try {
-    const result = await prepared.run({ signal, onToken: relay });
+    const result = await prepared.run({ ...client, onToken: relay });
     noteResult(request.raw, result);
   } catch (error) {
-    if (!signal.aborted) sse.fail(errorAnswer(error, request));
+    if (!client.signal.aborted) sse.fail(errorAnswer(error, request));
   } finally {
     sse.end();
   }
