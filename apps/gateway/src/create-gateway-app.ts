@@ -4,6 +4,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, type AppModuleOptions } from './app.module.js';
+import { installAuthentication } from './auth/authentication.hook.js';
+import type { KeyRing } from './auth/key-ring.js';
 import { answerClientError } from './http/client-error.handler.js';
 import { installClosingRefusal } from './http/closing-refusal.hook.js';
 import { errorAnswer, keepFrameworkErrors } from './http/exception.filter.js';
@@ -12,6 +14,8 @@ import { installRequestMetrics } from './metrics/request-metrics.hook.js';
 import { encodeSlashInModelId } from './tgi/model-id-url.js';
 
 export interface GatewayAppOptions extends AppModuleOptions {
+  /** The API keys every request but the probes must show one of; absent: callers are known by their address. */
+  keys?: KeyRing;
   /** Nest's log levels; false for none. */
   logger?: LogLevel[] | false;
 }
@@ -21,7 +25,7 @@ export interface GatewayAppOptions extends AppModuleOptions {
  * requests into, so both go through the same adapter options, hooks, parsers, error path and OpenAPI document.
  */
 export async function createGatewayApp(options: GatewayAppOptions): Promise<NestFastifyApplication> {
-  const { config, registry, metrics, logger = ['error', 'warn', 'log'] } = options;
+  const { config, registry, metrics, keys, logger = ['error', 'warn', 'log'] } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestIdOf,
@@ -45,6 +49,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   installRequestIdHeader(fastify);
   installRequestMetrics(fastify, metrics, registry);
   installClosingRefusal(fastify);
+  if (keys) installAuthentication(fastify, keys);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -2,7 +2,8 @@ import { MetricsSettingsError, readStatsdSettings, type StatsdSettings } from '#
 
 /** The gateway's own settings, from the environment, validated once at start-up. */
 export interface GatewayConfig {
-  host: string;
+  /** HOST as given; unset: 127.0.0.1 without keys, every interface with them (listenHost). */
+  host: string | undefined;
   port: number;
   modelsConfigPath: string;
   /** How long shutdown waits for in-flight requests before stopping engines anyway. */
@@ -17,6 +18,10 @@ export interface GatewayConfig {
   dispatchWorkers: boolean;
   /** With Redis: the prefix of its keys and channels; replicas that share caps share it. */
   dispatchPrefix: string;
+  /** The keys file (API_KEYS_FILE); unset: no keys, every caller is known by its address. */
+  apiKeysFile: string | undefined;
+  /** AUTH=off: serve without keys on any interface, knowingly. */
+  authOff: boolean;
   /** Where the StatsD metrics go (STATSD_HOST/PORT/PREFIX); null with STATSD_HOST=off. */
   statsd: StatsdSettings | null;
 }
@@ -25,7 +30,7 @@ export class GatewayConfigError extends Error {}
 
 export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
   return {
-    host: env.HOST ?? '0.0.0.0',
+    host: env.HOST === '' ? undefined : env.HOST,
     port: integer(env, 'PORT', 8000, 0, 65535),
     modelsConfigPath: env.MODELS_CONFIG ?? 'config/models.yaml',
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
@@ -35,6 +40,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     dispatchWorkers: onOff(env, 'DISPATCH_WORKERS', true),
     dispatchPrefix: prefix(env, 'DISPATCH_PREFIX', 'sluice'),
     statsd: statsdSettings(env),
+    apiKeysFile: env.API_KEYS_FILE === '' ? undefined : env.API_KEYS_FILE,
+    authOff: !onOff(env, 'AUTH', true),
   };
 }
 
@@ -90,6 +97,23 @@ function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: num
     );
   }
   return value;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Where the gateway listens. Without keys anyone who reaches the port could use every model and read every backend's
+ * details, so it listens on 127.0.0.1 unless AUTH=off says to serve open on another interface.
+ */
+export function listenHost(config: GatewayConfig, hasKeys: boolean): string {
+  if (hasKeys || config.authOff) return config.host ?? '0.0.0.0';
+  const host = config.host ?? '127.0.0.1';
+  if (!LOOPBACK.has(host))
+    throw new GatewayConfigError(
+      `HOST=${host} without API keys would serve every model to anyone who reaches it: set API_KEYS_FILE ` +
+        '(see DEPLOY.md, "API keys"), or AUTH=off to serve open knowingly, or leave HOST unset for 127.0.0.1.',
+    );
+  return host;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

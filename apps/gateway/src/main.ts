@@ -4,18 +4,32 @@ import { GatewayMetrics } from '#metrics';
 import { loadRegistryConfig, ModelRegistry, RegistryConfigError } from '#model-registry';
 import { createGatewayApp } from './create-gateway-app.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
-import { GatewayConfigError, readGatewayConfig } from './gateway-config.js';
+import { ApiKeysFileError, loadApiKeysFile } from './auth/api-keys-file.js';
+import { KeyRing } from './auth/key-ring.js';
+import { GatewayConfigError, listenHost, readGatewayConfig } from './gateway-config.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 
 async function bootstrap(): Promise<void> {
   const startedAt = performance.now();
   let config;
   let registry;
+  let keys;
+  let host;
   try {
     config = readGatewayConfig(process.env);
     registry = new ModelRegistry(loadRegistryConfig(config.modelsConfigPath));
+    const known = registry;
+    keys =
+      config.apiKeysFile === undefined || config.authOff
+        ? undefined
+        : new KeyRing(loadApiKeysFile(config.apiKeysFile), (name) => known.resolve(name)?.descriptor.id ?? name);
+    host = listenHost(config, keys !== undefined);
   } catch (error) {
-    if (error instanceof GatewayConfigError || error instanceof RegistryConfigError) {
+    if (
+      error instanceof GatewayConfigError ||
+      error instanceof RegistryConfigError ||
+      error instanceof ApiKeysFileError
+    ) {
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }
@@ -32,10 +46,15 @@ async function bootstrap(): Promise<void> {
         );
     },
   });
-  const app = await createGatewayApp({ config, registry, metrics });
-  await app.listen(config.port, config.host);
+  const app = await createGatewayApp({ config, registry, metrics, ...(keys ? { keys } : {}) });
+  await app.listen(config.port, host);
   const logger = new Logger('Gateway');
-  logger.log(`listening on ${await app.getUrl()} (models from ${config.modelsConfigPath})`);
+  const access = keys
+    ? `API keys from ${config.apiKeysFile}`
+    : config.authOff
+      ? 'no API keys (AUTH=off)'
+      : 'no API keys: only this machine can reach it (set API_KEYS_FILE to serve others)';
+  logger.log(`listening on ${await app.getUrl()} (models from ${config.modelsConfigPath}; ${access})`);
   app.get(EngineSupervisor).startAll();
   app.get(ReadinessMonitor).start();
   let announcedReady = false;

@@ -36,7 +36,7 @@ export function addressCaller(address: string): Caller {
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook before the body is read; see callerOf. */
-    caller?: Caller;
+    caller: Caller | null;
   }
 }
 

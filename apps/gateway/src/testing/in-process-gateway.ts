@@ -1,6 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { GatewayMetrics } from '#metrics';
 import { ModelRegistry, parseRegistryConfig } from '#model-registry';
+import { parseApiKeys } from '../auth/api-keys-file.js';
+import { KeyRing } from '../auth/key-ring.js';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { createGatewayApp } from '../create-gateway-app.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
@@ -43,16 +45,30 @@ export interface InProcessGateway {
 export async function startInProcessGateway({
   bodyLimitBytes = TEST_BODY_LIMIT_BYTES,
   registryYaml = TEST_REGISTRY_YAML,
-}: { bodyLimitBytes?: number; registryYaml?: string } = {}): Promise<InProcessGateway> {
+  keysYaml,
+}: {
+  bodyLimitBytes?: number;
+  registryYaml?: string;
+  /** A keys file's text (api-keys-file.ts): every request but the probes then needs one of its keys. */
+  keysYaml?: string;
+} = {}): Promise<InProcessGateway> {
   const config = readGatewayConfig({ STATSD_HOST: 'off', BODY_LIMIT_BYTES: String(bodyLimitBytes) });
   const registry = new ModelRegistry(parseRegistryConfig(registryYaml, 'in-process-gateway.yaml'));
   const backend = new ScriptedBackend('http://127.0.0.1:9');
   const metrics = new GatewayMetrics(null, { processMetrics: false });
+  const keys =
+    keysYaml === undefined
+      ? undefined
+      : new KeyRing(
+          parseApiKeys(keysYaml, 'in-process-keys.yaml'),
+          (name) => registry.resolve(name)?.descriptor.id ?? name,
+        );
   const app = await createGatewayApp({
     config,
     registry,
     metrics,
     backends: new BackendDirectory(() => backend),
+    ...(keys ? { keys } : {}),
     logger: false,
   });
   await app.init();
