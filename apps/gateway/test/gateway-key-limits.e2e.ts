@@ -9,6 +9,7 @@ import { redisForGateways, type GatewayRedis } from '#dispatch/testing';
 import { hashApiKey } from '#gateway/auth/key-ring';
 import { startGateway, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 import { parseSse, request, type HttpResult } from '#test-support/http-client';
+import { parsePrometheusText } from '#metrics/testing';
 
 /**
  * API keys' limits held exactly across three REAL gateway processes sharing one REAL redis-server: every replica
@@ -67,7 +68,7 @@ describe('per-key limits across three gateway replicas sharing one Redis', () =>
       startTgiStandIn({ script: QUICK, maxConcurrentRequests: 1000 }),
       startTgiStandIn({ script: SLOW, maxConcurrentRequests: 1000 }),
     ]);
-    redis = await redisForGateways();
+    redis = await redisForGateways({ own: true }); // the last case stops and restarts it
     const config = modelsConfig(quick.url, slow.url);
     const env = { ...redis.env, API_KEYS_FILE: keysFile() };
     gateways = await Promise.all([0, 1, 2].map(() => startGateway(config, { env })));
@@ -199,5 +200,39 @@ describe('per-key limits across three gateway replicas sharing one Redis', () =>
     assert.equal(refusal.type, 'rate_limit_error');
     assert.ok(Number(refusal.headers?.get('retry-after')) >= 1);
     assert.equal(refusal.headers?.get('x-ratelimit-remaining-tokens'), '0');
+  });
+
+  it('with Redis down, refuses limited keys with 503 at once (RATE_LIMIT_REDIS_DOWN=refuse), says so once, and recovers', async () => {
+    await redis.server!.stop();
+    const startedAt = performance.now();
+    const answers = await Promise.all([0, 1, 2, 3].map((i) => generate(i, 'requests', { inputs: 'hi' })));
+    assert.ok(performance.now() - startedAt < 2000, 'answered at once, not after a timeout');
+    for (const res of answers) {
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.json().error_type, 'unavailable');
+      assert.match(res.json().error, /limits of API key "ten-a-minute" cannot be checked/);
+      assert.equal(res.headers['retry-after'], '1');
+    }
+    const outages = gateways[0]!.process.output.filter((line) => line.includes('Redis is unreachable')).length;
+    assert.equal(outages, 1, 'logged once per outage, whatever the number of requests');
+    const metrics = await request(`${gateways[0]!.url}/metrics`, {
+      headers: { authorization: `Bearer ${secret('free')}` },
+    });
+    const refused = parsePrometheusText(metrics.text).get(
+      'sluice_rate_limit_decisions_without_redis_total{decision="refuse"}',
+    );
+    assert.equal(refused, 2, 'requests 0 and 3 went to this replica');
+    await redis.server!.start();
+    // Until the queue's connections are back too, an attempt the limiter admitted may still fail: each one counts.
+    const deadline = Date.now() + 10_000;
+    let admitted = 0;
+    let res: HttpResult;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      res = await generate(1, 'requests', { inputs: 'hi' });
+      if (res.headers['x-ratelimit-remaining-requests'] !== undefined) admitted++;
+    } while (res.status !== 200 && Date.now() < deadline);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(Number(res.headers['x-ratelimit-remaining-requests']), 10 - admitted, 'the restarted Redis is empty');
   });
 });
