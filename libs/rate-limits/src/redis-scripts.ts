@@ -26,15 +26,26 @@ local tpm = tonumber(ARGV[4])
 local slots = tonumber(ARGV[5])
 local since = now - window
 
--- Until at least 'need' of a log's amounts has left the window, oldest first.
-local function until_freed(key, need, with_amounts)
+-- Until the 'need'-th oldest request has left the window.
+local function until_requests_leave(need)
+  local entry = redis.call('ZRANGE', KEYS[1], need - 1, need - 1, 'WITHSCORES')
+  if #entry == 0 then return 0 end
+  return math.max(0, tonumber(entry[2]) + window - now)
+end
+
+-- Until at least 'need' charged tokens have left the window, oldest charge first.
+local function until_tokens_leave(need)
   local freed = 0
-  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-  for i = 1, #entries, 2 do
-    if with_amounts then freed = freed + tonumber(string.match(entries[i], ':(%d+)$')) else freed = freed + 1 end
-    if freed >= need then return math.max(0, tonumber(entries[i + 1]) + window - now) end
+  local from = 0
+  while true do
+    local entries = redis.call('ZRANGE', KEYS[2], from, from + 99, 'WITHSCORES')
+    if #entries == 0 then return 0 end
+    for i = 1, #entries, 2 do
+      freed = freed + tonumber(string.match(entries[i], ':(%d+)$'))
+      if freed >= need then return math.max(0, tonumber(entries[i + 1]) + window - now) end
+    end
+    from = from + 100
   end
-  return 0
 end
 
 local function until_oldest_leaves(key)
@@ -75,11 +86,11 @@ local refused = {}
 local retry = 0
 if rpm > 0 and requests >= rpm then
   table.insert(refused, 'requests')
-  retry = math.max(retry, until_freed(KEYS[1], requests - rpm + 1, false))
+  retry = math.max(retry, until_requests_leave(requests - rpm + 1))
 end
 if tpm > 0 and tokens >= tpm then
   table.insert(refused, 'tokens')
-  retry = math.max(retry, until_freed(KEYS[2], tokens - tpm + 1, true))
+  retry = math.max(retry, until_tokens_leave(tokens - tpm + 1))
 end
 if slots > 0 and leases >= slots then
   table.insert(refused, 'concurrent')

@@ -192,6 +192,36 @@ export function describeRateLimiterBehaviour(name: string, factory: LimiterFacto
       now = start + 4 * MINUTE;
     });
 
+    it('waits for as many requests to leave as it takes when the limit was lowered below what the window holds', async () => {
+      const key = newKey();
+      const start = now;
+      for (const offset of [0, 10, 20, 30]) {
+        now = start + offset * SECOND;
+        await admitted(key, { requestsPerMinute: 4 });
+      }
+      now = start + 40 * SECOND;
+      // 4 counted, limit now 2: below it takes 3 gone, the third leaving at 80 s.
+      const refusal = await refused(key, { requestsPerMinute: 2 });
+      assert.equal(refusal.retryAfterMs, 40 * SECOND);
+      assert.deepEqual(refusal.state.requests, { limit: 2, remaining: 0, resetMs: 20 * SECOND });
+      now = start + 3 * MINUTE;
+    });
+
+    it('reads the wait off a long log of charges', async () => {
+      const key = newKey();
+      const limits = { tokensPerMinute: 200 };
+      const start = now;
+      for (let i = 0; i < 250; i++) {
+        now = start + i * 100;
+        await (await admitted(key, limits)).permit.release(i < 100 ? 0 : 1);
+      }
+      await (await admitted(key, limits)).permit.release(150);
+      // 150 single tokens charged at 10.0 s, 10.1 s, … then 150 at once: 300 charged, below 200 takes 101 gone, the
+      // 101st single token leaving at 80 s.
+      assert.equal((await refused(key, limits)).retryAfterMs, start + 80_000 - now);
+      now = start + 3 * MINUTE;
+    });
+
     it('counts each key on its own', async () => {
       const [one, two] = [newKey(), newKey()];
       const limits = { requestsPerMinute: 1 };
