@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +23,7 @@ const KEYS = {
   concurrent: { name: 'three-at-once', limits: 'max_concurrent: 3' },
   generateTokens: { name: 'generate-tokens', limits: `tokens_per_minute: ${TOKENS_PER_MINUTE}` },
   chatTokens: { name: 'chat-tokens', limits: `tokens_per_minute: ${TOKENS_PER_MINUTE}` },
+  leaver: { name: 'leaves-mid-stream', limits: 'tokens_per_minute: 1000' },
   free: { name: 'free', limits: '' },
 } as const;
 type KeyName = keyof typeof KEYS;
@@ -200,6 +202,38 @@ describe('per-key limits across three gateway replicas sharing one Redis', () =>
     assert.equal(refusal.type, 'rate_limit_error');
     assert.ok(Number(refusal.headers?.get('retry-after')) >= 1);
     assert.equal(refusal.headers?.get('x-ratelimit-remaining-tokens'), '0');
+  });
+
+  it('charges a client that leaves mid-stream what was streamed to it, plus its prompt estimate, not a whole answer', async (t) => {
+    let received = 0;
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        `${gateways[1]!.url}/v1/generate`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${secret('leaver')}` },
+        },
+        (res) => {
+          res.on('data', (chunk: Buffer) => {
+            received += chunk.toString('utf8').split('data:').length - 1;
+            if (received >= 3) {
+              req.destroy();
+              resolve();
+            }
+          });
+        },
+      );
+      req.on('error', (error) => (req.destroyed ? resolve() : reject(error)));
+      req.end(JSON.stringify({ model_id: 'llama3', inputs: 'slow', stream: true, parameters: { max_new_tokens: 40 } }));
+    });
+    while (slow.stats.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the gateway's release follows the aborted call
+    const probe = await generate(2, 'leaver', { inputs: 'hi' });
+    assert.equal(probe.status, 200, probe.text);
+    const charged = 1000 - Number(probe.headers['x-ratelimit-remaining-tokens']);
+    // 'slow' is 4 characters: an estimate of 1 token. A whole answer would have been 1 + 40.
+    t.diagnostic(`charged ${charged} tokens after ${received} streamed to the client`);
+    assert.ok(charged >= received + 1 && charged < 41, `charged ${charged} after ${received} tokens streamed`);
   });
 
   it('with Redis down, refuses limited keys with 503 at once (RATE_LIMIT_REDIS_DOWN=refuse), says so once, and recovers', async () => {
