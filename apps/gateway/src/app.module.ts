@@ -9,6 +9,8 @@ import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 import { GenerateController } from './generate/generate.controller.js';
 import { GenerateService } from './generate/generate.service.js';
+import { RateLimitGate } from './limits/rate-limit-gate.service.js';
+import { RateLimiterHost, rateLimiterProvider } from './limits/rate-limiter.providers.js';
 import { ServingPath } from './serving/serving-path.service.js';
 import { HealthController } from './health/health.controller.js';
 import { GatewayExceptionFilter } from './http/exception.filter.js';
@@ -67,6 +69,9 @@ export class AppModule {
         dispatchQueueProvider,
         EngineSupervisor,
         ReadinessMonitor,
+        RateLimiterHost,
+        rateLimiterProvider,
+        RateLimitGate,
         ServingPath,
         GenerateService,
         ModelsService,

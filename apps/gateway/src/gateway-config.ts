@@ -1,4 +1,5 @@
 import { MetricsSettingsError, readStatsdSettings, type StatsdSettings } from '#metrics';
+import type { RedisDownPolicy } from '#rate-limits';
 
 /** The gateway's own settings, from the environment, validated once at start-up. */
 export interface GatewayConfig {
@@ -18,6 +19,8 @@ export interface GatewayConfig {
   dispatchWorkers: boolean;
   /** With Redis: the prefix of its keys and channels; replicas that share caps share it. */
   dispatchPrefix: string;
+  /** With Redis: what a limited key's request gets while Redis is unreachable (RATE_LIMIT_REDIS_DOWN; DEPLOY.md). */
+  rateLimitRedisDown: RedisDownPolicy;
   /** The keys file (API_KEYS_FILE); unset: no keys, every caller is known by its address. */
   apiKeysFile: string | undefined;
   /** AUTH=off: serve without keys on any interface, knowingly. */
@@ -39,6 +42,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     redisUrl: redisUrl(env),
     dispatchWorkers: onOff(env, 'DISPATCH_WORKERS', true),
     dispatchPrefix: prefix(env, 'DISPATCH_PREFIX', 'sluice'),
+    rateLimitRedisDown: oneOf(env, 'RATE_LIMIT_REDIS_DOWN', ['refuse', 'local'] as const, 'refuse'),
     statsd: statsdSettings(env),
     apiKeysFile: env.API_KEYS_FILE === '' ? undefined : env.API_KEYS_FILE,
     authOff: !onOff(env, 'AUTH', true),
@@ -77,6 +81,14 @@ function prefix(env: NodeJS.ProcessEnv, key: string, fallback: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw))
     throw new GatewayConfigError(`${key}="${raw}" is not valid: use letters, digits, _ and - (default ${fallback}).`);
   return raw;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, key: string, values: readonly T[], fallback: T): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw))
+    throw new GatewayConfigError(`${key}="${raw}" is not valid: use ${values.join(' or ')} (default ${fallback}).`);
+  return raw as T;
 }
 
 function onOff(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {

@@ -18,3 +18,4 @@ export {
   type PriorityPolicy,
 } from './priority-policy.js';
 export { DEFAULT_MAX_QUEUE_WAIT_MS } from './admission-rule.js';
+export { commandConnection } from './bullmq/redis-connections.js';

@@ -28,6 +28,16 @@ export class GatewayMetrics {
     this.prometheus.recordRequest(record);
   }
 
+  /** A request refused by its API key's own limits (requests, tokens, concurrent); Prometheus only, by key name. */
+  rateLimited(key: string, limits: readonly string[]): void {
+    this.prometheus.recordRateLimited(key, limits);
+  }
+
+  /** A limited key's request decided without the limiter's Redis: refused, or counted by this replica alone. */
+  limitDecidedWithoutRedis(decision: 'refuse' | 'local'): void {
+    this.prometheus.recordLimitDecisionWithoutRedis(decision);
+  }
+
   /** Gauges are sampled (see the gateway's metrics reporter), not pushed per request. */
   sampleGauges(models: ReadonlyMap<string, ModelGauges>): void {
     this.prometheus.setInFlight(this.inFlight);

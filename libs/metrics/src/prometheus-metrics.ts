@@ -116,6 +116,18 @@ export class PrometheusMetrics {
     labelNames: ['model'],
     registers: [this.registry],
   });
+  private readonly rateLimited = new Counter({
+    name: 'sluice_rate_limited_total',
+    help: "Requests refused by their API key's own limit, by key name and limit (requests, tokens, concurrent).",
+    labelNames: ['key', 'limit'],
+    registers: [this.registry],
+  });
+  private readonly limitsWithoutRedis = new Counter({
+    name: 'sluice_rate_limit_decisions_without_redis_total',
+    help: "Limited keys' requests decided while the limiter's Redis was unreachable: refused (503) or counted locally.",
+    labelNames: ['decision'],
+    registers: [this.registry],
+  });
   private readonly series = new Map<string, ModelSeries>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -132,6 +144,15 @@ export class PrometheusMetrics {
     if (record.queueMs !== undefined) series.queueWait.observe(record.queueMs / 1000);
     if (record.timeToFirstTokenMs !== undefined) series.timeToFirstToken.observe(record.timeToFirstTokenMs / 1000);
     if (record.overheadMs !== undefined) this.overhead.observe(record.overheadMs / 1000);
+  }
+
+  /** A request refused by its key's limits: one count for each limit that refused it. */
+  recordRateLimited(key: string, limits: readonly string[]): void {
+    for (const limit of limits) this.rateLimited.labels(key, limit).inc();
+  }
+
+  recordLimitDecisionWithoutRedis(decision: 'refuse' | 'local'): void {
+    this.limitsWithoutRedis.labels(decision).inc();
   }
 
   setInFlight(requests: number): void {

@@ -29,7 +29,7 @@ export class GenerateController {
     413: 'The body is over BODY_LIMIT_BYTES (`validation`).',
     415: 'A content type other than application/json (`validation`).',
     422: "A field is wrong, missing, unknown or out of range, `max_new_tokens` is above the model's ceiling, or the backend refused the input (`validation`).",
-    429: "The model's queue is full, or its backend is overloaded (`overloaded`).",
+    429: "The model's queue is full, or its backend is overloaded (`overloaded`); or the API key is at one of its own limits (`rate_limited`, with x-ratelimit-* headers).",
     500: "The gateway's own fault (`internal`).",
     502: 'The backend failed (`upstream`). After the first streamed token, errors arrive as the last event instead.',
     503: 'The model is unhealthy, still cold at the deadline or unreachable, or the gateway is shutting down (`unavailable`).',

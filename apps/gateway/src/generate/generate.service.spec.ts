@@ -3,9 +3,12 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import type { DispatchJob, DispatchQueue } from '#dispatch';
+import { GatewayMetrics } from '#metrics';
 import { ModelRegistry, parseRegistryConfig } from '#model-registry';
+import { InProcessRateLimiter } from '#rate-limits';
 import type { GenerateRequestDto } from './generate-request.dto.js';
 import { addressCaller } from '../auth/caller.js';
+import { RateLimitGate } from '../limits/rate-limit-gate.service.js';
 import { ServingPath } from '../serving/serving-path.service.js';
 import { GenerateService } from './generate.service.js';
 
@@ -47,7 +50,8 @@ models:
   entry.markLoading();
   entry.markReady();
   const queue = recordingQueue();
-  return { queue, generation: new GenerateService(new ServingPath(registry, queue)) };
+  const limits = new RateLimitGate(new InProcessRateLimiter(), new GatewayMetrics(null, { processMetrics: false }));
+  return { queue, generation: new GenerateService(new ServingPath(registry, queue, limits)) };
 }
 
 const request = (extra: Partial<GenerateRequestDto> = {}): GenerateRequestDto => ({

@@ -4,7 +4,7 @@ export const OPENAI_GENERATION_ERRORS: Readonly<Record<number, string>> = {
   404: 'Unknown `model` (`model_not_found`).',
   413: 'The body is over BODY_LIMIT_BYTES (`validation`).',
   415: 'A content type other than application/json (`validation`).',
-  429: "The model's queue is full, or its backend is overloaded (`overloaded`), with Retry-After.",
+  429: "The model's queue is full, or its backend is overloaded (`overloaded`); or the API key is at one of its own limits (`rate_limited`, with x-ratelimit-* headers); with Retry-After.",
   500: "The gateway's own fault (`internal`).",
   502: 'The backend failed (`upstream`). After the first streamed chunk, errors arrive as a last `data: {"error": ...}` event instead.',
   503: 'The model is unhealthy, still cold at the deadline or unreachable, or the gateway is shutting down (`unavailable`).',

@@ -11,6 +11,7 @@ import { priorityOf, type DispatchQueue, type PriorityPolicy } from '#dispatch';
 import { DISPATCH_DEFAULTS, ModelRegistry, type ModelDescriptor, type ModelEntry } from '#model-registry';
 import { mayUseModel, type Caller } from '../auth/caller.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
+import { RateLimitGate } from '../limits/rate-limit-gate.service.js';
 
 export interface ServeContext {
   /** The client's disconnect: aborts waiting, queueing and the backend call. */
@@ -54,6 +55,7 @@ export class ServingPath {
   constructor(
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
     @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
+    @Inject(RateLimitGate) private readonly limits: RateLimitGate,
   ) {
     const { priority, scenarioPriority } = registry.config.dispatch ?? DISPATCH_DEFAULTS;
     this.priority = { order: priority, scenarioPriority };
@@ -90,7 +92,7 @@ export class ServingPath {
   async serve(
     entry: ModelEntry,
     job: ServeJob,
-    { signal, caller, onToken, onDelta }: ServeContext,
+    { signal, caller, response, onToken, onDelta }: ServeContext,
   ): Promise<GenerateResult> {
     const { descriptor } = entry;
     if (!mayUseModel(caller, descriptor.id))
@@ -99,18 +101,26 @@ export class ServingPath {
       });
     // The model's total_ms, or less if the client asks for less.
     const deadline = Date.now() + Math.min(job.timeoutMs ?? Infinity, descriptor.timeouts.totalMs);
-    await this.untilReady(entry, signal, deadline);
-
-    const { outcome, queuedMs } = await this.queue.dispatch(descriptor.id, {
-      request: job.request,
-      priority: priorityOf(this.priority, { scenario: job.scenario, maxNewTokens: job.maxNewTokens }),
-      client: { id: caller.id, weight: caller.weight },
-      deadline,
-      signal,
-      ...(onToken ? { onToken } : {}),
-      ...(onDelta ? { onDelta } : {}),
-    });
-    return { modelId: descriptor.id, outcome, queuedMs };
+    // The key's own limits: refused here (429 rate_limited), or admitted and charged when the request ends.
+    const limited = await this.limits.admit(caller, job.request, { response, deadline });
+    try {
+      await this.untilReady(entry, signal, deadline);
+      const { outcome, queuedMs } = await this.queue.dispatch(descriptor.id, {
+        request: job.request,
+        priority: priorityOf(this.priority, { scenario: job.scenario, maxNewTokens: job.maxNewTokens }),
+        client: { id: caller.id, weight: caller.weight },
+        deadline,
+        signal,
+        ...limited.relays({ onToken, onDelta }),
+      });
+      await limited.end({ outcome });
+      return { modelId: descriptor.id, outcome, queuedMs };
+    } catch (error) {
+      await limited.end({
+        failure: { type: error instanceof GatewayError ? error.type : undefined, clientLeft: signal.aborted },
+      });
+      throw error;
+    }
   }
 
   /**
