@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { GatewayError } from '#backends';
 
 /** A key's limits; each one absent means unlimited. Windows are the last 60 s. */
 export interface KeyLimits {
@@ -48,4 +49,10 @@ export function callerOf(request: FastifyRequest): Caller {
 /** Whether the caller may use a model (by canonical id). */
 export function mayUseModel(caller: Caller, modelId: string): boolean {
   return caller.models === '*' || caller.models.includes(modelId);
+}
+
+/** 403 for a model outside the caller's scope, on every route that names one. */
+export function checkModelScope(caller: Caller, modelId: string, param = 'model'): void {
+  if (!mayUseModel(caller, modelId))
+    throw new GatewayError('forbidden', `the API key "${caller.id}" may not use model "${modelId}"`, { param });
 }
