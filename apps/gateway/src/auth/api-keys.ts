@@ -80,12 +80,14 @@ export class ApiKeys {
   }
 }
 
-/** As the dispatch queue's request connection: while Redis is away a lookup fails at once (503) instead of waiting. */
+/**
+ * While Redis is away a lookup fails (503) at the first failed reconnection instead of waiting for it: no retries per
+ * command. The offline queue stays on, so the lookups of a gateway's first moments wait for its first connection.
+ */
 function keysConnection(url: string): Redis {
   return new Redis(url, {
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
     connectTimeout: 1000,
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: 2000,
   });

@@ -77,12 +77,12 @@ export async function runKeysCommand(argv: string[], out: (line: string) => void
       return out(`key "${argument}" revoked; gateways refuse it within API_KEYS_CACHE_MS (default 5 s)`);
     }
     case 'list': {
-      let keys: Array<{ sha256: string; grant: ApiKeyGrant }>;
-      if (values.redis !== undefined) keys = await withRedis(values.redis, prefix, (store) => store.list());
+      let listed: { keys: Array<{ sha256: string; grant: ApiKeyGrant }>; invalid: string[] };
+      if (values.redis !== undefined) listed = await withRedis(values.redis, prefix, (store) => store.list());
       else if (values.file !== undefined)
-        keys = loadApiKeysFile(values.file).map(({ sha256, ...grant }) => ({ sha256, grant }));
+        listed = { keys: loadApiKeysFile(values.file).map(({ sha256, ...grant }) => ({ sha256, grant })), invalid: [] };
       else throw new KeysCommandError('list needs --redis URL or --file PATH');
-      for (const { sha256, grant } of keys.sort((a, b) => a.grant.name.localeCompare(b.grant.name)))
+      for (const { sha256, grant } of listed.keys.sort((a, b) => a.grant.name.localeCompare(b.grant.name)))
         out(
           [
             grant.name,
@@ -94,6 +94,7 @@ export async function runKeysCommand(argv: string[], out: (line: string) => void
             .filter(Boolean)
             .join('  '),
         );
+      for (const problem of listed.invalid) out(`invalid (its key is refused): ${problem}`);
       return;
     }
     default:

@@ -30,15 +30,25 @@ export class RedisApiKeys {
     return value === null ? undefined : this.parse(sha256, value);
   }
 
-  async list(): Promise<StoredApiKey[]> {
-    const all = await this.redis.hgetall(this.hashKey);
-    return Object.entries(all).map(([sha256, value]) => ({ sha256, grant: this.parse(sha256, value) }));
+  /** Every stored key, and apart the values that are not key entries (one bad value must not hide the rest). */
+  async list(): Promise<{ keys: StoredApiKey[]; invalid: string[] }> {
+    const keys: StoredApiKey[] = [];
+    const invalid: string[] = [];
+    for (const [sha256, value] of Object.entries(await this.redis.hgetall(this.hashKey))) {
+      try {
+        keys.push({ sha256, grant: this.parse(sha256, value) });
+      } catch (error) {
+        if (!(error instanceof RedisApiKeyError)) throw error;
+        invalid.push(error.message);
+      }
+    }
+    return { keys, invalid };
   }
 
   /** Stores a new key; a name or hash already stored (revoked ones too) is refused, so names stay unique. */
   async add(sha256: string, grant: ApiKeyGrant): Promise<void> {
     const checked = apiKeyGrantSchema.parse(grant);
-    if ((await this.list()).some((stored) => stored.grant.name === checked.name))
+    if ((await this.list()).keys.some((stored) => stored.grant.name === checked.name))
       throw new RedisApiKeyError(`a key named "${checked.name}" is already in ${this.hashKey}: pick another name`);
     const added = await this.redis.hsetnx(this.hashKey, sha256, JSON.stringify(checked));
     if (added === 0) throw new RedisApiKeyError(`this key's hash is already in ${this.hashKey}`);
@@ -46,7 +56,7 @@ export class RedisApiKeys {
 
   /** Marks the key of this name revoked (kept, so the name is not reused by mistake); false when there is none. */
   async revoke(name: string): Promise<boolean> {
-    const stored = (await this.list()).find((key) => key.grant.name === name);
+    const stored = (await this.list()).keys.find((key) => key.grant.name === name);
     if (!stored) return false;
     await this.redis.hset(this.hashKey, stored.sha256, JSON.stringify({ ...stored.grant, revoked: true }));
     return true;
