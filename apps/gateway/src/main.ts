@@ -51,7 +51,9 @@ async function bootstrap(): Promise<void> {
     : config.authOff
       ? 'no API keys (AUTH=off)'
       : 'no API keys: only this machine can reach it (set API_KEYS_FILE to serve others)';
-  logger.log(`listening on ${await app.getUrl()} (models from ${config.modelsConfigPath}; ${access})`);
+  logger.log(
+    `listening on ${await app.getUrl()} (bound to ${host}; models from ${config.modelsConfigPath}; ${access})`,
+  );
   app.get(EngineSupervisor).startAll();
   app.get(ReadinessMonitor).start();
   let announcedReady = false;
