@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '#backends';
 import type { ApiKeys } from './api-keys.js';
+import { ANONYMOUS_CALLER } from './caller.js';
 
 /**
  * Routes every caller may reach without a key, by the route they matched (not by the raw URL, which a client can
@@ -30,8 +31,14 @@ export function presentedKey(request: FastifyRequest): string | undefined {
  */
 export function installAuthentication(fastify: FastifyInstance, keys: ApiKeys): void {
   fastify.addHook('onRequest', async (request) => {
-    if (isOpenRoute(request.routeOptions.url)) return;
     const key = presentedKey(request);
+    if (isOpenRoute(request.routeOptions.url)) {
+      // Never the address caller, which is an admin: an open route shows a caller without a valid key what anyone
+      // may see. A bad key is no reason to refuse a probe, and Redis being away neither.
+      request.caller =
+        (key === undefined ? undefined : await keys.find(key).catch(() => undefined)) ?? ANONYMOUS_CALLER;
+      return;
+    }
     if (key === undefined)
       throw new GatewayError(
         'unauthorized',

@@ -34,6 +34,19 @@ export function addressCaller(address: string): Caller {
   return { id: `addr:${address}`, keyed: false, admin: true, models: '*', weight: 1, limits: {} };
 }
 
+/**
+ * Who calls an open route (a probe, /docs, /metrics) without a valid key where the gateway has keys: it may read
+ * what those routes show anyone, and nothing an admin or a model's scope guards.
+ */
+export const ANONYMOUS_CALLER: Caller = {
+  id: 'anonymous',
+  keyed: false,
+  admin: false,
+  models: [],
+  weight: 1,
+  limits: {},
+};
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook before the body is read; see callerOf. */

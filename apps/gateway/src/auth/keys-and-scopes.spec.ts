@@ -250,6 +250,35 @@ describe('API keys: who may call, which models, what /models shows', () => {
   });
 });
 
+describe('the open routes show a caller without an admin key only what anyone may see', () => {
+  let gateway: InProcessGateway;
+  const admin = issue('ops', { admin: true });
+  const plain = issue('team');
+
+  before(async () => {
+    gateway = await startInProcessGateway({ keysYaml: `keys:\n${admin.yaml}\n${plain.yaml}\n` });
+    gateway.registry.resolve('llama3')!.markUnhealthy('connect ECONNREFUSED 10.0.0.7:80');
+  });
+  after(() => gateway?.close());
+
+  it("/health/ready: each model's state for everyone; its last error (which may name a backend) for an admin", async () => {
+    const ready = (headers: Record<string, string> = {}) =>
+      gateway.app.inject({ method: 'GET', url: '/health/ready', headers });
+    for (const headers of [{}, bearer(plain.key), bearer(generateApiKey())]) {
+      const answer = await ready(headers);
+      assert.equal(answer.statusCode, 503, 'a probe is answered whatever key it shows');
+      assert.equal(answer.json().error.llama3.state, 'unhealthy');
+      assert.equal(answer.json().error.llama3.last_error, undefined);
+      assert.ok(!answer.body.includes('10.0.0.7'));
+    }
+    const forAdmin = await ready(bearer(admin.key));
+    assert.equal(forAdmin.json().error.llama3.last_error, 'connect ECONNREFUSED 10.0.0.7:80');
+    const docs = await gateway.app.inject({ method: 'GET', url: '/docs' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(String(docs.headers['content-type']), /^text\/html/);
+  });
+});
+
 describe('METRICS_TOKEN puts /metrics behind a Bearer token, keys or not', () => {
   let gateway: InProcessGateway;
   const token = generateApiKey();
