@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedisServer, type TestRedis } from '#dispatch/testing';
-import { assertOpenAiError, until } from '../testing/answers.js';
+import { assertOpenAiError, postGenerate, until } from '../testing/answers.js';
 import { startInProcessGateway, type InProcessGateway } from '../testing/in-process-gateway.js';
 import { entryOf, entryYaml, generateApiKey, grantOf } from './api-key-issuing.js';
 import { runKeysCommand } from './keys-commands.js';
@@ -121,5 +121,10 @@ describe('API keys in Redis', () => {
     }
     // An empty Redis came back: the key is gone with it.
     await until(async () => (await models(late)).statusCode === 401, 5000);
+    // The dispatch queue is back too (closing the gateway while its BullMQ workers reconnect can hang the close).
+    await until(async () => {
+      const answer = await postGenerate(gateway.app, { model_id: 'qwen2', inputs: 'a' }, { 'x-api-key': fileKey });
+      return answer.statusCode === 200;
+    }, 10_000);
   });
 });
