@@ -110,12 +110,30 @@ function optionalNumber<K extends string>(flag: string, raw: string | undefined,
 }
 
 async function withRedis<T>(url: string, prefix: string, use: (keys: RedisApiKeys) => Promise<T>): Promise<T> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1 });
+  // One try: a CLI should say at once that Redis is not there, not retry in silence.
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {}); // the command's own failure says what went wrong
   try {
-    await redis.connect();
+    await redis.connect().catch((error: unknown) => {
+      throw new KeysCommandError(`cannot reach Redis at ${withoutPassword(url)}: ${(error as Error).message}`);
+    });
     return await use(new RedisApiKeys(redis, prefix));
   } finally {
     redis.disconnect();
+  }
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(the --redis URL)';
   }
 }
