@@ -322,3 +322,18 @@ describe('without keys the caller is known by its address and may do everything'
     assert.equal(generate.statusCode, 200, generate.body);
   });
 });
+
+describe('AUTH=off serves open even with a keys file set', () => {
+  let gateway: InProcessGateway;
+  before(async () => {
+    gateway = await startInProcessGateway({ keysYaml: `keys:\n${issue('team').yaml}\n`, env: { AUTH: 'off' } });
+  });
+  after(() => gateway?.close());
+
+  it('no key needed, and the caller is the admin', async () => {
+    const generate = await postGenerate(gateway.app, { model_id: 'qwen2', inputs: 'a' });
+    assert.equal(generate.statusCode, 200, generate.body);
+    const models = await gateway.app.inject({ method: 'GET', url: '/models' });
+    assert.equal(models.json().models[0].backend.type, 'tgi');
+  });
+});
