@@ -12,8 +12,10 @@
 #   cd scripts && locust -f load_test.py                     # web UI on :8089, 50 users / 5 per s from locust.conf
 #   /usr/bin/python3 -m locust -f scripts/load_test.py --config scripts/locust.conf --headless -t 60s \
 #       --stop-timeout 30 --csv results/locust                 # headless, final stats in results/locust_*
+# A gateway with API keys: SLUICE_API_KEY=sk-sluice-... locust ...  (sent as Authorization: Bearer).
 import csv
 import json
+import os
 import random
 
 from locust import HttpUser, between, events, stats, task
@@ -33,6 +35,11 @@ class LLMUser(HttpUser):
         "summarize": "人工智能是计算机科学的一个分支，旨在创建能够执行通常需要人类智能的任务的系统……",
         "rewrite": "这个产品非常好，大家都很喜欢。",
     }
+
+    def on_start(self):
+        key = os.environ.get("SLUICE_API_KEY")
+        if key:
+            self.client.headers["Authorization"] = f"Bearer {key}"
 
     @task(4)
     def generate_qwen2(self):

@@ -3,9 +3,11 @@
 # the server's own count (usage.output_tokens), and the exit code is non-zero when any request failed.
 #
 #   /usr/bin/python3 scripts/stress_test.py [--url http://localhost:8000/v1/generate] [--concurrency 20]
+# A gateway with API keys: SLUICE_API_KEY=sk-sluice-... /usr/bin/python3 scripts/stress_test.py
 import argparse
 import asyncio
 import math
+import os
 import sys
 import time
 
@@ -58,7 +60,9 @@ async def send_request(session, url, payload, idx):
 async def main(url, concurrency):
     print(f"🚀 Starting stress test with {concurrency} concurrent requests...\n")
     start_time = time.perf_counter()
-    async with aiohttp.ClientSession() as session:
+    key = os.environ.get("SLUICE_API_KEY")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    async with aiohttp.ClientSession(headers=headers) as session:
         tasks = [send_request(session, url, PAYLOADS[i % len(PAYLOADS)], i) for i in range(concurrency)]
         results = await asyncio.gather(*tasks)
     total_time = time.perf_counter() - start_time

@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { parseEngineConfig } from '#engine/config';
-import { readGatewayConfig } from '#gateway/gateway-config';
+import { listenHost, readGatewayConfig } from '#gateway/gateway-config';
 import { loadRegistryConfig, type RegistryConfig } from '#model-registry';
 import { flag, gatewayEnvKeys, REPO_ROOT, run, toolSkip, urlHostPort } from './deploy-support.js';
 
@@ -64,6 +64,11 @@ function checkGateway(profile: string): { registry: RegistryConfig; name: string
     [config.port],
     `${name}: publishes the port the gateway listens on`,
   );
+  assert.ok(
+    config.authOff || config.apiKeysFile !== undefined || config.apiKeysRedis,
+    `${name}: a published port needs API keys (API_KEYS_FILE or API_KEYS_REDIS), or AUTH=off said out loud`,
+  );
+  assert.equal(listenHost(config, !config.authOff), '0.0.0.0');
   const health = healthUrl(gateway);
   assert.equal(health.pathname, '/health/ready');
   assert.equal(Number(health.port), config.port);

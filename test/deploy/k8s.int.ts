@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { readGatewayConfig } from '#gateway/gateway-config';
+import { parseApiKeys } from '#gateway/auth/api-keys-file';
+import { listenHost, readGatewayConfig } from '#gateway/gateway-config';
 import { loadRegistryConfig, parseRegistryConfig } from '#model-registry';
 import { flag, gatewayEnvKeys, REPO_ROOT, run, toolSkip, urlHostPort } from './deploy-support.js';
 
@@ -75,6 +76,25 @@ describe('deploy/k8s (kustomize)', { skip }, () => {
       redis.port,
       'REDIS_URL names the redis Service and port',
     );
+  });
+
+  it('the gateway has API keys (a keys file from a Secret, and Redis) and may take METRICS_TOKEN from a Secret', () => {
+    const gateway = find('Deployment', 'gateway');
+    const c = container(gateway);
+    const config = readGatewayConfig(envOf(c));
+    assert.equal(listenHost(config, true), '0.0.0.0');
+    assert.ok(config.apiKeysRedis, 'keys added or revoked with the CLI reach every replica');
+    const keysFile = config.apiKeysFile!;
+    const mount = c.volumeMounts.find((m: any) => keysFile.startsWith(`${m.mountPath}/`));
+    assert.ok(mount, `API_KEYS_FILE ${keysFile} lies in a mounted volume`);
+    const volume = gateway.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
+    const secret = find('Secret', volume.secret.secretName);
+    assert.ok(secret, `the Secret ${volume.secret.secretName} exists (kustomize's hashed name)`);
+    const item = volume.secret.items.find((i: any) => i.path === keysFile.slice(mount.mountPath.length + 1));
+    const text = Buffer.from(secret.data[item.key], 'base64').toString('utf8');
+    assert.deepEqual(parseApiKeys(text, `Secret ${secret.metadata.name}`), [], 'ships with no key: hashes are added');
+    const token = c.env.find((e: any) => e.name === 'METRICS_TOKEN');
+    assert.deepEqual(token.valueFrom.secretKeyRef, { name: 'sluice-metrics-token', key: 'token', optional: true });
   });
 
   it('serves each model from its own TGI Deployment with a GPU, behind the Service the registry names', () => {

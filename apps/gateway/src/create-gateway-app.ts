@@ -5,7 +5,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { installAuthentication } from './auth/authentication.hook.js';
-import type { KeyRing } from './auth/key-ring.js';
+import type { ApiKeys } from './auth/api-keys.js';
+import { installMetricsToken } from './auth/metrics-token.hook.js';
 import { answerClientError } from './http/client-error.handler.js';
 import { installClosingRefusal } from './http/closing-refusal.hook.js';
 import { errorAnswer, keepFrameworkErrors } from './http/exception.filter.js';
@@ -14,8 +15,8 @@ import { installRequestMetrics } from './metrics/request-metrics.hook.js';
 import { encodeSlashInModelId } from './tgi/model-id-url.js';
 
 export interface GatewayAppOptions extends AppModuleOptions {
-  /** The API keys every request but the probes must show one of; absent: callers are known by their address. */
-  keys?: KeyRing;
+  /** The API keys every request but the open routes must show one of; absent: callers are known by their address. */
+  keys?: ApiKeys;
   /** Nest's log levels; false for none. */
   logger?: LogLevel[] | false;
 }
@@ -50,6 +51,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   installRequestMetrics(fastify, metrics, registry);
   installClosingRefusal(fastify);
   if (keys) installAuthentication(fastify, keys);
+  if (config.metricsToken !== undefined) installMetricsToken(fastify, config.metricsToken);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -23,8 +23,14 @@ export interface GatewayConfig {
   rateLimitRedisDown: RedisDownPolicy;
   /** The keys file (API_KEYS_FILE); unset: no keys, every caller is known by its address. */
   apiKeysFile: string | undefined;
+  /** API_KEYS_REDIS=on: keys also live in Redis (REDIS_URL), in the hash `<DISPATCH_PREFIX>:api-keys`. */
+  apiKeysRedis: boolean;
+  /** How long a key looked up in Redis is trusted (found or not): the bound on a revocation reaching a replica. */
+  apiKeysCacheMs: number;
   /** AUTH=off: serve without keys on any interface, knowingly. */
   authOff: boolean;
+  /** METRICS_TOKEN: GET /metrics then needs `Authorization: Bearer <token>`; unset: open. */
+  metricsToken: string | undefined;
   /** Where the StatsD metrics go (STATSD_HOST/PORT/PREFIX); null with STATSD_HOST=off. */
   statsd: StatsdSettings | null;
 }
@@ -45,8 +51,31 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     rateLimitRedisDown: oneOf(env, 'RATE_LIMIT_REDIS_DOWN', ['refuse', 'local'] as const, 'refuse'),
     statsd: statsdSettings(env),
     apiKeysFile: env.API_KEYS_FILE === '' ? undefined : env.API_KEYS_FILE,
+    apiKeysRedis: apiKeysRedis(env),
+    apiKeysCacheMs: integer(env, 'API_KEYS_CACHE_MS', 5000, 0, 60_000),
     authOff: !onOff(env, 'AUTH', true),
+    metricsToken: metricsToken(env),
   };
+}
+
+function apiKeysRedis(env: NodeJS.ProcessEnv): boolean {
+  const on = onOff(env, 'API_KEYS_REDIS', false);
+  if (on && redisUrl(env) === undefined)
+    throw new GatewayConfigError(
+      'API_KEYS_REDIS=on needs REDIS_URL (the Redis the keys live in): set it, or API_KEYS_REDIS=off.',
+    );
+  return on;
+}
+
+/** A token guessable in a few tries would open /metrics to anyone; a short one is a mistake worth stopping for. */
+function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.METRICS_TOKEN;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[\x21-\x7e]{16,}$/.test(raw))
+    throw new GatewayConfigError(
+      'METRICS_TOKEN is not valid: use at least 16 printable characters without spaces (e.g. `openssl rand -hex 32`), or leave it unset for an open /metrics.',
+    );
+  return raw;
 }
 
 function statsdSettings(env: NodeJS.ProcessEnv): StatsdSettings | null {
@@ -115,7 +144,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
  * Where the gateway listens. Without keys anyone who reaches the port could use every model and read every backend's
- * details, so it listens on 127.0.0.1 unless AUTH=off says to serve open on another interface.
+ * details, so it listens on 127.0.0.1 unless AUTH=off says to serve open on another interface. With keys (or AUTH=off)
+ * an unset HOST is every interface, as a container needs.
  */
 export function listenHost(config: GatewayConfig, hasKeys: boolean): string {
   if (hasKeys || config.authOff) return config.host ?? '0.0.0.0';
@@ -123,7 +153,7 @@ export function listenHost(config: GatewayConfig, hasKeys: boolean): string {
   if (!LOOPBACK.has(host))
     throw new GatewayConfigError(
       `HOST=${host} without API keys would serve every model to anyone who reaches it: set API_KEYS_FILE ` +
-        '(see DEPLOY.md, "API keys"), or AUTH=off to serve open knowingly, or leave HOST unset for 127.0.0.1.',
+        'or API_KEYS_REDIS=on (see DEPLOY.md, "API keys"), or AUTH=off to serve open knowingly, or leave HOST unset for 127.0.0.1.',
     );
   return host;
 }

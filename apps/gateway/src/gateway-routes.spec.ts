@@ -164,15 +164,22 @@ describe('the gateway serves every route in process', () => {
           return Number(status);
         });
     const generate = document.paths['/v1/generate'].post;
-    assert.deepEqual(errors(generate), [400, 404, 413, 415, 422, 429, 500, 502, 503, 504]);
+    assert.deepEqual(errors(generate), [400, 401, 403, 404, 413, 415, 422, 429, 500, 502, 503, 504]);
     assert.ok(generate.responses['429'].headers['Retry-After']);
     assert.ok(generate.responses['503'].headers['Retry-After']);
-    assert.deepEqual(errors(document.paths['/models/{id}'].get), [400, 404, 414, 500]);
+    assert.deepEqual(errors(document.paths['/models/{id}'].get), [400, 401, 403, 404, 414, 500]);
     const models = document.paths['/models'].get;
-    assert.deepEqual(errors(models), [500]);
+    assert.deepEqual(errors(models), [401, 500]);
+    // The admin view, or the summary a key without the admin scope gets.
     assert.deepEqual(models.responses['200'].content['application/json'].schema, {
-      $ref: '#/components/schemas/ModelListDto',
+      oneOf: [{ $ref: '#/components/schemas/ModelListDto' }, { $ref: '#/components/schemas/ModelSummaryListDto' }],
     });
+    assert.deepEqual(Object.keys(document.components.schemas.ModelSummaryDto.properties).sort(), [
+      'aliases',
+      'id',
+      'state',
+      'vram_budget_gb',
+    ]);
     assert.deepEqual(Object.keys(document.components.schemas.ModelViewDto.properties).sort(), [
       'aliases',
       'backend',

@@ -4,8 +4,8 @@ import { GatewayMetrics } from '#metrics';
 import { loadRegistryConfig, ModelRegistry, RegistryConfigError } from '#model-registry';
 import { createGatewayApp } from './create-gateway-app.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
-import { ApiKeysFileError, loadApiKeysFile } from './auth/api-keys-file.js';
-import { KeyRing } from './auth/key-ring.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { ApiKeysFileError } from './auth/api-keys-file.js';
 import { GatewayConfigError, listenHost, readGatewayConfig } from './gateway-config.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 
@@ -19,10 +19,7 @@ async function bootstrap(): Promise<void> {
     config = readGatewayConfig(process.env);
     registry = new ModelRegistry(loadRegistryConfig(config.modelsConfigPath));
     const known = registry;
-    keys =
-      config.apiKeysFile === undefined || config.authOff
-        ? undefined
-        : new KeyRing(loadApiKeysFile(config.apiKeysFile), (name) => known.resolve(name)?.descriptor.id ?? name);
+    keys = ApiKeys.open(config, (name) => known.resolve(name)?.descriptor.id ?? name, new Logger('ApiKeys'));
     host = listenHost(config, keys !== undefined);
   } catch (error) {
     if (
@@ -50,11 +47,13 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port, host);
   const logger = new Logger('Gateway');
   const access = keys
-    ? `API keys from ${config.apiKeysFile}`
+    ? `API keys from ${keys.source}`
     : config.authOff
       ? 'no API keys (AUTH=off)'
       : 'no API keys: only this machine can reach it (set API_KEYS_FILE to serve others)';
-  logger.log(`listening on ${await app.getUrl()} (models from ${config.modelsConfigPath}; ${access})`);
+  logger.log(
+    `listening on ${await app.getUrl()} (bound to ${host}; models from ${config.modelsConfigPath}; ${access})`,
+  );
   app.get(EngineSupervisor).startAll();
   app.get(ReadinessMonitor).start();
   let announcedReady = false;
@@ -87,7 +86,10 @@ async function bootstrap(): Promise<void> {
       logger.warn('grace period over: exiting with requests still in flight');
       process.exit(1);
     }, config.shutdownGraceMs).unref();
-    void app.close().then(() => process.exit(0));
+    void app
+      .close()
+      .then(() => keys?.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

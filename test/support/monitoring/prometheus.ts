@@ -20,6 +20,8 @@ export interface PrometheusOptions {
   metricsPath?: string;
   /** The `job` label of every target. Default `sluice-test`. */
   job?: string;
+  /** A file whose content Prometheus sends as `Authorization: Bearer <content>` (the gateway's METRICS_TOKEN). */
+  credentialsFile?: string;
 }
 
 export interface Prometheus extends PrometheusApi {
@@ -136,6 +138,7 @@ function prometheusYml(job: string, options: PrometheusOptions): string {
           job_name: job,
           metrics_path: options.metricsPath ?? '/metrics',
           static_configs: [{ targets: options.scrapeTargets }],
+          ...(options.credentialsFile ? { authorization: { credentials_file: options.credentialsFile } } : {}),
         },
       ],
     },

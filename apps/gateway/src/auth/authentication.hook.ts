@@ -1,10 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '#backends';
-import type { KeyRing } from './key-ring.js';
+import type { ApiKeys } from './api-keys.js';
+import { ANONYMOUS_CALLER } from './caller.js';
 
-/** Routes every caller may reach without a key: probes must answer whatever the keys say. */
-function isOpenRoute(url: string): boolean {
-  return url === '/health' || url.startsWith('/health/') || url.startsWith('/health?');
+/**
+ * Routes every caller may reach without a key, by the route they matched (not by the raw URL, which a client can
+ * spell many ways): the probes must answer whatever the keys say; the OpenAPI document describes the API and holds
+ * nothing a key protects; /metrics has its own token (metrics-token.hook.ts).
+ */
+function isOpenRoute(route: string | undefined): boolean {
+  if (route === undefined) return false;
+  return route.startsWith('/health/') || route === '/docs' || route.startsWith('/docs/') || route === '/metrics';
 }
 
 /** The key a request shows: `Authorization: Bearer <key>` (what the OpenAI SDKs send) or `x-api-key: <key>`. */
@@ -19,25 +25,27 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 /**
- * With keys configured, every request but the probes must show one before its body is read: 401 without a key or
- * with one the ring does not hold (unknown or revoked), in the route's error shape. The caller it finds is the
+ * With keys configured, every request but the open routes must show one before its body is read: 401 without a key
+ * or with one the gateway does not hold (unknown or revoked), in the route's error shape. The caller it finds is the
  * request's (callerOf).
  */
-export function installAuthentication(fastify: FastifyInstance, keys: KeyRing): void {
-  fastify.decorateRequest('caller', null);
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if (isOpenRoute(request.url)) return done();
+export function installAuthentication(fastify: FastifyInstance, keys: ApiKeys): void {
+  fastify.addHook('onRequest', async (request) => {
     const key = presentedKey(request);
+    if (isOpenRoute(request.routeOptions.url)) {
+      // Never the address caller, which is an admin: an open route shows a caller without a valid key what anyone
+      // may see. A bad key is no reason to refuse a probe, and Redis being away neither.
+      request.caller =
+        (key === undefined ? undefined : await keys.find(key).catch(() => undefined)) ?? ANONYMOUS_CALLER;
+      return;
+    }
     if (key === undefined)
-      return done(
-        new GatewayError(
-          'unauthorized',
-          'this gateway needs an API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>"',
-        ),
+      throw new GatewayError(
+        'unauthorized',
+        'this gateway needs an API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>"',
       );
-    const caller = keys.find(key);
-    if (!caller) return done(new GatewayError('unauthorized', 'the API key is not valid (unknown or revoked)'));
+    const caller = await keys.find(key);
+    if (!caller) throw new GatewayError('unauthorized', 'the API key is not valid (unknown or revoked)');
     request.caller = caller;
-    done();
   });
 }

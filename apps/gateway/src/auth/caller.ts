@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { GatewayError } from '#backends';
 
 /** A key's limits; each one absent means unlimited. Windows are the last 60 s. */
 export interface KeyLimits {
@@ -33,6 +34,19 @@ export function addressCaller(address: string): Caller {
   return { id: `addr:${address}`, keyed: false, admin: true, models: '*', weight: 1, limits: {} };
 }
 
+/**
+ * Who calls an open route (a probe, /docs, /metrics) without a valid key where the gateway has keys: it may read
+ * what those routes show anyone, and nothing an admin or a model's scope guards.
+ */
+export const ANONYMOUS_CALLER: Caller = {
+  id: 'anonymous',
+  keyed: false,
+  admin: false,
+  models: [],
+  weight: 1,
+  limits: {},
+};
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook before the body is read; see callerOf. */
@@ -48,4 +62,10 @@ export function callerOf(request: FastifyRequest): Caller {
 /** Whether the caller may use a model (by canonical id). */
 export function mayUseModel(caller: Caller, modelId: string): boolean {
   return caller.models === '*' || caller.models.includes(modelId);
+}
+
+/** 403 for a model outside the caller's scope, on every route that names one. */
+export function checkModelScope(caller: Caller, modelId: string, param = 'model'): void {
+  if (!mayUseModel(caller, modelId))
+    throw new GatewayError('forbidden', `the API key "${caller.id}" may not use model "${modelId}"`, { param });
 }

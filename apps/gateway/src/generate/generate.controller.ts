@@ -25,6 +25,8 @@ export class GenerateController {
   @ApiProduces('application/json', 'text/event-stream')
   @ApiErrorResponses({
     400: "The body is not valid JSON, or is empty; or the backend's own 400 (`validation`).",
+    401: 'No API key, or not a valid one (`unauthorized`), where the gateway has keys.',
+    403: "`model_id` is outside the API key's scope (`forbidden`).",
     404: 'Unknown `model_id` (`model_not_found`).',
     413: 'The body is over BODY_LIMIT_BYTES (`validation`).',
     415: 'A content type other than application/json (`validation`).',

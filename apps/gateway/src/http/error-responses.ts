@@ -102,6 +102,11 @@ function openAiStatus(status: number): number {
   return status === 422 ? 400 : status;
 }
 
+/** The taxonomy type, except where OpenAI's own code is what its clients look for: a bad key is `invalid_api_key`. */
+function openAiCode(refusal: GatewayError): string {
+  return refusal.type === 'unauthorized' ? 'invalid_api_key' : refusal.type;
+}
+
 function openAiType(status: number): string {
   if (status === 429) return 'rate_limit_error';
   return status >= 500 ? 'server_error' : 'invalid_request_error';
@@ -145,10 +150,17 @@ export function errorReply(error: unknown, requestId: string, dialect: ApiDialec
   // A backend that did not say when to come back (TGI's in-stream overload) gets 1 s.
   const retryAfter = refusal.retryAfterS ?? (refusal.status === 429 || refusal.status === 503 ? 1 : undefined);
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  // RFC 9110: a 401 names the scheme that would be accepted.
+  if (refusal.status === 401) headers['www-authenticate'] = 'Bearer realm="sluice"';
   if (dialect === 'openai') {
     const status = openAiStatus(refusal.status);
     const body: OpenAiErrorBody = {
-      error: { message: refusal.message, type: openAiType(status), param: refusal.param ?? null, code: refusal.type },
+      error: {
+        message: refusal.message,
+        type: openAiType(status),
+        param: refusal.param ?? null,
+        code: openAiCode(refusal),
+      },
     };
     return { status, headers, body, type: refusal.type, dialect };
   }

@@ -96,3 +96,16 @@ export class ModelListDto {
   @ApiProperty({ type: [ModelViewDto] }) models!: ModelViewDto[];
   @ApiProperty({ type: [GpuViewDto], description: 'The GPUs the registry declares.' }) gpus!: GpuViewDto[];
 }
+
+/** What a key without the admin scope sees of a model: what it is called, whether it serves, what it may use. */
+export class ModelSummaryDto {
+  @ApiProperty({ example: 'qwen2' }) id!: string;
+  @ApiProperty({ type: [String] }) aliases!: string[];
+  @ApiProperty({ enum: ['starting', 'loading', 'ready', 'unhealthy', 'stopped'] }) state!: string;
+  @ApiProperty() vram_budget_gb!: number;
+}
+
+export class ModelSummaryListDto {
+  @ApiProperty({ type: [ModelSummaryDto], description: "The models in the API key's scope." })
+  models!: ModelSummaryDto[];
+}

@@ -1,34 +1,44 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Param, Req } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { GatewayError } from '#backends';
+import { callerOf } from '../auth/caller.js';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
-import { ModelListDto, ModelViewDto } from './model-view.dto.js';
+import { ModelListDto, ModelSummaryDto, ModelSummaryListDto, ModelViewDto } from './model-view.dto.js';
 import { ModelsService } from './models.service.js';
 
+const UNAUTHORIZED = 'No API key, or not a valid one (`unauthorized`), where the gateway has keys.';
+
 @ApiTags('models')
+@ApiExtraModels(ModelListDto, ModelSummaryListDto, ModelViewDto, ModelSummaryDto)
 @Controller('models')
 export class ModelsController {
   constructor(@Inject(ModelsService) private readonly models: ModelsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every model: backend, quantization, VRAM budget, memory in use, state, cold start, load.' })
-  @ApiOkResponse({ type: ModelListDto })
-  @ApiErrorResponses({ 500: "The gateway's own fault (`internal`)." })
-  list(): Promise<ModelListDto> {
-    return this.models.list();
+  @ApiOperation({
+    summary:
+      "Every model: backend, quantization, VRAM budget, memory in use, state, cold start, load. A key without the admin scope gets each model's id, aliases, state and VRAM budget only, for the models in its scope.",
+  })
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ModelListDto) }, { $ref: getSchemaPath(ModelSummaryListDto) }] } })
+  @ApiErrorResponses({ 401: UNAUTHORIZED, 500: "The gateway's own fault (`internal`)." })
+  list(@Req() request: FastifyRequest): Promise<ModelListDto | ModelSummaryListDto> {
+    return this.models.list(callerOf(request));
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One model, by id or alias.' })
-  @ApiOkResponse({ type: ModelViewDto })
+  @ApiOperation({ summary: 'One model, by id or alias (without the admin scope: its summary).' })
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ModelViewDto) }, { $ref: getSchemaPath(ModelSummaryDto) }] } })
   @ApiErrorResponses({
     400: 'The id is not a valid URL component (`validation`).',
+    401: UNAUTHORIZED,
+    403: "The model is outside the API key's scope (`forbidden`).",
     404: 'No model has this id or alias (`model_not_found`).',
     414: 'The id is longer than 100 characters (`validation`).',
     500: "The gateway's own fault (`internal`).",
   })
-  async one(@Param('id') id: string): Promise<ModelViewDto> {
-    const view = await this.models.one(id);
+  async one(@Param('id') id: string, @Req() request: FastifyRequest): Promise<ModelViewDto | ModelSummaryDto> {
+    const view = await this.models.one(id, callerOf(request));
     if (!view) throw new GatewayError('model_not_found', `unknown model "${id}" (see GET /models)`);
     return view;
   }

@@ -1,12 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DispatchQueue } from '#dispatch';
 import { ModelRegistry, type ModelEntry } from '#model-registry';
+import { checkModelScope, mayUseModel, type Caller } from '../auth/caller.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
 import { readGpuMemory, type GpuMemoryReading } from './gpu-memory.js';
-import type { ModelListDto, ModelViewDto } from './model-view.dto.js';
+import type { ModelListDto, ModelSummaryDto, ModelSummaryListDto, ModelViewDto } from './model-view.dto.js';
 
-/** What GET /models tells an admin about each model: where it runs, what it may use and how it is doing. */
+function summaryOf({ descriptor, status }: ModelEntry): ModelSummaryDto {
+  return {
+    id: descriptor.id,
+    aliases: descriptor.aliases,
+    state: status.state,
+    vram_budget_gb: descriptor.vramBudgetGb,
+  };
+}
+
+/**
+ * What GET /models tells about each model: to an admin, where it runs, what it may use and how it is doing; to any
+ * other caller, the summary (backend addresses, pids, memory and error texts are the operator's business). Either way
+ * only the models in the caller's scope.
+ */
 @Injectable()
 export class ModelsService {
   constructor(
@@ -15,10 +29,11 @@ export class ModelsService {
     @Inject(EngineSupervisor) private readonly engines: EngineSupervisor,
   ) {}
 
-  async list(): Promise<ModelListDto> {
+  async list(caller: Caller): Promise<ModelListDto | ModelSummaryListDto> {
+    if (!caller.admin) return { models: this.inScope(caller).map(summaryOf) };
     const gpu = await readGpuMemory();
     return {
-      models: await Promise.all(this.registry.list().map((entry) => this.view(entry, gpu))),
+      models: await Promise.all(this.inScope(caller).map((entry) => this.view(entry, gpu))),
       gpus: this.registry.config.gpus.map((declared) => {
         const measured = gpu?.gpus.find((g) => g.index === declared.id);
         return {
@@ -31,9 +46,16 @@ export class ModelsService {
     };
   }
 
-  async one(idOrAlias: string): Promise<ModelViewDto | undefined> {
+  /** One model's view; undefined for an unknown one, 403 for one outside the caller's scope. */
+  async one(idOrAlias: string, caller: Caller): Promise<ModelViewDto | ModelSummaryDto | undefined> {
     const entry = this.registry.resolve(idOrAlias);
-    return entry ? this.view(entry, await readGpuMemory()) : undefined;
+    if (!entry) return undefined;
+    checkModelScope(caller, entry.descriptor.id, 'id');
+    return caller.admin ? this.view(entry, await readGpuMemory()) : summaryOf(entry);
+  }
+
+  private inScope(caller: Caller): ModelEntry[] {
+    return this.registry.list().filter(({ descriptor }) => mayUseModel(caller, descriptor.id));
   }
 
   private async view(entry: ModelEntry, gpu: GpuMemoryReading | null): Promise<ModelViewDto> {

@@ -1,6 +1,8 @@
 /** The error answers of the OpenAI generation routes, for the OpenAPI document (all in OpenAI's shape). */
 export const OPENAI_GENERATION_ERRORS: Readonly<Record<number, string>> = {
   400: "A field is wrong, missing, unknown, refused by name (tools, n > 1, ...) or above the model's ceiling; the body is not JSON; or the backend refused the input (`validation`).",
+  401: 'No API key, or not a valid one (`unauthorized`, code `invalid_api_key`), where the gateway has keys.',
+  403: "The model is outside the API key's scope (`forbidden`).",
   404: 'Unknown `model` (`model_not_found`).',
   413: 'The body is over BODY_LIMIT_BYTES (`validation`).',
   415: 'A content type other than application/json (`validation`).',

@@ -9,7 +9,7 @@ import {
 } from '#backends';
 import { priorityOf, type DispatchQueue, type PriorityPolicy } from '#dispatch';
 import { DISPATCH_DEFAULTS, ModelRegistry, type ModelDescriptor, type ModelEntry } from '#model-registry';
-import { mayUseModel, type Caller } from '../auth/caller.js';
+import { checkModelScope, type Caller } from '../auth/caller.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import { RateLimitGate } from '../limits/rate-limit-gate.service.js';
 
@@ -95,10 +95,7 @@ export class ServingPath {
     { signal, caller, response, onToken, onDelta }: ServeContext,
   ): Promise<GenerateResult> {
     const { descriptor } = entry;
-    if (!mayUseModel(caller, descriptor.id))
-      throw new GatewayError('forbidden', `the API key "${caller.id}" may not use model "${descriptor.id}"`, {
-        param: 'model',
-      });
+    checkModelScope(caller, descriptor.id);
     // The model's total_ms, or less if the client asks for less.
     const deadline = Date.now() + Math.min(job.timeoutMs ?? Infinity, descriptor.timeouts.totalMs);
     // The key's own limits: refused here (429 rate_limited), or admitted and charged when the request ends.

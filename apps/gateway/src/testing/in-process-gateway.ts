@@ -1,8 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { GatewayMetrics } from '#metrics';
 import { ModelRegistry, parseRegistryConfig } from '#model-registry';
-import { parseApiKeys } from '../auth/api-keys-file.js';
-import { KeyRing } from '../auth/key-ring.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiKeys } from '../auth/api-keys.js';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { createGatewayApp } from '../create-gateway-app.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
@@ -34,6 +36,8 @@ export interface InProcessGateway {
   registry: ModelRegistry;
   /** The backend of every model (the directory makes one per model; they all share this one). */
   backend: ScriptedBackend;
+  /** The keys file the gateway watches, when started with keysYaml. */
+  keysFile?: string;
   close(): Promise<void>;
 }
 
@@ -46,23 +50,33 @@ export async function startInProcessGateway({
   bodyLimitBytes = TEST_BODY_LIMIT_BYTES,
   registryYaml = TEST_REGISTRY_YAML,
   keysYaml,
+  env = {},
 }: {
   bodyLimitBytes?: number;
   registryYaml?: string;
-  /** A keys file's text (api-keys-file.ts): every request but the probes then needs one of its keys. */
+  /**
+   * A keys file's text (api-keys-file.ts), written to a file of its own that the gateway watches as API_KEYS_FILE:
+   * every request but the open routes then needs one of its keys. Its path is `keysFile`.
+   */
   keysYaml?: string;
+  /** More settings, as the environment gives them (METRICS_TOKEN, API_KEYS_REDIS, ...). */
+  env?: Record<string, string>;
 } = {}): Promise<InProcessGateway> {
-  const config = readGatewayConfig({ STATSD_HOST: 'off', BODY_LIMIT_BYTES: String(bodyLimitBytes) });
+  const keysFile = keysYaml === undefined ? undefined : join(mkdtempSync(join(tmpdir(), 'sluice-keys-')), 'keys.yaml');
+  if (keysFile !== undefined) writeFileSync(keysFile, keysYaml!);
+  const config = readGatewayConfig({
+    STATSD_HOST: 'off',
+    BODY_LIMIT_BYTES: String(bodyLimitBytes),
+    ...(keysFile !== undefined ? { API_KEYS_FILE: keysFile } : {}),
+    ...env,
+  });
   const registry = new ModelRegistry(parseRegistryConfig(registryYaml, 'in-process-gateway.yaml'));
   const backend = new ScriptedBackend('http://127.0.0.1:9');
   const metrics = new GatewayMetrics(null, { processMetrics: false });
-  const keys =
-    keysYaml === undefined
-      ? undefined
-      : new KeyRing(
-          parseApiKeys(keysYaml, 'in-process-keys.yaml'),
-          (name) => registry.resolve(name)?.descriptor.id ?? name,
-        );
+  const keys = ApiKeys.open(config, (name) => registry.resolve(name)?.descriptor.id ?? name, {
+    log: () => {},
+    error: () => {},
+  });
   const app = await createGatewayApp({
     config,
     registry,
@@ -75,5 +89,14 @@ export async function startInProcessGateway({
   await app.getHttpAdapter().getInstance().ready();
   app.get(EngineSupervisor).startAll();
   for (const entry of registry.list()) entry.markReady();
-  return { app, registry, backend, close: () => app.close() };
+  return {
+    app,
+    registry,
+    backend,
+    ...(keysFile !== undefined ? { keysFile } : {}),
+    close: async () => {
+      await app.close();
+      await keys?.close();
+    },
+  };
 }

@@ -1,6 +1,8 @@
 /** The error answers of the per-model TGI generation routes, for the OpenAPI document (API.md has the mapping). */
 export const TGI_GENERATION_ERRORS: Readonly<Record<number, string>> = {
   400: 'The body is not valid JSON, or is empty (`validation`).',
+  401: 'No API key, or not a valid one (`unauthorized`), where the gateway has keys.',
+  403: "The model is outside the API key's scope (`forbidden`).",
   404: 'No model has this id or alias (`model_not_found`).',
   413: 'The body is over BODY_LIMIT_BYTES (`validation`).',
   415: 'A content type other than application/json (`validation`).',

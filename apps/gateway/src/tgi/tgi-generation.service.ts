@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GatewayError, type GenerationRequest } from '#backends';
 import type { ModelEntry } from '#model-registry';
+import { checkModelScope, type Caller } from '../auth/caller.js';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import type { ServeSignals } from '../openai/openai-generation.service.js';
 import { ServingPath, type GenerateResult } from '../serving/serving-path.service.js';
@@ -39,24 +40,25 @@ export class TgiGenerationService {
   }
 
   /** TGI's Info, as the model's backend answers `GET /info`; 503 while the model is not ready. */
-  async info(model: string): Promise<Record<string, unknown>> {
-    const entry = this.readyEntry(model);
+  async info(model: string, caller: Caller): Promise<Record<string, unknown>> {
+    const entry = this.readyEntry(model, caller);
     const backend = this.backends.get(entry.descriptor.id);
     if (!backend) throw new GatewayError('unavailable', `model "${entry.descriptor.id}" has no backend yet`);
     return backend.info();
   }
 
   /** TGI's health: nothing when the model serves, else 503. */
-  health(model: string): void {
-    this.readyEntry(model);
+  health(model: string, caller: Caller): void {
+    this.readyEntry(model, caller);
   }
 
   private resolve(model: string): ModelEntry {
     return this.path.resolve(model, 'model', '/models');
   }
 
-  private readyEntry(model: string): ModelEntry {
+  private readyEntry(model: string, caller: Caller): ModelEntry {
     const entry = this.resolve(model);
+    checkModelScope(caller, entry.descriptor.id);
     const { state, lastError } = entry.status;
     if (state !== 'ready') {
       const why = lastError ? `: ${lastError.message}` : '';

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callerOf } from '../auth/caller.js';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
 import { TGI_GENERATION_ERRORS } from './tgi-error-meanings.js';
 import { TgiGenerationService } from './tgi-generation.service.js';
@@ -85,13 +86,15 @@ export class TgiController {
   @ApiOkResponse({ type: TgiInfoDto })
   @ApiErrorResponses(
     {
+      401: 'No API key, or not a valid one (`unauthorized`), where the gateway has keys.',
+      403: "The model is outside the API key's scope (`forbidden`).",
       404: 'No model has this id or alias (`model_not_found`).',
       503: 'The model is not ready, or its backend did not answer (`unavailable`).',
     },
     { body: TgiErrorResponseDto },
   )
-  info(@Param('id') id: string): Promise<Record<string, unknown>> {
-    return this.generation.info(id);
+  info(@Param('id') id: string, @Req() request: FastifyRequest): Promise<Record<string, unknown>> {
+    return this.generation.info(id, callerOf(request));
   }
 
   @Get(':id/health')
@@ -101,13 +104,15 @@ export class TgiController {
   @ApiOkResponse({ description: 'The model serves.' })
   @ApiErrorResponses(
     {
+      401: 'No API key, or not a valid one (`unauthorized`), where the gateway has keys.',
+      403: "The model is outside the API key's scope (`forbidden`).",
       404: 'No model has this id or alias (`model_not_found`).',
       503: 'The model is loading, unhealthy or stopped (`unavailable`).',
     },
     { body: TgiErrorResponseDto },
   )
-  async health(@Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
-    this.generation.health(id);
+  async health(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    this.generation.health(id, callerOf(request));
     await reply.send();
   }
 }

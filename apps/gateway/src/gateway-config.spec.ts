@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GatewayConfigError, listenHost, readGatewayConfig } from './gateway-config.js';
+
+const host = (env: NodeJS.ProcessEnv, hasKeys: boolean) => listenHost(readGatewayConfig(env), hasKeys);
+
+describe('where the gateway listens (listenHost)', () => {
+  it('without keys: 127.0.0.1 by default, and only a loopback address if HOST is set', () => {
+    assert.equal(host({}, false), '127.0.0.1');
+    assert.equal(host({ HOST: '' }, false), '127.0.0.1');
+    for (const loopback of ['127.0.0.1', '::1', 'localhost']) assert.equal(host({ HOST: loopback }, false), loopback);
+    for (const open of ['0.0.0.0', '::', '10.1.2.3'])
+      assert.throws(
+        () => host({ HOST: open }, false),
+        (error: Error) =>
+          error instanceof GatewayConfigError &&
+          error.message.includes(`HOST=${open}`) &&
+          /API_KEYS_FILE/.test(error.message) &&
+          /AUTH=off/.test(error.message),
+      );
+  });
+
+  it('with keys: every interface by default, or the HOST given', () => {
+    assert.equal(host({}, true), '0.0.0.0');
+    assert.equal(host({ HOST: '10.1.2.3' }, true), '10.1.2.3');
+    assert.equal(host({ HOST: '127.0.0.1' }, true), '127.0.0.1');
+  });
+
+  it('AUTH=off: open on any interface, knowingly', () => {
+    assert.equal(host({ AUTH: 'off' }, false), '0.0.0.0');
+    assert.equal(host({ AUTH: 'off', HOST: '0.0.0.0' }, false), '0.0.0.0');
+    assert.throws(() => readGatewayConfig({ AUTH: 'no' }), /AUTH="no" is not valid: use on or off/);
+  });
+});
+
+describe('key settings', () => {
+  it('API_KEYS_REDIS=on needs REDIS_URL; the cache period is bounded', () => {
+    assert.throws(() => readGatewayConfig({ API_KEYS_REDIS: 'on' }), /API_KEYS_REDIS=on needs REDIS_URL/);
+    const config = readGatewayConfig({ API_KEYS_REDIS: 'on', REDIS_URL: 'redis://127.0.0.1:6379' });
+    assert.equal(config.apiKeysRedis, true);
+    assert.equal(config.apiKeysCacheMs, 5000);
+    assert.equal(readGatewayConfig({}).apiKeysRedis, false);
+    assert.throws(() => readGatewayConfig({ API_KEYS_CACHE_MS: '600000' }), /API_KEYS_CACHE_MS="600000"/);
+  });
+
+  it('METRICS_TOKEN: unset is an open /metrics; a short or spaced token is refused at start', () => {
+    assert.equal(readGatewayConfig({}).metricsToken, undefined);
+    assert.equal(readGatewayConfig({ METRICS_TOKEN: 'a'.repeat(16) }).metricsToken, 'a'.repeat(16));
+    for (const weak of ['short', 'has a space in it, long enough'])
+      assert.throws(() => readGatewayConfig({ METRICS_TOKEN: weak }), /METRICS_TOKEN is not valid/);
+  });
+});
