@@ -5,6 +5,7 @@ import { loadRegistryConfig, ModelRegistry, RegistryConfigError } from '#model-r
 import { createGatewayApp } from './create-gateway-app.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { GatewayConfigError, readGatewayConfig } from './gateway-config.js';
+import { describeListeningAddress } from './http/listening-address.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 
 async function bootstrap(): Promise<void> {
@@ -35,7 +36,8 @@ async function bootstrap(): Promise<void> {
   const app = await createGatewayApp({ config, registry, metrics });
   await app.listen(config.port, config.host);
   const logger = new Logger('Gateway');
-  logger.log(`listening on ${await app.getUrl()} (models from ${config.modelsConfigPath})`);
+  const address = describeListeningAddress(app.getHttpServer().address());
+  logger.log(`listening on ${address} (models from ${config.modelsConfigPath})`);
   app.get(EngineSupervisor).startAll();
   app.get(ReadinessMonitor).start();
   let announcedReady = false;
