@@ -7,10 +7,10 @@ export const MAX_ERROR_MESSAGE_CHARS = 1000;
 /** `text` cut to at most `max` characters (code points), saying how much was left out; short text is unchanged. */
 export function clipText(text: string, max: number): string {
   if (text.length <= max) return text;
-  const kept = [...text.slice(0, max)];
+  const points = [...text];
+  if (points.length <= max) return text;
   const tail = (left: number) => `… (${left} more characters)`;
-  // The tail takes room too: keep fewer characters so that the whole stays within max.
-  const keep = Math.max(0, max - tail(text.length).length);
-  const total = [...text].length;
-  return `${kept.slice(0, keep).join('')}${tail(total - keep)}`;
+  // The tail takes room too (at most as many digits as the whole count): keep fewer so that all stays within max.
+  const keep = Math.max(0, max - tail(points.length).length);
+  return `${points.slice(0, keep).join('')}${tail(points.length - keep)}`;
 }
