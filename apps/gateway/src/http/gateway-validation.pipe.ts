@@ -47,7 +47,9 @@ function validationProblems(errors: ValidationError[], prefix = ''): Array<{ pat
     const path = prefix ? `${prefix}.${property}` : property;
     const own = Object.values(error.constraints ?? {}).map((text) => ({
       path,
-      message: text.replace(error.property, path),
+      // A key may be "" (`{"": 1}`): replacing "" would put the path in front of the whole message instead.
+      message:
+        error.property === '' ? text.replace('property  ', `property ${path}"" `) : text.replace(error.property, path),
     }));
     return [...own, ...validationProblems(error.children ?? [], path)];
   });
