@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, installOversizedBodyRefusal } from '#backends';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { installBodyShapeCheck } from './http/body-shape.hook.js';
 import { answerClientError } from './http/client-error.handler.js';
@@ -10,7 +11,6 @@ import { installClientDepartureLog } from './http/client-departure.hook.js';
 import { installClosingRefusal } from './http/closing-refusal.hook.js';
 import { errorAnswer, keepFrameworkErrors } from './http/exception.filter.js';
 import { installMethodNotAllowed } from './http/method-not-allowed.hook.js';
-import { installOversizedBodyRefusal } from './http/oversized-body.js';
 import { installRequestIdHeader, requestIdOf } from './http/request-id.js';
 import { installRequestMetrics } from './metrics/request-metrics.hook.js';
 import { encodeSlashInModelId } from './tgi/model-id-url.js';
@@ -55,7 +55,16 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   installClosingRefusal(fastify);
   installClientDepartureLog(fastify);
   installMethodNotAllowed(fastify);
-  installOversizedBodyRefusal(fastify, config.bodyLimitBytes);
+  installOversizedBodyRefusal(
+    fastify,
+    config.bodyLimitBytes,
+    () =>
+      new GatewayError(
+        'validation',
+        `the request body is larger than the gateway accepts (BODY_LIMIT_BYTES, ${config.bodyLimitBytes} bytes): send a shorter one`,
+        { status: 413 },
+      ),
+  );
   installBodyShapeCheck(fastify);
   const document = SwaggerModule.createDocument(
     app,

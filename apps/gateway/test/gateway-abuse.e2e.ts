@@ -140,7 +140,7 @@ describe('abuse: every bound holds with real engines, and the gateway stays read
     assert.ok(many.text.length < 500, `${many.text.length} bytes`);
   });
 
-  it('a 12 MB body: 413 read by curl (Expect: 100-continue), by node:http and by a raw socket that sends it all', async () => {
+  it('a 12 MB body: 413 read by curl (Expect: 100-continue), and by node:http sending it all, from the gateway and an engine', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'sluice-abuse-')), 'big.json');
     writeFileSync(file, generation({ inputs: 'a'.repeat(12_000_000) }));
     const curl = await promisify(execFile)('curl', [
@@ -159,11 +159,20 @@ describe('abuse: every bound holds with real engines, and the gateway stays read
     assert.match(curl.stdout, /^HTTP\/1\.1 413 /m, curl.stdout.slice(0, 300));
     assert.match(curl.stdout, /"error_type":"validation","request_id":"[^"]+"\}$/);
 
-    const body = Buffer.alloc(12_000_000, 'a');
-    const whole = await new Promise<{ status: number; text: string; error?: string }>((resolve) => {
+    for (const url of [`${gateway.url}/v1/generate`, `${Object.values(engines)[0]}/generate`]) {
+      const whole = await sendWhole(url, Buffer.alloc(12_000_000, 'a'));
+      assert.equal(whole.status, 413, `${url}: ${whole.text}`);
+      assert.equal(whole.error, undefined, `${url}: the whole body went out without a reset`);
+      assert.equal(JSON.parse(whole.text).error_type, 'validation');
+    }
+  });
+
+  /** node:http writing a whole body at once (Content-Length, no Expect) and then reading the answer. */
+  function sendWhole(url: string, body: Buffer): Promise<{ status: number; text: string; error?: string }> {
+    return new Promise((resolve) => {
       let error: string | undefined;
       const req = httpRequest(
-        `${gateway.url}/v1/generate`,
+        url,
         { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
         (res) => {
           let text = '';
@@ -174,10 +183,7 @@ describe('abuse: every bound holds with real engines, and the gateway stays read
       req.on('error', (e: NodeJS.ErrnoException) => (error = e.code));
       req.end(body);
     });
-    assert.equal(whole.status, 413, whole.text);
-    assert.equal(whole.error, undefined, 'the whole body went out without a reset');
-    assert.equal(JSON.parse(whole.text).error_type, 'validation');
-  });
+  }
 
   it('a form post, text/plain or no content type: 415 on every POST route of the gateway and the engines', async () => {
     const gatewayRoutes = [

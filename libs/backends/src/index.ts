@@ -62,3 +62,4 @@ export { isServerProcessMessage, type ServerProcessMessage } from './server-proc
 export { JSON_BODY_LIMITS, jsonShapeProblem, type JsonShapeLimits } from './json-shape.js';
 export { clipText, MAX_ERROR_MESSAGE_CHARS } from './clipped-text.js';
 export { RouteMethods } from './route-methods.js';
+export { installOversizedBodyRefusal } from './oversized-body.js';

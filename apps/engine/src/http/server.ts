@@ -1,5 +1,12 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { clipText, jsonShapeProblem, type TgiErrorEvent, type TgiInfo, type TgiSimpleToken } from '#backends';
+import {
+  clipText,
+  installOversizedBodyRefusal,
+  jsonShapeProblem,
+  type TgiErrorEvent,
+  type TgiInfo,
+  type TgiSimpleToken,
+} from '#backends';
 import type { EngineConfigDraft } from '../config.js';
 import type { EngineMetrics } from '../engine-metrics.js';
 import { EngineError, toErrorBody } from '../errors.js';
@@ -39,6 +46,11 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
   });
   app.removeContentTypeParser('text/plain'); // JSON only, as TGI: anything else is 415
   installMethodNotAllowed(app);
+  installOversizedBodyRefusal(
+    app,
+    config.payloadLimit,
+    () => new EngineError('validation', `Request body is larger than the limit of ${config.payloadLimit} bytes`, 413),
+  );
   app.addHook('preValidation', (request, _reply, done) => {
     const problem = jsonShapeProblem(request.body);
     done(problem === undefined ? undefined : new EngineError('validation', problem, 400));

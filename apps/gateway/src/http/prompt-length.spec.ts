@@ -24,7 +24,7 @@ describe('the prompt length bound (100,000 characters) on every generation route
     assert.equal(withinPromptLength('a'.repeat(MAX_PROMPT_CHARS + 1)), false);
   });
 
-  it('refuses a longer prompt on /v1/generate, /v1/completions, /v1/chat/completions and the TGI routes', async () => {
+  it('refuses a longer prompt on /v1/generate, /v1/completions, /v1/chat/completions, the TGI routes, and over all messages', async () => {
     const long = 'a'.repeat(MAX_PROMPT_CHARS + 1);
     const answers = {
       generate: await post('/v1/generate', { model_id: 'qwen2', inputs: long }),
@@ -40,6 +40,16 @@ describe('the prompt length bound (100,000 characters) on every generation route
     assert.match(answers.chat.json().error.message, /content must be .* of at most 100000 characters/);
     assert.equal(answers.tgi.statusCode, 422);
     assert.match(answers.tgi.json().error, /`inputs` must have at most 100000 characters/);
+    const split = 'a'.repeat(MAX_PROMPT_CHARS / 2 + 1);
+    const chat = await post('/v1/chat/completions', {
+      model: 'qwen2',
+      messages: [
+        { role: 'user', content: split },
+        { role: 'user', content: [{ type: 'text', text: split }] },
+      ],
+    });
+    assert.equal(chat.statusCode, 400);
+    assert.match(chat.json().error.message, /messages must hold at most 100000 characters of text in all/);
     assert.equal(gateway.backend.calls.length + gateway.backend.chatCalls.length, 0, 'no backend saw any of them');
   });
 });

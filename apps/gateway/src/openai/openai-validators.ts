@@ -71,6 +71,25 @@ export function IsMessageContent(): PropertyDecorator {
   });
 }
 
+/** `messages`: their text together within MAX_PROMPT_CHARS, as one prompt is (each message's own shape is checked apart). */
+export function IsWithinPromptLength(): PropertyDecorator {
+  const textOf = (content: unknown): string =>
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content.map((part) => (isPlainObject(part) && typeof part.text === 'string' ? part.text : '')).join('')
+        : '';
+  return ValidateBy({
+    name: 'isWithinPromptLength',
+    validator: {
+      validate: (value) =>
+        !Array.isArray(value) ||
+        withinPromptLength(value.map((message) => (isPlainObject(message) ? textOf(message.content) : '')).join('')),
+      defaultMessage: (args) => `${args?.property} must hold at most ${MAX_PROMPT_CHARS} characters of text in all`,
+    },
+  });
+}
+
 /** `prompt`: a string, or an array holding exactly one string. */
 export function IsPrompt(): PropertyDecorator {
   return ValidateBy({

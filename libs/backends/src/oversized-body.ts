@@ -1,25 +1,23 @@
 import type { FastifyInstance } from 'fastify';
-import { GatewayError } from '#backends';
 
-/** The most bytes of a refused body the gateway reads and discards so that its client can read the 413. */
+/** The most bytes of a refused body a server reads and discards so that its client can read the 413. */
 const MAX_DISCARDED_BYTES = 64 * 1_048_576;
-
-const tooLarge = (limitBytes: number) =>
-  new GatewayError(
-    'validation',
-    `the request body is larger than the gateway accepts (BODY_LIMIT_BYTES, ${limitBytes} bytes): send a shorter one`,
-    { status: 413 },
-  );
 
 /**
  * A body whose Content-Length is over the limit is refused with 413 before it is parsed, so that the client reads
  * the answer instead of a reset connection. To a client that asked `Expect: 100-continue` (curl does for large
  * bodies) the 413 goes instead of the 100, and the connection closes, as the body was never sent; from any other,
- * the body is read and discarded first (up to 64 MiB, within REQUEST_TIMEOUT_MS), as a client that writes its whole
- * body before reading would otherwise be cut off mid-write and never see the 413. A chunked body without a length
- * that goes over the limit is still refused by Fastify's parser, which closes the connection.
+ * the body is read and discarded first (up to 64 MiB, within the server's request timeout), as a client that writes
+ * its whole body before reading would otherwise be cut off mid-write and never see the 413. A chunked body without
+ * a length that goes over the limit is still refused by Fastify's parser, which closes the connection. Shared by the
+ * gateway and the engine.
  */
-export function installOversizedBodyRefusal(fastify: FastifyInstance, limitBytes: number): void {
+export function installOversizedBodyRefusal(
+  fastify: FastifyInstance,
+  limitBytes: number,
+  /** The refusal, in the server's own error type and shape (status 413). */
+  tooLarge: () => Error,
+): void {
   const server = fastify.server;
   server.on('checkContinue', (request, response) => {
     if (Number(request.headers['content-length']) <= limitBytes) response.writeContinue();
@@ -31,7 +29,7 @@ export function installOversizedBodyRefusal(fastify: FastifyInstance, limitBytes
     if (/100-continue/i.test(request.headers.expect ?? '') || length > MAX_DISCARDED_BYTES)
       void reply.header('connection', 'close');
     else await discardBody(request.raw);
-    throw tooLarge(limitBytes);
+    throw tooLarge();
   });
 }
 
