@@ -60,10 +60,10 @@ describe('abuse: every bound holds with real engines, and the gateway stays read
   }
 
   /** Sends raw bytes on a new connection and reads until the server closes it (or `waitMs` passes). */
-  function raw(bytes: string, waitMs = REQUEST_TIMEOUT_MS + 3000): Promise<{ answer?: Answer; ms: number }> {
+  function raw(bytes: string, waitMs = REQUEST_TIMEOUT_MS + 3000, to = port): Promise<{ answer?: Answer; ms: number }> {
     const started = performance.now();
     return new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(to, '127.0.0.1');
       let text = '';
       const timer = setTimeout(() => socket.destroy(), waitMs);
       socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
@@ -242,6 +242,14 @@ describe('abuse: every bound holds with real engines, and the gateway stays read
     const { answer, ms } = await raw('POST /v1/generate HTTP/1.1\r\nHost: x\r\n');
     assert.equal(answer?.status, 408, answer?.body);
     assert.ok(ms < 2000 + 2000, `closed after ${Math.round(ms)} ms`);
+  });
+
+  it("an engine's headers that never end: 408 in TGI's shape within its 10 s header timeout", async () => {
+    const enginePort = Number(new URL(Object.values(engines)[0]!).port);
+    const { answer, ms } = await raw('POST /generate HTTP/1.1\r\nHost: x\r\n', 15_000, enginePort);
+    assert.equal(answer?.status, 408, answer?.body);
+    assert.deepEqual(Object.keys(JSON.parse(answer.body)).sort(), ['error', 'error_type']);
+    assert.ok(ms < 12_000, `closed after ${Math.round(ms)} ms`);
   });
 
   it('a wrong method on a known path: 405 with Allow, in the route shape', async () => {
