@@ -13,7 +13,8 @@ interface ComposeService {
   image?: string;
   command?: string[];
   environment?: Record<string, string>;
-  ports?: Array<{ published: number; target: number; protocol?: string }>;
+  /** Objects, or `host_ip:published:target/protocol` strings where a host address is given (compose v1). */
+  ports?: Array<{ published: number; target: number; protocol?: string; host_ip?: string } | string>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   /** `source:target[:mode]` from compose v1, `{type, source, target}` from compose v2. */
@@ -39,6 +40,28 @@ function gatewayOf(profile: string): [string, ComposeService] {
   return gateways[0]!;
 }
 
+interface PublishedPort {
+  hostIp: string;
+  published: number;
+  target: number;
+  protocol: string;
+}
+
+function publishedPorts(service: ComposeService): PublishedPort[] {
+  return (service.ports ?? []).map((port) => {
+    if (typeof port !== 'string')
+      return {
+        hostIp: port.host_ip ?? '',
+        published: port.published,
+        target: port.target,
+        protocol: port.protocol ?? 'tcp',
+      };
+    const [, hostIp, published, target, protocol] = port.match(/^(?:(.*):)?(\d+):(\d+)(?:\/(\w+))?$/) ?? [];
+    assert.ok(target, `a port mapping compose writes: ${port}`);
+    return { hostIp: hostIp ?? '', published: Number(published), target: Number(target), protocol: protocol ?? 'tcp' };
+  });
+}
+
 function healthUrl(service: ComposeService): URL {
   const test = service.healthcheck?.test ?? [];
   const url = test.join(' ').match(/https?:\/\/[^'"\s)]+/)?.[0];
@@ -60,7 +83,7 @@ function checkGateway(profile: string): { registry: RegistryConfig; name: string
     `${name}: HOST must be 0.0.0.0 in a container, or the published port reaches nothing`,
   );
   assert.deepEqual(
-    gateway.ports?.map((p) => p.target),
+    publishedPorts(gateway).map((p) => p.target),
     [config.port],
     `${name}: publishes the port the gateway listens on`,
   );
@@ -208,13 +231,43 @@ describe('docker-compose.yml', { skip }, () => {
     }
   });
 
+  it('publishes only the gateway by default; monitoring is a profile whose UIs listen on 127.0.0.1 only', () => {
+    for (const profile of ['cpu', 'gpu']) {
+      const published = Object.entries(inProfile(profile)).filter(([, s]) => publishedPorts(s).length > 0);
+      assert.deepEqual(
+        published.map(([name]) => name),
+        [gatewayOf(profile)[0]],
+        `profile ${profile} without monitoring publishes the gateway alone`,
+      );
+    }
+    for (const name of ['statsd', 'graphite', 'prometheus', 'grafana']) {
+      assert.deepEqual(services[name]!.profiles, ['monitoring'], `${name} starts only with --profile monitoring`);
+      for (const port of publishedPorts(services[name]!))
+        assert.equal(port.hostIp, '127.0.0.1', `${name} publishes ${port.published} on the loopback address only`);
+    }
+  });
+
+  it("Grafana's admin password comes from GRAFANA_ADMIN_PASSWORD, and Grafana does not start without one", () => {
+    const withPassword = run('docker-compose', ['config'], { env: { GRAFANA_ADMIN_PASSWORD: 's3cret-for-the-test' } });
+    assert.equal(withPassword.status, 0, withPassword.stderr);
+    const grafana = (YAML.parse(withPassword.stdout).services as Record<string, ComposeService>).grafana!;
+    assert.equal(grafana.environment?.GF_SECURITY_ADMIN_PASSWORD, 's3cret-for-the-test');
+    const entrypoint = (grafana as { entrypoint?: string[] }).entrypoint?.join(' ') ?? '';
+    // `config` writes the file's `$$` (a literal `$` for the container's shell) as it stands.
+    assert.match(entrypoint, /-z "\$\$?GF_SECURITY_ADMIN_PASSWORD".*exit 1.*exec \/run\.sh/, entrypoint);
+    const unset = run('docker-compose', ['config'], { env: { GRAFANA_ADMIN_PASSWORD: '' } });
+    const password = (YAML.parse(unset.stdout).services as Record<string, ComposeService>).grafana!.environment
+      ?.GF_SECURITY_ADMIN_PASSWORD;
+    assert.notEqual(password, 'admin', 'never the default admin/admin');
+  });
+
   it('monitoring: StatsD flushes to the graphite service; Prometheus and Grafana point at services that exist', () => {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- statsd evaluates its config file the same way
     const statsd = new Function(`return (${readFileSync(`${REPO_ROOT}monitoring/statsd/config.js`, 'utf8')});`)();
     assert.ok(services[statsd.graphiteHost], `statsd's graphiteHost ${statsd.graphiteHost} is a service`);
     assert.equal(statsd.graphitePort, 2003);
     assert.deepEqual(statsd.backends, ['./backends/graphite']);
-    assert.ok(services.statsd!.ports?.some((p) => p.target === statsd.port && p.protocol === 'udp'));
+    assert.ok(publishedPorts(services.statsd!).some((p) => p.target === statsd.port && p.protocol === 'udp'));
 
     const listens: Record<string, number> = {};
     for (const [name, service] of Object.entries(services)) {

@@ -21,9 +21,15 @@ export function toolSkip(command: string[], installHint: string): string | false
 export function run(
   command: string,
   args: string[],
-  input?: string,
+  { input, env }: { input?: string; env?: NodeJS.ProcessEnv } = {},
 ): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', input, maxBuffer: 64 << 20 });
+  const result = spawnSync(command, args, {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    input,
+    env: env && { ...process.env, ...env },
+    maxBuffer: 64 << 20,
+  });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -30,7 +30,7 @@ describe('deploy/k8s (kustomize)', { skip }, () => {
   });
 
   it('builds, and every object matches the Kubernetes API schema (kinds, fields, types, required fields)', () => {
-    const checked = run('/usr/bin/python3', ['scripts/validate_k8s.py'], rendered);
+    const checked = run('/usr/bin/python3', ['scripts/validate_k8s.py'], { input: rendered });
     assert.equal(checked.status, 0, checked.stdout + checked.stderr);
     assert.match(checked.stdout, new RegExp(`${objects.length} objects, 0 problems`));
     assert.ok(objects.every((o) => o.kind === 'Namespace' || o.metadata.namespace === 'sluice'));

@@ -108,9 +108,17 @@ export class InferenceService {
   async prepare({ input, parameters, logprobs }: GenerationJob): Promise<PreparedGeneration> {
     const startedAt = performance.now();
     try {
-      const { model, config, chatTemplate, grammars } = this.ready();
-      const rendered = 'messages' in input ? chatTemplate.render(input.messages) : undefined;
-      const inputs = rendered ? rendered.tokens : (input as { text: string }).text;
+      const { model, config, chatTemplate, grammars, promptBounds } = this.ready();
+      let rendered;
+      let inputs;
+      if ('messages' in input) {
+        // The template adds to the messages' text, never takes away: their text alone must fit.
+        await promptBounds.fit(input.messages.map((m) => m.content).join('\n'));
+        rendered = chatTemplate.render(input.messages);
+        inputs = rendered.tokens;
+      } else {
+        inputs = await promptBounds.fit(input.text, parameters.truncate);
+      }
       const constraint = parameters.grammar ? await grammars.constraintFor(parameters.grammar) : undefined;
       // The output ends where the chat turn ends or the grammar's value is complete, whichever marker comes first.
       const endOfTurn = [...(rendered?.endOfTurn ?? []), ...(constraint?.endOfOutput ?? [])];
@@ -159,9 +167,9 @@ export class InferenceService {
   }
 
   private ready() {
-    const { state, model, pool, config, chatTemplate, grammars } = this.runtime;
-    if (state === 'ready' && model && pool && config && chatTemplate && grammars)
-      return { model, pool, config, chatTemplate, grammars };
+    const { state, model, pool, config, chatTemplate, grammars, promptBounds } = this.runtime;
+    if (state === 'ready' && model && pool && config && chatTemplate && grammars && promptBounds)
+      return { model, pool, config, chatTemplate, grammars, promptBounds };
     const why =
       state === 'failed' ? `the model failed to load: ${this.runtime.loadError}` : 'the model is still loading';
     throw new EngineError('unavailable', `Model is not ready: ${why}`);

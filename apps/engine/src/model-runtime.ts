@@ -3,6 +3,7 @@ import { validateGgufFile } from '#gguf';
 import { ChatTemplate } from './chat-template.js';
 import { JsonGrammars } from './json-grammars.js';
 import { resolveModelLimits, type EngineConfig, type EngineConfigDraft } from './config.js';
+import { PromptBounds } from './prompt-bounds.js';
 import { SequencePool } from './sequence-pool.js';
 
 export type RuntimeState = 'loading' | 'ready' | 'failed';
@@ -23,6 +24,7 @@ export class ModelRuntime {
   /** Resolved once: resolving per request would re-read the GGUF's template each time. */
   chatTemplate?: ChatTemplate;
   grammars?: JsonGrammars;
+  promptBounds?: PromptBounds;
   private llama?: Llama;
   private contexts: LlamaContext[] = [];
 
@@ -59,6 +61,8 @@ export class ModelRuntime {
         this.contexts.push(context);
         for (let s = 0; s < config.sequencesPerContext; s++) sequences.push(context.getSequence());
       }
+      const vocabularySize = this.model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+      this.promptBounds = PromptBounds.forModel(this.model, vocabularySize, config.maxInputTokens);
       this.pool = new SequencePool(sequences, (sequence) => this.contexts.indexOf(sequence.context));
       this.config = config;
       this.loadMs = performance.now() - this.loadStartedAt;

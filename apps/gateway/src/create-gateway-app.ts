@@ -3,13 +3,17 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, installOversizedBodyRefusal } from '#backends';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { installAuthentication } from './auth/authentication.hook.js';
 import type { ApiKeys } from './auth/api-keys.js';
 import { installMetricsToken } from './auth/metrics-token.hook.js';
+import { installBodyShapeCheck } from './http/body-shape.hook.js';
 import { answerClientError } from './http/client-error.handler.js';
+import { installClientDepartureLog } from './http/client-departure.hook.js';
 import { installClosingRefusal } from './http/closing-refusal.hook.js';
 import { errorAnswer, keepFrameworkErrors } from './http/exception.filter.js';
+import { installMethodNotAllowed } from './http/method-not-allowed.hook.js';
 import { installRequestIdHeader, requestIdOf } from './http/request-id.js';
 import { installRequestMetrics } from './metrics/request-metrics.hook.js';
 import { encodeSlashInModelId } from './tgi/model-id-url.js';
@@ -29,6 +33,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   const { config, registry, metrics, keys, logger = ['error', 'warn', 'log'] } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // Bounds on receiving a request, not on sending its answer: a slow or half-sent request is answered 408 (by
+    // client-error.handler.ts); Node checks them once a second instead of its default 30 s.
+    requestTimeout: config.requestTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 },
     genReqId: requestIdOf,
     clientErrorHandler: answerClientError,
     // The router's own refusals (a malformed URL 400, an over-long parameter 414) come before any hook or filter.
@@ -52,6 +60,19 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   installClosingRefusal(fastify);
   if (keys) installAuthentication(fastify, keys);
   if (config.metricsToken !== undefined) installMetricsToken(fastify, config.metricsToken);
+  installClientDepartureLog(fastify);
+  installMethodNotAllowed(fastify);
+  installOversizedBodyRefusal(
+    fastify,
+    config.bodyLimitBytes,
+    () =>
+      new GatewayError(
+        'validation',
+        `the request body is larger than the gateway accepts (BODY_LIMIT_BYTES, ${config.bodyLimitBytes} bytes): send a shorter one`,
+        { status: 413 },
+      ),
+  );
+  installBodyShapeCheck(fastify);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -11,6 +11,13 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** Largest accepted request body. */
   bodyLimitBytes: number;
+  /**
+   * How long a client may take to send a request's line and headers (Node's `headersTimeout`), and the whole request,
+   * body included (`requestTimeout`): past either it is answered 408. Neither bounds the answer, so a long stream of
+   * tokens is never cut by them.
+   */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   /** How often backends' /health is polled. */
   healthPollMs: number;
   /** Set: the dispatch queue lives in this Redis (BullMQ), shared with every replica that uses it. Unset: in process. */
@@ -44,6 +51,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     modelsConfigPath: env.MODELS_CONFIG ?? 'config/models.yaml',
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    ...receiveTimeouts(env),
     healthPollMs: integer(env, 'HEALTH_POLL_MS', 1000, 50, 60_000),
     redisUrl: redisUrl(env),
     dispatchWorkers: onOff(env, 'DISPATCH_WORKERS', true),
@@ -76,6 +84,17 @@ function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
       'METRICS_TOKEN is not valid: use at least 16 printable characters without spaces (e.g. `openssl rand -hex 32`), or leave it unset for an open /metrics.',
     );
   return raw;
+}
+
+function receiveTimeouts(env: NodeJS.ProcessEnv): Pick<GatewayConfig, 'headersTimeoutMs' | 'requestTimeoutMs'> {
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000);
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs), 1000, 600_000);
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new GatewayConfigError(
+      `HEADERS_TIMEOUT_MS="${headersTimeoutMs}" is not valid: it must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs}).`,
+    );
+  return { headersTimeoutMs, requestTimeoutMs };
 }
 
 function statsdSettings(env: NodeJS.ProcessEnv): StatsdSettings | null {

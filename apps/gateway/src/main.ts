@@ -7,6 +7,7 @@ import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { ApiKeysFileError } from './auth/api-keys-file.js';
 import { GatewayConfigError, listenHost, readGatewayConfig } from './gateway-config.js';
+import { describeListeningAddress } from './http/listening-address.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 
 async function bootstrap(): Promise<void> {
@@ -51,9 +52,8 @@ async function bootstrap(): Promise<void> {
     : config.authOff
       ? 'no API keys (AUTH=off)'
       : 'no API keys: only this machine can reach it (set API_KEYS_FILE to serve others)';
-  logger.log(
-    `listening on ${await app.getUrl()} (bound to ${host}; models from ${config.modelsConfigPath}; ${access})`,
-  );
+  const address = describeListeningAddress(app.getHttpServer().address());
+  logger.log(`listening on ${address} (models from ${config.modelsConfigPath}; ${access})`);
   app.get(EngineSupervisor).startAll();
   app.get(ReadinessMonitor).start();
   let announcedReady = false;

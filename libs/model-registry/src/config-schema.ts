@@ -140,7 +140,12 @@ const localBackendSchema = mapping(
   {
     type: z.literal('local'),
     model_path: nonEmptyText('write the path of a GGUF file, e.g. models/qwen2-tiny-q8_0.gguf'),
-    host: nonEmptyText('write the address the engine binds, e.g. 127.0.0.1').optional(),
+    // An engine checks no key and keeps no limit of its own: only the gateway beside it may reach it.
+    host: matching(
+      /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/,
+      'a loopback address',
+      'write 127.0.0.1: an engine answers anyone who reaches it, so it listens for the gateway only',
+    ).optional(),
     port: wholeNumber(1, 'write a port from 1 to 65535, or null to pick a free one', 65535).nullable().optional(),
     engine: engineSchema.optional(),
   },

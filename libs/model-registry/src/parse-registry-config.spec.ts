@@ -388,6 +388,14 @@ describe('parseRegistryConfig: what it refuses', () => {
     );
   });
 
+  it('refuses a local engine bound to anything but a loopback address', () => {
+    const raw = validRawConfig();
+    raw.models[1].backend.host = '0.0.0.0';
+    assert.deepEqual(problemsOf(raw), [
+      'models[1].backend.host: "0.0.0.0" is not a loopback address — write 127.0.0.1: an engine answers anyone who reaches it, so it listens for the gateway only',
+    ]);
+  });
+
   it('refuses two local engines on the same host and port', () => {
     const raw = validRawConfig();
     raw.models[0] = { ...raw.models[1], id: 'other', aliases: [] };

@@ -1,5 +1,12 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { TgiErrorEvent, TgiInfo, TgiSimpleToken } from '#backends';
+import {
+  clipText,
+  installOversizedBodyRefusal,
+  jsonShapeProblem,
+  type TgiErrorEvent,
+  type TgiInfo,
+  type TgiSimpleToken,
+} from '#backends';
 import type { EngineConfigDraft } from '../config.js';
 import type { EngineMetrics } from '../engine-metrics.js';
 import { EngineError, toErrorBody } from '../errors.js';
@@ -10,9 +17,14 @@ import { tokenTextsOf } from '../token-texts.js';
 import { validateGenerateRequest, type RequestFieldOptions } from '../validation.js';
 import { ENGINE_VERSION } from '../engine-version.js';
 import { abortOnDisconnect } from './client-disconnect.js';
+import { answerClientError, installMethodNotAllowed } from './http-refusals.js';
 import { registerOpenAiRoutes } from './openai-routes.js';
 import { finalStreamEvent, generateResponse } from './responses.js';
 import { SseWriter } from './sse.js';
+
+/** How long a client may take to send its headers, and its whole request (the gateway sends each at once). */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface EngineServerDeps {
   config: EngineConfigDraft;
@@ -23,8 +35,26 @@ export interface EngineServerDeps {
 
 /** The TGI protocol over the engine: routes only map HTTP to the inference service and back. */
 export function buildEngineServer({ config, runtime, inference, metrics }: EngineServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: config.payloadLimit, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.payloadLimit,
+    return503OnClosing: true,
+    // Bounds on receiving a request (408 past them), never on sending its answer: a long stream is not cut.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    clientErrorHandler: answerClientError,
+  });
   app.removeContentTypeParser('text/plain'); // JSON only, as TGI: anything else is 415
+  installMethodNotAllowed(app);
+  installOversizedBodyRefusal(
+    app,
+    config.payloadLimit,
+    () => new EngineError('validation', `Request body is larger than the limit of ${config.payloadLimit} bytes`, 413),
+  );
+  app.addHook('preValidation', (request, _reply, done) => {
+    const problem = jsonShapeProblem(request.body);
+    done(problem === undefined ? undefined : new EngineError('validation', problem, 400));
+  });
   const limits = () => ({
     maxStopSequences: config.maxStopSequences,
     maxTopNTokens: config.maxTopNTokens,
@@ -36,7 +66,8 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: `No route for ${request.method} ${request.url}`, error_type: 'not_found' });
+    const route = clipText(`${request.method} ${request.url}`, 200);
+    void reply.code(404).send({ error: `No route for ${route}`, error_type: 'not_found' });
   });
 
   /** `POST /` takes `stream` in the body and answers a JSON request as a one-element array, as TGI does. */
@@ -102,11 +133,12 @@ export function buildEngineServer({ config, runtime, inference, metrics }: Engin
     return generateJson(request, reply, { allowStreamField: true, asArray: true });
   });
 
-  app.post('/tokenize', (request) => {
+  app.post('/tokenize', async (request) => {
     const parsed = validateGenerateRequest(request.body, limits());
-    const model = runtime.model;
-    if (runtime.state !== 'ready' || !model) throw new EngineError('unavailable', 'Model is not ready');
-    let tokens = model.tokenize(parsed.inputs);
+    const { model, promptBounds } = runtime;
+    if (runtime.state !== 'ready' || !model || !promptBounds)
+      throw new EngineError('unavailable', 'Model is not ready');
+    let tokens = model.tokenize(await promptBounds.fit(parsed.inputs));
     if (model.tokens.shouldPrependBosToken && model.tokens.bos !== null) tokens = [model.tokens.bos, ...tokens];
     return tokenOffsets(model, tokens);
   });

@@ -16,6 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { MAX_PROMPT_CHARS } from '../http/prompt-length.js';
 
 const finite = { allowNaN: false, allowInfinity: false };
 
@@ -150,7 +151,7 @@ export class GenerateRequestDto {
   @ApiProperty({ example: '光合作用的原理是什么？' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(100_000)
+  @MaxLength(MAX_PROMPT_CHARS)
   inputs!: string;
 
   @ApiPropertyOptional({

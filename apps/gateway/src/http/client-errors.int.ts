@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { postLargeBody } from '#test-support/http-client';
@@ -55,6 +55,67 @@ describe('the gateway answers on the socket in the documented shape too', () => 
     const body = answer.json();
     assert.deepEqual(Object.keys(body).sort(), ['error', 'error_type', 'request_id']);
     assert.equal(body.error_type, 'validation');
+  });
+
+  it('408 validation for a body that stops halfway, within the request timeout', async () => {
+    const started = performance.now();
+    const [answer] = await exchange(
+      'POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"model_id":',
+    );
+    assertErrorAnswer(answer, 408, 'validation', /did not arrive in time/);
+    assert.ok(performance.now() - started < 2000, `answered after ${Math.round(performance.now() - started)} ms`);
+  });
+
+  it('a stream is not cut by the request timeout: it bounds receiving the request, not sending the answer', async () => {
+    const body = JSON.stringify({ model_id: 'llama3', inputs: 'hold', stream: true });
+    const socket = connect(port, '127.0.0.1');
+    const received = readAll(socket);
+    socket.write(
+      `POST /v1/generate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    await until(() => gateway.backend.calls.some((call) => call.inputs === 'hold'));
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // three request timeouts
+    gateway.backend.release();
+    const text = await received;
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.match(text, /"generated_text":" hold"/);
+    gateway.backend.calls.splice(0); // the closing test below waits for a held call of its own
+  });
+
+  it('413 to a client that writes its whole body before reading: the body is read and dropped, the answer arrives', async () => {
+    const body = Buffer.alloc(2 * 1_048_576, 'a');
+    const answer = await new Promise<{ status: number; body: string; writeError?: string }>((resolve, reject) => {
+      let writeError: string | undefined;
+      const request = httpRequest(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/v1/generate',
+          headers: { 'content-type': 'application/json' },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body: text, writeError }));
+        },
+      );
+      request.on('error', (error: NodeJS.ErrnoException) => (writeError = error.code ?? error.message));
+      request.on('close', () => setTimeout(() => reject(new Error(`no answer (${writeError})`)), 100));
+      request.end(body);
+    });
+    assert.equal(answer.status, 413, answer.body);
+    assert.equal(answer.writeError, undefined, 'the whole body was written without a reset');
+    assert.equal(JSON.parse(answer.body).error_type, 'validation');
+  });
+
+  it('413 instead of 100 Continue to a client that asks first (as curl does), then the connection closes', async () => {
+    const [answer, ...more] = await exchange(
+      'POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 12000000\r\nExpect: 100-continue\r\n\r\n',
+    );
+    assertErrorAnswer(answer, 413, 'validation', /BODY_LIMIT_BYTES/);
+    assert.equal(answer?.headers.connection, 'close');
+    assert.deepEqual(more, [], 'no 100 Continue before or after');
   });
 
   it('503 unavailable with Retry-After for a request that arrives while the gateway closes', async () => {

@@ -1,5 +1,12 @@
 import { HttpException } from '@nestjs/common';
-import { GatewayError, type GatewayErrorType, type OpenAiErrorBody, type TgiErrorEvent } from '#backends';
+import {
+  clipText,
+  GatewayError,
+  MAX_ERROR_MESSAGE_CHARS,
+  type GatewayErrorType,
+  type OpenAiErrorBody,
+  type TgiErrorEvent,
+} from '#backends';
 import type { ErrorResponseDto } from './error-response.dto.js';
 
 /**
@@ -40,6 +47,8 @@ const FRAMEWORK_REFUSALS: Readonly<Record<string, { status: number; message: (er
     message: () =>
       'the request line and headers are too large (Node takes 16 KiB by default): send fewer or shorter ones',
   },
+  // Node's `aborted`: the client closed the connection while its body was still arriving (no one reads the answer).
+  ECONNRESET: { status: 400, message: () => 'the connection closed before the request body was complete' },
   HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, message: () => 'the chunk extensions are too large' },
 };
 
@@ -150,29 +159,25 @@ export function errorReply(error: unknown, requestId: string, dialect: ApiDialec
   // A backend that did not say when to come back (TGI's in-stream overload) gets 1 s.
   const retryAfter = refusal.retryAfterS ?? (refusal.status === 429 || refusal.status === 503 ? 1 : undefined);
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  const message = clipText(refusal.message, MAX_ERROR_MESSAGE_CHARS);
   // RFC 9110: a 401 names the scheme that would be accepted.
   if (refusal.status === 401) headers['www-authenticate'] = 'Bearer realm="sluice"';
   if (dialect === 'openai') {
     const status = openAiStatus(refusal.status);
     const body: OpenAiErrorBody = {
-      error: {
-        message: refusal.message,
-        type: openAiType(status),
-        param: refusal.param ?? null,
-        code: openAiCode(refusal),
-      },
+      error: { message, type: openAiType(status), param: refusal.param ?? null, code: openAiCode(refusal) },
     };
     return { status, headers, body, type: refusal.type, dialect };
   }
   if (dialect === 'tgi') {
     // TGI's ErrorResponse exactly: its clients parse `{error, error_type}`; the request id is in its header.
     const { status, errorType } = tgiStatusAndType(refusal);
-    return { status, headers, body: { error: refusal.message, error_type: errorType }, type: refusal.type, dialect };
+    return { status, headers, body: { error: message, error_type: errorType }, type: refusal.type, dialect };
   }
   return {
     status: refusal.status,
     headers,
-    body: { error: refusal.message, error_type: refusal.type, request_id: requestId },
+    body: { error: message, error_type: refusal.type, request_id: requestId },
     type: refusal.type,
     dialect,
   };

@@ -38,20 +38,27 @@ describe('the gateway answers every refusal and failure as {error, error_type, r
     assertErrorAnswer(await get('/models/gpt-9'), 404, 'model_not_found', /unknown model "gpt-9"/);
   });
 
-  it('404 not_found for a route the gateway does not have, or a method it does not take there', async () => {
+  it('404 not_found for a route the gateway does not have', async () => {
     assertErrorAnswer(await get('/v2/nothing'), 404, 'not_found', /Cannot GET \/v2\/nothing/);
-    assertErrorAnswer(await get('/v1/generate'), 404, 'not_found', /Cannot GET \/v1\/generate/);
-    assertErrorAnswer(
-      await gateway.app.inject({ method: 'DELETE', url: '/models/qwen2' }),
-      404,
-      'not_found',
-      /Cannot DELETE/,
-    );
+  });
+
+  it("405 validation with Allow for a method a known path does not take, in the route's own shape", async () => {
+    const wrongMethod = assertErrorAnswer(await get('/v1/generate'), 405, 'validation', /GET is not allowed/);
+    assert.match(wrongMethod.error, /on \/v1\/generate: it takes POST/);
+    assert.equal((await get('/v1/generate')).headers.allow, 'POST');
+    const compat = await gateway.app.inject({ method: 'DELETE', url: '/models/qwen2' });
+    assert.equal(compat.statusCode, 405);
+    assert.equal(compat.headers.allow, 'GET, HEAD, POST');
+    const openAi = await gateway.app.inject({ method: 'PUT', url: '/v1/chat/completions' });
+    assert.equal(openAi.statusCode, 405);
+    assert.equal(openAi.headers.allow, 'POST');
+    assert.match(String(openAi.headers['x-request-id']), /./);
+    assert.deepEqual(Object.keys(openAi.json().error).sort(), ['code', 'message', 'param', 'type']);
   });
 
   it('413 validation for a body over BODY_LIMIT_BYTES', async () => {
     const answer = await generate({ model_id: 'qwen2', inputs: 'x'.repeat(TEST_BODY_LIMIT_BYTES) });
-    assertErrorAnswer(answer, 413, 'validation', /larger than the gateway accepts \(BODY_LIMIT_BYTES\)/);
+    assertErrorAnswer(answer, 413, 'validation', /larger than the gateway accepts \(BODY_LIMIT_BYTES, 1024 bytes\)/);
   });
 
   it('414 validation for a route parameter longer than the router takes', async () => {

@@ -1,6 +1,5 @@
 import { type ArgumentMetadata, Injectable, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { GatewayError } from '#backends';
-import { MAX_BODY_DEPTH, nestsDeeperThan } from './body-depth.js';
+import { clipText, GatewayError } from '#backends';
 import { checkRefusedFields } from './refused-fields.js';
 
 /**
@@ -17,7 +16,7 @@ export class GatewayValidationPipe extends ValidationPipe {
       transform: true,
       exceptionFactory: (errors) => {
         const problems = validationProblems(errors);
-        return new GatewayError('validation', problems.map((p) => p.message).join('; '), {
+        return new GatewayError('validation', summarize(problems.map((p) => p.message)), {
           ...(problems[0] ? { param: problems[0].path } : {}),
         });
       },
@@ -25,22 +24,32 @@ export class GatewayValidationPipe extends ValidationPipe {
   }
 
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && nestsDeeperThan(value, MAX_BODY_DEPTH))
-      throw new GatewayError('validation', `the request body nests deeper than ${MAX_BODY_DEPTH} levels`, {
-        status: 400,
-      });
     if (metadata.type === 'body') checkRefusedFields(value, metadata.metatype);
     return super.transform(value, metadata);
   }
 }
 
+/** The most problems one refusal lists: a body with thousands of unknown fields gets a short answer naming a few. */
+const MAX_LISTED_PROBLEMS = 5;
+/** Field names longer than this are cut in the refusal (a key may be as long as the body). */
+const MAX_QUOTED_NAME_CHARS = 64;
+
+function summarize(messages: string[]): string {
+  const listed = messages.slice(0, MAX_LISTED_PROBLEMS).join('; ');
+  const more = messages.length - MAX_LISTED_PROBLEMS;
+  return more > 0 ? `${listed}; and ${more} more` : listed;
+}
+
 /** Flattens class-validator's tree into readable lines: `parameters.top_p must not be greater than 1`. */
 function validationProblems(errors: ValidationError[], prefix = ''): Array<{ path: string; message: string }> {
   return errors.flatMap((error) => {
-    const path = prefix ? `${prefix}.${error.property}` : error.property;
+    const property = clipText(error.property, MAX_QUOTED_NAME_CHARS);
+    const path = prefix ? `${prefix}.${property}` : property;
     const own = Object.values(error.constraints ?? {}).map((text) => ({
       path,
-      message: text.replace(error.property, path),
+      // A key may be "" (`{"": 1}`): replacing "" would put the path in front of the whole message instead.
+      message:
+        error.property === '' ? text.replace('property  ', `property ${path}"" `) : text.replace(error.property, path),
     }));
     return [...own, ...validationProblems(error.children ?? [], path)];
   });

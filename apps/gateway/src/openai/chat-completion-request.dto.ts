@@ -19,7 +19,7 @@ import {
 import type { OpenAiResponseFormat, OpenAiRole, OpenAiTextPart } from '#backends';
 import { RefusesFields } from '../http/refused-fields.js';
 import { OpenAiSamplingDto } from './openai-sampling.dto.js';
-import { IsMessageContent, IsResponseFormat, OnlyNoOp, Refused } from './openai-validators.js';
+import { IsMessageContent, IsResponseFormat, IsWithinPromptLength, OnlyNoOp, Refused } from './openai-validators.js';
 
 const ROLES: readonly OpenAiRole[] = ['system', 'user', 'assistant'];
 const NO_TOOLS = 'Sluice serves text generation without tools or function calling';
@@ -79,6 +79,7 @@ export class ChatCompletionRequestDto extends OpenAiSamplingDto {
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(1000)
+  @IsWithinPromptLength()
   @ValidateNested({ each: true })
   @Type(() => ChatMessageDto)
   messages!: ChatMessageDto[];

@@ -1,4 +1,5 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { MAX_PROMPT_CHARS, withinPromptLength } from '../http/prompt-length.js';
 
 /**
  * The rules of the OpenAI request bodies that class-validator has no decorator for: fields Sluice refuses by name,
@@ -54,7 +55,7 @@ export function IsMessageContent(): PropertyDecorator {
     name: 'isMessageContent',
     validator: {
       validate: (value) =>
-        typeof value === 'string' ||
+        (typeof value === 'string' && withinPromptLength(value)) ||
         (Array.isArray(value) &&
           (value as unknown[]).every(
             (part) =>
@@ -62,9 +63,29 @@ export function IsMessageContent(): PropertyDecorator {
               part.type === 'text' &&
               typeof part.text === 'string' &&
               Object.keys(part).every((key) => key === 'type' || key === 'text'),
-          )),
+          ) &&
+          withinPromptLength((value as Array<{ text: string }>).map((part) => part.text).join(''))),
       defaultMessage: (args) =>
-        `${args?.property} must be a string or an array of {"type": "text", "text": string} parts (only text is served)`,
+        `${args?.property} must be a string or an array of {"type": "text", "text": string} parts (only text is served), of at most ${MAX_PROMPT_CHARS} characters`,
+    },
+  });
+}
+
+/** `messages`: their text together within MAX_PROMPT_CHARS, as one prompt is (each message's own shape is checked apart). */
+export function IsWithinPromptLength(): PropertyDecorator {
+  const textOf = (content: unknown): string =>
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content.map((part) => (isPlainObject(part) && typeof part.text === 'string' ? part.text : '')).join('')
+        : '';
+  return ValidateBy({
+    name: 'isWithinPromptLength',
+    validator: {
+      validate: (value) =>
+        !Array.isArray(value) ||
+        withinPromptLength(value.map((message) => (isPlainObject(message) ? textOf(message.content) : '')).join('')),
+      defaultMessage: (args) => `${args?.property} must hold at most ${MAX_PROMPT_CHARS} characters of text in all`,
     },
   });
 }
@@ -74,11 +95,12 @@ export function IsPrompt(): PropertyDecorator {
   return ValidateBy({
     name: 'isPrompt',
     validator: {
-      validate: (value) =>
-        (typeof value === 'string' && value.length > 0) ||
-        (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string' && value[0].length > 0),
+      validate: (value) => {
+        const prompt: unknown = Array.isArray(value) && value.length === 1 ? value[0] : value;
+        return typeof prompt === 'string' && prompt.length > 0 && withinPromptLength(prompt);
+      },
       defaultMessage: (args) =>
-        `${args?.property} must be a non-empty string (or an array of exactly one): Sluice completes one prompt per request`,
+        `${args?.property} must be a non-empty string of at most ${MAX_PROMPT_CHARS} characters (or an array of exactly one): Sluice completes one prompt per request`,
     },
   });
 }

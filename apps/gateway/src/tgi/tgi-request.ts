@@ -1,6 +1,7 @@
 import { GatewayError, type TgiGenerateParameters } from '#backends';
 import { EngineError, validationError } from '#engine/errors';
 import { validateGenerateRequest } from '#engine/validation';
+import { MAX_PROMPT_CHARS, withinPromptLength } from '../http/prompt-length.js';
 
 /**
  * TGI's defaults for what its router checks before the model sees a request. The input's length needs the model's
@@ -30,6 +31,8 @@ export function readTgiRequest(
 ): TgiRequest {
   try {
     const checked = validateGenerateRequest(body, LIMITS, { allowStreamField: compat });
+    if (!withinPromptLength(checked.inputs))
+      throw validationError(`\`inputs\` must have at most ${MAX_PROMPT_CHARS} characters`);
     const stream = streaming ?? checked.stream;
     const { details, decoderInputDetails, topNTokens } = checked.parameters;
     if (stream && decoderInputDetails)
