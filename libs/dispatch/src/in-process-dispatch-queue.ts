@@ -14,7 +14,9 @@ import {
   serviceRatePerS,
   waitBoundMs,
 } from './admission-rule.js';
+import { CallerTurns, turnScale, UNNAMED_CALLER } from './caller-turns.js';
 import { overloadedError, queuedTimeoutError } from './dispatch-errors.js';
+import { MAX_PRIORITY } from './priority-policy.js';
 import { PriorityLine } from './priority-line.js';
 import { ServiceRate } from './service-rate.js';
 
@@ -27,20 +29,22 @@ class ModelLine {
   inFlight = 0;
   readonly waiting = new PriorityLine<Waiter>();
   readonly rate = new ServiceRate();
+  readonly turns: CallerTurns;
   readonly maxQueueWaitMs: number;
 
   constructor(readonly limits: DispatchLimits) {
     this.maxQueueWaitMs = limits.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
+    this.turns = new CallerTurns(turnScale(limits.highestPriority ?? MAX_PRIORITY - 1));
   }
 
   get hasFreeSlot(): boolean {
     return this.inFlight < this.limits.maxConcurrent;
   }
 
-  /** What a newcomer of this priority would wait for a slot now (admission-rule.ts). */
-  predictedWaitMs(priority: number): number {
+  /** What a newcomer placed at this order (CallerTurns.orderOf) would wait for a slot now (admission-rule.ts). */
+  predictedWaitMs(order: number): number {
     return predictedWaitMs({
-      ahead: this.waiting.countAhead(priority),
+      ahead: this.waiting.countAhead(order),
       held: this.inFlight + this.waiting.size,
       slots: this.limits.maxConcurrent,
       serviceMs: this.rate.serviceMs(this.inFlight),
@@ -82,8 +86,13 @@ export class InProcessDispatchQueue implements DispatchQueue {
       if (Date.now() >= job.deadline) return Promise.reject(queuedTimeoutError(modelId, 0));
       return this.run(modelId, line, job, enqueuedAt);
     }
+    // Its place: its priority, then its caller's turn (caller-turns.ts), committed only if it is admitted.
+    const lineEmpty = line.waiting.size === 0;
+    const callerId = job.client?.id ?? UNNAMED_CALLER;
+    const turn = line.turns.turnOf(job.priority, callerId, lineEmpty);
+    const order = line.turns.orderOf(job.priority, turn);
     const full = line.waiting.size >= line.limits.maxQueued;
-    const predictedMs = line.predictedWaitMs(job.priority);
+    const predictedMs = line.predictedWaitMs(order);
     const boundMs = waitBoundMs(line.maxQueueWaitMs, job.deadline, Date.now());
     if (full || predictedMs > boundMs) {
       const why = refusalReason({ full, predictedMs, boundMs, maxQueueWaitMs: line.maxQueueWaitMs });
@@ -95,6 +104,7 @@ export class InProcessDispatchQueue implements DispatchQueue {
         ),
       );
     }
+    line.turns.take(job.priority, callerId, job.client?.weight ?? 1, turn, lineEmpty);
     return new Promise<DispatchResult>((resolve, reject) => {
       const settle = () => {
         clearTimeout(timer);
@@ -118,11 +128,12 @@ export class InProcessDispatchQueue implements DispatchQueue {
               reject(queuedTimeoutError(modelId, performance.now() - enqueuedAt));
               return false;
             }
+            line.turns.started(job.priority, turn);
             this.run(modelId, line, job, enqueuedAt).then(resolve, reject);
             return true;
           },
         },
-        job.priority,
+        order,
       );
       job.signal.addEventListener('abort', onAbort, { once: true });
     });

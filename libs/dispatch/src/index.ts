@@ -11,6 +11,7 @@ export { InProcessDispatchQueue } from './in-process-dispatch-queue.js';
 export { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq/bullmq-dispatch-queue.js';
 export {
   FIFO_POLICY,
+  highestPriorityOf,
   MAX_PRIORITY,
   priorityOf,
   type PriorityInput,
@@ -18,3 +19,4 @@ export {
   type PriorityPolicy,
 } from './priority-policy.js';
 export { DEFAULT_MAX_QUEUE_WAIT_MS } from './admission-rule.js';
+export { TURN_STEPS, turnCost } from './caller-turns.js';

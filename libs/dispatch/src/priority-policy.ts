@@ -36,6 +36,21 @@ export function priorityOf(policy: PriorityPolicy, { scenario, maxNewTokens }: P
   }
 }
 
+/**
+ * The largest priority number a policy gives a model's requests (DispatchLimits.highestPriority): the rest of BullMQ's
+ * range is left to callers' fair turns (caller-turns.ts), so FIFO leaves them the most.
+ */
+export function highestPriorityOf(policy: PriorityPolicy, modelMaxNewTokens: number): number {
+  switch (policy.order) {
+    case 'fifo':
+      return 0;
+    case 'shortest_first':
+      return clamp(modelMaxNewTokens);
+    case 'scenario':
+      return priorityOf(policy, { maxNewTokens: modelMaxNewTokens });
+  }
+}
+
 function clamp(priority: number): number {
   return Math.min(MAX_PRIORITY, Math.max(1, Math.round(priority)));
 }

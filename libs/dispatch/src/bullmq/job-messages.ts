@@ -16,6 +16,14 @@ export interface JobData {
   replyTo: string;
   /** Relay every token, or every chat delta (a streaming client), or only the outcome. */
   relayTokens: boolean;
+  /** Its caller's turn (caller-turns.ts): the worker that takes it moves the clock of its priority on to it. */
+  turn: JobTurn;
+}
+
+/** A job's turn and the policy priority whose clock it counts on. */
+export interface JobTurn {
+  priority: number;
+  turn: number;
 }
 
 export interface SerializedError {

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GenerationOutcome } from '#backends';
+import { CallerTurns, lineOrder, TURN_STEPS, turnCost, turnScale } from './caller-turns.js';
+import type { DispatchJob, DispatchResult, JobExecutor } from './dispatch-queue.js';
+import { InProcessDispatchQueue } from './in-process-dispatch-queue.js';
+import { MAX_PRIORITY } from './priority-policy.js';
+
+/**
+ * The in-process line with one slot and an executor that answers at once, except the first job, which holds the slot
+ * until released: everything dispatched meanwhile queues, and the order the executor sees is the line's order.
+ */
+function oneSlotLine(highestPriority: number) {
+  const started: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const execute: JobExecutor = async (_modelId, request) => {
+    const inputs = 'inputs' in request ? request.inputs : '';
+    started.push(inputs);
+    if (started.length === 1) await released;
+    return outcomeOf(inputs);
+  };
+  const queue = new InProcessDispatchQueue(
+    new Map([['m', { maxConcurrent: 1, maxQueued: 1000, maxQueueWaitMs: 60_000, highestPriority }]]),
+    execute,
+  );
+  const jobs: Array<Promise<DispatchResult>> = [];
+  const dispatch = (inputs: string, client: DispatchJob['client'], priority = 0) =>
+    jobs.push(
+      queue.dispatch('m', {
+        request: { inputs, parameters: { max_new_tokens: 16 } },
+        priority,
+        client,
+        deadline: Date.now() + 60_000,
+        signal: new AbortController().signal,
+      }),
+    );
+  const drain = async () => {
+    release();
+    await Promise.all(jobs);
+    return started;
+  };
+  return { dispatch, drain };
+}
+
+function outcomeOf(inputs: string): GenerationOutcome {
+  return {
+    generatedText: inputs,
+    finishReason: 'eos_token',
+    inputTokens: 1,
+    outputTokens: 1,
+    seed: null,
+    timings: { firstTokenMs: 0, backendMs: 0 },
+  };
+}
+
+const caller = (id: string, weight = 1) => ({ id, weight });
+const named = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe('fair turns in the in-process line', () => {
+  it("serves another caller's newcomer before the 100 jobs one caller queued ahead of it", async () => {
+    const line = oneSlotLine(0);
+    line.dispatch('hold', caller('flood'));
+    for (const inputs of named('flood', 100)) line.dispatch(inputs, caller('flood'));
+    line.dispatch('light', caller('light'));
+    const started = await line.drain();
+    // The flood's first queued job took the line's first turn before the newcomer came; the newcomer takes the next.
+    assert.deepEqual(started.slice(0, 4), ['hold', 'flood0', 'light', 'flood1']);
+    assert.deepEqual(
+      started.filter((s) => s.startsWith('flood')),
+      ['hold', ...named('flood', 100)].filter((s) => s !== 'hold'),
+      "the flood's own jobs in arrival order",
+    );
+  });
+
+  it('gives a weight-2 caller two turns for each turn of a weight-1 caller', async () => {
+    const line = oneSlotLine(0);
+    line.dispatch('hold', caller('x'));
+    for (const inputs of named('heavy', 12)) line.dispatch(inputs, caller('heavy', 2));
+    for (const inputs of named('light', 12)) line.dispatch(inputs, caller('light', 1));
+    const started = (await line.drain()).slice(1);
+    for (let k = 1; k <= 6; k++) {
+      const first = started.slice(0, 3 * k);
+      assert.equal(first.filter((s) => s.startsWith('heavy')).length, 2 * k, `first ${3 * k}: ${first.join(' ')}`);
+    }
+    assert.deepEqual(
+      started.filter((s) => s.startsWith('heavy')),
+      named('heavy', 12),
+    );
+    assert.deepEqual(
+      started.filter((s) => s.startsWith('light')),
+      named('light', 12),
+    );
+  });
+
+  it("keeps one caller's jobs in arrival order, and jobs that name no caller too", async () => {
+    const line = oneSlotLine(0);
+    line.dispatch('hold', undefined);
+    for (const inputs of named('a', 30)) line.dispatch(inputs, caller('a', 3));
+    for (const inputs of named('anon', 5)) line.dispatch(inputs, undefined);
+    const started = await line.drain();
+    assert.deepEqual(
+      started.filter((s) => /^a\d/.test(s)),
+      named('a', 30),
+    );
+    assert.deepEqual(
+      started.filter((s) => s.startsWith('anon')),
+      named('anon', 5),
+    );
+  });
+
+  it('lets the priority policy decide first: turns only order jobs of one priority', async () => {
+    const line = oneSlotLine(3);
+    line.dispatch('hold', caller('x'));
+    for (const inputs of named('urgent-flood', 10)) line.dispatch(inputs, caller('flood'), 1);
+    for (const inputs of named('batch', 3)) line.dispatch(inputs, caller('light'), 3);
+    line.dispatch('urgent-light', caller('light'), 1);
+    const started = (await line.drain()).slice(1);
+    assert.deepEqual(started.slice(-3), named('batch', 3), 'priority 3 after every priority 1, turns or not');
+    assert.deepEqual(started.slice(0, 3), ['urgent-flood0', 'urgent-light', 'urgent-flood1']);
+  });
+});
+
+describe('CallerTurns', () => {
+  it('costs a turn in proportion to 1 / weight, never less than one step', () => {
+    assert.deepEqual([1, 2, 3, 4, 6, 12, 100, 0.5].map(turnCost), [12, 6, 4, 3, 2, 1, 1, 24]);
+    assert.equal(turnCost(0), TURN_STEPS, 'a weight that is not positive counts as 1');
+  });
+
+  it('keeps turns per priority: jobs at one priority cost a caller no turns at another', () => {
+    const turns = new CallerTurns(turnScale(3));
+    turns.take(3, 'a', 1, turns.turnOf(3, 'a', true), true);
+    for (let i = 0; i < 5; i++) turns.take(3, 'a', 1, turns.turnOf(3, 'a', false), false);
+    turns.started(3, 4 * TURN_STEPS);
+    assert.equal(turns.turnOf(1, 'a', false), 0);
+    assert.equal(turns.turnOf(9, 'a', false), 6 * TURN_STEPS, 'a priority above the highest shares the highest');
+  });
+
+  it('starts every turn over when no job is waiting, and never hands out a turn before the one that last started', () => {
+    const turns = new CallerTurns(turnScale(0));
+    turns.take(0, 'a', 1, turns.turnOf(0, 'a', true), true);
+    for (let i = 0; i < 5; i++) turns.take(0, 'a', 1, turns.turnOf(0, 'a', false), false);
+    assert.equal(turns.turnOf(0, 'a', false), 6 * TURN_STEPS);
+    assert.equal(turns.turnOf(0, 'b', false), 0, 'a newcomer starts level with the line');
+    turns.started(0, 3 * TURN_STEPS);
+    assert.equal(turns.turnOf(0, 'b', false), 3 * TURN_STEPS, 'but not before the job that started last');
+    assert.equal(turns.turnOf(0, 'a', true), 0, 'an empty line forgets');
+    turns.take(0, 'b', 1, 0, true);
+    assert.equal(turns.turnOf(0, 'a', false), 0);
+  });
+
+  it("folds priority and turn into one number within BullMQ's range, saturating the turn rather than overflowing", () => {
+    const fifo = turnScale(0);
+    assert.equal(fifo.span, MAX_PRIORITY);
+    assert.equal(lineOrder(fifo, 0, 0), 1);
+    assert.equal(lineOrder(fifo, 0, 10 * MAX_PRIORITY), MAX_PRIORITY);
+    const scenarios = turnScale(6);
+    const orders = [
+      [1, 0],
+      [1, scenarios.span - 1],
+      [1, 10 * scenarios.span],
+      [2, 0],
+      [6, 0],
+      [6, 10 * scenarios.span],
+    ].map(([priority, turn]) => lineOrder(scenarios, priority!, turn!));
+    assert.deepEqual(
+      orders,
+      [...orders].sort((a, b) => a - b),
+      'priority first, then turn',
+    );
+    assert.equal(orders[1], orders[2], 'a turn past its band saturates');
+    assert.ok(orders[3]! > orders[2]!, 'and never reaches the next priority');
+    assert.equal(orders[5], MAX_PRIORITY);
+    assert.equal(lineOrder(scenarios, 9, 0), orders[4], 'a priority above the highest is ordered as the highest');
+    assert.equal(turnScale(MAX_PRIORITY).span, 1, 'no room left: arrival order within a priority');
+  });
+});

@@ -1,0 +1,100 @@
+import { MAX_PRIORITY } from './priority-policy.js';
+
+/**
+ * Fair turns among the callers waiting for one model: start-time fair queueing. Each admitted job takes a turn, a
+ * number on a virtual clock (one per policy priority of the model): `max(clock, its caller's next turn)`; its caller's
+ * next turn then comes `turnCost(weight)` later. The clock is the turn of the job that last left the line for a slot, so a caller that
+ * arrives behind another's backlog starts level with the job now starting instead of behind the whole backlog, and
+ * callers who keep waiting alternate by weight. When no job is waiting, every turn starts over from 0: there is no
+ * one to be fair to, and the numbers stay small.
+ *
+ * Both queues order a model's line by one number, `lineOrder`: the priority policy's number first (priority-policy.ts),
+ * then the turn, then arrival. For BullMQ that number is the job's priority, so it must fit BullMQ's range
+ * (MAX_PRIORITY): each policy priority gets a band of `span` turns, and a turn past its band saturates at the band's
+ * end (arrival order among those, until the line empties). bullmq/admission.ts does the same in Lua, atomically; this
+ * class is the in-process line's copy.
+ */
+
+/** A weight-1 caller's turn costs this many steps; weight w costs round(TURN_STEPS / w), at least 1. */
+export const TURN_STEPS = 12;
+
+/** How far a caller's next turn moves for each job: weights 1, 2, 3, 4, 6 and 12 are honoured exactly. */
+export function turnCost(weight: number): number {
+  return Math.max(1, Math.round(TURN_STEPS / (weight > 0 ? weight : 1)));
+}
+
+/** How a model's policy priorities (0..highest) and turns share BullMQ's priority range. */
+export interface TurnScale {
+  /** The largest policy priority; a larger one is ordered as this one. */
+  readonly highest: number;
+  /** Turn steps per policy priority; 1 leaves no room for turns (arrival order within a priority). */
+  readonly span: number;
+}
+
+export function turnScale(highestPriority: number): TurnScale {
+  const highest = Math.min(Math.max(0, Math.floor(highestPriority)), MAX_PRIORITY - 1);
+  return { highest, span: Math.floor(MAX_PRIORITY / (highest + 1)) };
+}
+
+/** The number a line is ordered by (lower first; equal ones in arrival order): 1..MAX_PRIORITY. */
+export function lineOrder(scale: TurnScale, priority: number, turn: number): number {
+  return priorityClass(scale, priority) * scale.span + Math.min(turn, scale.span - 1) + 1;
+}
+
+/** The policy priority a job is ordered and given turns by: one above the highest counts as the highest. */
+export function priorityClass({ highest }: TurnScale, priority: number): number {
+  return Math.min(Math.max(0, priority), highest);
+}
+
+/** Callers who send jobs without saying who they are share one turn sequence, so their jobs keep arrival order. */
+export const UNNAMED_CALLER = '';
+
+/** One priority's clock and each waiting caller's next turn at that priority. */
+interface PriorityTurns {
+  clock: number;
+  readonly nextTurn: Map<string, number>;
+}
+
+/**
+ * One model's turns, kept per policy priority: a caller's jobs at one priority cost it no turns at another, since the
+ * policy already decides between priorities.
+ */
+export class CallerTurns {
+  private readonly byPriority = new Map<number, PriorityTurns>();
+
+  constructor(readonly scale: TurnScale) {}
+
+  /** The turn a newcomer of this caller would take now; `lineEmpty` (no job waiting) starts every turn over. */
+  turnOf(priority: number, callerId: string, lineEmpty: boolean): number {
+    if (lineEmpty) return 0;
+    const turns = this.byPriority.get(this.priorityClass(priority));
+    return turns ? Math.max(turns.clock, turns.nextTurn.get(callerId) ?? 0) : 0;
+  }
+
+  orderOf(priority: number, turn: number): number {
+    return lineOrder(this.scale, priority, turn);
+  }
+
+  /** The newcomer was admitted with `turn` (from turnOf, with the same `lineEmpty`): its caller's next turn moves on. */
+  take(priority: number, callerId: string, weight: number, turn: number, lineEmpty: boolean): void {
+    if (lineEmpty) this.byPriority.clear();
+    this.at(priority).nextTurn.set(callerId, turn + turnCost(weight));
+  }
+
+  /** A job with this turn left the line for a slot: no later newcomer of its priority takes an earlier turn. */
+  started(priority: number, turn: number): void {
+    const turns = this.at(priority);
+    if (turn > turns.clock) turns.clock = turn;
+  }
+
+  private at(priority: number): PriorityTurns {
+    const key = this.priorityClass(priority);
+    let turns = this.byPriority.get(key);
+    if (!turns) this.byPriority.set(key, (turns = { clock: 0, nextTurn: new Map() }));
+    return turns;
+  }
+
+  private priorityClass(priority: number): number {
+    return priorityClass(this.scale, priority);
+  }
+}
