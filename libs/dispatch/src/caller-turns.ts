@@ -3,10 +3,11 @@ import { MAX_PRIORITY } from './priority-policy.js';
 /**
  * Fair turns among the callers waiting for one model: start-time fair queueing. Each admitted job takes a turn, a
  * number on a virtual clock (one per policy priority of the model): `max(clock, its caller's next turn)`; its caller's
- * next turn then comes `turnCost(weight)` later. The clock is the turn of the job that last left the line for a slot, so a caller that
- * arrives behind another's backlog starts level with the job now starting instead of behind the whole backlog, and
- * callers who keep waiting alternate by weight. When no job is waiting, every turn starts over from 0: there is no
- * one to be fair to, and the numbers stay small.
+ * next turn then comes `turnCost(weight)` later. The clock is the turn of the job that last took a slot, so a caller
+ * that arrives behind another's backlog starts level with the job now starting instead of behind the whole backlog
+ * (and ahead of the backlog's next, whose caller has already had the turns of its running jobs), and callers who keep
+ * waiting alternate by weight. Whenever no job is waiting the numbers are moved back to 0 (`rebase`), so they stay
+ * small however long the model stays busy.
  *
  * Both queues order a model's line by one number, `lineOrder`: the priority policy's number first (priority-policy.ts),
  * then the turn, then arrival. For BullMQ that number is the job's priority, so it must fit BullMQ's range
@@ -49,7 +50,7 @@ export function priorityClass({ highest }: TurnScale, priority: number): number 
 /** Callers who send jobs without saying who they are share one turn sequence, so their jobs keep arrival order. */
 export const UNNAMED_CALLER = '';
 
-/** One priority's clock and each waiting caller's next turn at that priority. */
+/** One priority's clock and each caller's next turn at that priority. */
 interface PriorityTurns {
   clock: number;
   readonly nextTurn: Map<string, number>;
@@ -64,10 +65,23 @@ export class CallerTurns {
 
   constructor(readonly scale: TurnScale) {}
 
-  /** The turn a newcomer of this caller would take now; `lineEmpty` (no job waiting) starts every turn over. */
-  turnOf(priority: number, callerId: string, lineEmpty: boolean): number {
-    if (lineEmpty) return 0;
-    const turns = this.byPriority.get(this.priorityClass(priority));
+  /**
+   * No job is waiting: moves every clock back to 0 and every next turn back with it, which changes no order (only
+   * differences between turns count) but keeps the numbers small, and forgets the callers whose turn has come.
+   */
+  rebase(): void {
+    for (const turns of this.byPriority.values()) {
+      for (const [callerId, next] of turns.nextTurn) {
+        if (next > turns.clock) turns.nextTurn.set(callerId, next - turns.clock);
+        else turns.nextTurn.delete(callerId);
+      }
+      turns.clock = 0;
+    }
+  }
+
+  /** The turn a newcomer of this caller would take now. */
+  turnOf(priority: number, callerId: string): number {
+    const turns = this.byPriority.get(priorityClass(this.scale, priority));
     return turns ? Math.max(turns.clock, turns.nextTurn.get(callerId) ?? 0) : 0;
   }
 
@@ -75,26 +89,21 @@ export class CallerTurns {
     return lineOrder(this.scale, priority, turn);
   }
 
-  /** The newcomer was admitted with `turn` (from turnOf, with the same `lineEmpty`): its caller's next turn moves on. */
-  take(priority: number, callerId: string, weight: number, turn: number, lineEmpty: boolean): void {
-    if (lineEmpty) this.byPriority.clear();
+  /** The newcomer was admitted with `turn` (from turnOf): its caller's next turn moves on by the cost of its weight. */
+  take(priority: number, callerId: string, weight: number, turn: number): void {
     this.at(priority).nextTurn.set(callerId, turn + turnCost(weight));
   }
 
-  /** A job with this turn left the line for a slot: no later newcomer of its priority takes an earlier turn. */
+  /** A job with this turn took a slot: no later newcomer of its priority takes an earlier turn. */
   started(priority: number, turn: number): void {
     const turns = this.at(priority);
     if (turn > turns.clock) turns.clock = turn;
   }
 
   private at(priority: number): PriorityTurns {
-    const key = this.priorityClass(priority);
+    const key = priorityClass(this.scale, priority);
     let turns = this.byPriority.get(key);
     if (!turns) this.byPriority.set(key, (turns = { clock: 0, nextTurn: new Map() }));
     return turns;
-  }
-
-  private priorityClass(priority: number): number {
-    return priorityClass(this.scale, priority);
   }
 }

@@ -82,14 +82,17 @@ export class InProcessDispatchQueue implements DispatchQueue {
     const line = this.line(modelId);
     const enqueuedAt = performance.now();
     if (job.signal.aborted) return Promise.reject(job.signal.reason);
+    // Its turn (caller-turns.ts), taken only if it is admitted; a job that finds a free slot takes one too, and with it
+    // its caller's share of the slots.
+    const callerId = job.client?.id ?? UNNAMED_CALLER;
+    if (line.waiting.size === 0) line.turns.rebase();
+    const turn = line.turns.turnOf(job.priority, callerId);
     if (line.hasFreeSlot && line.waiting.size === 0) {
       if (Date.now() >= job.deadline) return Promise.reject(queuedTimeoutError(modelId, 0));
+      line.turns.take(job.priority, callerId, job.client?.weight ?? 1, turn);
+      line.turns.started(job.priority, turn);
       return this.run(modelId, line, job, enqueuedAt);
     }
-    // Its place: its priority, then its caller's turn (caller-turns.ts), committed only if it is admitted.
-    const lineEmpty = line.waiting.size === 0;
-    const callerId = job.client?.id ?? UNNAMED_CALLER;
-    const turn = line.turns.turnOf(job.priority, callerId, lineEmpty);
     const order = line.turns.orderOf(job.priority, turn);
     const full = line.waiting.size >= line.limits.maxQueued;
     const predictedMs = line.predictedWaitMs(order);
@@ -104,7 +107,7 @@ export class InProcessDispatchQueue implements DispatchQueue {
         ),
       );
     }
-    line.turns.take(job.priority, callerId, job.client?.weight ?? 1, turn, lineEmpty);
+    line.turns.take(job.priority, callerId, job.client?.weight ?? 1, turn);
     return new Promise<DispatchResult>((resolve, reject) => {
       const settle = () => {
         clearTimeout(timer);

@@ -21,7 +21,9 @@ import { CYCLE_WEIGHT, SERVICE_TIME_WEIGHT } from '../service-rate.js';
  * (`<prefix>:<model>:turns`: per policy priority p, `c<p>:<caller>` each waiting caller's next turn and `v<p>` the
  * clock, which a worker moves on when a job starts: TURN_STARTED), folds it with the policy's priority into the job's BullMQ priority (lineOrder), and makes the
  * job id `p<that priority>-<uuid>`, which is also its ticket. With no job waiting (no more tickets than slots) the
- * hash is dropped: turns start over.
+ * numbers move back to 0 (CallerTurns.rebase), and `o<p>` adds up how far: a worker's move of the clock may land
+ * after a move back that raced it, and takes it off. The clock here may lag the in-process one's by the jobs admitted
+ * but not yet taken; the order it gives is the same.
  *
  * The jobs ahead of a newcomer are the tickets whose priority sorts at or before its own, less those whose jobs are
  * already running: BullMQ's active list of the model (at most max_concurrent ids), read here as the meta hash is.
@@ -35,13 +37,28 @@ local slots = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('HSET', KEYS[2], 'concurrency', ARGV[3])
 local held = redis.call('ZCARD', KEYS[1])
-local lineEmpty = held <= slots
+if held <= slots then
+  local fields = redis.call('HGETALL', KEYS[4])
+  local clocks = {}
+  for i = 1, #fields, 2 do
+    local p = string.match(fields[i], '^v(%d+)$')
+    if p then clocks[p] = tonumber(fields[i + 1]) end
+  end
+  for i = 1, #fields, 2 do
+    local p = string.match(fields[i], '^c(%d+):')
+    if p then
+      local left = tonumber(fields[i + 1]) - (clocks[p] or 0)
+      if left > 0 then redis.call('HSET', KEYS[4], fields[i], left) else redis.call('HDEL', KEYS[4], fields[i]) end
+    end
+  end
+  for p, clock in pairs(clocks) do
+    redis.call('HINCRBY', KEYS[4], 'o' .. p, clock)
+    redis.call('HDEL', KEYS[4], 'v' .. p)
+  end
+end
 local class = math.min(math.max(0, tonumber(ARGV[6])), tonumber(ARGV[12]))
 local caller = 'c' .. class .. ':' .. ARGV[9]
-local turn = 0
-if not lineEmpty then
-  turn = math.max(tonumber(redis.call('HGET', KEYS[4], 'v' .. class) or '0'), tonumber(redis.call('HGET', KEYS[4], caller) or '0'))
-end
+local turn = math.max(tonumber(redis.call('HGET', KEYS[4], 'v' .. class) or '0'), tonumber(redis.call('HGET', KEYS[4], caller) or '0'))
 local span = tonumber(ARGV[11])
 local order = class * span + math.min(turn, span - 1) + 1
 local function orderOf(id)
@@ -80,19 +97,23 @@ elseif held >= slots and wait > math.min(tonumber(ARGV[7]), tonumber(ARGV[8]) - 
   result = 2
 else
   if held == 0 then redis.call('HSET', KEYS[3], 'busy', now) end
-  if lineEmpty then redis.call('DEL', KEYS[4]) end
   redis.call('HSET', KEYS[4], caller, turn + tonumber(ARGV[10]))
   member = 'p' .. order .. '-' .. ARGV[5]
   redis.call('ZADD', KEYS[1], ARGV[4], member)
   held = held + 1
 end
-return {result, held, tostring(wait), member, order, turn}
+return {result, held, tostring(wait), member, order, turn + tonumber(redis.call('HGET', KEYS[4], 'o' .. class) or '0')}
 `;
 
-/** A job of priority ARGV[1] with turn ARGV[2] has left the line for a slot: that priority's clock moves on to it. */
+/**
+ * A job of priority ARGV[1] has taken a slot: that priority's clock moves on to its turn. The job carries its turn
+ * counted from the first (ARGV[2]), and `o<priority>` what the moves back to 0 have taken off since, so a job admitted
+ * before a move back still lands where it belongs.
+ */
 const TURN_STARTED = `
+local turn = tonumber(ARGV[2]) - tonumber(redis.call('HGET', KEYS[1], 'o' .. ARGV[1]) or '0')
 local clock = 'v' .. ARGV[1]
-if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], clock) or '0') then redis.call('HSET', KEYS[1], clock, ARGV[2]) end
+if turn > tonumber(redis.call('HGET', KEYS[1], clock) or '0') then redis.call('HSET', KEYS[1], clock, turn) end
 return 1
 `;
 
@@ -183,7 +204,7 @@ export interface Admission {
   jobId: string;
   /** Once admitted: its BullMQ priority, the policy's priority and its turn folded together (lineOrder). */
   order: number;
-  /** Once admitted: its caller's turn, at its priority. */
+  /** Once admitted: its caller's turn at its priority, counted from the first (TURN_STARTED). */
   turn: JobTurn;
 }
 

@@ -23,6 +23,7 @@ export interface JobData {
 /** A job's turn and the policy priority whose clock it counts on. */
 export interface JobTurn {
   priority: number;
+  /** Counted from the priority's first turn, not from its last move back to 0 (admission.ts). */
   turn: number;
 }
 
