@@ -1,6 +1,6 @@
 /**
- * Which queued request goes first. Priorities are whole numbers, lower first, equal ones in arrival order: the
- * in-process line and BullMQ's prioritised set order them the same way.
+ * Which queued request goes first. Priorities are whole numbers, lower first; within a priority callers take turns
+ * (caller-turns.ts folds both into the one number the in-process line and BullMQ's prioritised set order by).
  */
 export type PriorityOrder = 'fifo' | 'scenario' | 'shortest_first';
 
