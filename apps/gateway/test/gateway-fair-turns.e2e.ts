@@ -137,7 +137,7 @@ for (const queue of ['in-process', 'BullMQ (Redis)'] as const)
         fair: { requests: fair.length, p50Ms: round(percentile(fair, 50)), p99Ms: round(percentile(fair, 99)) },
         fifo: { requests: fifo.length, p50Ms: round(percentile(fifo, 50)), p99Ms: round(percentile(fifo, 99)) },
       };
-      t.diagnostic(`light caller's latency, ms: ${JSON.stringify(figures)}`);
+      t.diagnostic(`${queue}: light caller's latency, ms: ${JSON.stringify(figures)}`);
       assert.ok(fair.length >= 5 && fifo.length >= 1, JSON.stringify(figures));
       assert.ok(percentile(fair, 99) <= 2 * unloaded, `fair turns: p99 within 2× unloaded: ${JSON.stringify(figures)}`);
       assert.ok(percentile(fifo, 99) > 2 * unloaded, `arrival order: p99 past 2× unloaded: ${JSON.stringify(figures)}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GenerationOutcome } from '#backends';
-import { CallerTurns, lineOrder, TURN_STEPS, turnCost, turnScale } from './caller-turns.js';
+import { CallerTurns, lineOrder, TURN_STEPS, turnCost, turnMemory, turnScale } from './caller-turns.js';
 import type { DispatchJob, DispatchResult, JobExecutor } from './dispatch-queue.js';
 import { InProcessDispatchQueue } from './in-process-dispatch-queue.js';
 import { MAX_PRIORITY } from './priority-policy.js';
@@ -129,7 +129,7 @@ describe('CallerTurns', () => {
   };
 
   it('keeps turns per priority: jobs at one priority cost a caller no turns at another', () => {
-    const turns = new CallerTurns(turnScale(3));
+    const turns = new CallerTurns(turnScale(3), turnMemory(4, 100));
     for (let i = 0; i < 6; i++) admit(turns, 3, 'a');
     turns.started(3, 4 * TURN_STEPS);
     assert.equal(turns.turnOf(1, 'a'), 0);
@@ -138,7 +138,7 @@ describe('CallerTurns', () => {
   });
 
   it('never hands out a turn before the one that last started, and moves back to 0 without changing any order', () => {
-    const turns = new CallerTurns(turnScale(0));
+    const turns = new CallerTurns(turnScale(0), turnMemory(4, 100));
     assert.deepEqual(
       Array.from({ length: 6 }, () => admit(turns, 0, 'a')),
       [0, 1, 2, 3, 4, 5].map((i) => i * TURN_STEPS),
@@ -156,6 +156,24 @@ describe('CallerTurns', () => {
       'every turn moved back by the clock',
     );
     assert.deepEqual(after, [3 * TURN_STEPS, 0, 0], 'b, whose turn has come, is forgotten');
+  });
+
+  it('remembers no more callers than can hold a slot once nobody waits, and drops those whose turn has come', () => {
+    const turns = new CallerTurns(turnScale(0), turnMemory(4, 10));
+    // A thousand clients, once each, while a slot is free: each is rebased, given a turn, and started.
+    for (let i = 0; i < 1000; i++) {
+      turns.rebase();
+      const turn = admit(turns, 0, `addr:client-${i}`);
+      turns.started(0, turn);
+    }
+    turns.rebase();
+    assert.ok(turns.callers <= 4, `${turns.callers} callers remembered`);
+    // A backlog that never empties: the callers that came and went are swept as the clock passes them.
+    for (let i = 0; i < 1000; i++) {
+      turns.started(0, admit(turns, 0, 'flood'));
+      admit(turns, 0, `addr:once-${i}`);
+    }
+    assert.ok(turns.callers <= 2 * (4 + 10) + 1, `${turns.callers} callers remembered`);
   });
 
   it("folds priority and turn into one number within BullMQ's range, saturating the turn rather than overflowing", () => {

@@ -56,6 +56,18 @@ interface PriorityTurns {
   readonly nextTurn: Map<string, number>;
 }
 
+/** How many callers' turns a model keeps: see CallerTurns.rebase and sweep. */
+export interface TurnMemory {
+  /** The model's max_concurrent: with nobody waiting, the most callers that can still hold a slot. */
+  slots: number;
+  /** Past this many callers at one priority, those whose next turn has come are dropped (max_concurrent + max_queued, twice). */
+  sweepAbove: number;
+}
+
+export function turnMemory(maxConcurrent: number, maxQueued: number): TurnMemory {
+  return { slots: maxConcurrent, sweepAbove: 2 * (maxConcurrent + maxQueued) };
+}
+
 /**
  * One model's turns, kept per policy priority: a caller's jobs at one priority cost it no turns at another, since the
  * policy already decides between priorities.
@@ -63,20 +75,28 @@ interface PriorityTurns {
 export class CallerTurns {
   private readonly byPriority = new Map<number, PriorityTurns>();
 
-  constructor(readonly scale: TurnScale) {}
+  constructor(
+    readonly scale: TurnScale,
+    private readonly memory: TurnMemory,
+  ) {}
 
   /**
    * No job is waiting: moves every clock back to 0 and every next turn back with it, which changes no order (only
-   * differences between turns count) but keeps the numbers small, and forgets the callers whose turn has come.
+   * differences between turns count) but keeps the numbers small, and forgets the callers whose turn has come. More
+   * callers left than slots means callers that came and went without waiting (a caller's turn only moves the clock
+   * when its job is the latest to start): all are forgotten, so that many clients, once each, cost no memory.
    */
   rebase(): void {
+    let callers = 0;
     for (const turns of this.byPriority.values()) {
       for (const [callerId, next] of turns.nextTurn) {
         if (next > turns.clock) turns.nextTurn.set(callerId, next - turns.clock);
         else turns.nextTurn.delete(callerId);
       }
       turns.clock = 0;
+      callers += turns.nextTurn.size;
     }
+    if (callers > this.memory.slots) for (const turns of this.byPriority.values()) turns.nextTurn.clear();
   }
 
   /** The turn a newcomer of this caller would take now. */
@@ -91,7 +111,9 @@ export class CallerTurns {
 
   /** The newcomer was admitted with `turn` (from turnOf): its caller's next turn moves on by the cost of its weight. */
   take(priority: number, callerId: string, weight: number, turn: number): void {
-    this.at(priority).nextTurn.set(callerId, turn + turnCost(weight));
+    const turns = this.at(priority);
+    turns.nextTurn.set(callerId, turn + turnCost(weight));
+    if (turns.nextTurn.size > this.memory.sweepAbove) sweep(turns);
   }
 
   /** A job with this turn took a slot: no later newcomer of its priority takes an earlier turn. */
@@ -100,10 +122,22 @@ export class CallerTurns {
     if (turn > turns.clock) turns.clock = turn;
   }
 
+  /** The callers remembered now, over every priority. */
+  get callers(): number {
+    let callers = 0;
+    for (const turns of this.byPriority.values()) callers += turns.nextTurn.size;
+    return callers;
+  }
+
   private at(priority: number): PriorityTurns {
     const key = priorityClass(this.scale, priority);
     let turns = this.byPriority.get(key);
     if (!turns) this.byPriority.set(key, (turns = { clock: 0, nextTurn: new Map() }));
     return turns;
   }
+}
+
+/** Drops the callers whose next turn the clock has reached: they would take the clock's turn anyway. */
+function sweep(turns: PriorityTurns): void {
+  for (const [callerId, next] of turns.nextTurn) if (next <= turns.clock) turns.nextTurn.delete(callerId);
 }

@@ -14,7 +14,7 @@ import {
   serviceRatePerS,
   waitBoundMs,
 } from './admission-rule.js';
-import { CallerTurns, turnScale, UNNAMED_CALLER } from './caller-turns.js';
+import { CallerTurns, turnMemory, turnScale, UNNAMED_CALLER } from './caller-turns.js';
 import { overloadedError, queuedTimeoutError } from './dispatch-errors.js';
 import { MAX_PRIORITY } from './priority-policy.js';
 import { PriorityLine } from './priority-line.js';
@@ -34,7 +34,10 @@ class ModelLine {
 
   constructor(readonly limits: DispatchLimits) {
     this.maxQueueWaitMs = limits.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
-    this.turns = new CallerTurns(turnScale(limits.highestPriority ?? MAX_PRIORITY - 1));
+    this.turns = new CallerTurns(
+      turnScale(limits.highestPriority ?? MAX_PRIORITY - 1),
+      turnMemory(limits.maxConcurrent, limits.maxQueued),
+    );
   }
 
   get hasFreeSlot(): boolean {

@@ -18,12 +18,13 @@ import { CYCLE_WEIGHT, SERVICE_TIME_WEIGHT } from '../service-rate.js';
  * calling replicas' epoch milliseconds, so their clocks should agree.
  *
  * Fair turns (caller-turns.ts, said again here): the script gives the newcomer its caller's turn from a per-model hash
- * (`<prefix>:<model>:turns`: per policy priority p, `c<p>:<caller>` each waiting caller's next turn and `v<p>` the
- * clock, which a worker moves on when a job starts: TURN_STARTED), folds it with the policy's priority into the job's BullMQ priority (lineOrder), and makes the
- * job id `p<that priority>-<uuid>`, which is also its ticket. With no job waiting (no more tickets than slots) the
- * numbers move back to 0 (CallerTurns.rebase), and `o<p>` adds up how far: a worker's move of the clock may land
- * after a move back that raced it, and takes it off. The clock here may lag the in-process one's by the jobs admitted
- * but not yet taken; the order it gives is the same.
+ * (`<prefix>:<model>:turns`; per policy priority p: `c<p>:<caller>` a caller's next turn, `v<p>` the clock, which a
+ * worker moves on when it takes a job: TURN_STARTED), folds it with the policy's priority into the job's BullMQ
+ * priority (lineOrder), and makes the job id `p<that priority>-<uuid>`, which is also its ticket. With no job waiting
+ * (no more tickets than slots) the numbers move back to 0 and callers are forgotten as CallerTurns.rebase does, and
+ * `o<p>` adds up how far the numbers moved: a job carries its turn plus that offset, so a worker's move of the clock
+ * that lands after a move back still lands in the right place. The clock here follows the workers, so it lags the
+ * in-process one by the jobs admitted and not yet taken: within such a moment the two queues may differ by a turn.
  *
  * The jobs ahead of a newcomer are the tickets whose priority sorts at or before its own, less those whose jobs are
  * already running: BullMQ's active list of the model (at most max_concurrent ids), read here as the meta hash is.
@@ -37,23 +38,32 @@ local slots = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('HSET', KEYS[2], 'concurrency', ARGV[3])
 local held = redis.call('ZCARD', KEYS[1])
-if held <= slots then
-  local fields = redis.call('HGETALL', KEYS[4])
+local function clocksOf(fields)
   local clocks = {}
   for i = 1, #fields, 2 do
     local p = string.match(fields[i], '^v(%d+)$')
     if p then clocks[p] = tonumber(fields[i + 1]) end
   end
+  return clocks
+end
+if held <= slots then
+  local fields = redis.call('HGETALL', KEYS[4])
+  local clocks = clocksOf(fields)
+  local kept = {}
   for i = 1, #fields, 2 do
     local p = string.match(fields[i], '^c(%d+):')
     if p then
       local left = tonumber(fields[i + 1]) - (clocks[p] or 0)
-      if left > 0 then redis.call('HSET', KEYS[4], fields[i], left) else redis.call('HDEL', KEYS[4], fields[i]) end
+      if left > 0 then kept[#kept + 1] = {fields[i], left} end
     end
   end
-  for p, clock in pairs(clocks) do
-    redis.call('HINCRBY', KEYS[4], 'o' .. p, clock)
-    redis.call('HDEL', KEYS[4], 'v' .. p)
+  redis.call('DEL', KEYS[4])
+  for i = 1, #fields, 2 do
+    if string.match(fields[i], '^o%d+$') then redis.call('HSET', KEYS[4], fields[i], fields[i + 1]) end
+  end
+  for p, clock in pairs(clocks) do redis.call('HINCRBY', KEYS[4], 'o' .. p, clock) end
+  if #kept <= slots then
+    for _, caller in ipairs(kept) do redis.call('HSET', KEYS[4], caller[1], caller[2]) end
   end
 end
 local class = math.min(math.max(0, tonumber(ARGV[6])), tonumber(ARGV[12]))
@@ -98,6 +108,14 @@ elseif held >= slots and wait > math.min(tonumber(ARGV[7]), tonumber(ARGV[8]) - 
 else
   if held == 0 then redis.call('HSET', KEYS[3], 'busy', now) end
   redis.call('HSET', KEYS[4], caller, turn + tonumber(ARGV[10]))
+  if redis.call('HLEN', KEYS[4]) > 2 * tonumber(ARGV[2]) then
+    local fields = redis.call('HGETALL', KEYS[4])
+    local clocks = clocksOf(fields)
+    for i = 1, #fields, 2 do
+      local p = string.match(fields[i], '^c(%d+):')
+      if p and tonumber(fields[i + 1]) <= (clocks[p] or 0) then redis.call('HDEL', KEYS[4], fields[i]) end
+    end
+  end
   member = 'p' .. order .. '-' .. ARGV[5]
   redis.call('ZADD', KEYS[1], ARGV[4], member)
   held = held + 1
