@@ -18,13 +18,14 @@ import { CYCLE_WEIGHT, SERVICE_TIME_WEIGHT } from '../service-rate.js';
  * calling replicas' epoch milliseconds, so their clocks should agree.
  *
  * Fair turns (caller-turns.ts, said again here): the script gives the newcomer its caller's turn from a per-model hash
- * (`<prefix>:<model>:turns`; per policy priority p: `c<p>:<caller>` a caller's next turn, `v<p>` the clock, which a
- * worker moves on when it takes a job: TURN_STARTED), folds it with the policy's priority into the job's BullMQ
- * priority (lineOrder), and makes the job id `p<that priority>-<uuid>`, which is also its ticket. With no job waiting
+ * (`<prefix>:<model>:turns`; per policy priority p: `c<p>:<caller>` a caller's next turn, `v<p>` the clock), folds it
+ * with the policy's priority into the job's BullMQ priority (lineOrder), and makes the job id `p<that priority>-<uuid>`,
+ * which is also its ticket. A job that finds a free slot moves the clock here and goes to BullMQ with priority 0 (its
+ * plain list, its fastest path); one that waits moves it when a worker takes it (TURN_STARTED). With no job waiting
  * (no more tickets than slots) the numbers move back to 0 and callers are forgotten as CallerTurns.rebase does, and
- * `o<p>` adds up how far the numbers moved: a job carries its turn plus that offset, so a worker's move of the clock
- * that lands after a move back still lands in the right place. The clock here follows the workers, so it lags the
- * in-process one by the jobs admitted and not yet taken: within such a moment the two queues may differ by a turn.
+ * `o<p>` adds up how far the numbers moved: a waiting job carries its turn plus that offset, so a worker's move of the
+ * clock that lands after a move back still lands in the right place. So the clock here lags the in-process one by the
+ * waiting jobs taken and not yet reported: within such a moment the two queues may differ by a turn.
  *
  * The jobs ahead of a newcomer are the tickets whose priority sorts at or before its own, less those whose jobs are
  * already running: BullMQ's active list of the model (at most max_concurrent ids), read here as the meta hash is.
@@ -118,6 +119,11 @@ else
   end
   member = 'p' .. order .. '-' .. ARGV[5]
   redis.call('ZADD', KEYS[1], ARGV[4], member)
+  if held < slots then
+    -- A free slot: the job starts at once, which moves the clock now, and BullMQ takes it from its plain list.
+    if turn > tonumber(redis.call('HGET', KEYS[4], 'v' .. class) or '0') then redis.call('HSET', KEYS[4], 'v' .. class, turn) end
+    order = 0
+  end
   held = held + 1
 end
 return {result, held, tostring(wait), member, order, turn + tonumber(redis.call('HGET', KEYS[4], 'o' .. class) or '0')}
@@ -220,10 +226,13 @@ export interface Admission {
   predictedWaitMs: number;
   /** Once admitted: the job's id and ticket, `p<order>-<uuid>`. */
   jobId: string;
-  /** Once admitted: its BullMQ priority, the policy's priority and its turn folded together (lineOrder). */
+  /**
+   * Once admitted: its BullMQ priority, the policy's priority and its turn folded together (lineOrder); 0 for a job
+   * that found a free slot, which BullMQ takes from its plain list, its fastest path.
+   */
   order: number;
-  /** Once admitted: its caller's turn at its priority, counted from the first (TURN_STARTED). */
-  turn: JobTurn;
+  /** Once admitted to wait: its caller's turn at its priority, counted from the first (TURN_STARTED). */
+  turn: JobTurn | undefined;
 }
 
 export async function admit(redis: Redis, r: AdmissionRequest, now = Date.now()): Promise<Admission> {
@@ -253,13 +262,12 @@ export async function admit(redis: Redis, r: AdmissionRequest, now = Date.now())
     predictedWaitMs: Number(wait),
     jobId,
     order,
-    turn: { priority: priorityClass(r.scale, r.priority), turn },
+    turn: order > 0 ? { priority: priorityClass(r.scale, r.priority), turn } : undefined,
   };
 }
 
-/** A worker took a job: moves its priority's clock on to its turn (nothing to move for turn 0, the clock's floor). */
+/** A worker took a job that waited: moves its priority's clock on to its turn. */
 export function turnStarted(redis: Redis, turns: string, { priority, turn }: JobTurn): Promise<unknown> {
-  if (turn <= 0) return Promise.resolve();
   return (redis as unknown as AdmissionCommands).sluiceTurnStarted(turns, priority, turn);
 }
 

@@ -190,7 +190,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
       deadline: job.deadline,
       replyTo: this.replicaId,
       relayTokens: job.onToken !== undefined || job.onDelta !== undefined,
-      turn,
+      ...(turn ? { turn } : {}),
     };
     line.queue.add('generate', data, { jobId: id, priority: order }).catch((error: Error) => {
       pending.fail(queueUnavailableError(error.message, error));

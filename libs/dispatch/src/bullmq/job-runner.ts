@@ -91,7 +91,7 @@ export class JobRunner {
     const heard = replies.send(replyTo, { id, kind: 'started' });
     if (heard === 0) return replies.finish(modelId, id, replyTo, null);
     // Newcomers from now on take turns no earlier than this one's (caller-turns.ts); nobody waits for the write.
-    turnStarted(this.options.connection, this.names.turns(modelId), turn).catch(this.options.onError);
+    if (turn) turnStarted(this.options.connection, this.names.turns(modelId), turn).catch(this.options.onError);
     const controller = new AbortController();
     if (typeof heard !== 'number')
       void heard.then((n) => n === 0 && controller.abort(new Error('nobody waits for this job')));
