@@ -3,11 +3,11 @@ import { MAX_PRIORITY } from './priority-policy.js';
 /**
  * Fair turns among the callers waiting for one model: start-time fair queueing. Each admitted job takes a turn, a
  * number on a virtual clock (one per policy priority of the model): `max(clock, its caller's next turn)`; its caller's
- * next turn then comes `turnCost(weight)` later. The clock is the turn of the job that last took a slot, so a caller
- * that arrives behind another's backlog starts level with the job now starting instead of behind the whole backlog
- * (and ahead of the backlog's next, whose caller has already had the turns of its running jobs), and callers who keep
- * waiting alternate by weight. Whenever no job is waiting the numbers are moved back to 0 (`rebase`), so they stay
- * small however long the model stays busy.
+ * next turn then comes `turnCost(weight)` later. A job that finds a free slot takes a turn too. The clock is the turn
+ * of the job that last took a slot, so a caller that arrives behind another's backlog starts level with the job now
+ * starting, ahead of the backlog (whose caller's running jobs already took their turns), and callers who keep
+ * waiting alternate by weight. Whenever no job is waiting the numbers move back to 0 (`rebase`), so they stay small
+ * however long the model stays busy.
  *
  * Both queues order a model's line by one number, `lineOrder`: the priority policy's number first (priority-policy.ts),
  * then the turn, then arrival. For BullMQ that number is the job's priority, so it must fit BullMQ's range
@@ -60,7 +60,7 @@ interface PriorityTurns {
 export interface TurnMemory {
   /** The model's max_concurrent: with nobody waiting, the most callers that can still hold a slot. */
   slots: number;
-  /** Past this many callers at one priority, those whose next turn has come are dropped (max_concurrent + max_queued, twice). */
+  /** Past this many callers at one priority, those whose turn has come are dropped: 2 × (max_concurrent + max_queued). */
   sweepAbove: number;
 }
 
