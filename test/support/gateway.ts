@@ -51,6 +51,7 @@ models:${model('qwen2', 'qwen2-tiny-q8_0.gguf')}${model('llama3', 'llama3-tiny-q
 export interface TgiModelsOptions {
   maxConcurrent?: number;
   maxQueued?: number;
+  maxQueueWaitMs?: number;
   startupMs?: number;
   firstByteMs?: number;
   interTokenMs?: number;
@@ -63,7 +64,7 @@ export function tgiModelsYaml(url: string, options: TgiModelsOptions = {}): stri
 readiness: { required: all }
 defaults:
   max_concurrent: ${options.maxConcurrent ?? 3}
-  max_queued: ${options.maxQueued ?? 5}
+  max_queued: ${options.maxQueued ?? 5}${options.maxQueueWaitMs === undefined ? '' : `\n  max_queue_wait_ms: ${options.maxQueueWaitMs}`}
   max_new_tokens: 64
   default_max_new_tokens: 16
   timeouts: { connect_ms: 1000, first_byte_ms: ${options.firstByteMs ?? 800}, inter_token_ms: ${options.interTokenMs ?? 2000}, total_ms: ${options.totalMs ?? 8000}, startup_ms: ${options.startupMs ?? 60000} }

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { BullmqDispatchQueue, InProcessDispatchQueue, type DispatchLimits, type DispatchQueue } from '#dispatch';
-import { ModelRegistry } from '#model-registry';
+import {
+  BullmqDispatchQueue,
+  highestPriorityOf,
+  InProcessDispatchQueue,
+  type DispatchLimits,
+  type DispatchQueue,
+} from '#dispatch';
+import { DISPATCH_DEFAULTS, ModelRegistry } from '#model-registry';
 import { backendExecutor } from './backends/backend-executor.js';
 import { BackendDirectory } from './backends/backend-directory.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
@@ -24,6 +30,7 @@ export class DispatchQueueHost implements OnApplicationShutdown {
     // before the engines they run on stop.
     @Inject(EngineSupervisor) _engines: EngineSupervisor,
   ) {
+    const { priority: order, scenarioPriority } = registry.config.dispatch ?? DISPATCH_DEFAULTS;
     const limits = new Map<string, DispatchLimits>(
       registry.list().map(({ descriptor }) => [
         descriptor.id,
@@ -31,6 +38,8 @@ export class DispatchQueueHost implements OnApplicationShutdown {
           maxConcurrent: descriptor.maxConcurrent,
           maxQueued: descriptor.maxQueued,
           maxQueueWaitMs: descriptor.maxQueueWaitMs,
+          // What the policy leaves of the priority range goes to callers' fair turns.
+          highestPriority: highestPriorityOf({ order, scenarioPriority }, descriptor.maxNewTokens),
         },
       ]),
     );

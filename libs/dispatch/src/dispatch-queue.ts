@@ -16,14 +16,23 @@ export interface DispatchLimits {
    * past its own deadline, is refused with 429 at once. Default DEFAULT_MAX_QUEUE_WAIT_MS.
    */
   maxQueueWaitMs?: number;
+  /**
+   * The largest priority number the model's jobs may carry (0 under FIFO; highestPriorityOf in priority-policy.ts).
+   * Priorities share BullMQ's range with callers' fair turns (caller-turns.ts): the fewer priorities, the more turns
+   * fit. Default MAX_PRIORITY - 1, which leaves no room for turns: arrival order within a priority.
+   */
+  highestPriority?: number;
 }
 
 export interface DispatchJob {
   /** What the backend gets. JSON-serialisable: a Redis queue carries it to another replica's worker. */
   request: BackendRequest;
-  /** Lower runs first; equal priorities run in arrival order (see priority-policy.ts). */
+  /** Lower runs first; within a priority, callers take turns, and each caller's jobs keep arrival order. */
   priority: number;
-  /** Whose request it is (an API key's name, or a client address) and its weight: for fair turns among callers. */
+  /**
+   * Whose request it is (an API key's name, or a client address) and its weight: waiting callers take turns, a
+   * weight-2 caller two for a weight-1 caller's one (caller-turns.ts). Jobs without one share one caller's turns.
+   */
   client?: { id: string; weight: number };
   /** Epoch milliseconds. A job not started by then fails with `timeout` and never reaches the backend. */
   deadline: number;

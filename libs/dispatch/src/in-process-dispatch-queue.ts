@@ -14,7 +14,9 @@ import {
   serviceRatePerS,
   waitBoundMs,
 } from './admission-rule.js';
+import { CallerTurns, turnMemory, turnScale, UNNAMED_CALLER } from './caller-turns.js';
 import { overloadedError, queuedTimeoutError } from './dispatch-errors.js';
+import { MAX_PRIORITY } from './priority-policy.js';
 import { PriorityLine } from './priority-line.js';
 import { ServiceRate } from './service-rate.js';
 
@@ -27,20 +29,25 @@ class ModelLine {
   inFlight = 0;
   readonly waiting = new PriorityLine<Waiter>();
   readonly rate = new ServiceRate();
+  readonly turns: CallerTurns;
   readonly maxQueueWaitMs: number;
 
   constructor(readonly limits: DispatchLimits) {
     this.maxQueueWaitMs = limits.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
+    this.turns = new CallerTurns(
+      turnScale(limits.highestPriority ?? MAX_PRIORITY - 1),
+      turnMemory(limits.maxConcurrent, limits.maxQueued),
+    );
   }
 
   get hasFreeSlot(): boolean {
     return this.inFlight < this.limits.maxConcurrent;
   }
 
-  /** What a newcomer of this priority would wait for a slot now (admission-rule.ts). */
-  predictedWaitMs(priority: number): number {
+  /** What a newcomer placed at this order (CallerTurns.orderOf) would wait for a slot now (admission-rule.ts). */
+  predictedWaitMs(order: number): number {
     return predictedWaitMs({
-      ahead: this.waiting.countAhead(priority),
+      ahead: this.waiting.countAhead(order),
       held: this.inFlight + this.waiting.size,
       slots: this.limits.maxConcurrent,
       serviceMs: this.rate.serviceMs(this.inFlight),
@@ -78,12 +85,20 @@ export class InProcessDispatchQueue implements DispatchQueue {
     const line = this.line(modelId);
     const enqueuedAt = performance.now();
     if (job.signal.aborted) return Promise.reject(job.signal.reason);
+    // Its turn (caller-turns.ts), taken only if it is admitted; a job that finds a free slot takes one too, and with it
+    // its caller's share of the slots.
+    const callerId = job.client?.id ?? UNNAMED_CALLER;
+    if (line.waiting.size === 0) line.turns.rebase();
+    const turn = line.turns.turnOf(job.priority, callerId);
     if (line.hasFreeSlot && line.waiting.size === 0) {
       if (Date.now() >= job.deadline) return Promise.reject(queuedTimeoutError(modelId, 0));
+      line.turns.take(job.priority, callerId, job.client?.weight ?? 1, turn);
+      line.turns.started(job.priority, turn);
       return this.run(modelId, line, job, enqueuedAt);
     }
+    const order = line.turns.orderOf(job.priority, turn);
     const full = line.waiting.size >= line.limits.maxQueued;
-    const predictedMs = line.predictedWaitMs(job.priority);
+    const predictedMs = line.predictedWaitMs(order);
     const boundMs = waitBoundMs(line.maxQueueWaitMs, job.deadline, Date.now());
     if (full || predictedMs > boundMs) {
       const why = refusalReason({ full, predictedMs, boundMs, maxQueueWaitMs: line.maxQueueWaitMs });
@@ -95,6 +110,7 @@ export class InProcessDispatchQueue implements DispatchQueue {
         ),
       );
     }
+    line.turns.take(job.priority, callerId, job.client?.weight ?? 1, turn);
     return new Promise<DispatchResult>((resolve, reject) => {
       const settle = () => {
         clearTimeout(timer);
@@ -118,11 +134,12 @@ export class InProcessDispatchQueue implements DispatchQueue {
               reject(queuedTimeoutError(modelId, performance.now() - enqueuedAt));
               return false;
             }
+            line.turns.started(job.priority, turn);
             this.run(modelId, line, job, enqueuedAt).then(resolve, reject);
             return true;
           },
         },
-        job.priority,
+        order,
       );
       job.signal.addEventListener('abort', onAbort, { once: true });
     });

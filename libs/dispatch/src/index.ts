@@ -11,6 +11,7 @@ export { InProcessDispatchQueue } from './in-process-dispatch-queue.js';
 export { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq/bullmq-dispatch-queue.js';
 export {
   FIFO_POLICY,
+  highestPriorityOf,
   MAX_PRIORITY,
   priorityOf,
   type PriorityInput,
@@ -19,3 +20,4 @@ export {
 } from './priority-policy.js';
 export { DEFAULT_MAX_QUEUE_WAIT_MS } from './admission-rule.js';
 export { commandConnection } from './bullmq/redis-connections.js';
+export { TURN_STEPS, turnCost } from './caller-turns.js';

@@ -8,7 +8,8 @@ export interface LinePlace<T> {
 }
 
 /**
- * Waiting jobs, lowest priority number first and, within a priority, in arrival order. A binary heap whose
+ * Waiting jobs, lowest priority number first and, within a priority, in arrival order (the queue's number is its
+ * lineOrder: policy priority and caller's turn, caller-turns.ts). A binary heap whose
  * entries know their position, so that a client leaving mid-line costs O(log n) instead of a scan.
  */
 export class PriorityLine<T> {

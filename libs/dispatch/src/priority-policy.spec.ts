@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_PRIORITY, priorityOf } from './priority-policy.js';
+import { highestPriorityOf, MAX_PRIORITY, priorityOf } from './priority-policy.js';
 
 describe('priorityOf', () => {
   it('puts everyone on one priority under fifo', () => {
@@ -20,5 +20,15 @@ describe('priorityOf', () => {
     const policy = { order: 'shortest_first' as const, scenarioPriority: {} };
     assert.equal(priorityOf(policy, { maxNewTokens: 16 }), 16);
     assert.equal(priorityOf(policy, { maxNewTokens: 10_000_000 }), MAX_PRIORITY);
+  });
+});
+
+describe('highestPriorityOf', () => {
+  it("is the largest priority a policy gives a model's requests, leaving the rest of the range to turns", () => {
+    const scenario = { order: 'scenario' as const, scenarioPriority: { chat: 1, summarize: 5 } };
+    assert.equal(highestPriorityOf({ order: 'fifo', scenarioPriority: {} }, 512), 0);
+    assert.equal(highestPriorityOf(scenario, 512), priorityOf(scenario, { scenario: 'unlisted', maxNewTokens: 1 }));
+    assert.equal(highestPriorityOf({ order: 'shortest_first', scenarioPriority: {} }, 512), 512);
+    assert.equal(highestPriorityOf({ order: 'shortest_first', scenarioPriority: {} }, 10_000_000), MAX_PRIORITY);
   });
 });

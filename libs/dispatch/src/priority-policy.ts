@@ -1,6 +1,6 @@
 /**
- * Which queued request goes first. Priorities are whole numbers, lower first, equal ones in arrival order: the
- * in-process line and BullMQ's prioritised set order them the same way.
+ * Which queued request goes first. Priorities are whole numbers, lower first; within a priority callers take turns
+ * (caller-turns.ts folds both into the one number the in-process line and BullMQ's prioritised set order by).
  */
 export type PriorityOrder = 'fifo' | 'scenario' | 'shortest_first';
 
@@ -33,6 +33,21 @@ export function priorityOf(policy: PriorityPolicy, { scenario, maxNewTokens }: P
       if (listed !== undefined) return clamp(listed);
       return clamp(Math.max(0, ...Object.values(policy.scenarioPriority)) + 1);
     }
+  }
+}
+
+/**
+ * The largest priority number a policy gives a model's requests (DispatchLimits.highestPriority): the rest of BullMQ's
+ * range is left to callers' fair turns (caller-turns.ts), so FIFO leaves them the most.
+ */
+export function highestPriorityOf(policy: PriorityPolicy, modelMaxNewTokens: number): number {
+  switch (policy.order) {
+    case 'fifo':
+      return 0;
+    case 'shortest_first':
+      return clamp(modelMaxNewTokens);
+    case 'scenario':
+      return priorityOf(policy, { maxNewTokens: modelMaxNewTokens });
   }
 }
 

@@ -47,6 +47,8 @@ function scriptFor(inputs: string): StandInScript {
   switch (inputs.split(' ')[0]) {
     case 'slow':
       return { tokens: Array.from({ length: 20 }, (_, i) => ` t${i}`), tokenDelayMs: 10 };
+    case 'long':
+      return { tokens: Array.from({ length: 50 }, (_, i) => ` t${i}`), tokenDelayMs: 10 };
     case 'short':
       return { tokens: [' a', ' b', ' c'], firstTokenDelayMs: 10, tokenDelayMs: 10 };
     case 'hang':
@@ -109,6 +111,41 @@ describe('BullmqDispatchQueue across replicas', () => {
     );
     assert.equal(standIn.stats.maxInFlight, 4);
     assert.equal(standIn.stats.requests, 60);
+  });
+
+  it("gives a caller's newcomer at one replica the next turn, ahead of another caller's backlog queued at the other", async () => {
+    const { standIn, execute } = await backendRig();
+    const {
+      queues: [a, b],
+    } = await replicas(await redisUrl(), { maxConcurrent: 1, maxQueued: 10, highestPriority: 0 }, execute, [
+      'worker',
+      'front',
+    ]);
+    const flood = { client: { id: 'flood', weight: 1 } };
+    const done = [a!.dispatch('m', job('long', flood))];
+    await until(() => standIn.stats.inFlight === 1);
+    for (let i = 0; i < 5; i++) done.push(a!.dispatch('m', job(`short ${i}`, flood)));
+    done.push(b!.dispatch('m', job('short light', { client: { id: 'light', weight: 1 } })));
+    await until(async () => (await a!.stats('m')).queued === 6);
+    await Promise.all(done);
+    assert.deepEqual(
+      standIn.received.map((r) => promptOf(r.body as BackendRequest)),
+      ['long', 'short light', ...Array.from({ length: 5 }, (_, i) => `short ${i}`)],
+    );
+  });
+
+  it('keeps in Redis the turns of no more callers than the model has slots (and a newcomer) once nobody waits', async () => {
+    const { execute } = await backendRig();
+    const url = await redisUrl();
+    const {
+      prefix,
+      queues: [a],
+    } = await replicas(url, { maxConcurrent: 2, maxQueued: 10, highestPriority: 0 }, execute, ['worker']);
+    for (let i = 0; i < 30; i++) await a!.dispatch('m', job(`short ${i}`, { client: { id: `addr:${i}`, weight: 1 } }));
+    const turns = JSON.parse((await redisContents(url, prefix)).get(`${prefix}:m:turns`) ?? '{}') as object;
+    const callers = Object.keys(turns).filter((field) => field.startsWith('c'));
+    // At most as many as the slots, kept at the last admission, and that admission's own caller.
+    assert.ok(callers.length <= 2 + 1, `callers remembered: ${callers.join(', ')}`);
   });
 
   it("streams the tokens of a job that another replica's worker runs", async () => {

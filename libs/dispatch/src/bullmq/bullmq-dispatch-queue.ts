@@ -18,7 +18,9 @@ import {
   waitBoundMs,
 } from '../admission-rule.js';
 import { overloadedError, queueUnavailableError } from '../dispatch-errors.js';
-import { admit, defineAdmission, jobIdOf } from './admission.js';
+import { turnScale, UNNAMED_CALLER, type TurnScale } from '../caller-turns.js';
+import { MAX_PRIORITY } from '../priority-policy.js';
+import { admit, defineAdmission } from './admission.js';
 import type { CancelNotice, JobData, Reply } from './job-messages.js';
 import { JobRunner } from './job-runner.js';
 import { PendingJob } from './pending-job.js';
@@ -46,6 +48,7 @@ export interface BullmqDispatchQueueOptions {
 interface ModelLine {
   limits: DispatchLimits;
   maxQueueWaitMs: number;
+  turnScale: TurnScale;
   queue: Queue<JobData>;
 }
 
@@ -97,7 +100,8 @@ export class BullmqDispatchQueue implements DispatchQueue {
       });
       queue.on('error', (error) => report(`queue ${modelId}: ${error.message}`));
       const maxQueueWaitMs = limits.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
-      this.lines.set(modelId, { limits, maxQueueWaitMs, queue });
+      const scale = turnScale(limits.highestPriority ?? MAX_PRIORITY - 1);
+      this.lines.set(modelId, { limits, maxQueueWaitMs, turnScale: scale, queue });
     }
 
     if (options.runWorkers !== false) {
@@ -129,7 +133,6 @@ export class BullmqDispatchQueue implements DispatchQueue {
     if (job.signal.aborted) throw job.signal.reason;
     if (!this.connected) throw queueUnavailableError('not connected to Redis');
     const enqueuedAt = performance.now();
-    const id = jobIdOf(job.priority, randomUUID());
     const tickets = this.names.tickets(modelId);
     const { maxConcurrent, maxQueued } = line.limits;
     const { maxQueueWaitMs } = line;
@@ -142,8 +145,12 @@ export class BullmqDispatchQueue implements DispatchQueue {
           tickets,
           meta: this.names.meta(modelId),
           service: this.names.service(modelId),
-          jobId: id,
+          turns: this.names.turns(modelId),
+          active: this.names.active(modelId),
+          uuid: randomUUID(),
           priority: job.priority,
+          caller: job.client ?? { id: UNNAMED_CALLER, weight: 1 },
+          scale: line.turnScale,
           deadline: job.deadline,
           maxConcurrent,
           maxQueued,
@@ -165,6 +172,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
       const occupancy = `${admission.held} requests running or queued over all replicas: ${why}`;
       throw overloadedError(modelId, occupancy, retryAfterSeconds(predictedMs, maxQueueWaitMs));
     }
+    const { jobId: id, order, turn } = admission;
     if (job.signal.aborted) {
       this.commands.zrem(tickets, id).catch(ignore);
       throw job.signal.reason;
@@ -182,8 +190,9 @@ export class BullmqDispatchQueue implements DispatchQueue {
       deadline: job.deadline,
       replyTo: this.replicaId,
       relayTokens: job.onToken !== undefined || job.onDelta !== undefined,
+      ...(turn ? { turn } : {}),
     };
-    line.queue.add('generate', data, { jobId: id, priority: job.priority }).catch((error: Error) => {
+    line.queue.add('generate', data, { jobId: id, priority: order }).catch((error: Error) => {
       pending.fail(queueUnavailableError(error.message, error));
       this.commands.zrem(tickets, id).catch(ignore);
     });

@@ -16,6 +16,18 @@ export interface JobData {
   replyTo: string;
   /** Relay every token, or every chat delta (a streaming client), or only the outcome. */
   relayTokens: boolean;
+  /**
+   * A job that waits for a slot: its caller's turn (caller-turns.ts), to which the worker that takes it moves the
+   * clock of its priority. Absent for one that found a free slot: its admission moved the clock.
+   */
+  turn?: JobTurn;
+}
+
+/** A job's turn and the policy priority whose clock it counts on. */
+export interface JobTurn {
+  priority: number;
+  /** Counted from the priority's first turn, not from its last move back to 0 (admission.ts). */
+  turn: number;
 }
 
 export interface SerializedError {

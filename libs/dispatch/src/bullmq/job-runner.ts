@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { GatewayError, type ChatDelta, type TgiStreamEvent } from '#backends';
 import type { DispatchLimits, JobExecutor } from '../dispatch-queue.js';
 import { queuedTimeoutError } from '../dispatch-errors.js';
+import { defineAdmission, turnStarted } from './admission.js';
 import { serializeError, type CancelNotice, type JobData, type Reply } from './job-messages.js';
 import { RedisNames } from './redis-keys.js';
 import type { ReplySender } from './reply-sender.js';
@@ -36,6 +37,7 @@ export class JobRunner {
 
   constructor(private readonly options: JobRunnerOptions) {
     this.names = new RedisNames(options.prefix);
+    defineAdmission(options.connection);
     for (const [modelId, limits] of options.limits) {
       const worker = new Worker<JobData>(modelId, (job) => this.run(modelId, job), {
         connection: options.connection,
@@ -77,7 +79,7 @@ export class JobRunner {
 
   private async run(modelId: string, job: Job<JobData>): Promise<void> {
     const id = job.id!;
-    const { request, deadline, replyTo, relayTokens } = job.data;
+    const { request, deadline, replyTo, relayTokens, turn } = job.data;
     const { replies } = this.options;
     if (this.cancelledEarly.delete(id)) return replies.finish(modelId, id, replyTo, null);
     if (Date.now() >= deadline)
@@ -88,6 +90,8 @@ export class JobRunner {
     // call, not before it, so that the answer costs no latency; a "no" aborts the call.
     const heard = replies.send(replyTo, { id, kind: 'started' });
     if (heard === 0) return replies.finish(modelId, id, replyTo, null);
+    // Newcomers from now on take turns no earlier than this one's (caller-turns.ts); nobody waits for the write.
+    if (turn) turnStarted(this.options.connection, this.names.turns(modelId), turn).catch(this.options.onError);
     const controller = new AbortController();
     if (typeof heard !== 'number')
       void heard.then((n) => n === 0 && controller.abort(new Error('nobody waits for this job')));

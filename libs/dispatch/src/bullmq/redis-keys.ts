@@ -15,6 +15,16 @@ export class RedisNames {
     return `${this.prefix}:${modelId}:service`;
   }
 
+  /** The model's fair turns: each waiting caller's next turn, and the clock (see admission.ts). */
+  turns(modelId: string): string {
+    return `${this.prefix}:${modelId}:turns`;
+  }
+
+  /** BullMQ's list of the model's running jobs' ids. */
+  active(modelId: string): string {
+    return `${this.prefix}:${modelId}:active`;
+  }
+
   /** BullMQ's meta hash of the model's queue, where its global concurrency lives. */
   meta(modelId: string): string {
     return `${this.prefix}:${modelId}:meta`;

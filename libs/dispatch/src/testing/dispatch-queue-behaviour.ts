@@ -102,10 +102,13 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
     }
 
     /** Starts a job that holds the model's only slot until the returned gate opens. */
-    async function holdTheSlot(r: Rig): Promise<{ gate: Gate; done: Promise<DispatchResult> }> {
+    async function holdTheSlot(
+      r: Rig,
+      job: Partial<DispatchJob> = {},
+    ): Promise<{ gate: Gate; done: Promise<DispatchResult> }> {
       const gate = new Gate();
       r.gates.set('hold', gate);
-      const done = r.dispatch('hold');
+      const done = r.dispatch('hold', job);
       await until(() => r.started.includes('hold'));
       return { gate, done };
     }
@@ -207,6 +210,93 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       hold.gate.open();
       await Promise.all([hold.done, ...done]);
       assert.deepEqual(r.started, ['hold', 'p1-a', 'p1-b', 'p1-c', 'p2-a', 'p2-b', 'p3-a']);
+    });
+
+    /** Queues each caller's jobs, in this order, behind a held slot; resolves once all of them wait. */
+    async function queueBehindHold(r: Rig, jobs: Array<[string, Partial<DispatchJob>]>) {
+      const done = jobs.map(([inputs, job]) => r.dispatch(inputs, job));
+      await until(async () => (await queued(r)) === jobs.length);
+      return done;
+    }
+    const as = (id: string, weight = 1) => ({ client: { id, weight } });
+    const named = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+    it("gives another caller's newcomer the next turn, ahead of the backlog one caller queued before it", async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 50, highestPriority: 0 });
+      const hold = await holdTheSlot(r, as('flood'));
+      const done = await queueBehindHold(r, [
+        ...named('flood', 20).map((inputs): [string, Partial<DispatchJob>] => [inputs, as('flood')]),
+        ['light', as('light')],
+      ]);
+      hold.gate.open();
+      await Promise.all([hold.done, ...done]);
+      assert.deepEqual(r.started, ['hold', 'light', ...named('flood', 20)]);
+    });
+
+    it('gives a weight-2 caller two turns for each turn of a weight-1 caller, each in its arrival order', async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 50, highestPriority: 0 });
+      const hold = await holdTheSlot(r);
+      const done = await queueBehindHold(r, [
+        ...named('heavy', 8).map((inputs): [string, Partial<DispatchJob>] => [inputs, as('heavy', 2)]),
+        ...named('light', 8).map((inputs): [string, Partial<DispatchJob>] => [inputs, as('light', 1)]),
+      ]);
+      hold.gate.open();
+      await Promise.all([hold.done, ...done]);
+      const turns = r.started.slice(1);
+      for (let k = 1; k <= 4; k++)
+        assert.equal(turns.slice(0, 3 * k).filter((s) => s.startsWith('heavy')).length, 2 * k, turns.join(' '));
+      assert.deepEqual(
+        turns.filter((s) => s.startsWith('heavy')),
+        named('heavy', 8),
+      );
+      assert.deepEqual(
+        turns.filter((s) => s.startsWith('light')),
+        named('light', 8),
+      );
+    });
+
+    it('takes turns only within a priority: the policy decides first', async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 50, highestPriority: 3 });
+      const hold = await holdTheSlot(r);
+      const done = await queueBehindHold(r, [
+        ...named('urgent-flood', 6).map((inputs): [string, Partial<DispatchJob>] => [
+          inputs,
+          { ...as('flood'), priority: 1 },
+        ]),
+        ...named('batch', 2).map((inputs): [string, Partial<DispatchJob>] => [inputs, { ...as('light'), priority: 3 }]),
+        ['urgent-light', { ...as('light'), priority: 1 }],
+      ]);
+      hold.gate.open();
+      await Promise.all([hold.done, ...done]);
+      assert.deepEqual(r.started, [
+        'hold',
+        'urgent-flood0',
+        'urgent-light',
+        ...named('urgent-flood', 6).slice(1),
+        ...named('batch', 2),
+      ]);
+    });
+
+    it("admits another caller's newcomer predicted a short wait behind a flood, while the flood's next is refused", async () => {
+      const r = await rig({ maxConcurrent: 1, maxQueued: 50, maxQueueWaitMs: 1000, highestPriority: 0 });
+      const hold = await holdTheSlot(r);
+      const done = await queueBehindHold(
+        r,
+        named('flood', 8).map((inputs) => [inputs, as('flood')]),
+      );
+      // Nothing has finished and the slot has been busy for 250 ms: a slot takes at least that long per job. The
+      // flood's next would wait for its 8 queued jobs and the running one (over 2 s); the newcomer for one queued
+      // job and the running one.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const refused = await rejection(r.dispatch('flood-next', as('flood')));
+      assert.deepEqual([refused.type, refused.status], ['overloaded', 429]);
+      assert.match(refused.message, /exceeds max_queue_wait_ms 1000/);
+      const light = r.dispatch('light', as('light'));
+      await until(async () => (await queued(r)) === 9);
+      hold.gate.open();
+      await Promise.all([hold.done, light, ...done]);
+      assert.deepEqual(r.started.slice(0, 3), ['hold', 'flood0', 'light']);
+      assert.ok(!receivedPrompts(r.standIn).includes('flood-next'));
     });
 
     it('fails a job whose deadline passes while it is queued with timeout, and never sends it to the backend', async () => {
