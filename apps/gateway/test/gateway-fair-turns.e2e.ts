@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type TgiStandIn } from '#backends/testing';
 import { redisForGateways, type GatewayRedis } from '#dispatch/testing';
 import { startGateway, tgiModelsYaml, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 import { request } from '#test-support/http-client';
+import { hashApiKey } from '../src/auth/key-ring.js';
 
 /**
  * Fair turns between callers, end to end: one client floods a model while another sends requests of the same size one
  * at a time. Without API keys a caller is its client address, so the two connect from different loopback addresses
- * (Linux routes all of 127/8 to lo). The backend is the TGI STAND-IN from `#backends/testing`, streaming 16 tokens at
+ * (Linux routes all of 127/8 to lo); with keys a caller is its key, so the two then share one address. The backend is the TGI STAND-IN from `#backends/testing`, streaming 16 tokens at
  * a scripted pace; the flood's pace varies per request, as real generations do, so its jobs do not finish in lockstep.
  */
 const TOKENS = 16;
@@ -21,8 +25,25 @@ const FLOOD = { requests: 200, concurrency: 50 };
 /** A light request's time at the backend, about. */
 const SERVICE_MS = TOKENS * TOKEN_DELAY_MS;
 
-const FLOODER = '127.0.0.1';
-const LIGHT = '127.0.0.2';
+/** Who the flooder and the light caller are: their addresses, and with keys the keys they show. */
+interface Callers {
+  flooder: { address: string; key?: string };
+  light: { address: string; key?: string };
+}
+const BY_ADDRESS: Callers = { flooder: { address: '127.0.0.1' }, light: { address: '127.0.0.2' } };
+const BY_KEY: Callers = {
+  flooder: { address: '127.0.0.1', key: 'sk-test-flooder-0123456789abcdef' },
+  light: { address: '127.0.0.1', key: 'sk-test-light-0123456789abcdef' },
+};
+
+function keysFile({ flooder, light }: Callers): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-keys-')), 'keys.yaml');
+  writeFileSync(
+    path,
+    `keys:\n  - { name: flooder, sha256: ${hashApiKey(flooder.key!)} }\n  - { name: light, sha256: ${hashApiKey(light.key!)} }\n`,
+  );
+  return path;
+}
 
 interface Client {
   agent: http.Agent;
@@ -30,8 +51,13 @@ interface Client {
   generate(inputs: string): Promise<number>;
 }
 
-function clientFrom(localAddress: string, gateway: RunningGateway, maxSockets: number): Client {
-  const agent = new http.Agent({ keepAlive: true, maxSockets, localAddress });
+function clientFrom(
+  { address, key }: { address: string; key?: string },
+  gateway: RunningGateway,
+  maxSockets: number,
+): Client {
+  const agent = new http.Agent({ keepAlive: true, maxSockets, localAddress: address });
+  const headers: Record<string, string> = key === undefined ? {} : { authorization: `Bearer ${key}` };
   return {
     agent,
     async generate(inputs) {
@@ -39,6 +65,7 @@ function clientFrom(localAddress: string, gateway: RunningGateway, maxSockets: n
       const res = await request(`${gateway.url}/v1/generate`, {
         method: 'POST',
         body: { model_id: 'qwen2', inputs, parameters: { max_new_tokens: TOKENS } },
+        headers,
         agent,
       });
       assert.equal(res.status, 200, res.text);
@@ -78,8 +105,14 @@ function percentile(values: number[], p: number): number {
 
 const round = (ms: number) => Math.round(ms);
 
-for (const queue of ['in-process', 'BullMQ (Redis)'] as const)
-  describe(`fair turns between callers, ${queue} dispatch queue`, () => {
+const CASES = [
+  { queue: 'in-process', callers: BY_ADDRESS, by: 'client address' },
+  { queue: 'BullMQ (Redis)', callers: BY_ADDRESS, by: 'client address' },
+  { queue: 'in-process', callers: BY_KEY, by: 'API key' },
+] as const;
+
+for (const { queue, callers, by } of CASES)
+  describe(`fair turns between callers (by ${by}), ${queue} dispatch queue`, () => {
     let standIn: TgiStandIn;
     let gateway: RunningGateway;
     let redis: GatewayRedis | undefined;
@@ -104,7 +137,8 @@ for (const queue of ['in-process', 'BullMQ (Redis)'] as const)
         firstByteMs: 20_000,
         totalMs: 30_000,
       });
-      gateway = await startGateway(writeModelsConfig(config), { env: redis?.env ?? {} });
+      const keys = callers.light.key === undefined ? {} : { API_KEYS_FILE: keysFile(callers) };
+      gateway = await startGateway(writeModelsConfig(config), { env: { ...redis?.env, ...keys } });
     });
     after(async () => {
       for (const agent of agents) agent.destroy();
@@ -113,23 +147,23 @@ for (const queue of ['in-process', 'BullMQ (Redis)'] as const)
       await redis?.stop();
     });
 
-    const client = (localAddress: string, maxSockets: number) => {
-      const made = clientFrom(localAddress, gateway, maxSockets);
+    const client = (caller: { address: string; key?: string }, maxSockets: number) => {
+      const made = clientFrom(caller, gateway, maxSockets);
       agents.push(made.agent);
       return made;
     };
 
     it("keeps a light caller's p99 within twice its unloaded latency while another caller floods the model; one caller's FIFO does not", async (t) => {
-      const light = client(LIGHT, 1);
+      const light = client(callers.light, 1);
       await light.generate('warm-up');
       const unloaded = percentile(await oneAtATime(light, sleep(4 * SERVICE_MS)), 50);
 
-      const flooder = client(FLOODER, FLOOD.concurrency);
+      const flooder = client(callers.flooder, FLOOD.concurrency);
       const fair = await oneAtATime(light, (await flood(flooder, FLOOD.requests)).done);
 
-      // A shorter flood with the light requests sent from the flooder's own address: one caller, whose jobs keep their
-      // arrival order — what every request got before fair turns.
-      const sameCaller = client(FLOODER, 1);
+      // A shorter flood with the light requests sent as the flooder (its address, or its key): one caller, whose jobs
+      // keep their arrival order — what every request got before fair turns.
+      const sameCaller = client(callers.flooder, 1);
       const fifo = await oneAtATime(sameCaller, (await flood(flooder, FLOOD.requests / 2)).done);
 
       const figures = {
@@ -137,7 +171,7 @@ for (const queue of ['in-process', 'BullMQ (Redis)'] as const)
         fair: { requests: fair.length, p50Ms: round(percentile(fair, 50)), p99Ms: round(percentile(fair, 99)) },
         fifo: { requests: fifo.length, p50Ms: round(percentile(fifo, 50)), p99Ms: round(percentile(fifo, 99)) },
       };
-      t.diagnostic(`${queue}: light caller's latency, ms: ${JSON.stringify(figures)}`);
+      t.diagnostic(`${queue}, by ${by}: light caller's latency, ms: ${JSON.stringify(figures)}`);
       assert.ok(fair.length >= 5 && fifo.length >= 1, JSON.stringify(figures));
       assert.ok(percentile(fair, 99) <= 2 * unloaded, `fair turns: p99 within 2× unloaded: ${JSON.stringify(figures)}`);
       assert.ok(percentile(fifo, 99) > 2 * unloaded, `arrival order: p99 past 2× unloaded: ${JSON.stringify(figures)}`);
