@@ -4,6 +4,7 @@ Target:
   --url URL                 base URL (default http://localhost:8000)
   --api API                 gateway: POST /v1/generate; tgi: POST /generate or /generate_stream; openai:
                             POST /v1/chat/completions; openai-completions: POST /v1/completions (default gateway)
+  SLUICE_API_KEY=KEY        (environment) a gateway with API keys: sent as Authorization: Bearer KEY
 Workload (drawn from a seeded RNG, request k is the same for the same --seed):
   --models ID[:W],...       model mix with weights (default qwen2:1,llama3:1)
   --prompts zh|en|all       the guide's four scenarios (qa, chat, summarize, rewrite) in Chinese, English, or both (all)

@@ -126,7 +126,7 @@ export function measurementSettings(v: FlagValues): MeasurementSettings {
     throw new UsageError('--stream and --stream-fraction: give one (--stream is --stream-fraction 1)');
   const requests = str(v, 'requests');
   return {
-    target: { url: url.replace(/\/+$/, ''), api },
+    target: { url: url.replace(/\/+$/, ''), api, ...apiKeyFromEnvironment() },
     workload: {
       models: str(v, 'models') ? parseModelMix(str(v, 'models')!) : SEED_WORKLOAD.models,
       languages,
@@ -268,4 +268,11 @@ function positiveDuration(flag: string, text: string): number {
   const ms = parseDuration(flag, text);
   if (ms <= 0) throw new UsageError(`${flag} "${text}" must be above 0`);
   return ms;
+}
+
+/** A gateway with API keys takes the key from SLUICE_API_KEY (as the guide's scripts do), never from a flag: a flag
+ * would show the key in `ps` and the shell's history. */
+function apiKeyFromEnvironment(): { apiKey?: string } {
+  const key = process.env.SLUICE_API_KEY;
+  return key === undefined || key === '' ? {} : { apiKey: key };
 }

@@ -6,8 +6,14 @@ import type { RequestSpec } from '../load/workload.js';
 import { GenerateClient } from './generate-client.js';
 
 /** A scripted stand-in for the gateway's /v1/generate answers, by the request's `inputs`. */
-function gatewayLike(): Promise<{ url: string; bodies: unknown[]; close(): Promise<void> }> {
+function gatewayLike(): Promise<{
+  url: string;
+  bodies: unknown[];
+  authorizations: Array<string | undefined>;
+  close(): Promise<void>;
+}> {
   const bodies: unknown[] = [];
+  const authorizations: Array<string | undefined> = [];
   const summary = {
     model_id: 'qwen2',
     finish_reason: 'length',
@@ -30,6 +36,7 @@ function gatewayLike(): Promise<{ url: string; bodies: unknown[]; close(): Promi
     req.on('end', () => {
       const body = JSON.parse(text);
       bodies.push(body);
+      authorizations.push(req.headers.authorization);
       const sse = () => res.writeHead(200, { 'content-type': 'text/event-stream' });
       switch (body.inputs) {
         case 'json':
@@ -71,6 +78,7 @@ function gatewayLike(): Promise<{ url: string; bodies: unknown[]; close(): Promi
       resolve({
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         bodies,
+        authorizations,
         close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
       }),
     ),
@@ -98,6 +106,21 @@ describe('the generation client', () => {
   after(async () => {
     client.close();
     await server.close();
+  });
+
+  it('sends an API key as a Bearer token only when the target has one', async () => {
+    assert.equal((await client.send(0, spec('json'), 0)).ok, true);
+    assert.equal(server.authorizations.at(-1), undefined);
+    const keyed = new GenerateClient(
+      { url: server.url, api: 'gateway', apiKey: 'sk-test-0123456789' },
+      { originMs: performance.now(), timeoutMs: 300 },
+    );
+    try {
+      assert.equal((await keyed.send(0, spec('json'), 0)).ok, true);
+      assert.equal(server.authorizations.at(-1), 'Bearer sk-test-0123456789');
+    } finally {
+      keyed.close();
+    }
   });
 
   it("sends the gateway's body and reads usage and timings from a JSON answer", async () => {

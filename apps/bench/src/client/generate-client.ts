@@ -115,6 +115,7 @@ export class GenerateClient {
             'content-type': 'application/json',
             'content-length': length,
             accept: spec.stream ? 'text/event-stream' : 'application/json',
+            ...(this.target.apiKey === undefined ? {} : { authorization: `Bearer ${this.target.apiKey}` }),
           },
         },
         (res) => {

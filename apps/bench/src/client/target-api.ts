@@ -39,6 +39,8 @@ export interface Target {
    * `"tgi"` as a LoRA adapter, so a TGI backend is asked as the gateway asks it.
    */
   wireModel?: string;
+  /** Sent as `Authorization: Bearer` to a gateway with API keys (SLUICE_API_KEY); never written to a report. */
+  apiKey?: string;
 }
 
 export interface Usage {
