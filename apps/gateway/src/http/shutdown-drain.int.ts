@@ -26,7 +26,7 @@ describe('the shutdown drain on open connections', () => {
   async function listening(drain: ShutdownDrain): Promise<{ port: number; gateway: InProcessGateway }> {
     gateway = await startInProcessGateway({ drain });
     await gateway.app.listen(0, '127.0.0.1');
-    const { port } = (gateway.app.getHttpServer()).address() as AddressInfo;
+    const { port } = gateway.app.getHttpServer().address() as AddressInfo;
     return { port, gateway };
   }
 
