@@ -12,6 +12,7 @@ import { installBodyShapeCheck } from './http/body-shape.hook.js';
 import { answerClientError } from './http/client-error.handler.js';
 import { installClientDepartureLog } from './http/client-departure.hook.js';
 import { installClosingRefusal } from './http/closing-refusal.hook.js';
+import { ShutdownDrain } from './http/shutdown-drain.js';
 import { errorAnswer, keepFrameworkErrors } from './http/exception.filter.js';
 import { installMethodNotAllowed } from './http/method-not-allowed.hook.js';
 import { installRequestIdHeader, requestIdOf } from './http/request-id.js';
@@ -21,6 +22,8 @@ import { encodeSlashInModelId } from './tgi/model-id-url.js';
 export interface GatewayAppOptions extends AppModuleOptions {
   /** The API keys every request but the open routes must show one of; absent: callers are known by their address. */
   keys?: ApiKeys;
+  /** What main.ts's shutdown drives (Connection: close, the cut when the grace runs out); by default one of its own. */
+  drain?: ShutdownDrain;
   /** Nest's log levels; false for none. */
   logger?: LogLevel[] | false;
 }
@@ -57,6 +60,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   keepFrameworkErrors(fastify);
   installRequestIdHeader(fastify);
   installRequestMetrics(fastify, metrics, registry);
+  (options.drain ?? new ShutdownDrain()).install(fastify);
   installClosingRefusal(fastify);
   if (keys) installAuthentication(fastify, keys);
   if (config.metricsToken !== undefined) installMetricsToken(fastify, config.metricsToken);

@@ -63,6 +63,11 @@ export class DispatchQueueHost implements OnApplicationShutdown {
     this.queue = queue;
   }
 
+  /** Why the queue cannot take jobs now (its Redis unreachable); null when it can, as the in-process one always can. */
+  unreachableReason(): Promise<string | null> {
+    return this.queue instanceof BullmqDispatchQueue ? this.queue.unreachableReason() : Promise.resolve(null);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }

@@ -26,6 +26,11 @@ export interface GatewayConfig {
   dispatchWorkers: boolean;
   /** With Redis: the prefix of its keys and channels; replicas that share caps share it. */
   dispatchPrefix: string;
+  /**
+   * With Redis: whether /health/ready answers 503 while the dispatch queue's Redis is unreachable (`required`, the
+   * default) or only reports it (`ignored`): READINESS_REDIS, trade-off in DEPLOY.md.
+   */
+  readinessRedis: 'required' | 'ignored';
   /** With Redis: what a limited key's request gets while Redis is unreachable (RATE_LIMIT_REDIS_DOWN; DEPLOY.md). */
   rateLimitRedisDown: RedisDownPolicy;
   /** The keys file (API_KEYS_FILE); unset: no keys, every caller is known by its address. */
@@ -56,6 +61,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     redisUrl: redisUrl(env),
     dispatchWorkers: onOff(env, 'DISPATCH_WORKERS', true),
     dispatchPrefix: prefix(env, 'DISPATCH_PREFIX', 'sluice'),
+    readinessRedis: oneOf(env, 'READINESS_REDIS', ['required', 'ignored'] as const, 'required'),
     rateLimitRedisDown: oneOf(env, 'RATE_LIMIT_REDIS_DOWN', ['refuse', 'local'] as const, 'refuse'),
     statsd: statsdSettings(env),
     apiKeysFile: env.API_KEYS_FILE === '' ? undefined : env.API_KEYS_FILE,

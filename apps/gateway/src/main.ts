@@ -8,7 +8,11 @@ import { ApiKeys } from './auth/api-keys.js';
 import { ApiKeysFileError } from './auth/api-keys-file.js';
 import { GatewayConfigError, listenHost, readGatewayConfig } from './gateway-config.js';
 import { describeListeningAddress } from './http/listening-address.js';
+import { ShutdownDrain } from './http/shutdown-drain.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
+
+/** After the grace: the answers' flush, the engines' own stop (SIGTERM, then SIGKILL after 10 s) and some slack. */
+const LAST_RESORT_MS = 20_000;
 
 async function bootstrap(): Promise<void> {
   const startedAt = performance.now();
@@ -44,7 +48,8 @@ async function bootstrap(): Promise<void> {
         );
     },
   });
-  const app = await createGatewayApp({ config, registry, metrics, ...(keys ? { keys } : {}) });
+  const drain = new ShutdownDrain();
+  const app = await createGatewayApp({ config, registry, metrics, drain, ...(keys ? { keys } : {}) });
   await app.listen(config.port, host);
   const logger = new Logger('Gateway');
   const access = keys
@@ -78,18 +83,37 @@ async function bootstrap(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    app.get(EngineSupervisor).beginShutdown();
+    const engines = app.get(EngineSupervisor);
+    engines.beginShutdown();
+    drain.begin();
     logger.log(
-      `${signal}: no new requests; finishing in-flight ones (grace ${config.shutdownGraceMs} ms), then stopping engines`,
+      `${signal}: no new requests; finishing ${drain.inFlightCount} in flight (grace ${config.shutdownGraceMs} ms), then stopping engines`,
     );
+    // Past the grace, whatever is still in flight is answered 503 (or a stream's final error event) before its socket
+    // closes: a client sees an answer it can retry, never a reset.
+    const graceOver = setTimeout(() => {
+      logger.warn(`grace period over: answering the ${drain.inFlightCount} requests still in flight with 503`);
+      void drain.cutInFlight().then(() => app.getHttpServer().closeAllConnections());
+    }, config.shutdownGraceMs);
+    // The last resort, should closing hang anyway: the engines still go (their IPC channel closes with us).
     setTimeout(() => {
-      logger.warn('grace period over: exiting with requests still in flight');
+      logger.error('shutdown did not finish in time: exiting');
       process.exit(1);
-    }, config.shutdownGraceMs).unref();
+    }, config.shutdownGraceMs + LAST_RESORT_MS).unref();
     void app
       .close()
       .then(() => keys?.close())
-      .then(() => process.exit(0));
+      .then(
+        () => {
+          clearTimeout(graceOver);
+          logger.log('stopped: engines gone, every request answered');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -84,7 +84,7 @@ export class GenerateController {
       noteResult(request.raw, result);
       sse.finish([JSON.stringify({ ...finalEvent, ...toGenerateResponse(result, request.id, reply.elapsedTime) })]);
     } catch (error) {
-      if (!client.signal.aborted) sse.fail(errorAnswer(error, request));
+      if (!client.departed.aborted) sse.fail(errorAnswer(error, request));
     } finally {
       sse.end();
     }

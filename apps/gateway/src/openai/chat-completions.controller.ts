@@ -82,7 +82,7 @@ export class ChatCompletionsController {
       if (includeUsage) last.push(chunks.usage(result.outcome));
       sse.finish(last, { done: true });
     } catch (error) {
-      if (!client.signal.aborted) sse.fail(errorAnswer(error, request));
+      if (!client.departed.aborted) sse.fail(errorAnswer(error, request));
     } finally {
       sse.end();
     }

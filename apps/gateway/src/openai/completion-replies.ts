@@ -69,7 +69,7 @@ async function stream(
     if (includeUsage) last.push(chunks.usage(result.outcome));
     sse.finish(last, { done: true });
   } catch (error) {
-    if (!client.signal.aborted) sse.fail(errorAnswer(error, request));
+    if (!client.departed.aborted) sse.fail(errorAnswer(error, request));
   } finally {
     sse.end();
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ApiKeys } from '../auth/api-keys.js';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { createGatewayApp } from '../create-gateway-app.js';
+import type { ShutdownDrain } from '../http/shutdown-drain.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
 import { readGatewayConfig } from '../gateway-config.js';
 import { ScriptedBackend } from './scripted-backend.js';
@@ -51,6 +52,7 @@ export async function startInProcessGateway({
   registryYaml = TEST_REGISTRY_YAML,
   keysYaml,
   env = {},
+  drain,
 }: {
   bodyLimitBytes?: number;
   registryYaml?: string;
@@ -61,6 +63,8 @@ export async function startInProcessGateway({
   keysYaml?: string;
   /** More settings, as the environment gives them (METRICS_TOKEN, API_KEYS_REDIS, ...). */
   env?: Record<string, string>;
+  /** The shutdown drain a test drives as main.ts's SIGTERM does. */
+  drain?: ShutdownDrain;
 } = {}): Promise<InProcessGateway> {
   const keysFile = keysYaml === undefined ? undefined : join(mkdtempSync(join(tmpdir(), 'sluice-keys-')), 'keys.yaml');
   if (keysFile !== undefined) writeFileSync(keysFile, keysYaml!);
@@ -83,6 +87,7 @@ export async function startInProcessGateway({
     metrics,
     backends: new BackendDirectory(() => backend),
     ...(keys ? { keys } : {}),
+    ...(drain ? { drain } : {}),
     logger: false,
   });
   await app.init();

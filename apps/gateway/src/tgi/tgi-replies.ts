@@ -52,7 +52,7 @@ async function stream(
     const result = await prepared.run({ ...client, onToken: relay });
     noteResult(request.raw, result);
   } catch (error) {
-    if (!client.signal.aborted) sse.fail(errorAnswer(error, request));
+    if (!client.departed.aborted) sse.fail(errorAnswer(error, request));
   } finally {
     sse.end();
   }

@@ -242,6 +242,27 @@ export class BullmqDispatchQueue implements DispatchQueue {
     );
   }
 
+  /**
+   * Why requests cannot be queued now: not connected, or a Redis that keeps its sockets open but does not answer a
+   * PING within `timeoutMs` (hung). Null when it answers. For readiness probes.
+   */
+  async unreachableReason(timeoutMs = 500): Promise<string | null> {
+    if (!this.connected) return 'not connected to Redis';
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`Redis did not answer PING within ${timeoutMs} ms`), timeoutMs);
+    });
+    const answer = this.commands.ping().then(
+      () => null,
+      (error: Error) => `Redis PING failed: ${error.message}`,
+    );
+    try {
+      return await Promise.race([answer, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private get connected(): boolean {
     return this.commands.status === 'ready' && this.subscriber.status === 'ready';
   }
