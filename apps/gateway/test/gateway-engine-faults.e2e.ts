@@ -138,6 +138,15 @@ describe('a model whose file is missing or refused', () => {
     const ready = await request(`${gateway.url}/health/ready`);
     assert.equal(ready.status, 503);
     assert.equal(ready.json().details.llama3.state, 'failed');
+    // Gauges are sampled once a second.
+    const deadline = Date.now() + 5000;
+    let metrics = '';
+    while (!metrics.includes('sluice_model_state{model="llama3",state="failed"} 1') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      metrics = (await request(`${gateway.url}/metrics`)).text;
+    }
+    assert.match(metrics, /sluice_model_state\{model="llama3",state="failed"\} 1/);
+    assert.match(metrics, /sluice_model_state\{model="llama3",state="loading"\} 0/);
   });
 
   it('shows the new reason when the file is there but refused (bad magic)', async () => {
