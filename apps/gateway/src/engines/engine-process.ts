@@ -141,7 +141,7 @@ export class EngineProcess {
   /** The model cannot load from this version of its file: `failed` until the file changes or the backoff is due. */
   private fail(reason: string, version: string | null): void {
     if (this.stopping) return;
-    if (this.failedVersion !== version || this.forcedRetryMs === 0) {
+    if (this.failedVersion !== version) {
       this.forcedRetryMs = this.settings.fileRetryMs * FIRST_FORCED_RETRY_CHECKS;
     } else {
       this.forcedRetryMs = Math.min(this.forcedRetryMs * 2, Math.max(MAX_FORCED_RETRY_MS, this.settings.fileRetryMs));
@@ -169,7 +169,7 @@ export class EngineProcess {
    */
   replace(reason: string): void {
     const child = this.child;
-    if (!child || !this.running || this.replacing !== undefined) return;
+    if (!child || !this.running || this.stopping || this.replacing !== undefined) return;
     this.replacing = reason;
     void terminate(child, this.settings.killGraceMs);
   }
