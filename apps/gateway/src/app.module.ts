@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { TgiBackend } from '#backends';
 import { GatewayMetrics } from '#metrics';
 import { ModelRegistry } from '#model-registry';
 import { BackendDirectory } from './backends/backend-directory.js';
@@ -64,7 +65,11 @@ export class AppModule {
         { provide: ModelRegistry, useValue: registry },
         { provide: GatewayMetrics, useValue: metrics },
         MetricsReporter,
-        { provide: BackendDirectory, useValue: backends ?? new BackendDirectory() },
+        {
+          provide: BackendDirectory,
+          useValue:
+            backends ?? new BackendDirectory((url) => new TgiBackend(url, { probeTimeoutMs: config.healthTimeoutMs })),
+        },
         DispatchQueueHost,
         dispatchQueueProvider,
         EngineSupervisor,

@@ -84,3 +84,20 @@ const pick = (config: { headersTimeoutMs: number; requestTimeoutMs: number }) =>
   config.headersTimeoutMs,
   config.requestTimeoutMs,
 ];
+
+describe('engine supervision settings', () => {
+  it('have defaults that replace a hung engine within seconds and retry a failed file every 10 s', () => {
+    const config = readGatewayConfig({});
+    assert.equal(config.healthTimeoutMs, 1000);
+    assert.equal(config.engineWatchdogFailures, 5);
+    assert.equal(config.engineKillGraceMs, 2000);
+    assert.equal(config.modelFileRetryMs, 10_000);
+  });
+
+  it('take 0 for no watchdog, and refuse values out of range naming the key', () => {
+    assert.equal(readGatewayConfig({ ENGINE_WATCHDOG_FAILURES: '0' }).engineWatchdogFailures, 0);
+    assert.throws(() => readGatewayConfig({ HEALTH_TIMEOUT_MS: '10' }), /HEALTH_TIMEOUT_MS="10" is not valid/);
+    assert.throws(() => readGatewayConfig({ MODEL_FILE_RETRY_MS: 'soon' }), /MODEL_FILE_RETRY_MS="soon" is not valid/);
+    assert.throws(() => readGatewayConfig({ ENGINE_KILL_GRACE_MS: '-1' }), /ENGINE_KILL_GRACE_MS="-1" is not valid/);
+  });
+});

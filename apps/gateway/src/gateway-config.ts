@@ -20,6 +20,14 @@ export interface GatewayConfig {
   requestTimeoutMs: number;
   /** How often backends' /health is polled. */
   healthPollMs: number;
+  /** How long one /health probe may take: a backend that answers no faster counts as failing it. */
+  healthTimeoutMs: number;
+  /** Failed /health probes in a row after which a local engine whose process still runs is replaced; 0: never. */
+  engineWatchdogFailures: number;
+  /** How long a replaced (or stopped) engine gets between SIGTERM and SIGKILL. */
+  engineKillGraceMs: number;
+  /** How often the file of a `failed` local model is checked again; once it loads, the model serves. */
+  modelFileRetryMs: number;
   /** Set: the dispatch queue lives in this Redis (BullMQ), shared with every replica that uses it. Unset: in process. */
   redisUrl: string | undefined;
   /** With Redis: whether this replica also runs jobs (any replica's), or only enqueues its own. */
@@ -58,6 +66,10 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     ...receiveTimeouts(env),
     healthPollMs: integer(env, 'HEALTH_POLL_MS', 1000, 50, 60_000),
+    healthTimeoutMs: integer(env, 'HEALTH_TIMEOUT_MS', 1000, 50, 60_000),
+    engineWatchdogFailures: integer(env, 'ENGINE_WATCHDOG_FAILURES', 5, 0, 1000),
+    engineKillGraceMs: integer(env, 'ENGINE_KILL_GRACE_MS', 2000, 0, 600_000),
+    modelFileRetryMs: integer(env, 'MODEL_FILE_RETRY_MS', 10_000, 100, 3_600_000),
     redisUrl: redisUrl(env),
     dispatchWorkers: onOff(env, 'DISPATCH_WORKERS', true),
     dispatchPrefix: prefix(env, 'DISPATCH_PREFIX', 'sluice'),

@@ -68,7 +68,7 @@ async function bootstrap(): Promise<void> {
       const detail =
         state === 'ready' && coldStartMs !== null
           ? ` (cold start ${coldStartMs} ms)`
-          : state === 'unhealthy' && lastError
+          : (state === 'unhealthy' || state === 'failed') && lastError
             ? `: ${lastError.message}`
             : '';
       logger.log(`model ${changed.descriptor.id}: ${previous} -> ${state}${detail}`);

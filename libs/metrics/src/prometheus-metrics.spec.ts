@@ -34,15 +34,35 @@ describe('PrometheusMetrics', () => {
   it('sets the model gauges, the cold start and the service rate once known', async () => {
     const metrics = new PrometheusMetrics({ processMetrics: false });
     const admission = { serviceRatePerS: 78.5, predictedWaitMs: 250 };
-    metrics.setModelGauges('qwen2', { inFlight: 3, queued: 7, ready: true, coldStartMs: 2500, ...admission });
+    metrics.setModelGauges('qwen2', {
+      inFlight: 3,
+      queued: 7,
+      ready: true,
+      state: 'ready',
+      restarts: 0,
+      coldStartMs: 2500,
+      ...admission,
+    });
     const cold = { serviceRatePerS: null, predictedWaitMs: 0 };
-    metrics.setModelGauges('llama3', { inFlight: 0, queued: 0, ready: false, coldStartMs: null, ...cold });
+    metrics.setModelGauges('llama3', {
+      inFlight: 0,
+      queued: 0,
+      ready: false,
+      state: 'failed',
+      restarts: 2,
+      coldStartMs: null,
+      ...cold,
+    });
     metrics.setInFlight(10);
     const s = await samples(metrics);
     assert.equal(s.get('sluice_model_in_flight{model="qwen2"}'), 3);
     assert.equal(s.get('sluice_model_queued{model="qwen2"}'), 7);
     assert.equal(s.get('sluice_model_ready{model="qwen2"}'), 1);
     assert.equal(s.get('sluice_model_ready{model="llama3"}'), 0);
+    assert.equal(s.get('sluice_model_state{model="llama3",state="failed"}'), 1);
+    assert.equal(s.get('sluice_model_state{model="llama3",state="loading"}'), 0);
+    assert.equal(s.get('sluice_model_state{model="qwen2",state="ready"}'), 1);
+    assert.equal(s.get('sluice_model_restarts{model="llama3"}'), 2);
     assert.equal(s.get('sluice_model_cold_start_seconds{model="qwen2"}'), 2.5);
     assert.equal(s.has('sluice_model_cold_start_seconds{model="llama3"}'), false);
     assert.equal(s.get('sluice_model_service_rate{model="qwen2"}'), 78.5);

@@ -25,6 +25,10 @@ export interface ModelGauges {
   inFlight: number;
   queued: number;
   ready: boolean;
+  /** The model's state, one of MODEL_STATES: sluice_model_state is 1 for it and 0 for the others. */
+  state: string;
+  /** Restarts of its engine since the gateway started: crashes, and hung engines the watchdog replaced. */
+  restarts: number;
   /** The latest cold start; null until the model has been ready once. */
   coldStartMs: number | null;
   /** The dispatch queue's live estimate of completions per second; null until it knows one. */
@@ -32,6 +36,9 @@ export interface ModelGauges {
   /** What a request arriving now would be predicted to wait for a slot (what admission judges), ms. */
   predictedWaitMs: number;
 }
+
+/** The states of a model (model-registry's ModelState), each a value of sluice_model_state's `state` label. */
+export const MODEL_STATES = ['starting', 'loading', 'ready', 'unhealthy', 'failed', 'stopped'] as const;
 
 /** The same facts as StatsD, as Prometheus counters, histograms and gauges (names `sluice_*`, seconds). */
 export class PrometheusMetrics {
@@ -95,6 +102,18 @@ export class PrometheusMetrics {
   private readonly modelReady = new Gauge({
     name: 'sluice_model_ready',
     help: '1 when the model serves, else 0.',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+  private readonly modelState = new Gauge({
+    name: 'sluice_model_state',
+    help: "1 for the model's current state (starting, loading, ready, unhealthy, failed, stopped), 0 for the others.",
+    labelNames: ['model', 'state'],
+    registers: [this.registry],
+  });
+  private readonly modelRestarts = new Gauge({
+    name: 'sluice_model_restarts',
+    help: "Restarts of the model's engine since the gateway started (crashes, and hung engines replaced).",
     labelNames: ['model'],
     registers: [this.registry],
   });
@@ -163,6 +182,8 @@ export class PrometheusMetrics {
     this.modelInFlight.labels(model).set(gauges.inFlight);
     this.modelQueued.labels(model).set(gauges.queued);
     this.modelReady.labels(model).set(gauges.ready ? 1 : 0);
+    for (const state of MODEL_STATES) this.modelState.labels(model, state).set(state === gauges.state ? 1 : 0);
+    this.modelRestarts.labels(model).set(gauges.restarts);
     if (gauges.coldStartMs !== null) this.modelColdStart.labels(model).set(gauges.coldStartMs / 1000);
     if (gauges.serviceRatePerS !== null) this.modelServiceRate.labels(model).set(gauges.serviceRatePerS);
     this.modelPredictedWait.labels(model).set(gauges.predictedWaitMs / 1000);

@@ -96,6 +96,20 @@ describe('ModelEntry', () => {
     assert.equal(entry.status.restarts, 2);
   });
 
+  it('keeps the latest reason of a failed model, and measures its cold start from the retry that loads it', () => {
+    const { entry, clock } = localEntry();
+    entry.markFailed('cannot read the file: ENOENT');
+    entry.markFailed('bad magic'); // a retry that fails again updates the reason, not the state
+    assert.equal(entry.status.state, 'failed');
+    assert.equal(entry.status.lastError?.message, 'bad magic');
+    clock.advance(5000);
+    entry.markStarting();
+    clock.advance(300);
+    entry.markLoading();
+    entry.markReady();
+    assert.equal(entry.status.coldStartMs, 300);
+  });
+
   it('allows the documented moves and nothing else', () => {
     const reach: Record<ModelState, (entry: ModelEntry) => void> = {
       starting: () => {},
@@ -105,6 +119,7 @@ describe('ModelEntry', () => {
         e.markReady();
         e.markUnhealthy('x');
       },
+      failed: (e) => e.markFailed('x'),
       stopped: (e) => e.markStopped(),
     };
     const move: Record<ModelState, (entry: ModelEntry) => void> = {
@@ -112,15 +127,18 @@ describe('ModelEntry', () => {
       loading: (e) => e.markLoading(),
       ready: (e) => e.markReady(),
       unhealthy: (e) => e.markUnhealthy('x'),
+      failed: (e) => e.markFailed('x'),
       stopped: (e) => e.markStopped(),
     };
     const allowed = new Set([
       'starting>loading',
       'starting>ready',
       'starting>unhealthy',
+      'starting>failed',
       'starting>stopped',
       'loading>ready',
       'loading>unhealthy',
+      'loading>failed',
       'loading>stopped',
       'ready>unhealthy',
       'ready>stopped',
@@ -128,6 +146,8 @@ describe('ModelEntry', () => {
       'unhealthy>loading',
       'unhealthy>starting',
       'unhealthy>stopped',
+      'failed>starting',
+      'failed>stopped',
       'stopped>starting',
       'stopped>loading',
     ]);

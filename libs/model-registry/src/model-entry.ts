@@ -81,6 +81,12 @@ export class ModelEntry {
     else this.#enter('unhealthy', (at) => (this.#lastError = { message, at }));
   }
 
+  /** The model cannot be served until its file is fixed: the reason shows as its last error, updated on each retry. */
+  markFailed(message: string): void {
+    if (this.#state === 'failed') this.recordError(message);
+    else this.#enter('failed', (at) => (this.#lastError = { message, at }));
+  }
+
   markStopped(): void {
     this.#enter('stopped');
   }

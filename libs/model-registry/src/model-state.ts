@@ -3,19 +3,22 @@
  *
  *   starting -> loading -> ready <-> unhealthy -> stopped -> starting (restart)
  *
+ * and, for a model whose file is missing or refused: starting|loading -> failed -> starting (the file retried)
+ *
  * and every move allowed, by target state (ALLOWED_FROM below is this table):
  *
  *   to         from
- *   starting   stopped; unhealthy (a crashed process restarted without a clean stop)
+ *   starting   stopped; unhealthy (a crashed process restarted without a clean stop); failed (the file retried)
  *   loading    starting; unhealthy (a restarted TGI reloading its model); stopped (a backend found loading again)
  *   ready      loading; unhealthy (recovered); starting (a backend already up at the first probe)
  *   unhealthy  ready; loading; starting (a process that died before it could bind its port)
+ *   failed     starting (the file refused before any process); loading (the engine could not load it)
  *   stopped    any state
  *
  * Asking for the state a model is already in changes nothing (health probes repeat themselves); any other move
  * throws, e.g. stopped -> ready without a start in between.
  */
-export type ModelState = 'starting' | 'loading' | 'ready' | 'unhealthy' | 'stopped';
+export type ModelState = 'starting' | 'loading' | 'ready' | 'unhealthy' | 'failed' | 'stopped';
 
 /** What GET /models shows for a model, minus the live counters (in-flight, queued) that dispatch owns. */
 export interface ModelStatus {
@@ -32,11 +35,12 @@ export interface ModelStatus {
 }
 
 const ALLOWED_FROM: Record<ModelState, readonly ModelState[]> = {
-  starting: ['stopped', 'unhealthy'],
+  starting: ['stopped', 'unhealthy', 'failed'],
   loading: ['starting', 'unhealthy', 'stopped'],
   ready: ['loading', 'unhealthy', 'starting'],
   unhealthy: ['ready', 'loading', 'starting'],
-  stopped: ['starting', 'loading', 'ready', 'unhealthy'],
+  failed: ['starting', 'loading'],
+  stopped: ['starting', 'loading', 'ready', 'unhealthy', 'failed'],
 };
 
 export function isAllowedTransition(from: ModelState, to: ModelState): boolean {

@@ -1,4 +1,4 @@
-import { TgiBackend, type InferenceBackend } from '#backends';
+import { TgiBackend, type GatewayError, type InferenceBackend } from '#backends';
 
 /** The client for a backend at a base URL: TGI's protocol, which the local engine speaks too. */
 export type BackendFactory = (baseUrl: string) => InferenceBackend;
@@ -9,6 +9,8 @@ export type BackendFactory = (baseUrl: string) => InferenceBackend;
  */
 export class BackendDirectory {
   private readonly backends = new Map<string, InferenceBackend>();
+  /** Per model: aborted when its engine is replaced, so that the calls still waiting on it fail at once. */
+  private readonly engineLives = new Map<string, AbortController>();
 
   constructor(private readonly createBackend: BackendFactory = (baseUrl) => new TgiBackend(baseUrl)) {}
 
@@ -23,6 +25,19 @@ export class BackendDirectory {
 
   get(modelId: string): InferenceBackend | undefined {
     return this.backends.get(modelId);
+  }
+
+  /** Aborts, with `reason`, every call in flight on the model's current backend (calls made later are not affected). */
+  failCallsInFlight(modelId: string, reason: GatewayError): void {
+    this.engineLives.get(modelId)?.abort(reason);
+    this.engineLives.delete(modelId);
+  }
+
+  /** The signal of the model's current backend's life: aborted by failCallsInFlight. */
+  engineSignal(modelId: string): AbortSignal {
+    let life = this.engineLives.get(modelId);
+    if (!life) this.engineLives.set(modelId, (life = new AbortController()));
+    return life.signal;
   }
 
   closeAll(): void {

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { isServerProcessMessage } from '#backends';
 import type { BackendConfig, ModelEntry } from '#model-registry';
+import { fileVersion, modelFileProblem } from './model-file.js';
 
 type LocalBackend = Extract<BackendConfig, { type: 'local' }>;
 
@@ -13,6 +14,16 @@ const MAX_BACKOFF_MS = 30_000;
 /** A run this long counts as healthy: the next crash starts the backoff from the beginning again. */
 const STABLE_RUN_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
+/** A file that failed without changing is tried again after this many check periods, doubling up to the cap. */
+const FIRST_FORCED_RETRY_CHECKS = 6;
+const MAX_FORCED_RETRY_MS = 300_000;
+
+export interface EngineProcessSettings {
+  /** Between SIGTERM and SIGKILL for an engine that is replaced or whose model failed. */
+  killGraceMs: number;
+  /** How often the file of a failed model is checked again. */
+  fileRetryMs: number;
+}
 
 export interface EngineProcessEvents {
   /** The engine bound its port: its base URL. */
@@ -23,8 +34,11 @@ export interface EngineProcessEvents {
 
 /**
  * One local engine process for one model: started, watched, restarted with exponential backoff when it dies,
- * stopped on shutdown. It reports its address and its load's outcome over an IPC channel (ServerProcessMessage);
- * its output lines go to the gateway's output, prefixed with the model id, and are never parsed.
+ * replaced when it hangs (replace()), stopped on shutdown. It reports its address and its load's outcome over an IPC
+ * channel (ServerProcessMessage); its output lines go to the gateway's output, prefixed with the model id, and are
+ * never parsed. A model file that is missing or refused (here, or by the engine) makes the model `failed` with the
+ * reason, and no process runs; the file is checked again every `fileRetryMs` and loaded again once it has changed
+ * (or, unchanged, after a slow backoff), so that fixing it brings the model back without a restart.
  */
 export class EngineProcess {
   private child?: ChildProcess;
@@ -32,10 +46,17 @@ export class EngineProcess {
   private backoffMs = FIRST_BACKOFF_MS;
   private restartTimer?: NodeJS.Timeout;
   private startedAt = 0;
+  /** Why the running engine is being replaced; its exit is then expected and restarts it. */
+  private replacing?: string;
+  /** The version of the model file that last failed to load; undefined while none has. */
+  private failedVersion?: string | null;
+  private forcedRetryMs = 0;
+  private forcedRetryAt = 0;
 
   constructor(
     private readonly entry: ModelEntry,
     private readonly backend: LocalBackend,
+    private readonly settings: EngineProcessSettings,
     private readonly events: EngineProcessEvents,
   ) {}
 
@@ -43,7 +64,27 @@ export class EngineProcess {
     return this.child?.pid;
   }
 
+  /** Whether an engine process is up (it may be hung: running is not serving). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   start(): void {
+    this.entry.markStarting();
+    this.startedAt = Date.now();
+    void this.checkThenSpawn();
+  }
+
+  private async checkThenSpawn(): Promise<void> {
+    const path = this.backend.modelPath;
+    const version = await fileVersion(path);
+    const problem = await modelFileProblem(path);
+    if (this.stopping) return;
+    if (problem !== null) return this.fail(problem, version);
+    this.spawn();
+  }
+
+  private spawn(): void {
     const { engine } = this.backend;
     const args = [
       ENGINE_MAIN.pathname,
@@ -67,8 +108,6 @@ export class EngineProcess {
       String(engine.maxConcurrentRequests),
       ...(engine.contextSize === null ? [] : ['--context-size', String(engine.contextSize)]),
     ];
-    this.entry.markStarting();
-    this.startedAt = Date.now();
     // The IPC channel carries the engine's messages; its closing, when this process exits however it exits, also
     // stops the engine (apps/engine/src/parent-channel.ts).
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
@@ -87,10 +126,52 @@ export class EngineProcess {
       case 'listening':
         return this.events.onListening(message.url);
       case 'ready':
+        this.failedVersion = undefined;
         return this.events.onReady();
       case 'failed':
-        return this.entry.recordError(`engine could not load the model: ${message.reason}`);
+        // The engine would stay up with nothing to serve: it goes, and the file is retried as one refused here is.
+        this.child = undefined;
+        void terminate(child, this.settings.killGraceMs);
+        void fileVersion(this.backend.modelPath).then((version) =>
+          this.fail(`engine could not load the model: ${message.reason}`, version),
+        );
     }
+  }
+
+  /** The model cannot load from this version of its file: `failed` until the file changes or the backoff is due. */
+  private fail(reason: string, version: string | null): void {
+    if (this.stopping) return;
+    if (this.failedVersion !== version) {
+      this.forcedRetryMs = this.settings.fileRetryMs * FIRST_FORCED_RETRY_CHECKS;
+    } else {
+      this.forcedRetryMs = Math.min(this.forcedRetryMs * 2, Math.max(MAX_FORCED_RETRY_MS, this.settings.fileRetryMs));
+    }
+    this.failedVersion = version;
+    this.forcedRetryAt = Date.now() + this.forcedRetryMs;
+    this.entry.markFailed(`${reason} (checked again every ${this.settings.fileRetryMs} ms)`);
+    this.scheduleFileCheck();
+  }
+
+  private scheduleFileCheck(): void {
+    this.restartTimer = setTimeout(() => void this.checkFile(), this.settings.fileRetryMs);
+  }
+
+  private async checkFile(): Promise<void> {
+    const version = await fileVersion(this.backend.modelPath);
+    if (this.stopping) return;
+    if (version === this.failedVersion && Date.now() < this.forcedRetryAt) return this.scheduleFileCheck();
+    this.start();
+  }
+
+  /**
+   * The engine still runs but no longer answers: SIGTERM, SIGKILL after the grace, then the usual restart with
+   * backoff. `reason` shows as the model's last error. Nothing happens when no engine runs.
+   */
+  replace(reason: string): void {
+    const child = this.child;
+    if (!child || !this.running || this.stopping || this.replacing !== undefined) return;
+    this.replacing = reason;
+    void terminate(child, this.settings.killGraceMs);
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -101,8 +182,10 @@ export class EngineProcess {
       return;
     }
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    const what = this.replacing === undefined ? 'engine process died' : `engine replaced: ${this.replacing}`;
+    this.replacing = undefined;
     if (Date.now() - this.startedAt > STABLE_RUN_MS) this.backoffMs = FIRST_BACKOFF_MS;
-    this.entry.markUnhealthy(`engine process died (${how}); restarting in ${this.backoffMs} ms`);
+    this.entry.markUnhealthy(`${what} (${how}); restarting in ${this.backoffMs} ms`);
     this.restartTimer = setTimeout(() => {
       this.entry.incrementRestarts();
       this.start();
@@ -131,16 +214,21 @@ export class EngineProcess {
   async stop(): Promise<void> {
     this.beginShutdown();
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
+    if (!child || !this.running) {
       this.entry.markStopped();
       return;
     }
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(killer);
+    await terminate(child, STOP_GRACE_MS);
   }
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within `graceMs` (a stopped process ignores SIGTERM). */
+function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  return exited.finally(() => clearTimeout(killer));
 }
 
 /** Copies a child's output to ours line by line, each line prefixed with the model id. */

@@ -1,20 +1,28 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { GatewayError, type ProbeResult } from '#backends';
 import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway-config.js';
 import { EngineProcess } from './engine-process.js';
+import { EngineWatchdog } from './engine-watchdog.js';
 
 /**
  * Runs a local engine process for every `local` model and points the backend directory at each once it listens.
- * TGI models need no process: their address is in the config from the start.
+ * TGI models need no process: their address is in the config from the start. An engine that stops answering its
+ * health checks while its process lives on is replaced (EngineWatchdog), and the calls in flight on it fail at once.
  */
 @Injectable()
 export class EngineSupervisor implements OnApplicationShutdown {
   private readonly engines = new Map<string, EngineProcess>();
+  private readonly watchdog: EngineWatchdog;
 
   constructor(
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
     @Inject(BackendDirectory) private readonly directory: BackendDirectory,
-  ) {}
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {
+    this.watchdog = new EngineWatchdog(config.engineWatchdogFailures, (id, misses) => this.replaceHung(id, misses));
+  }
 
   /** Starts every backend; returns at once (readiness is tracked by the models' states). */
   startAll(): void {
@@ -27,7 +35,8 @@ export class EngineSupervisor implements OnApplicationShutdown {
         entry.markLoading(); // TGI binds its port only after loading: until it answers, it is loading
         continue;
       }
-      const engine = new EngineProcess(entry, backend, {
+      const settings = { killGraceMs: this.config.engineKillGraceMs, fileRetryMs: this.config.modelFileRetryMs };
+      const engine = new EngineProcess(entry, backend, settings, {
         onListening: (url) => {
           entry.setAddress(url);
           this.directory.set(id, url);
@@ -47,6 +56,26 @@ export class EngineSupervisor implements OnApplicationShutdown {
   private async confirmReady(entry: ModelEntry): Promise<void> {
     const probe = await this.directory.get(entry.id)?.probe();
     if (probe === 'ready' && entry.state === 'loading') entry.markReady();
+  }
+
+  /** Each health probe's outcome (from the readiness monitor): the watchdog's evidence. */
+  recordProbe(entry: ModelEntry, probe: ProbeResult): void {
+    if (this.engines.has(entry.id)) this.watchdog.record(entry, probe);
+  }
+
+  private replaceHung(modelId: string, misses: number): void {
+    const engine = this.engines.get(modelId);
+    if (!engine?.running) return;
+    const { healthTimeoutMs } = this.config;
+    this.directory.failCallsInFlight(
+      modelId,
+      new GatewayError(
+        'unavailable',
+        `model "${modelId}": its engine stopped answering and is being replaced; retry shortly`,
+        { retryAfterS: 5 },
+      ),
+    );
+    engine.replace(`pid ${engine.pid} failed ${misses} health checks in a row (HEALTH_TIMEOUT_MS ${healthTimeoutMs})`);
   }
 
   engine(modelId: string): EngineProcess | undefined {

@@ -42,7 +42,8 @@ export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShu
         const stats = await this.queue
           .stats(descriptor.id)
           .catch(() => ({ inFlight: 0, queued: 0, serviceRatePerS: null, predictedWaitMs: 0 }));
-        gauges.set(descriptor.id, { ...stats, ready: status.state === 'ready', coldStartMs: status.coldStartMs });
+        const { state, restarts, coldStartMs } = status;
+        gauges.set(descriptor.id, { ...stats, ready: state === 'ready', state, restarts, coldStartMs });
       }
       this.metrics.sampleGauges(gauges);
     } finally {

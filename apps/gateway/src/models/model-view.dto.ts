@@ -44,7 +44,7 @@ export class ModelViewDto {
   gpu!: string | null;
 
   @ApiProperty({ type: ModelMemoryDto }) memory!: ModelMemoryDto;
-  @ApiProperty({ enum: ['starting', 'loading', 'ready', 'unhealthy', 'stopped'] }) state!: string;
+  @ApiProperty({ enum: ['starting', 'loading', 'ready', 'unhealthy', 'failed', 'stopped'] }) state!: string;
   @ApiProperty({ format: 'date-time' }) state_since!: string;
   @ApiProperty({ type: Number, nullable: true, description: 'The latest cold start, ms.' }) cold_start_ms!:
     | number
@@ -101,7 +101,7 @@ export class ModelListDto {
 export class ModelSummaryDto {
   @ApiProperty({ example: 'qwen2' }) id!: string;
   @ApiProperty({ type: [String] }) aliases!: string[];
-  @ApiProperty({ enum: ['starting', 'loading', 'ready', 'unhealthy', 'stopped'] }) state!: string;
+  @ApiProperty({ enum: ['starting', 'loading', 'ready', 'unhealthy', 'failed', 'stopped'] }) state!: string;
   @ApiProperty() vram_budget_gb!: number;
 }
 

@@ -1,11 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { ProbeResult } from '#backends';
 import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
+import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway-config.js';
 
 /**
  * Polls every backend's /health and moves its model between loading, ready and unhealthy. A backend that refuses
  * connections is still loading until its start-up deadline passes (TGI binds only after loading), then unhealthy.
+ * Each outcome also goes to the engine supervisor, whose watchdog replaces a local engine that has stopped answering.
  */
 @Injectable()
 export class ReadinessMonitor implements OnApplicationShutdown {
@@ -16,6 +19,7 @@ export class ReadinessMonitor implements OnApplicationShutdown {
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
     @Inject(BackendDirectory) private readonly directory: BackendDirectory,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(EngineSupervisor) private readonly engines: EngineSupervisor,
   ) {}
 
   start(): void {
@@ -36,9 +40,17 @@ export class ReadinessMonitor implements OnApplicationShutdown {
 
   private async poll(entry: ModelEntry): Promise<void> {
     const backend = this.directory.get(entry.descriptor.id);
-    const { state, since } = entry.status;
-    if (!backend || state === 'stopped' || state === 'starting') return;
+    const { state } = entry.status;
+    // A failed model has no engine: its file is what is retried (EngineProcess).
+    if (!backend || state === 'stopped' || state === 'starting' || state === 'failed') return;
     const probe = await backend.probe();
+    this.judge(entry, probe);
+    this.engines.recordProbe(entry, probe);
+  }
+
+  private judge(entry: ModelEntry, probe: ProbeResult): void {
+    const { state, since } = entry.status;
+    if (state === 'failed' || state === 'stopped' || state === 'starting') return; // changed while probing
     if (probe === 'ready') {
       if (state === 'loading' || state === 'unhealthy') entry.markReady();
       return;

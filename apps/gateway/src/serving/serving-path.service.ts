@@ -8,10 +8,17 @@ import {
   type TgiStreamEvent,
 } from '#backends';
 import { priorityOf, type DispatchQueue, type PriorityPolicy } from '#dispatch';
-import { DISPATCH_DEFAULTS, ModelRegistry, type ModelDescriptor, type ModelEntry } from '#model-registry';
+import {
+  DISPATCH_DEFAULTS,
+  ModelRegistry,
+  type ModelDescriptor,
+  type ModelEntry,
+  type ModelState,
+} from '#model-registry';
 import { checkModelScope, type Caller } from '../auth/caller.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import { RateLimitGate } from '../limits/rate-limit-gate.service.js';
+import { modelUnavailableError } from './model-unavailable.js';
 
 export interface ServeContext {
   /** The client's disconnect: aborts waiting, queueing and the backend call. */
@@ -122,17 +129,14 @@ export class ServingPath {
 
   /**
    * A model that is still starting or loading is waited for within the request's deadline (a cold start the
-   * client can ride out); one that is unhealthy or stopped is refused at once with 503.
+   * client can ride out); one that is unhealthy, failed (its file is missing or refused) or stopped is refused at once
+   * with 503 and the reason.
    */
   private untilReady(entry: ModelEntry, signal: AbortSignal, deadline: number): Promise<void> {
-    const refuse = () => {
-      const { state, lastError } = entry.status;
-      const why = lastError ? `: ${lastError.message}` : '';
-      return new GatewayError('unavailable', `model "${entry.descriptor.id}" is ${state}${why}`, { retryAfterS: 5 });
-    };
+    const refuse = () => modelUnavailableError(entry);
     const state = entry.status.state;
     if (state === 'ready') return Promise.resolve();
-    if (state === 'unhealthy' || state === 'stopped') return Promise.reject(refuse());
+    if (refusesAtOnce(state)) return Promise.reject(refuse());
     return new Promise<void>((resolve, reject) => {
       const finish = (error?: Error) => {
         unsubscribe();
@@ -145,7 +149,7 @@ export class ServingPath {
       const unsubscribe = entry.onChange((changed) => {
         const now = changed.status.state;
         if (now === 'ready') finish();
-        else if (now === 'unhealthy' || now === 'stopped') finish(refuse());
+        else if (refusesAtOnce(now)) finish(refuse());
       });
       const timer = setTimeout(
         () =>
@@ -161,4 +165,9 @@ export class ServingPath {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** States no wait within a deadline would see through: only a change the gateway makes (a restart, a retry) can. */
+function refusesAtOnce(state: ModelState): boolean {
+  return state === 'unhealthy' || state === 'failed' || state === 'stopped';
 }

@@ -6,6 +6,7 @@ import { BackendDirectory } from '../backends/backend-directory.js';
 import type { ServeSignals } from '../openai/openai-generation.service.js';
 import { ServingPath, type GenerateResult } from '../serving/serving-path.service.js';
 import { readTgiRequest, type TgiRequest } from './tgi-request.js';
+import { modelUnavailableError } from '../serving/model-unavailable.js';
 
 /** A TGI request that passed TGI's rules and names a served model, ready to go through the shared path. */
 export interface PreparedTgiGeneration {
@@ -59,11 +60,7 @@ export class TgiGenerationService {
   private readyEntry(model: string, caller: Caller): ModelEntry {
     const entry = this.resolve(model);
     checkModelScope(caller, entry.descriptor.id);
-    const { state, lastError } = entry.status;
-    if (state !== 'ready') {
-      const why = lastError ? `: ${lastError.message}` : '';
-      throw new GatewayError('unavailable', `model "${entry.descriptor.id}" is ${state}${why}`, { retryAfterS: 5 });
-    }
+    if (entry.state !== 'ready') throw modelUnavailableError(entry);
     return entry;
   }
 
