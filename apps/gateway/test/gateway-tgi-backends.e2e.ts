@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
-import { redisForGateways, type GatewayRedis } from '#dispatch/testing';
+import { redisForGateways, until, type GatewayRedis } from '#dispatch/testing';
 import {
   modelView,
   startGateway,
@@ -132,8 +132,10 @@ for (const queue of ['in-process', 'BullMQ (Redis)'] as const)
     });
 
     it('never sends a request whose client left while it was queued', async () => {
+      const seenBefore = standIn.stats.requests;
       const busy = Array.from({ length: 3 }, () => generate(gateway, 'slow'));
-      await new Promise((r) => setTimeout(r, 50));
+      // The three take every slot; with the Redis queue, on a loaded machine, they may need more than a few ms to get there.
+      await until(() => standIn.stats.requests >= seenBefore + 3);
       const received = standIn.stats.requests;
       const leaver = openStream(
         `${gateway.url}/v1/generate`,
