@@ -41,7 +41,7 @@ export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShu
       for (const { descriptor, status } of this.registry.list()) {
         const stats = await this.queue
           .stats(descriptor.id)
-          .catch(() => ({ inFlight: 0, queued: 0, serviceRatePerS: null, predictedWaitMs: 0 }));
+          .catch(() => ({ inFlight: 0, queued: 0, admitted: 0, serviceRatePerS: null, predictedWaitMs: 0 }));
         gauges.set(descriptor.id, { ...stats, ready: status.state === 'ready', coldStartMs: status.coldStartMs });
       }
       this.metrics.sampleGauges(gauges);
