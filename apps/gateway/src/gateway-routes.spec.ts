@@ -182,6 +182,7 @@ describe('the gateway serves every route in process', () => {
       'vram_budget_gb',
     ]);
     assert.deepEqual(Object.keys(document.components.schemas.ModelViewDto.properties).sort(), [
+      'admitted',
       'aliases',
       'backend',
       'cold_start_ms',
