@@ -11,7 +11,11 @@ import { executorOn } from '../testing/backend-executor.js';
 import { redisContents } from '../testing/redis-contents.js';
 import { externalRedisUrl, startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { isWorkerReplicaReady, WORKER_REPLICA_SCRIPT } from '../testing/worker-replica-channel.js';
+import { MAX_PRIORITY } from '../priority-policy.js';
+import { turnScale } from '../caller-turns.js';
+import { admit, defineAdmission, release, type AdmissionRequest } from './admission.js';
 import { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq-dispatch-queue.js';
+import { RedisNames } from './redis-keys.js';
 
 /**
  * The Redis queue against a REAL redis-server: its own on a free port (REDIS_URL, when set, serves the tests that do
@@ -353,6 +357,41 @@ describe('BullmqDispatchQueue across replicas', () => {
     const contents = await redisContents(server.url, prefix);
     const tickets = contents.get(`${prefix}:m:admitted`);
     assert.ok(tickets === undefined || tickets === '[]', `tickets left: ${tickets}; ${JSON.stringify(counts)}`);
+  });
+
+  it('refuses an admission that Redis runs after its caller gave up on it, and takes nothing', async () => {
+    const url = await redisUrl();
+    const redis = new Redis(url);
+    cleanups.push(async () => redis.disconnect());
+    defineAdmission(redis);
+    const prefix = `sluice-test-${randomUUID()}`;
+    const names = new RedisNames(prefix);
+    const request = (giveUpAt: number): AdmissionRequest => ({
+      tickets: names.tickets('m'),
+      meta: names.meta('m'),
+      service: names.service('m'),
+      turns: names.turns('m'),
+      active: names.active('m'),
+      uuid: randomUUID(),
+      priority: 0,
+      caller: { id: 'c', weight: 1 },
+      scale: turnScale(MAX_PRIORITY - 1),
+      deadline: Date.now() + 10_000,
+      maxConcurrent: 1,
+      maxQueued: 1,
+      maxQueueWaitMs: 1000,
+      giveUpAt,
+    });
+    const [seconds] = await redis.time();
+    const redisNow = Number(seconds) * 1000;
+    const late = await admit(redis, request(redisNow - 1000));
+    assert.deepEqual([late.admitted, late.late], [false, true]);
+    assert.equal(await redis.exists(names.tickets('m')), 0, 'no ticket taken');
+    const timely = request(redisNow + 10_000);
+    assert.equal((await admit(redis, timely)).admitted, true);
+    assert.equal(await redis.zcard(names.tickets('m')), 1);
+    assert.equal(await release(redis, names.tickets('m'), timely.uuid), 1, 'released by its uuid');
+    assert.equal(await redis.exists(names.tickets('m')), 0);
   });
 
   it('gives every key of its own an expiry: tickets with their furthest deadline, turns and the estimate after an idle hour', async () => {
