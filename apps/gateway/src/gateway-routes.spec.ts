@@ -122,6 +122,7 @@ describe('the gateway serves every route in process', () => {
         restarts: 0,
         in_flight: 0,
         queued: 0,
+        admitted: 0,
         service_rate_per_s: 'number',
         predicted_wait_ms: 0,
         limits: { max_concurrent: 1, max_queued: 1, max_queue_wait_ms: 1000, max_new_tokens: 64 },
@@ -181,6 +182,7 @@ describe('the gateway serves every route in process', () => {
       'vram_budget_gb',
     ]);
     assert.deepEqual(Object.keys(document.components.schemas.ModelViewDto.properties).sort(), [
+      'admitted',
       'aliases',
       'backend',
       'cold_start_ms',

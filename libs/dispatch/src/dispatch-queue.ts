@@ -73,6 +73,11 @@ export interface DispatchStats {
   inFlight: number;
   /** Jobs waiting for a slot. */
   queued: number;
+  /**
+   * Admission tickets held: the running and waiting jobs that admission counts (for the Redis queue, the live tickets
+   * in Redis over all replicas, which may include jobs just admitted and not yet in BullMQ's lists).
+   */
+  admitted: number;
   /** The live estimate admission uses: completions per second at the model's concurrency; null before any is known. */
   serviceRatePerS: number | null;
   /** What a newcomer at the back of the line would be predicted to wait for a slot now, ms. */

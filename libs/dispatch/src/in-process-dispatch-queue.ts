@@ -74,6 +74,7 @@ export class InProcessDispatchQueue implements DispatchQueue {
     return {
       inFlight: line.inFlight,
       queued: line.waiting.size,
+      admitted: line.inFlight + line.waiting.size,
       serviceRatePerS: serviceRatePerS(line.rate.serviceMs(line.inFlight), line.limits.maxConcurrent),
       predictedWaitMs: line.predictedWaitMs(Infinity),
     };

@@ -31,7 +31,7 @@ function recordingQueue(): DispatchQueue & { jobs: DispatchJob[] } {
         queuedMs: 0,
       };
     },
-    stats: async () => ({ inFlight: 0, queued: 0, serviceRatePerS: null, predictedWaitMs: 0 }),
+    stats: async () => ({ inFlight: 0, queued: 0, admitted: 0, serviceRatePerS: null, predictedWaitMs: 0 }),
     close: async () => undefined,
   };
 }

@@ -41,7 +41,7 @@ export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShu
       for (const { descriptor, status } of this.registry.list()) {
         const stats = await this.queue
           .stats(descriptor.id)
-          .catch(() => ({ inFlight: 0, queued: 0, serviceRatePerS: null, predictedWaitMs: 0 }));
+          .catch(() => ({ inFlight: 0, queued: 0, admitted: 0, serviceRatePerS: null, predictedWaitMs: 0 }));
         const { state, restarts, coldStartMs } = status;
         gauges.set(descriptor.id, { ...stats, ready: state === 'ready', state, restarts, coldStartMs });
       }

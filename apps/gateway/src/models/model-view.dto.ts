@@ -62,6 +62,14 @@ export class ModelViewDto {
     type: Number,
     nullable: true,
     description:
+      "Admission tickets held: the running and queued requests that admission counts (with Redis, the live tickets over all replicas). Null while the dispatch queue cannot be read.",
+  })
+  admitted!: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
       "Admission's live estimate: completions per second at the model's concurrency. Null until one is known, or while the dispatch queue cannot be read.",
   })
   service_rate_per_s!: number | null;

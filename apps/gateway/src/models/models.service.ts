@@ -82,6 +82,7 @@ export class ModelsService {
       restarts: status.restarts,
       in_flight: stats?.inFlight ?? null,
       queued: stats?.queued ?? null,
+      admitted: stats?.admitted ?? null,
       service_rate_per_s: stats?.serviceRatePerS == null ? null : Math.round(stats.serviceRatePerS * 100) / 100,
       predicted_wait_ms: stats ? Math.round(stats.predictedWaitMs) : null,
       limits: {

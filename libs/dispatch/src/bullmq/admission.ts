@@ -32,8 +32,24 @@ import { CYCLE_WEIGHT, SERVICE_TIME_WEIGHT } from '../service-rate.js';
  *
  * The script also writes the queue's global concurrency into BullMQ's meta hash (what Queue.setGlobalConcurrency
  * does): a Redis restarted without persistence forgets it, and no job may be added to a queue without its cap.
+ *
+ * No ticket for a request that has given up. A Redis that hangs (paused, swapping) keeps the admissions sent to it and
+ * runs them when it resumes, long after their callers were answered 503 on the client side's command timeout. So an
+ * admission carries the moment its caller stops waiting for it (ARGV[13], on Redis's own clock: RedisClock), and the
+ * script refuses it once Redis's TIME is past that moment, before it touches anything. The caller also sends RELEASE
+ * after a failed admission, on the same connection, so that Redis runs it after the admission whatever happened to it.
+ *
+ * Nothing outlives its use: the ticket set expires with its furthest ticket (an empty set is gone at once), and the
+ * turns and service hashes an hour after the model's last admission (KEY_IDLE_TTL_MS).
  */
+/** The turns and service hashes go an hour after the model's last admission: what they hold is stale by then. */
+export const KEY_IDLE_TTL_MS = 3_600_000;
+
 const ADMIT = `
+local time = redis.call('TIME')
+if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[13]) then
+  return {3, 0, '0', '', 0, 0}
+end
 local now = tonumber(ARGV[1])
 local slots = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -119,6 +135,8 @@ else
   end
   member = 'p' .. order .. '-' .. ARGV[5]
   redis.call('ZADD', KEYS[1], ARGV[4], member)
+  local furthest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(tonumber(furthest[2]) - now)))
   if held < slots then
     -- A free slot: the job starts at once, which moves the clock now, and BullMQ takes it from its plain list.
     if turn > tonumber(redis.call('HGET', KEYS[4], 'v' .. class) or '0') then redis.call('HSET', KEYS[4], 'v' .. class, turn) end
@@ -126,6 +144,8 @@ else
   end
   held = held + 1
 end
+redis.call('PEXPIRE', KEYS[3], ${KEY_IDLE_TTL_MS})
+redis.call('PEXPIRE', KEYS[4], ${KEY_IDLE_TTL_MS})
 return {result, held, tostring(wait), member, order, turn + tonumber(redis.call('HGET', KEYS[4], 'o' .. class) or '0')}
 `;
 
@@ -137,8 +157,20 @@ return {result, held, tostring(wait), member, order, turn + tonumber(redis.call(
 const TURN_STARTED = `
 local turn = tonumber(ARGV[2]) - tonumber(redis.call('HGET', KEYS[1], 'o' .. ARGV[1]) or '0')
 local clock = 'v' .. ARGV[1]
-if turn > tonumber(redis.call('HGET', KEYS[1], clock) or '0') then redis.call('HSET', KEYS[1], clock, turn) end
+if turn > tonumber(redis.call('HGET', KEYS[1], clock) or '0') then
+  redis.call('HSET', KEYS[1], clock, turn)
+  redis.call('PEXPIRE', KEYS[1], ${KEY_IDLE_TTL_MS})
+end
 return 1
+`;
+
+/** Gives back the ticket of the admission ARGV[1] (its uuid), if the script took one. */
+const RELEASE = `
+local suffix = '-' .. ARGV[1]
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(member, -#suffix) == suffix then return redis.call('ZREM', KEYS[1], member) end
+end
+return 0
 `;
 
 /**
@@ -161,11 +193,18 @@ if since > 0 and redis.call('ZCOUNT', KEYS[2], now, '+inf') >= slots then
   redis.call('HSET', KEYS[1], 'cycle', tostring(cycle))
 end
 redis.call('HSET', KEYS[1], 'mean', tostring(mean), 'last', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ${KEY_IDLE_TTL_MS})
 return 1
 `;
 
 /** A ticket outlives its deadline by this much, so that a job finishing right at its deadline still holds it. */
 const EXPIRY_GRACE_MS = 1000;
+
+/**
+ * How long before its command timeout a caller stops accepting its admission: the reply's way back, and the error of
+ * RedisClock's reading of Redis's clock.
+ */
+export const ADMISSION_MARGIN_MS = 250;
 
 interface AdmissionCommands {
   sluiceAdmit(
@@ -186,8 +225,10 @@ interface AdmissionCommands {
     turnCost: number,
     span: number,
     highest: number,
+    giveUpAt: number,
   ): Promise<[number, number, string, string, number, number]>;
   sluiceTurnStarted(turns: string, priority: number, turn: number): Promise<number>;
+  sluiceRelease(tickets: string, uuid: string): Promise<number>;
 }
 
 /** Defines the scripts on a connection: its admissions, and a worker's jobs starting and ending. */
@@ -195,6 +236,7 @@ export function defineAdmission(redis: Redis): void {
   redis.defineCommand('sluiceAdmit', { numberOfKeys: 5, lua: ADMIT });
   redis.defineCommand('sluiceServed', { numberOfKeys: 2, lua: SERVED });
   redis.defineCommand('sluiceTurnStarted', { numberOfKeys: 1, lua: TURN_STARTED });
+  redis.defineCommand('sluiceRelease', { numberOfKeys: 1, lua: RELEASE });
 }
 
 export interface AdmissionRequest {
@@ -214,10 +256,14 @@ export interface AdmissionRequest {
   maxConcurrent: number;
   maxQueued: number;
   maxQueueWaitMs: number;
+  /** Epoch ms on Redis's clock (RedisClock) after which the caller no longer waits for this admission's answer. */
+  giveUpAt: number;
 }
 
 export interface Admission {
   admitted: boolean;
+  /** Refused because Redis ran it after its caller had given up on it (Redis hung): nothing was taken. */
+  late: boolean;
   /** Refused because max_queued was reached (rather than for the predicted wait). */
   full: boolean;
   /** Tickets after the attempt: running and queued over all replicas. */
@@ -254,9 +300,11 @@ export async function admit(redis: Redis, r: AdmissionRequest, now = Date.now())
     turnCost(r.caller.weight),
     r.scale.span,
     r.scale.highest,
+    r.giveUpAt,
   );
   return {
     admitted: result === 0,
+    late: result === 3,
     full: result === 1,
     held,
     predictedWaitMs: Number(wait),
@@ -264,6 +312,11 @@ export async function admit(redis: Redis, r: AdmissionRequest, now = Date.now())
     order,
     turn: order > 0 ? { priority: priorityClass(r.scale, r.priority), turn } : undefined,
   };
+}
+
+/** Gives back the ticket of an admission whose answer never came (a command timeout, a dropped connection). */
+export function release(redis: Redis, tickets: string, uuid: string): Promise<number> {
+  return (redis as unknown as AdmissionCommands).sluiceRelease(tickets, uuid);
 }
 
 /** A worker took a job that waited: moves its priority's clock on to its turn. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { TgiBackend, type BackendRequest, type ChatDelta, type TgiStreamEvent } from '#backends';
+import { Redis } from 'ioredis';
+import { GatewayError, TgiBackend, type BackendRequest, type ChatDelta, type TgiStreamEvent } from '#backends';
 import { startTgiStandIn, testChatRequest, type StandInScript } from '#backends/testing';
 import { ManagedProcess } from '#test-support/processes';
 import type { DispatchJob, DispatchLimits, JobExecutor } from '../dispatch-queue.js';
@@ -10,7 +11,11 @@ import { executorOn } from '../testing/backend-executor.js';
 import { redisContents } from '../testing/redis-contents.js';
 import { externalRedisUrl, startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { isWorkerReplicaReady, WORKER_REPLICA_SCRIPT } from '../testing/worker-replica-channel.js';
+import { MAX_PRIORITY } from '../priority-policy.js';
+import { turnScale } from '../caller-turns.js';
+import { admit, defineAdmission, release, type AdmissionRequest } from './admission.js';
 import { BullmqDispatchQueue, type BullmqDispatchQueueOptions } from './bullmq-dispatch-queue.js';
+import { RedisNames } from './redis-keys.js';
 
 /**
  * The Redis queue against a REAL redis-server: its own on a free port (REDIS_URL, when set, serves the tests that do
@@ -229,7 +234,7 @@ describe('BullmqDispatchQueue across replicas', () => {
     await disconnected;
   });
 
-  it('answers once, and never runs a job twice, when the replica running it dies mid-job', async () => {
+  it('answers within a few seconds, once, and never runs a job twice, when the replica running it dies mid-job', async () => {
     const { standIn, execute } = await backendRig();
     const url = await redisUrl();
     const limits = { maxConcurrent: 2, maxQueued: 10 };
@@ -245,8 +250,6 @@ describe('BullmqDispatchQueue across replicas', () => {
         DISPATCH_PREFIX: prefix,
         BACKEND_URL: standIn.url,
         MAX_CONCURRENT: '2',
-        LOCK_DURATION_MS: '1000',
-        STALLED_INTERVAL_MS: '300',
       },
       { ipc: true },
     );
@@ -254,14 +257,19 @@ describe('BullmqDispatchQueue across replicas', () => {
     await worker.waitForMessage(isWorkerReplicaReady);
     const answer = front!.dispatch('m', job('hang forever'));
     await until(() => standIn.stats.inFlight === 1);
+    // A surviving replica's stalled check, with the default lock and interval, finds the job without its lock and
+    // fails it once, instead of rerunning it.
+    const survivor = replica(url, prefix, limits, execute);
+    cleanups.push(() => survivor.close());
+    await survivor.whenReady();
+    const killedAt = performance.now();
     worker.child.kill('SIGKILL');
     await worker.exited;
-    // A surviving replica's stalled check finds the job without its lock and fails it once, instead of rerunning it.
-    const survivor = replica(url, prefix, limits, execute, { lockDurationMs: 1000, stalledIntervalMs: 300 });
-    cleanups.push(() => survivor.close());
     const error = await rejection(answer);
+    const answeredAfterMs = performance.now() - killedAt;
     assert.equal(error.type, 'upstream');
     assert.match(error.message, /stopped mid-generation/);
+    assert.ok(answeredAfterMs < 6000, `answered ${Math.round(answeredAfterMs)} ms after the replica died`);
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(standIn.stats.requests, 1, 'the backend saw the job once');
   });
@@ -301,6 +309,112 @@ describe('BullmqDispatchQueue across replicas', () => {
     const before = standIn.stats.maxInFlight;
     await Promise.all(Array.from({ length: 10 }, (_, i) => queue!.dispatch('m', job(`slow again ${i}`))));
     assert.ok(standIn.stats.maxInFlight <= 2 && before <= 2, 'the cap holds after a restart that emptied Redis');
+  });
+
+  it('with Redis hung under load answers every request once, takes no ticket for a request that gave up, and serves again at once', async () => {
+    const server = await startRedisServer();
+    cleanups.push(() => server.stop());
+    const { execute } = await backendRig();
+    const {
+      prefix,
+      queues: [a, b],
+    } = await replicas(server.url, { maxConcurrent: 2, maxQueued: 6 }, execute, ['worker', 'worker']);
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'served',
+        (e: GatewayError) => e.type,
+      );
+    // 20 requests a second over both replicas, before, during and after a hang longer than the command timeout.
+    const answers: Array<Promise<string>> = [];
+    let sending = true;
+    const sender = (async () => {
+      for (let i = 0; sending; i++) {
+        answers.push(outcome((i % 2 ? a! : b!).dispatch('m', job(`short load ${i}`))));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    let servingAfterMs: number;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      server.pause();
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      server.resume();
+      const resumedAt = performance.now();
+      for (const queue of [a!, b!]) {
+        await until(async () => (await outcome(queue.dispatch('m', job('short after')))) === 'served', 5000);
+      }
+      servingAfterMs = performance.now() - resumedAt;
+    } finally {
+      sending = false;
+      await sender;
+    }
+    const outcomes = await Promise.all(answers);
+    const counts = Object.fromEntries(['served', 'unavailable', 'overloaded', 'timeout'].map((k) => [k, 0]));
+    for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+    assert.ok(counts['unavailable']! > 0, `requests during the hang got 503: ${JSON.stringify(counts)}`);
+    assert.ok(servingAfterMs < 5000, `both replicas served ${Math.round(servingAfterMs)} ms after Redis resumed`);
+    await until(async () => (await a!.stats('m')).admitted === 0, 3000);
+    const contents = await redisContents(server.url, prefix);
+    const tickets = contents.get(`${prefix}:m:admitted`);
+    assert.ok(tickets === undefined || tickets === '[]', `tickets left: ${tickets}; ${JSON.stringify(counts)}`);
+  });
+
+  it('refuses an admission that Redis runs after its caller gave up on it, and takes nothing', async () => {
+    const url = await redisUrl();
+    const redis = new Redis(url);
+    cleanups.push(async () => redis.disconnect());
+    defineAdmission(redis);
+    const prefix = `sluice-test-${randomUUID()}`;
+    const names = new RedisNames(prefix);
+    const request = (giveUpAt: number): AdmissionRequest => ({
+      tickets: names.tickets('m'),
+      meta: names.meta('m'),
+      service: names.service('m'),
+      turns: names.turns('m'),
+      active: names.active('m'),
+      uuid: randomUUID(),
+      priority: 0,
+      caller: { id: 'c', weight: 1 },
+      scale: turnScale(MAX_PRIORITY - 1),
+      deadline: Date.now() + 10_000,
+      maxConcurrent: 1,
+      maxQueued: 1,
+      maxQueueWaitMs: 1000,
+      giveUpAt,
+    });
+    const [seconds] = await redis.time();
+    const redisNow = Number(seconds) * 1000;
+    const late = await admit(redis, request(redisNow - 1000));
+    assert.deepEqual([late.admitted, late.late], [false, true]);
+    assert.equal(await redis.exists(names.tickets('m')), 0, 'no ticket taken');
+    const timely = request(redisNow + 10_000);
+    assert.equal((await admit(redis, timely)).admitted, true);
+    assert.equal(await redis.zcard(names.tickets('m')), 1);
+    assert.equal(await release(redis, names.tickets('m'), timely.uuid), 1, 'released by its uuid');
+    assert.equal(await redis.exists(names.tickets('m')), 0);
+  });
+
+  it('gives every key of its own an expiry: tickets with their furthest deadline, turns and the estimate after an idle hour', async () => {
+    const url = await redisUrl();
+    const { execute } = await backendRig();
+    const {
+      prefix,
+      queues: [queue],
+    } = await replicas(url, { maxConcurrent: 1, maxQueued: 4 }, execute, ['worker']);
+    const running = queue!.dispatch('m', job('slow expiry', { deadline: Date.now() + 8000 }));
+    const waiting = queue!.dispatch('m', job('short expiry'));
+    await until(async () => (await queue!.stats('m')).queued === 1);
+    const redis = new Redis(url);
+    cleanups.push(async () => redis.disconnect());
+    const ttl = async (kind: string) => redis.pttl(`${prefix}:m:${kind}`);
+    const ticketsTtl = await ttl('admitted');
+    assert.ok(ticketsTtl > 15_000 && ticketsTtl <= 21_000, `tickets expire with the furthest deadline: ${ticketsTtl}`);
+    await Promise.all([running, waiting]);
+    assert.equal(await redis.exists(`${prefix}:m:admitted`), 0, 'no ticket left, no set');
+    for (const kind of ['turns', 'service']) {
+      const left = await ttl(kind);
+      assert.ok(left > 3_500_000 && left <= 3_600_000, `${kind} expires an hour after the last admission: ${left}`);
+    }
   });
 
   it('leaves no job and no prompt text in Redis after a run', async () => {

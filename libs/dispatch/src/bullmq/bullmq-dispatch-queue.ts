@@ -20,11 +20,12 @@ import {
 import { overloadedError, queueUnavailableError } from '../dispatch-errors.js';
 import { turnScale, UNNAMED_CALLER, type TurnScale } from '../caller-turns.js';
 import { MAX_PRIORITY } from '../priority-policy.js';
-import { admit, defineAdmission } from './admission.js';
+import { admit, ADMISSION_MARGIN_MS, defineAdmission, release } from './admission.js';
 import type { CancelNotice, JobData, Reply } from './job-messages.js';
 import { JobRunner } from './job-runner.js';
 import { PendingJob } from './pending-job.js';
-import { commandConnection, subscriberConnection, workerConnection } from './redis-connections.js';
+import { COMMAND_TIMEOUT_MS, commandConnection, subscriberConnection, workerConnection } from './redis-connections.js';
+import { RedisClock } from './redis-clock.js';
 import { RedisNames } from './redis-keys.js';
 import { ReplySender } from './reply-sender.js';
 
@@ -37,9 +38,12 @@ export interface BullmqDispatchQueueOptions {
   runWorkers?: boolean;
   /** Of every key and channel (default `sluice`); replicas that share caps share it. */
   prefix?: string;
-  /** A worker's hold on a running job without renewal (default 10 s); a dead worker's job is failed after it. */
+  /**
+   * A worker's hold on a running job without renewal (default DEFAULT_LOCK_DURATION_MS; BullMQ renews it every half);
+   * a dead worker's job is failed after it.
+   */
   lockDurationMs?: number;
-  /** How often workers look for jobs whose worker died (default 5 s). */
+  /** How often workers look for jobs whose worker died (default DEFAULT_STALLED_INTERVAL_MS). */
   stalledIntervalMs?: number;
   /** Redis and BullMQ errors, for the log; a message repeated within 10 s is held back (an outage repeats it). */
   onError?: (message: string) => void;
@@ -53,6 +57,21 @@ interface ModelLine {
 }
 
 const ignore = (): void => undefined;
+
+/**
+ * A replica killed mid-job leaves its jobs locked for at most this long; with the stalled check below, its clients
+ * hear within about 5 s. Shorter locks would make a busy event loop that misses one renewal (every 2 s) fail a job
+ * that still runs.
+ */
+export const DEFAULT_LOCK_DURATION_MS = 4000;
+export const DEFAULT_STALLED_INTERVAL_MS = 1000;
+
+/** An admission that got no answer: its ticket, if the script took one, is given back once Redis is back. */
+interface AbandonedAdmission {
+  tickets: string;
+  uuid: string;
+  until: number;
+}
 
 /**
  * The dispatch queue over Redis with BullMQ, shared by every gateway replica: a queue per model (`<prefix>:<model>`),
@@ -72,6 +91,8 @@ export class BullmqDispatchQueue implements DispatchQueue {
   private readonly subscribed: Promise<unknown>;
   /** Jobs whose clients were answered 503 when Redis went away, to cancel should Redis come back still holding them. */
   private orphans: Array<CancelNotice & { modelId: string }> = [];
+  private abandoned: AbandonedAdmission[] = [];
+  private readonly clock: RedisClock;
   private closing = false;
 
   constructor(options: BullmqDispatchQueueOptions) {
@@ -80,6 +101,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
     this.names = new RedisNames(prefix);
     this.commands = commandConnection(options.redisUrl);
     defineAdmission(this.commands);
+    this.clock = new RedisClock(this.commands);
     this.subscriber = subscriberConnection(options.redisUrl);
     for (const connection of [this.commands, this.subscriber]) {
       connection.on('error', (error: Error) => report(`redis: ${error.message}`));
@@ -114,8 +136,8 @@ export class BullmqDispatchQueue implements DispatchQueue {
         execute: options.execute,
         replies: new ReplySender(this.replicaId, this.names, this.commands, (reply) => this.deliver(reply)),
         replicaId: this.replicaId,
-        lockDurationMs: options.lockDurationMs ?? 10_000,
-        stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
+        lockDurationMs: options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
+        stalledIntervalMs: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
         onError: (error) => report(`worker: ${error.message}`),
       });
     }
@@ -137,6 +159,9 @@ export class BullmqDispatchQueue implements DispatchQueue {
     const { maxConcurrent, maxQueued } = line.limits;
     const { maxQueueWaitMs } = line;
     const now = Date.now();
+    const uuid = randomUUID();
+    // This caller's wait for the script's answer ends at its command timeout, or at its deadline if that is sooner.
+    const giveUpAt = this.clock.toRedis(Math.min(job.deadline, now + COMMAND_TIMEOUT_MS - ADMISSION_MARGIN_MS));
     let admission;
     try {
       admission = await admit(
@@ -147,7 +172,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
           service: this.names.service(modelId),
           turns: this.names.turns(modelId),
           active: this.names.active(modelId),
-          uuid: randomUUID(),
+          uuid,
           priority: job.priority,
           caller: job.client ?? { id: UNNAMED_CALLER, weight: 1 },
           scale: line.turnScale,
@@ -155,12 +180,15 @@ export class BullmqDispatchQueue implements DispatchQueue {
           maxConcurrent,
           maxQueued,
           maxQueueWaitMs,
+          giveUpAt,
         },
         now,
       );
     } catch (error) {
+      this.release({ tickets, uuid, until: job.deadline });
       throw queueUnavailableError(error instanceof Error ? error.message : String(error), error);
     }
+    if (admission.late) throw queueUnavailableError('Redis answered the admission after this request gave up on it');
     if (!admission.admitted) {
       const { full, predictedWaitMs: predictedMs } = admission;
       const why = refusalReason({
@@ -204,7 +232,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
     if (!this.connected) throw queueUnavailableError('not connected to Redis');
     const line = this.line(modelId);
     try {
-      const [counts, held, estimate] = await Promise.all([
+      const [counts, admitted, estimate] = await Promise.all([
         line.queue.getJobCounts('active', 'waiting', 'prioritized'),
         this.commands.zcount(this.names.tickets(modelId), Date.now(), '+inf'),
         this.commands.hgetall(this.names.service(modelId)),
@@ -216,13 +244,14 @@ export class BullmqDispatchQueue implements DispatchQueue {
       const serviceMs = Math.max(
         Number(estimate['mean'] ?? 0),
         Number(estimate['cycle'] ?? 0),
-        held > 0 && since > 0 ? now - since : 0,
+        admitted > 0 && since > 0 ? now - since : 0,
       );
       return {
         inFlight: counts.active ?? 0,
         queued: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        admitted,
         serviceRatePerS: serviceRatePerS(serviceMs, slots),
-        predictedWaitMs: predictedWaitMs({ ahead: Math.max(0, held - slots), held, slots, serviceMs }),
+        predictedWaitMs: predictedWaitMs({ ahead: Math.max(0, admitted - slots), held: admitted, slots, serviceMs }),
       };
     } catch (error) {
       throw queueUnavailableError(error instanceof Error ? error.message : String(error), error);
@@ -283,6 +312,17 @@ export class BullmqDispatchQueue implements DispatchQueue {
     this.commands.zrem(this.names.tickets(modelId), id).catch(ignore);
   }
 
+  /**
+   * An admission failed on this side (its command timed out, or the connection dropped). Sent at once, RELEASE runs
+   * after the admission on the same connection, whenever Redis gets to it; if it cannot be sent, it waits for Redis.
+   */
+  private release(admission: AbandonedAdmission): void {
+    release(this.commands, admission.tickets, admission.uuid).catch(() => {
+      const now = Date.now();
+      this.abandoned = [...this.abandoned.filter(({ until }) => until > now), admission];
+    });
+  }
+
   private hear(channel: string, message: string): void {
     if (channel === this.names.cancellations) this.runner?.cancel(JSON.parse(message) as CancelNotice);
     else this.deliver(JSON.parse(message) as Reply);
@@ -310,6 +350,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
     if (!this.connected || this.closing) return;
     const now = Date.now();
     for (const { id, modelId, until } of this.orphans.splice(0)) if (until > now) this.cancel(modelId, id, until);
+    for (const admission of this.abandoned.splice(0)) if (admission.until > now) this.release(admission);
   }
 
   private line(modelId: string): ModelLine {

@@ -10,13 +10,21 @@ const retryStrategy = (attempt: number): number => Math.min(50 * attempt, 500);
 
 const common: RedisOptions = { retryStrategy, connectTimeout: 1000, lazyConnect: false };
 
+/** How long a request's command may go unanswered before it fails (a Redis that hangs without closing the socket). */
+export const COMMAND_TIMEOUT_MS = 2000;
+
 /**
  * Requests' commands (admission, adding jobs, replies, cancellation) and the BullMQ Queue. No offline queue and no
  * retries: a command issued while Redis is away fails at once, one that was in flight fails when the connection
  * drops, and a Redis that stops answering without closing the socket fails it after commandTimeout.
  */
 export function commandConnection(url: string): Redis {
-  return new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000 });
+  return new Redis(url, {
+    ...common,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+  });
 }
 
 /**

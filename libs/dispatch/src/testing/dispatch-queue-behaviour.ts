@@ -41,6 +41,9 @@ function scriptFor(inputs: string): StandInScript {
       return { overloaded: true };
     case 'slow':
       return { tokens: Array.from({ length: 50 }, (_, i) => ` t${i}`), tokenDelayMs: 20 };
+    case 'paced':
+      // About 200 ms a job: a backend whose service rate is known, so that a backlog's drain time is too.
+      return { tokens: Array.from({ length: 10 }, (_, i) => ` p${i}`), tokenDelayMs: 20 };
     default:
       return { tokens: [' ok'] };
   }
@@ -189,6 +192,50 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
       await hold.done;
       assert.equal((await r.dispatch('after')).outcome.generatedText, ' ok');
       assert.ok(!receivedPrompts(r.standIn).includes('too late'));
+    });
+
+    it("answers a sudden burst's refused newcomers with a Retry-After within 2x of the time the backlog takes to clear", async () => {
+      const maxQueueWaitMs = 1000;
+      const r = await rig({ maxConcurrent: 4, maxQueued: 200, maxQueueWaitMs });
+      // A cold model: its estimate starts optimistic, so the whole burst is admitted, as in a real sudden burst.
+      const burst = Array.from({ length: 80 }, (_, i) => r.dispatch(`paced burst ${i}`));
+      const probes: Array<{ sentAt: number; retryAfterS: number }> = [];
+      let draining = true;
+      const drained = Promise.allSettled(burst).then((results) => {
+        draining = false;
+        return results;
+      });
+      // Newcomers from the moment the first jobs have finished: the backlog's drain time is the question from then on.
+      await until(() => r.started.length > 4);
+      while (draining) {
+        const sentAt = performance.now();
+        const probe = await r.dispatch(`paced probe ${probes.length}`).then(
+          () => undefined,
+          (error: GatewayError) => error,
+        );
+        if (!probe) break; // admitted: the backlog fits the bound again
+        assert.equal(probe.type, 'overloaded', probe.message);
+        probes.push({ sentAt, retryAfterS: probe.retryAfterS ?? 0 });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const results = await drained;
+      const clearedAt = performance.now();
+      assert.deepEqual(
+        results.filter((x) => x.status === 'rejected'),
+        [],
+        'the burst itself was admitted and served',
+      );
+      assert.ok(probes.length > 0, 'a newcomer was refused while the backlog stood');
+      const report = probes.map((p) => ({ clearsInS: (clearedAt - p.sentAt) / 1000, retryAfterS: p.retryAfterS }));
+      // The honest answer is when a retry would be admitted: once what is left fits max_queue_wait_ms. Whole seconds,
+      // at least 1; within 2x of that.
+      for (const { clearsInS, retryAfterS } of report) {
+        const honestS = Math.max(1, clearsInS - maxQueueWaitMs / 1000);
+        assert.ok(
+          retryAfterS <= 2 * honestS + 1 && retryAfterS >= honestS / 2 - 1,
+          `Retry-After ${retryAfterS} s for a backlog that cleared in ${clearsInS.toFixed(1)} s: ${JSON.stringify(report)}`,
+        );
+      }
     });
 
     it('serves lower priority numbers first and, within a priority, in arrival order', async () => {

@@ -14,6 +14,10 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
+  /** Freezes it as a hung server would (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Lets a paused server run on (SIGCONT): it works through what it was sent meanwhile. */
+  resume(): void;
 }
 
 export async function startRedisServer(): Promise<TestRedis> {
@@ -66,6 +70,12 @@ async function ownServer(port: number): Promise<TestRedis> {
     async start() {
       if (child) return;
       child = await spawnRedis(port);
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
   };
 }

@@ -27,8 +27,9 @@ const queue = new BullmqDispatchQueue({
       { maxConcurrent: Number(env('MAX_CONCURRENT', '4')), maxQueued: Number(env('MAX_QUEUED', '100')) },
     ],
   ]),
-  lockDurationMs: Number(env('LOCK_DURATION_MS', '10000')),
-  stalledIntervalMs: Number(env('STALLED_INTERVAL_MS', '5000')),
+  // The queue's own defaults unless a test sets them.
+  ...(process.env.LOCK_DURATION_MS ? { lockDurationMs: Number(process.env.LOCK_DURATION_MS) } : {}),
+  ...(process.env.STALLED_INTERVAL_MS ? { stalledIntervalMs: Number(process.env.STALLED_INTERVAL_MS) } : {}),
   execute: executorOn(backend, { connectMs: 2000, firstByteMs: 30_000, interTokenMs: 30_000 }),
 });
 const stop = () => void queue.close().then(() => process.exit(0));
