@@ -20,7 +20,7 @@ const DOCS = [
   'config/README.md',
   'models/README.md',
 ];
-const BENCH_COMMANDS = ['run', 'sweep', 'compare', 'overhead', 'mock-backend', 'plain-proxy', 'report', 'help'];
+const BENCH_COMMANDS = ['run', 'sweep', 'compare', 'overhead', 'soak', 'mock-backend', 'plain-proxy', 'report', 'help'];
 const scripts = Object.keys(
   (JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts,
 );

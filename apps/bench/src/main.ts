@@ -9,6 +9,7 @@ import { compareCommand } from './commands/compare-command.js';
 import { overheadCommand } from './commands/overhead-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { runCommand } from './commands/run-command.js';
+import { soakCommand } from './commands/soak-command.js';
 import { mockBackendCommand, plainProxyCommand } from './commands/server-commands.js';
 import { sweepCommand } from './commands/sweep-command.js';
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   sweep: sweepCommand,
   compare: compareCommand,
   overhead: overheadCommand,
+  soak: soakCommand,
   'mock-backend': mockBackendCommand,
   'plain-proxy': plainProxyCommand,
   report: reportCommand,

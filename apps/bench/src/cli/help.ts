@@ -40,6 +40,8 @@ Usage: npm run bench -- <command> [flags]          (npm run bench -- <command> -
   sweep          open-loop runs at a series of rates (or a bisection): the highest rate meeting the SLOs
   compare        two result files side by side, with differences and ratios
   overhead       the same load at a backend, through a plain Node proxy and through the gateway (also its chat route)
+  soak           run's load for a long time (default 30m): fails when the gateway's or an engine's RSS grows
+                 more than 10 % after the warm-up, or when any request goes unanswered
   mock-backend   a TGI-protocol load-test target (not a model) with set delays, errors and 429s
   plain-proxy    the overhead baseline: a minimal node:http reverse proxy
   report         draw the HTML report again from a result.json
@@ -101,6 +103,21 @@ direct leg of the same round, and the summary gives the median over rounds with 
                             proxy's; with gateway-chat: the median of its added p50 / gateway's ≤ 1.1×)
   --seed N  --timeout D  --max-loop-delay-ms MS  --max-schedule-lag-ms MS  --out DIR  --label NAME  --no-html  --quiet
 `,
+  soak: `Usage: npm run bench -- soak [--gateway-pid PID] [--duration 30m] [--warmup 2m] [flags]
+
+Runs run's load (every run flag works) while sampling the resident memory (VmRSS, /proc) of the gateway and of
+every engine it started (their pids from the gateway's admin GET /models, with SLUICE_API_KEY where it has keys).
+Per process, after the warm-up: baseline = mean of the first N samples, final = mean of the last N, growth =
+(final − baseline) / baseline. Exit 1 when a process grows more than --max-growth or any request goes unanswered
+(a client timeout, a lost connection or a dropped arrival; 4xx and 5xx answers are answers, counted apart).
+  --gateway-pid PID         the gateway's process id; without it, only the engines are sampled
+  --duration DURATION       length of the load, warm-up included (default 30m)
+  --warmup DURATION         no memory figure counts before it (default 2m)
+  --sample DURATION         RSS sampling interval (default 10s)
+  --baseline-samples N      samples averaged for the baseline and for the final figure (default 3)
+  --max-growth F            0.1 or 10% (default 10%)
+Load model and the rest: as run (default: --users 50 --spawn-rate 5 --think-time 1-3).
+${RUN_AND_SWEEP_COMMON}`,
   'mock-backend': `Usage: npm run bench -- mock-backend [flags]
 
 A TGI-protocol LOAD-TEST TARGET, NOT A MODEL: /generate, /generate_stream (SSE), /v1/chat/completions (streamed

@@ -94,3 +94,10 @@ export function parseRates(text: string): number[] {
   if (rates.some((r) => r <= 0)) throw new UsageError(`--rates "${text}": every rate must be above 0`);
   return rates;
 }
+
+/** `0.01` or `1%`, from 0 to 1. */
+export function parseFraction(flag: string, text: string): number {
+  const percent = text.trim().endsWith('%');
+  const value = parseNumber(flag, percent ? text.trim().slice(0, -1) : text, { min: 0, max: percent ? 100 : 1 });
+  return percent ? value / 100 : value;
+}

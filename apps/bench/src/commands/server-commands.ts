@@ -1,5 +1,5 @@
 import { helpFor } from '../cli/help.js';
-import { parseDuration, parseNumber } from '../cli/parse-values.js';
+import { parseDuration, parseFraction, parseNumber } from '../cli/parse-values.js';
 import { parseFlags } from '../cli/run-options.js';
 import { UsageError } from '../cli/usage-error.js';
 import { MOCK_BACKEND_DEFAULTS, startMockBackend, type MockBackendOptions } from '../mock-backend/mock-backend.js';
@@ -38,8 +38,8 @@ function mockBackendOptions(v: Record<string, unknown>): MockBackendOptions {
       integer: true,
       min: 1,
     }),
-    errorRate: fraction('--error-rate', v['error-rate'] as string),
-    overloadRate: fraction('--overload-rate', v['overload-rate'] as string),
+    errorRate: parseFraction('--error-rate', v['error-rate'] as string),
+    overloadRate: parseFraction('--overload-rate', v['overload-rate'] as string),
     maxConcurrent: parseNumber('--max-concurrent', v['max-concurrent'] as string, { integer: true, min: 1 }),
     seed: parseNumber('--seed', v.seed as string, { integer: true, min: 0 }),
   };
@@ -109,10 +109,4 @@ function untilStopped(parentPipe: boolean): Promise<void> {
     process.once('SIGTERM', resolve);
     if (parentPipe) process.stdin.on('end', resolve).on('close', resolve).resume();
   });
-}
-
-function fraction(flag: string, text: string): number {
-  const percent = text.trim().endsWith('%');
-  const value = parseNumber(flag, percent ? text.trim().slice(0, -1) : text, { min: 0, max: percent ? 100 : 1 });
-  return percent ? value / 100 : value;
 }

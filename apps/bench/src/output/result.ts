@@ -33,7 +33,7 @@ export const DEFINITIONS = {
 
 export interface ResultBase {
   schema: typeof RESULT_SCHEMA;
-  kind: 'run' | 'sweep' | 'overhead';
+  kind: 'run' | 'sweep' | 'overhead' | 'soak';
   label: string | null;
   tool: { name: string; version: string; node: string };
   command: string[];
