@@ -78,6 +78,30 @@ models:
 `;
 }
 
+export interface EngineModelsOptions {
+  maxConcurrent?: number;
+  maxQueued?: number;
+}
+
+/**
+ * Both shipped models served by engines the test started, each behind the gateway as a TGI backend (as the compose
+ * CPU profile runs them: engines as services, gateway replicas in front), aliased by their hub-style names.
+ */
+export function engineModelsYaml(urls: Record<'qwen2' | 'llama3', string>, options: EngineModelsOptions = {}): string {
+  const model = (id: string, alias: string, url: string) => `
+  - { id: ${id}, aliases: ["${alias}"], quantization: gguf-q8_0, backend: { type: tgi, url: "${url}" } }`;
+  return `gpus: []
+readiness: { required: all }
+defaults:
+  max_concurrent: ${options.maxConcurrent ?? 2}
+  max_queued: ${options.maxQueued ?? 8}
+  max_new_tokens: 64
+  default_max_new_tokens: 16
+  timeouts: { connect_ms: 2000, first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 30000, startup_ms: 60000 }
+models:${model('qwen2', 'Qwen/Qwen2-tiny', urls.qwen2)}${model('llama3', 'meta-llama/Llama3-tiny', urls.llama3)}
+`;
+}
+
 /** Starts the built gateway on a free port; resolves once it listens (and, by default, once it is ready). */
 export async function startGateway(
   configPath: string,

@@ -5,24 +5,14 @@ import { assertMatchesTgiSchema, startTgiStandIn, type StandInScript, type TgiSt
 import { setTimeout as sleep } from 'node:timers/promises';
 import { captureStatsd, parsePrometheusText, type StatsdCapture } from '#metrics/testing';
 import { SHIPPED_MODELS, startReadyEngine, type RunningEngine } from '#test-support/engine';
-import { startGateway, tgiModelsYaml, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
+import {
+  engineModelsYaml,
+  startGateway,
+  tgiModelsYaml,
+  writeModelsConfig,
+  type RunningGateway,
+} from '#test-support/gateway';
 import { parseSse, postJson, request } from '#test-support/http-client';
-
-/** Both shipped models on real engines, each behind the gateway as a TGI backend, so a test can ask either directly. */
-function registryOver(engines: Record<'qwen2' | 'llama3', RunningEngine>): string {
-  const model = (id: string, alias: string, url: string) => `
-  - { id: ${id}, aliases: ["${alias}"], quantization: gguf-q8_0, backend: { type: tgi, url: "${url}" } }`;
-  return `gpus: []
-readiness: { required: all }
-defaults:
-  max_concurrent: 2
-  max_queued: 8
-  max_new_tokens: 64
-  default_max_new_tokens: 16
-  timeouts: { connect_ms: 2000, first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 30000, startup_ms: 60000 }
-models:${model('qwen2', 'Qwen/Qwen2-tiny', engines.qwen2.url)}${model('llama3', 'meta-llama/Llama3-tiny', engines.llama3.url)}
-`;
-}
 
 const MODELS = [
   { id: 'qwen2', raw: 'Qwen/Qwen2-tiny' },
@@ -39,7 +29,9 @@ describe('@huggingface/inference and TGI requests against per-model routes over 
   before(async () => {
     engines.qwen2 = await startReadyEngine(SHIPPED_MODELS.qwen2, ['--sequences', '2']);
     engines.llama3 = await startReadyEngine(SHIPPED_MODELS.llama3, ['--sequences', '2']);
-    gateway = await startGateway(writeModelsConfig(registryOver(engines)));
+    gateway = await startGateway(
+      writeModelsConfig(engineModelsYaml({ qwen2: engines.qwen2.url, llama3: engines.llama3.url })),
+    );
   });
   after(async () => {
     await gateway?.stop();
