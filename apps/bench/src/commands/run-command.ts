@@ -3,14 +3,12 @@ import { join } from 'node:path';
 import { helpFor } from '../cli/help.js';
 import { loadSettings, measurementSettings, parseFlags, RUN_FLAGS } from '../cli/run-options.js';
 import { UsageError } from '../cli/usage-error.js';
-import { executeRun } from '../load/run-load.js';
 import { formatRunResult } from '../output/console-summary.js';
 import { outputDirectory, writeJson } from '../output/files.js';
-import { progressPrinter } from '../output/progress-line.js';
 import { DEFINITIONS, resultBase, type RunResult } from '../output/result.js';
 import { judgeRun } from '../output/run-section.js';
 import { renderHtml, runReportPage } from '../report/html-report.js';
-import { interruptOnSigint, targetRecord, workloadRecord, writeRecords } from './shared.js';
+import { runMeasuredLoad, targetRecord, workloadRecord, writeRecords } from './shared.js';
 
 /** `bench run`: one load against one target; console summary, result JSON, per-request JSONL, HTML report. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -26,28 +24,7 @@ export async function runCommand(args: string[]): Promise<number> {
       `--warmup (${m.warmupMs / 1000} s) must be shorter than the load (${load.durationMs / 1000} s)`,
     );
   const dir = outputDirectory(m.out, 'run');
-  const progress = m.quiet ? undefined : progressPrinter();
-  const interrupt = interruptOnSigint();
-  let outcome;
-  try {
-    outcome = await executeRun(
-      {
-        target: m.target,
-        workload: m.workload,
-        load: load.load,
-        durationMs: load.durationMs,
-        warmupMs: m.warmupMs,
-        maxRequests: m.maxRequests,
-        seed: m.seed,
-        timeoutMs: m.timeoutMs,
-        thresholds: m.thresholds,
-      },
-      { onProgress: progress?.print, signal: interrupt.signal },
-    );
-  } finally {
-    progress?.end();
-    interrupt.dispose();
-  }
+  const outcome = await runMeasuredLoad(m, load);
   const judged = judgeRun(outcome, load, m.warmupMs, m.slos, m.lateThresholdMs);
   const jsonl = await writeRecords(dir, outcome.records);
   const html = m.html ? join(dir, 'report.html') : null;

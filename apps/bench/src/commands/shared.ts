@@ -1,9 +1,11 @@
 import { join } from 'node:path';
-import type { MeasurementSettings } from '../cli/run-options.js';
+import type { LoadSettings, MeasurementSettings } from '../cli/run-options.js';
 import { requestPath } from '../client/target-api.js';
+import { executeRun, type RunOutcome } from '../load/run-load.js';
 import { SCENARIO_PROMPTS } from '../load/workload.js';
 import type { RequestRecord } from '../metrics/request-record.js';
 import { writeJsonl } from '../output/files.js';
+import { progressPrinter } from '../output/progress-line.js';
 
 /** The workload as the result JSON records it. */
 export function workloadRecord(m: MeasurementSettings): Record<string, unknown> {
@@ -51,4 +53,29 @@ export async function writeRecords(dir: string, records: RequestRecord[]): Promi
   const path = join(dir, 'requests.jsonl');
   await writeJsonl(path, records);
   return path;
+}
+
+/** One measured load from the command's settings, with a progress line (unless quiet) and Ctrl-C stopping it. */
+export async function runMeasuredLoad(m: MeasurementSettings, load: LoadSettings): Promise<RunOutcome> {
+  const progress = m.quiet ? undefined : progressPrinter();
+  const interrupt = interruptOnSigint();
+  try {
+    return await executeRun(
+      {
+        target: m.target,
+        workload: m.workload,
+        load: load.load,
+        durationMs: load.durationMs,
+        warmupMs: m.warmupMs,
+        maxRequests: m.maxRequests,
+        seed: m.seed,
+        timeoutMs: m.timeoutMs,
+        thresholds: m.thresholds,
+      },
+      { onProgress: progress?.print, signal: interrupt.signal },
+    );
+  } finally {
+    progress?.end();
+    interrupt.dispose();
+  }
 }

@@ -4,15 +4,13 @@ import { helpFor } from '../cli/help.js';
 import { parseDuration, parseFraction, parseNumber } from '../cli/parse-values.js';
 import { loadSettings, measurementSettings, parseFlags, RUN_FLAGS } from '../cli/run-options.js';
 import { UsageError } from '../cli/usage-error.js';
-import { executeRun } from '../load/run-load.js';
 import { outputDirectory, writeJson } from '../output/files.js';
-import { progressPrinter } from '../output/progress-line.js';
 import { resultBase } from '../output/result.js';
 import { processGrowth, soakVerdict } from '../soak/memory-growth.js';
 import { requestTotals } from '../soak/request-totals.js';
 import { RssSampler } from '../soak/rss-sampler.js';
 import { formatSoak } from '../soak/soak-report.js';
-import { interruptOnSigint, targetRecord, workloadRecord, writeRecords } from './shared.js';
+import { runMeasuredLoad, targetRecord, workloadRecord, writeRecords } from './shared.js';
 
 const SOAK_FLAGS = {
   ...RUN_FLAGS,
@@ -56,27 +54,10 @@ export async function soakCommand(args: string[]): Promise<number> {
     );
   }
   const dir = outputDirectory(m.out, 'soak');
-  const progress = m.quiet ? undefined : progressPrinter();
-  const interrupt = interruptOnSigint();
   let outcome;
   try {
-    outcome = await executeRun(
-      {
-        target: m.target,
-        workload: m.workload,
-        load: load.load,
-        durationMs: load.durationMs,
-        warmupMs: m.warmupMs,
-        maxRequests: m.maxRequests,
-        seed: m.seed,
-        timeoutMs: m.timeoutMs,
-        thresholds: m.thresholds,
-      },
-      { onProgress: progress?.print, signal: interrupt.signal },
-    );
+    outcome = await runMeasuredLoad(m, load);
   } finally {
-    progress?.end();
-    interrupt.dispose();
     await sampler.stop();
   }
   const processes = sampler.processes.map((p) =>

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { postLargeBody } from '#test-support/http-client';
+import { parseResponses, readAll, type RawResponse } from '#test-support/raw-http';
 import { until } from '../testing/answers.js';
 import { startInProcessGateway, type InProcessGateway } from '../testing/in-process-gateway.js';
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 /**
  * The refusals only a real socket can provoke — Node's HTTP parser answers before Fastify sees a request (431, 408,
@@ -148,35 +143,6 @@ describe('the gateway answers on the socket in the documented shape too', () => 
     return parseResponses(await received);
   }
 });
-
-function readAll(socket: Socket): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(text));
-  });
-}
-
-/** HTTP/1.1 answers one after the other, each with a Content-Length (as every one here has). */
-function parseResponses(text: string): RawResponse[] {
-  const responses: RawResponse[] = [];
-  let rest = text;
-  while (rest.length > 0) {
-    const end = rest.indexOf('\r\n\r\n');
-    assert.ok(end > 0, `an HTTP head in ${JSON.stringify(rest.slice(0, 200))}`);
-    const [statusLine, ...lines] = rest.slice(0, end).split('\r\n');
-    const headers = Object.fromEntries(
-      lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-    );
-    const length = Number(headers['content-length']);
-    const body = rest.slice(end + 4, end + 4 + length);
-    responses.push({ status: Number(statusLine?.split(' ')[1]), headers, body });
-    rest = rest.slice(end + 4 + length);
-  }
-  return responses;
-}
 
 function assertErrorAnswer(answer: RawResponse | undefined, status: number, errorType: string, message: RegExp) {
   assert.ok(answer, 'an answer');

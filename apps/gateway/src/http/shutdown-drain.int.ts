@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
+import { parseResponses, readAll } from '#test-support/raw-http';
 import { until } from '../testing/answers.js';
 import { startInProcessGateway, type InProcessGateway } from '../testing/in-process-gateway.js';
 import { ShutdownDrain } from './shutdown-drain.js';
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 /**
  * What main.ts's SIGTERM drives, on real sockets: the in-process gateway (scripted backends, `hold` waits for its
@@ -97,31 +92,3 @@ describe('the shutdown drain on open connections', () => {
     assert.equal(drain.inFlightCount, 0);
   });
 });
-
-function readAll(socket: Socket): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(text));
-  });
-}
-
-/** HTTP/1.1 answers one after the other, each with a Content-Length (as every one here has). */
-function parseResponses(text: string): RawResponse[] {
-  const responses: RawResponse[] = [];
-  let rest = text;
-  while (rest.length > 0) {
-    const end = rest.indexOf('\r\n\r\n');
-    assert.ok(end > 0, `an HTTP head in ${JSON.stringify(rest.slice(0, 200))}`);
-    const [statusLine, ...lines] = rest.slice(0, end).split('\r\n');
-    const headers = Object.fromEntries(
-      lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-    );
-    const length = Number(headers['content-length']);
-    responses.push({ status: Number(statusLine?.split(' ')[1]), headers, body: rest.slice(end + 4, end + 4 + length) });
-    rest = rest.slice(end + 4 + length);
-  }
-  return responses;
-}

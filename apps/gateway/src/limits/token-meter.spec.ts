@@ -28,13 +28,13 @@ describe('TokenMeter: what a request is charged', () => {
     relays.onToken(event);
     relays.onToken(event);
     assert.equal(seen.length, 2, "the caller's own callback still gets every token");
-    assert.equal(streamed.charge({ failure: { type: 'upstream', clientLeft: false } }), 13);
+    assert.equal(streamed.charge({ failure: { type: 'upstream', cutShort: false } }), 13);
 
     const silent = new TokenMeter(request);
-    assert.equal(silent.charge({ failure: { type: 'timeout', clientLeft: false } }), 11);
-    assert.equal(silent.charge({ failure: { type: undefined, clientLeft: true } }), 11);
+    assert.equal(silent.charge({ failure: { type: 'timeout', cutShort: false } }), 11);
+    assert.equal(silent.charge({ failure: { type: undefined, cutShort: true } }), 11);
     for (const type of ['overloaded', 'unavailable', 'validation'] as const)
-      assert.equal(silent.charge({ failure: { type, clientLeft: false } }), 0, `${type}: refused before any work`);
+      assert.equal(silent.charge({ failure: { type, cutShort: false } }), 0, `${type}: refused before any work`);
   });
 
   it("estimates a chat's prompt from its messages' text", () => {
@@ -49,6 +49,6 @@ describe('TokenMeter: what a request is charged', () => {
     assert.equal(estimatedPromptTokens(chat), 3);
     const meter = new TokenMeter(chat);
     meter.relays({}).onDelta({ content: 'x', logprobs: null });
-    assert.equal(meter.charge({ failure: { type: undefined, clientLeft: true } }), 4);
+    assert.equal(meter.charge({ failure: { type: undefined, cutShort: true } }), 4);
   });
 });

@@ -24,9 +24,12 @@ export function estimatedPromptTokens(request: BackendRequest): number {
  */
 const BACKEND_WORKED: ReadonlySet<GatewayErrorType> = new Set(['timeout', 'upstream', 'internal']);
 
-/** How a request ended, for what it is charged. */
+/**
+ * How a request ended, for what it is charged. `cutShort`: its signal was aborted (the client left, or the shutdown's
+ * grace ran out), so the backend may have read the prompt whatever the error says.
+ */
 export type RequestEnd =
-  { outcome: GenerationOutcome } | { failure: { type: GatewayErrorType | undefined; clientLeft: boolean } };
+  { outcome: GenerationOutcome } | { failure: { type: GatewayErrorType | undefined; cutShort: boolean } };
 
 /**
  * Counts what a request's backend generated as it streams (one TGI token event, or one chat chunk with text, per
@@ -58,12 +61,12 @@ export class TokenMeter {
 
   /**
    * The tokens to charge: the backend's own count (input + output) when it answered; otherwise what was streamed,
-   * plus the prompt's estimate when the backend may have read it (it streamed, timed out, failed, or the client left).
+   * plus the prompt's estimate when the backend may have read it (it streamed, timed out, failed, or the request was cut short).
    */
   charge(end: RequestEnd): number {
     if ('outcome' in end) return end.outcome.inputTokens + end.outcome.outputTokens;
-    const { type, clientLeft } = end.failure;
-    const promptRead = this.streamed > 0 || clientLeft || (type !== undefined && BACKEND_WORKED.has(type));
+    const { type, cutShort } = end.failure;
+    const promptRead = this.streamed > 0 || cutShort || (type !== undefined && BACKEND_WORKED.has(type));
     return this.streamed + (promptRead ? estimatedPromptTokens(this.request) : 0);
   }
 }

@@ -121,7 +121,7 @@ export class ServingPath {
       return { modelId: descriptor.id, outcome, queuedMs };
     } catch (error) {
       await limited.end({
-        failure: { type: error instanceof GatewayError ? error.type : undefined, clientLeft: signal.aborted },
+        failure: { type: error instanceof GatewayError ? error.type : undefined, cutShort: signal.aborted },
       });
       throw error;
     }
