@@ -52,13 +52,11 @@ export class OpenAiBackend implements InferenceBackend {
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
   /** Configured, or learned from `/v1/models` by a probe; undefined sends no `model` (vLLM and llama-server then use their one). */
   private model: string | undefined;
-  private readonly modelConfigured: boolean;
 
   constructor(baseUrl: string, options: OpenAiBackendOptions = {}) {
     const url = parseBaseUrl(baseUrl);
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.model = options.model;
-    this.modelConfigured = options.model !== undefined;
     this.agent = createBackendAgent(url.protocol as 'http:' | 'https:', options);
     this.http = options.httpService ?? new HttpService(axios.create());
     const authorization: Record<string, string> =
@@ -132,8 +130,8 @@ export class OpenAiBackend implements InferenceBackend {
   /**
    * `GET /health`: 200 ready; 503 loading (llama-server while it loads, `{"error": {"code": 503, "message": "Loading
    * model"}}`); a server without the route (404: Ollama, proxies) is asked `GET /v1/models` instead. Refused
-   * connections are loading too: vLLM binds its port only once the model is loaded. Ready also needs the served
-   * model's name, when none is configured.
+   * connections are loading too: vLLM binds its port only once the model is loaded. With no model name configured,
+   * the first ready probe learns it from `GET /v1/models` (failing that, calls name none: the server's default).
    */
   async probe(): Promise<ProbeResult> {
     try {
@@ -141,7 +139,7 @@ export class OpenAiBackend implements InferenceBackend {
       if (status === 404 || status === 405) status = await this.statusOf('/v1/models');
       if (status === 503) return 'loading';
       if (status !== 200) return 'down';
-      if (this.model === undefined) this.model = await this.firstServedModel();
+      this.model ??= (await this.models().catch(() => []))[0]?.id;
       return 'ready';
     } catch (error) {
       return errnoCode(error) === 'ECONNREFUSED' ? 'loading' : 'down';
@@ -165,11 +163,6 @@ export class OpenAiBackend implements InferenceBackend {
   private async statusOf(path: string): Promise<number> {
     const { status } = await lastValueFrom(this.http.get<string>(`${this.baseUrl}${path}`, this.controlConfig));
     return status;
-  }
-
-  private async firstServedModel(): Promise<string | undefined> {
-    if (this.modelConfigured) return this.model;
-    return (await this.models().catch(() => []))[0]?.id;
   }
 
   /** `GET /v1/models`: OpenAI's list (vLLM, llama-server, Ollama), or TGI's one ModelInfo (TGI, our engine). */

@@ -21,11 +21,21 @@ export interface CompletionBody {
   stream_options: { include_usage: true };
 }
 
-/** TGI parameters that carry no generation setting: the backend's stream gives the details anyway. */
-const IGNORED = new Set(['details', 'max_new_tokens', 'return_full_text']);
-
 /** TGI parameters that map one to one. */
 const SAME_NAME = ['top_p', 'top_k', 'seed', 'stop', 'frequency_penalty', 'repetition_penalty'] as const;
+
+/**
+ * Every TGI parameter that is sent or honoured: by name, in another form (`max_new_tokens`, the sampling switch), by
+ * the gateway (`return_full_text`), or needing nothing (`details`: the stream gives them anyway).
+ */
+const MAPPED = new Set<string>([
+  ...SAME_NAME,
+  'max_new_tokens',
+  'temperature',
+  'do_sample',
+  'return_full_text',
+  'details',
+]);
 
 /**
  * TGI parameters with no OpenAI-protocol counterpart, refused unless they ask for nothing (their TGI default): the
@@ -57,7 +67,7 @@ export function toCompletionBody(
     if (value === null || value === undefined) return false;
     const accepts = UNMAPPABLE[name];
     if (accepts !== undefined) return !accepts(value);
-    return !IGNORED.has(name) && !(SAME_NAME as readonly string[]).includes(name) && !SAMPLING.has(name);
+    return !MAPPED.has(name);
   });
   if (refused.length > 0) {
     throw new GatewayError(
@@ -86,8 +96,6 @@ export function toCompletionBody(
   }
   return body;
 }
-
-const SAMPLING = new Set(['temperature', 'do_sample']);
 
 /**
  * TGI's rule (server/text_generation_server/utils/tokens.py, NextTokenChooser): it samples when `do_sample` is set or
