@@ -1,10 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { TgiBackend } from '#backends';
 import { GatewayMetrics } from '#metrics';
 import { ModelRegistry } from '#model-registry';
 import { BackendDirectory } from './backends/backend-directory.js';
+import { backendFactory } from './backends/backend-factory.js';
 import { DispatchQueueHost, dispatchQueueProvider } from './dispatch.providers.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
@@ -67,8 +67,7 @@ export class AppModule {
         MetricsReporter,
         {
           provide: BackendDirectory,
-          useValue:
-            backends ?? new BackendDirectory((url) => new TgiBackend(url, { probeTimeoutMs: config.healthTimeoutMs })),
+          useValue: backends ?? new BackendDirectory(backendFactory(config.healthTimeoutMs)),
         },
         DispatchQueueHost,
         dispatchQueueProvider,

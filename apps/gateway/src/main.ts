@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { GatewayMetrics } from '#metrics';
 import { loadRegistryConfig, ModelRegistry, RegistryConfigError } from '#model-registry';
+import { missingBackendKeys } from './backends/backend-factory.js';
 import { createGatewayApp } from './create-gateway-app.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { ApiKeys } from './auth/api-keys.js';
@@ -23,6 +24,8 @@ async function bootstrap(): Promise<void> {
   try {
     config = readGatewayConfig(process.env);
     registry = new ModelRegistry(loadRegistryConfig(config.modelsConfigPath));
+    const missingKeys = missingBackendKeys(registry);
+    if (missingKeys.length > 0) throw new RegistryConfigError(config.modelsConfigPath, missingKeys);
     const known = registry;
     keys = ApiKeys.open(config, (name) => known.resolve(name)?.descriptor.id ?? name, new Logger('ApiKeys'));
     host = listenHost(config, keys !== undefined);

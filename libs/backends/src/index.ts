@@ -63,3 +63,4 @@ export { JSON_BODY_LIMITS, jsonShapeProblem, type JsonShapeLimits } from './json
 export { clipText, MAX_ERROR_MESSAGE_CHARS } from './clipped-text.js';
 export { RouteMethods } from './route-methods.js';
 export { installOversizedBodyRefusal } from './oversized-body.js';
+export { OpenAiBackend, type OpenAiBackendOptions } from './openai-backend.js';

@@ -86,6 +86,8 @@ interface ErrorBodySays {
  * too; TGI 3.x does in its `/v1` streams, with a fixed `http_status_code` of 422 in place of a type).
  */
 function readErrorBody(body: ErrorBody | undefined): ErrorBodySays {
+  // vLLM before 0.10 and SGLang send the OpenAI error's fields at the top level, marked `object: "error"`.
+  if (body?.error === undefined && body?.object === 'error') return readErrorBody({ error: body });
   const error = body?.error;
   if (typeof error === 'string') {
     const kind = body?.error_type;
@@ -116,7 +118,7 @@ function typeForStatus(status: number): GatewayErrorType {
   return 'upstream'; // TGI's 424 (generation) and 500 (incomplete generation), and anything unexpected
 }
 
-type ErrorBody = { error?: unknown; error_type?: unknown };
+type ErrorBody = { error?: unknown; error_type?: unknown; object?: unknown };
 
 function parseJson(text: string): ErrorBody | undefined {
   try {

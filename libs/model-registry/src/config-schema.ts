@@ -157,14 +157,42 @@ const tgiBackendSchema = mapping(
   'write backend: {type: tgi, url: http://host:port}',
 );
 
-const BACKEND_TYPE_FIX = 'write type: tgi (a TGI server at url) or type: local (an engine the gateway starts)';
+const openAiBackendSchema = mapping(
+  {
+    type: z.literal('openai'),
+    url: httpUrl("write the server's root as http://host:port, e.g. http://vllm-qwen2:8000").refine(
+      (url) => !/\/v1$/.test(url),
+      {
+        error: expecting(
+          "the server's root URL",
+          'leave out /v1, e.g. http://vllm-qwen2:8000: Sluice adds /v1/completions and /v1/chat/completions',
+        ),
+      },
+    ),
+    model: nonEmptyText(
+      "write the name the server serves the model under (vLLM's --served-model-name), or leave it out to use the first of GET /v1/models",
+    ).optional(),
+    api_key_env: matching(
+      /^[A-Za-z_][A-Za-z0-9_]*$/,
+      'an environment variable name',
+      'write the name of the variable that holds the key, e.g. api_key_env: VLLM_API_KEY',
+    ).optional(),
+  },
+  'write backend: {type: openai, url: http://host:port, model: <served name>}',
+);
 
-const backendSchema = z.discriminatedUnion('type', [tgiBackendSchema, localBackendSchema], {
+const BACKEND_TYPE_FIX =
+  'write type: tgi (a TGI server at url), type: openai (vLLM, llama-server, SGLang or Ollama at url) or type: local (an engine the gateway starts)';
+
+const backendSchema = z.discriminatedUnion('type', [tgiBackendSchema, openAiBackendSchema, localBackendSchema], {
   error: (issue) => {
     // zod reports a wrong or missing `type` on the backend mapping itself; show the `type` value instead.
     if (issue.code === 'invalid_union' && isRecord(issue.input))
       return expecting('a backend type', BACKEND_TYPE_FIX)({ input: issue.input['type'] });
-    return expecting('a mapping', 'write backend: {type: tgi, url: ...} or {type: local, model_path: ...}')(issue);
+    return expecting(
+      'a mapping',
+      'write backend: {type: tgi, url: ...}, {type: openai, url: ...} or {type: local, model_path: ...}',
+    )(issue);
   },
 });
 

@@ -5,12 +5,13 @@ export type {
   LocalBackendConfig,
   LocalEngineSettings,
   ModelDescriptor,
+  OpenAiBackendConfig,
   RegistryConfig,
   TgiBackendConfig,
   Timeouts,
 } from './registry-config.js';
 export { DEFAULT_REGISTRY_CONFIG_PATH } from './registry-config.js';
-export { RegistryConfigError } from './registry-config-error.js';
+export { RegistryConfigError, type ConfigProblem } from './registry-config-error.js';
 export { parseRegistryConfig } from './parse-registry-config.js';
 export { loadRegistryConfig } from './load-registry-config.js';
 export { BUILTIN_MODEL_LIMITS, DISPATCH_DEFAULTS, LOCAL_ENGINE_DEFAULTS } from './registry-defaults.js';

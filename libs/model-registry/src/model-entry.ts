@@ -28,8 +28,8 @@ export class ModelEntry {
   ) {
     this.#now = options.now ?? Date.now;
     this.#since = this.#coldStartBegan = this.#now();
-    // A TGI server's address is configured; a local engine's is known once it has bound its port.
-    this.#address = descriptor.backend.type === 'tgi' ? descriptor.backend.url : null;
+    // A server outside the gateway has its address configured; a local engine's is known once it has bound its port.
+    this.#address = descriptor.backend.type === 'local' ? null : descriptor.backend.url;
   }
 
   get id(): string {

@@ -112,6 +112,8 @@ function toDescriptor(raw: RawModel, defaults: ModelLimits): ModelDescriptor {
 
 function toBackend(raw: RawModel['backend']): BackendConfig {
   if (raw.type === 'tgi') return { type: 'tgi', url: raw.url };
+  if (raw.type === 'openai')
+    return { type: 'openai', url: raw.url, model: raw.model ?? null, apiKeyEnv: raw.api_key_env ?? null };
   const engine = raw.engine ?? {};
   return {
     type: 'local',

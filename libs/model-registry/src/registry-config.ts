@@ -1,12 +1,23 @@
 /** The typed, validated model registry configuration (camelCase; the YAML file is snake_case). */
 
-export type BackendConfig = TgiBackendConfig | LocalBackendConfig;
+export type BackendConfig = TgiBackendConfig | OpenAiBackendConfig | LocalBackendConfig;
 
 /** A Hugging Face TGI server (or anything speaking its protocol) that runs outside the gateway. */
 export interface TgiBackendConfig {
   type: 'tgi';
   /** Base URL without a trailing slash, e.g. http://tgi-qwen2:80. */
   url: string;
+}
+
+/** A server that speaks OpenAI's protocol (vLLM, llama.cpp's llama-server, SGLang, Ollama), outside the gateway. */
+export interface OpenAiBackendConfig {
+  type: 'openai';
+  /** The server's root, without a trailing slash or `/v1`, e.g. http://vllm-qwen2:8000. */
+  url: string;
+  /** The `model` the calls name (vLLM's `--served-model-name`); null: the first that `GET /v1/models` lists. */
+  model: string | null;
+  /** The environment variable holding the server's API key (sent as a bearer token); null: no key. */
+  apiKeyEnv: string | null;
 }
 
 /** A local engine (apps/engine) that the gateway starts as a child process. */

@@ -1,10 +1,9 @@
-import { TgiBackend, type GatewayError, type InferenceBackend } from '#backends';
-
-/** The client for a backend at a base URL: TGI's protocol, which the local engine speaks too. */
-export type BackendFactory = (baseUrl: string) => InferenceBackend;
+import type { GatewayError, InferenceBackend } from '#backends';
+import type { BackendConfig } from '#model-registry';
+import { backendFactory, type BackendFactory } from './backend-factory.js';
 
 /**
- * Which backend serves each model right now. TGI backends are known from the config; a local engine's address
+ * Which backend serves each model right now. TGI and OpenAI-protocol backends are known from the config; a local engine's address
  * is known only once its process has bound a port, and changes when it is restarted.
  */
 export class BackendDirectory {
@@ -12,13 +11,14 @@ export class BackendDirectory {
   /** Per model: aborted when its engine is replaced, so that the calls still waiting on it fail at once. */
   private readonly engineLives = new Map<string, AbortController>();
 
-  constructor(private readonly createBackend: BackendFactory = (baseUrl) => new TgiBackend(baseUrl)) {}
+  constructor(private readonly createBackend: BackendFactory = backendFactory(2_000)) {}
 
-  set(modelId: string, baseUrl: string): InferenceBackend {
+  /** The model's client for the backend at `baseUrl`, of the model's configured backend type. */
+  set(modelId: string, baseUrl: string, config: BackendConfig): InferenceBackend {
     const current = this.backends.get(modelId);
     if (current?.baseUrl === baseUrl) return current;
     current?.close();
-    const backend = this.createBackend(baseUrl);
+    const backend = this.createBackend(baseUrl, config);
     this.backends.set(modelId, backend);
     return backend;
   }

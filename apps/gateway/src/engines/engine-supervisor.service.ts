@@ -8,7 +8,7 @@ import { EngineWatchdog } from './engine-watchdog.js';
 
 /**
  * Runs a local engine process for every `local` model and points the backend directory at each once it listens.
- * TGI models need no process: their address is in the config from the start. An engine that stops answering its
+ * TGI and OpenAI-protocol models need no process: their address is in the config from the start. An engine that stops answering its
  * health checks while its process lives on is replaced (EngineWatchdog), and the calls in flight on it fail at once.
  */
 @Injectable()
@@ -28,18 +28,18 @@ export class EngineSupervisor implements OnApplicationShutdown {
   startAll(): void {
     for (const entry of this.registry.list()) {
       const { backend, id } = entry.descriptor;
-      if (backend.type === 'tgi') {
+      if (backend.type !== 'local') {
         entry.markStarting();
         entry.setAddress(backend.url);
-        this.directory.set(id, backend.url);
-        entry.markLoading(); // TGI binds its port only after loading: until it answers, it is loading
+        this.directory.set(id, backend.url, backend);
+        entry.markLoading(); // until its health route says ready (TGI and vLLM bind their port only after loading)
         continue;
       }
       const settings = { killGraceMs: this.config.engineKillGraceMs, fileRetryMs: this.config.modelFileRetryMs };
       const engine = new EngineProcess(entry, backend, settings, {
         onListening: (url) => {
           entry.setAddress(url);
-          this.directory.set(id, url);
+          this.directory.set(id, url, backend);
           entry.markLoading();
         },
         onReady: () => void this.confirmReady(entry),

@@ -3,8 +3,11 @@ import { ApiProperty } from '@nestjs/swagger';
 /** What GET /models and GET /models/:id answer; ModelsService builds exactly these. */
 
 export class ModelBackendDto {
-  @ApiProperty({ enum: ['tgi', 'local'], description: 'TGI (or its protocol) outside, or a local engine.' })
-  type!: 'tgi' | 'local';
+  @ApiProperty({
+    enum: ['tgi', 'openai', 'local'],
+    description: 'TGI (or its protocol) outside, an OpenAI-protocol server outside (vLLM, llama-server, ...), or a local engine.',
+  })
+  type!: 'tgi' | 'openai' | 'local';
 
   @ApiProperty({ type: String, nullable: true, description: 'Base URL; a local engine has one once it listens.' })
   address!: string | null;

@@ -13,3 +13,11 @@ export { testCallOptions } from './call-options.js';
 export { testChatRequest } from './chat-request.js';
 export { freeTcpPort, freeUdpPort } from './free-port.js';
 export { assertMatchesTgiSchema, type TgiSchemaName } from './tgi-contract.js';
+export {
+  startOpenAiStandIn,
+  type OpenAiFlavour,
+  type OpenAiStandIn,
+  type OpenAiStandInOptions,
+  type OpenAiStandInRequest,
+  type OpenAiStandInScript,
+} from './openai-stand-in.js';

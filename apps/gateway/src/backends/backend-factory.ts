@@ -1,0 +1,35 @@
+import { OpenAiBackend, TgiBackend, type InferenceBackend } from '#backends';
+import type { BackendConfig, ConfigProblem, ModelRegistry } from '#model-registry';
+
+/** The client for a model's backend at a base URL, by its configured type. */
+export type BackendFactory = (baseUrl: string, backend: BackendConfig) => InferenceBackend;
+
+/**
+ * `openai` backends get an OpenAiBackend with their served model name and API key; `tgi` and `local` ones (our engine
+ * speaks TGI's protocol) a TgiBackend.
+ */
+export function backendFactory(probeTimeoutMs: number, env: NodeJS.ProcessEnv = process.env): BackendFactory {
+  return (baseUrl, backend) => {
+    if (backend.type !== 'openai') return new TgiBackend(baseUrl, { probeTimeoutMs });
+    const apiKey = backend.apiKeyEnv === null ? undefined : env[backend.apiKeyEnv];
+    return new OpenAiBackend(baseUrl, {
+      probeTimeoutMs,
+      ...(backend.model === null ? {} : { model: backend.model }),
+      ...(apiKey ? { apiKey } : {}),
+    });
+  };
+}
+
+/** An `api_key_env` that names an unset variable: found at start-up, before any call goes out without its key. */
+export function missingBackendKeys(registry: ModelRegistry, env: NodeJS.ProcessEnv = process.env): ConfigProblem[] {
+  return registry.list().flatMap(({ descriptor: { id, backend } }, index) =>
+    backend.type === 'openai' && backend.apiKeyEnv !== null && !env[backend.apiKeyEnv]
+      ? [
+          {
+            path: `models[${index}].backend.api_key_env`,
+            message: `${backend.apiKeyEnv} (the API key of model "${id}"'s server) is not set — export it, or remove api_key_env if the server takes no key`,
+          },
+        ]
+      : [],
+  );
+}
