@@ -173,7 +173,7 @@ function gpuBar(gpu, colors) {
       el('span', { class: 'label' }, `${model.id} ${model.vram_budget_gb} GB`),
     );
     segment.style.width = `${Math.min(100, (budgetMb / totalMb) * 100)}%`;
-    segment.style.background = colors.get(model.id);
+    segment.style.background = `${colors.get(model.id)}8c`; // the model's colour, translucent: its label stays legible
     if (model.gpu_used_mb !== null && budgetMb > 0) {
       const used = el('div', { class: 'used', title: `${model.id}: ${model.gpu_used_mb} MB measured` });
       used.style.width = `${Math.min(100, (model.gpu_used_mb / budgetMb) * 100)}%`;
