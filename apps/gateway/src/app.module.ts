@@ -6,6 +6,8 @@ import { ModelRegistry } from '#model-registry';
 import { BackendDirectory } from './backends/backend-directory.js';
 import { backendFactory } from './backends/backend-factory.js';
 import { DispatchQueueHost, dispatchQueueProvider } from './dispatch.providers.js';
+import { ConsoleController } from './console/console.controller.js';
+import { ConsoleStateService } from './console/console-state.service.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 import { GenerateController } from './generate/generate.controller.js';
@@ -56,6 +58,7 @@ export class AppModule {
         ModelsController,
         HealthController,
         MetricsController,
+        ConsoleController,
       ],
       providers: [
         // The validation and error path are the module's, so every app built from it answers as production does.
@@ -79,6 +82,7 @@ export class AppModule {
         ServingPath,
         GenerateService,
         ModelsService,
+        ConsoleStateService,
         OpenAiGenerationService,
         OpenAiModelsService,
         TgiGenerationService,

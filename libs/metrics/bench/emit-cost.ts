@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { GatewayMetrics, type RequestRecord } from '../src/index.js';
+import { GatewayMetrics, LastMinute, type RequestRecord } from '../src/index.js';
 
 /**
  * What recording one request's metrics costs the gateway's hot path: StatsD through hot-shots (buffered, real UDP to
@@ -66,15 +66,21 @@ const withMetrics = () =>
     metrics.requestFinished(record);
   });
 const baseline = () => timed((record) => (lastBaselineRecord = record)); // the same records, nothing recorded
+/** The console's last-minute window alone: its share of what requestFinished costs. */
+const lastMinute = new LastMinute();
+const lastMinuteOnly = () => timed((record) => lastMinute.record(record));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 await withMetrics(); // warm-up: JIT, label children, key caches
 await baseline();
+await lastMinuteOnly();
 const measured: number[] = [];
 const base: number[] = [];
+const windowOnly: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   measured.push(await withMetrics());
   base.push(await baseline());
+  windowOnly.push(await lastMinuteOnly());
 }
 await metrics.close();
 await new Promise((resolve) => setTimeout(resolve, 200));
@@ -90,6 +96,9 @@ console.log(
 );
 console.log(
   `  metrics cost   ${(perRequestNs / 1000).toFixed(3)} us/request = ${((perRequestNs / 1000 / BUDGET_US) * 100).toFixed(1)} % of the ${BUDGET_US} us budget`,
+);
+console.log(
+  `  of which the console's last minute ${((median(windowOnly) - median(base)) / REQUESTS / 1000).toFixed(3)} us/request (LastMinute.record alone)`,
 );
 if (lastBaselineRecord === undefined) throw new Error('the baseline built no records');
 console.log(

@@ -1,3 +1,4 @@
+import { LastMinute } from './last-minute.js';
 import { PrometheusMetrics, type ModelGauges } from './prometheus-metrics.js';
 import type { RequestRecord } from './request-record.js';
 import { STATSD_KEYS } from './statsd-keys.js';
@@ -6,6 +7,8 @@ import { StatsdMetrics, type StatsdSettings } from './statsd-metrics.js';
 /** One call per fact, fanned out to StatsD (when configured) and Prometheus, so the two can never disagree. */
 export class GatewayMetrics {
   readonly prometheus: PrometheusMetrics;
+  /** The console's rolling figures (rates, errors, percentiles) over the last minute, per model. */
+  readonly lastMinute = new LastMinute();
   private readonly statsd: StatsdMetrics | null;
   private inFlight = 0;
 
@@ -26,6 +29,7 @@ export class GatewayMetrics {
     this.inFlight -= 1;
     this.statsd?.recordRequest(record);
     this.prometheus.recordRequest(record);
+    this.lastMinute.record(record);
   }
 
   /** A request refused by its API key's own limits (requests, tokens, concurrent); Prometheus only, by key name. */

@@ -1,4 +1,5 @@
 export { GatewayMetrics } from './gateway-metrics.js';
+export { LAST_MINUTE_S, LastMinute, type LastMinuteFigures, type LatencyPercentiles } from './last-minute.js';
 export { metricSegment } from './metric-segment.js';
 export { MetricsSettingsError, readStatsdSettings } from './metrics-settings.js';
 export { PrometheusMetrics, type ModelGauges } from './prometheus-metrics.js';

@@ -1,16 +1,24 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '#backends';
+import { isConsoleAssetRoute } from '../console/console-assets.js';
 import type { ApiKeys } from './api-keys.js';
 import { ANONYMOUS_CALLER } from './caller.js';
 
 /**
  * Routes every caller may reach without a key, by the route they matched (not by the raw URL, which a client can
  * spell many ways): the probes must answer whatever the keys say; the OpenAPI document describes the API and holds
- * nothing a key protects; /metrics has its own token (metrics-token.hook.ts).
+ * nothing a key protects; /metrics has its own token (metrics-token.hook.ts); the console's page and its script hold no
+ * data (they ask for a key, and /console/state wants the admin scope).
  */
 function isOpenRoute(route: string | undefined): boolean {
   if (route === undefined) return false;
-  return route.startsWith('/health/') || route === '/docs' || route.startsWith('/docs/') || route === '/metrics';
+  return (
+    route.startsWith('/health/') ||
+    route === '/docs' ||
+    route.startsWith('/docs/') ||
+    route === '/metrics' ||
+    isConsoleAssetRoute(route)
+  );
 }
 
 /** The key a request shows: `Authorization: Bearer <key>` (what the OpenAI SDKs send) or `x-api-key: <key>`. */
