@@ -42,14 +42,23 @@ export interface Timeouts {
 export interface ModelDescriptor {
   id: string;
   aliases: string[];
+  /** The model's only backend, or its first replica's. */
   backend: BackendConfig;
+  /**
+   * Every replica of the model, `backend` first; absent (as in configs built in code) means `[backend]`. Read it
+   * through replicasOf(). The parser writes `replicas: N` of a local backend as N copies of it.
+   */
+  replicas?: BackendConfig[];
   /** A label for humans and /models, e.g. 'gptq-int4' or 'gguf-q8_0'. */
   quantization: string;
   /** GPU memory this model may take (weights + KV cache); 0 for CPU models. */
   vramBudgetGb: number;
   /** Id of the GPU the model is placed on; null = CPU. */
   gpu: string | null;
-  /** Requests sent to the backend at once; the rest wait in the gateway's queue. */
+  /**
+   * Requests sent to one replica at once; the model's cap is this times its ready replicas. The rest wait in the
+   * gateway's queue.
+   */
   maxConcurrent: number;
   /** Requests that may wait in the queue; beyond that the gateway answers 429. 0 = no queue. */
   maxQueued: number;
@@ -60,6 +69,11 @@ export interface ModelDescriptor {
   /** Used when a request does not say. */
   defaultMaxNewTokens: number;
   timeouts: Timeouts;
+}
+
+/** The model's replicas, one or more, its first backend first. */
+export function replicasOf(descriptor: Pick<ModelDescriptor, 'backend' | 'replicas'>): BackendConfig[] {
+  return descriptor.replicas ?? [descriptor.backend];
 }
 
 export interface GpuConfig {
