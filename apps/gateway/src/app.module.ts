@@ -26,6 +26,7 @@ import { OpenAiGenerationService } from './openai/openai-generation.service.js';
 import { OpenAiModelsController } from './openai/openai-models.controller.js';
 import { OpenAiModelsService } from './openai/openai-models.service.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
+import { ReplicaRouter } from './replicas/replica-router.service.js';
 import { TgiCompletionsController } from './tgi/tgi-completions.controller.js';
 import { TgiGenerationService } from './tgi/tgi-generation.service.js';
 import { TgiController } from './tgi/tgi.controller.js';
@@ -70,6 +71,7 @@ export class AppModule {
           useValue:
             backends ?? new BackendDirectory((url) => new TgiBackend(url, { probeTimeoutMs: config.healthTimeoutMs })),
         },
+        ReplicaRouter,
         DispatchQueueHost,
         dispatchQueueProvider,
         EngineSupervisor,
