@@ -65,7 +65,9 @@ export function backendExecutor(
     };
     router.callStarted(modelId, replica);
     try {
-      const outcome = await (isChatRequest(request) ? backend.chat(request, options) : backend.generate(request, options));
+      const outcome = await (isChatRequest(request)
+        ? backend.chat(request, options)
+        : backend.generate(request, options));
       router.callEnded(modelId, replica, 'ok');
       return outcome;
     } catch (error) {

@@ -6,9 +6,10 @@ const LEAST_TIME_FOR_A_RETRY_MS = 50;
 
 /**
  * Whether a failed call may be tried again on another replica: only when the replica refused it before its first
- * byte — it could not be reached (refused, reset, unreachable, connect timeout) or it answered 503 or 429 — so that
- * nothing was generated; never once a token went to the client, never after the client left, never past the
- * deadline.
+ * byte — it could not be reached (refused, reset, unreachable, connect timeout), it answered 503, or it said it is
+ * overloaded (a 429, or TGI's `overloaded` event opening a 200 stream) — so that nothing was generated; never once a
+ * token went to the client, never after the client left, never past the deadline. Every `overloaded` error the
+ * executor sees is a replica's: the gateway's own queue refuses before a job reaches it.
  */
 export function mayFailOver(
   error: unknown,
@@ -18,7 +19,7 @@ export function mayFailOver(
   if (started || signal.aborted || deadline - Date.now() < LEAST_TIME_FOR_A_RETRY_MS) return false;
   if (!(error instanceof GatewayError)) return false;
   if (error.type === 'unavailable') return true;
-  if (error.type === 'overloaded') return error.backendStatus === 429;
+  if (error.type === 'overloaded') return true;
   return error.type === 'timeout' && error.message.startsWith('backend connect timeout');
 }
 
