@@ -26,7 +26,7 @@ export function backendExecutor(
     // A job that waited in line while its backend stopped answering is refused now, not sent to wait on it.
     if (entry.state === 'unhealthy' || entry.state === 'failed') throw modelUnavailableError(entry);
     const tried = new Set<number>();
-    let lastError: unknown;
+    let lastError: { error: unknown } | undefined;
     while (tried.size < MOST_TRIES) {
       const replica = router.pick(modelId, tried);
       if (replica === undefined) break;
@@ -36,11 +36,11 @@ export function backendExecutor(
       try {
         return await callReplica(modelId, replica, request, context, attempt);
       } catch (error) {
-        lastError = error;
+        lastError = { error };
         if (!mayFailOver(error, attempt.started, context)) throw error;
       }
     }
-    if (lastError !== undefined) throw lastError;
+    if (lastError) throw lastError.error;
     if (directory.get(modelId) === undefined)
       throw new GatewayError('unavailable', `model "${modelId}" has no backend address yet`, { retryAfterS: 1 });
     throw modelUnavailableError(entry);
