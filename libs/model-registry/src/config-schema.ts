@@ -196,6 +196,14 @@ export const modelSchema = mapping(
     // that a problem inside the list keeps its path; rules that span these keys are in config-rules.ts).
     backend: backendSchema.optional(),
     replicas: z.unknown().optional(),
+    routing: z
+      .enum(['least_outstanding', 'prefix'], {
+        error: expecting(
+          'least_outstanding or prefix',
+          'write routing: least_outstanding (the default), or prefix to keep prompts that start alike on one replica',
+        ),
+      })
+      .optional(),
     ...limitsShape,
   },
   'write each model as a mapping: - id: qwen2 ...',

@@ -6,6 +6,7 @@ export type {
   LocalEngineSettings,
   ModelDescriptor,
   RegistryConfig,
+  ReplicaRouting,
   TgiBackendConfig,
   Timeouts,
 } from './registry-config.js';

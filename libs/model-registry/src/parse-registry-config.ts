@@ -161,6 +161,7 @@ function toDescriptor(raw: RawModel, backends: BackendConfig[], defaults: ModelL
     aliases: raw.aliases ?? [],
     backend: backends[0]!,
     ...(backends.length > 1 ? { replicas: backends } : {}),
+    ...(raw.routing ? { routing: raw.routing } : {}),
     quantization: raw.quantization,
     vramBudgetGb: raw.vram_budget_gb ?? 0,
     gpu: raw.gpu ?? null,

@@ -49,6 +49,11 @@ export interface ModelDescriptor {
    * through replicasOf(). The parser writes `replicas: N` of a local backend as N copies of it.
    */
   replicas?: BackendConfig[];
+  /**
+   * How a request picks among the replicas: `least_outstanding` (absent: the same), or `prefix` — prompts that start
+   * alike prefer the same replica while it is not full, so that its KV cache of that start is reused.
+   */
+  routing?: ReplicaRouting;
   /** A label for humans and /models, e.g. 'gptq-int4' or 'gguf-q8_0'. */
   quantization: string;
   /** GPU memory this model may take (weights + KV cache); 0 for CPU models. */
@@ -70,6 +75,8 @@ export interface ModelDescriptor {
   defaultMaxNewTokens: number;
   timeouts: Timeouts;
 }
+
+export type ReplicaRouting = 'least_outstanding' | 'prefix';
 
 /** The model's replicas, one or more, its first backend first. */
 export function replicasOf(descriptor: Pick<ModelDescriptor, 'backend' | 'replicas'>): BackendConfig[] {

@@ -3,6 +3,7 @@ import type { ExecutionContext, JobExecutor } from '#dispatch';
 import type { ModelRegistry } from '#model-registry';
 import type { ReplicaRouter } from '../replicas/replica-router.service.js';
 import { mayFailOver, outlierOutcome } from '../replicas/failover-rules.js';
+import { promptPrefix } from '../replicas/prompt-prefix.js';
 import { modelUnavailableError } from '../serving/model-unavailable.js';
 import type { BackendDirectory } from './backend-directory.js';
 
@@ -26,9 +27,10 @@ export function backendExecutor(
     // A job that waited in line while its backend stopped answering is refused now, not sent to wait on it.
     if (entry.state === 'unhealthy' || entry.state === 'failed') throw modelUnavailableError(entry);
     const tried = new Set<number>();
+    const prefix = entry.descriptor.routing === 'prefix' ? promptPrefix(request) : undefined;
     let lastError: { error: unknown } | undefined;
     while (tried.size < MOST_TRIES) {
-      const replica = router.pick(modelId, tried);
+      const replica = router.pick(modelId, tried, prefix);
       if (replica === undefined) break;
       if (lastError !== undefined) router.failedOver(modelId, [...tried].at(-1)!);
       tried.add(replica);

@@ -5,6 +5,7 @@ import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway-config.js';
 import { OutlierDetector, OutlierRecord } from './outlier-detector.js';
+import { rendezvousRank } from './prompt-prefix.js';
 
 /** What this gateway knows of one replica beyond its health: its outstanding calls and its outlier record. */
 interface ReplicaTraffic {
@@ -69,9 +70,10 @@ export class ReplicaRouter {
    * The replica for the next call, none of `tried`: a ready one that is not ejected, the fewest calls outstanding
    * first. With none of those left, an ejected one that is ready (Envoy's panic routing: better a suspect replica
    * than a certain refusal). A model of one replica is always its own choice once it has an address: whether it
-   * serves is the readiness gate's call.
+   * serves is the readiness gate's call. Under `routing: prefix`, `prefix` (the prompt's start, prompt-prefix.ts)
+   * names a preferred replica, taken while it has fewer than max_concurrent calls outstanding.
    */
-  pick(modelId: string, tried: ReadonlySet<number>): number | undefined {
+  pick(modelId: string, tried: ReadonlySet<number>, prefix?: string): number | undefined {
     const model = this.model(modelId);
     const entries = this.registry.replicas(modelId);
     const open = entries.filter(
@@ -82,6 +84,13 @@ export class ReplicaRouter {
     const healthy = ready.filter((entry) => !model.replicas[entry.replica]!.outlier.ejected);
     const candidates = healthy.length > 0 ? healthy : ready;
     if (candidates.length === 0) return undefined;
+    const { routing, maxConcurrent } = entries[0]!.descriptor;
+    if (routing === 'prefix' && prefix !== undefined) {
+      const preferred = candidates.reduce((best, entry) =>
+        rendezvousRank(prefix, entry.replica) > rendezvousRank(prefix, best.replica) ? entry : best,
+      );
+      if (model.replicas[preferred.replica]!.inFlight < maxConcurrent) return preferred.replica;
+    }
     const fewest = Math.min(...candidates.map((entry) => model.replicas[entry.replica]!.inFlight));
     const tied = candidates.filter((entry) => model.replicas[entry.replica]!.inFlight === fewest);
     const count = entries.length;
