@@ -79,6 +79,8 @@ describe('replicas in models.yaml', () => {
       }),
     );
     assert.match(badItem.join('\n'), /models\[0\]\.replicas\[1\]\.url: "not a url" is not an absolute http\(s\) URL/);
+    const routing = problemsOf(withQwen2((model) => (model['routing'] = 'sideways')));
+    assert.match(routing.join('\n'), /models\[0\]\.routing: "sideways" is not least_outstanding or prefix/);
     const zero = problemsOf(withQwen2((model) => (model['replicas'] = 0)));
     assert.match(zero.join('\n'), /models\[0\]\.replicas: 0 is not a whole number from 1 to 64/);
   });
