@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RunResult } from '#bench/output/result';
 import { REPO_ROOT, slowTestModel } from '#test-support/engine';
 import { startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 
@@ -72,9 +73,9 @@ function runLeg(gateway: RunningGateway, replicas: number): Leg {
       '--models',
       'qwen2',
       '--duration',
-      values.duration!,
+      values.duration,
       '--warmup',
-      values.warmup!,
+      values.warmup,
       '--quiet',
       '--no-html',
       '--out',
@@ -85,15 +86,15 @@ function runLeg(gateway: RunningGateway, replicas: number): Leg {
   // Exit 3 marks a run whose client could not keep up: still read, and shown as not valid.
   if (bench.status !== 0 && bench.status !== 3 && bench.status !== 1)
     throw new Error(`bench run failed (${bench.status}): ${bench.stderr}`);
-  const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult;
   const overall = result.summary.overall;
   return {
     replicas,
     qps: overall.throughput.qps,
     tokensPerS: overall.throughput.output_tokens_per_s,
     errorRate: overall.error_rate,
-    e2eP99Ms: overall.latency_ms.e2e?.p99 ?? NaN,
-    valid: result.validity?.valid ?? true,
+    e2eP99Ms: overall.latency_ms.e2e.p99 ?? NaN,
+    valid: result.validity.valid,
   };
 }
 
@@ -101,7 +102,8 @@ const gateways = new Map<number, RunningGateway>();
 try {
   for (const replicas of [1, 2]) {
     const gateway = await startGateway(config(replicas), { env: { HEALTH_POLL_MS: '1000' } });
-    await waitForModel(gateway.url, 'qwen2', (view) => view.replicas.every((r: any) => r.state === 'ready'), 120_000);
+    const allReady = (view: { replicas: Array<{ state: string }> }) => view.replicas.every((r) => r.state === 'ready');
+    await waitForModel(gateway.url, 'qwen2', allReady, 120_000);
     gateways.set(replicas, gateway);
   }
   console.log(
