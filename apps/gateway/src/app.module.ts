@@ -28,6 +28,7 @@ import { OpenAiGenerationService } from './openai/openai-generation.service.js';
 import { OpenAiModelsController } from './openai/openai-models.controller.js';
 import { OpenAiModelsService } from './openai/openai-models.service.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
+import { ReplicaRouter } from './replicas/replica-router.service.js';
 import { TgiCompletionsController } from './tgi/tgi-completions.controller.js';
 import { TgiGenerationService } from './tgi/tgi-generation.service.js';
 import { TgiController } from './tgi/tgi.controller.js';
@@ -72,6 +73,7 @@ export class AppModule {
           provide: BackendDirectory,
           useValue: backends ?? new BackendDirectory(backendFactory(config.healthTimeoutMs)),
         },
+        ReplicaRouter,
         DispatchQueueHost,
         dispatchQueueProvider,
         EngineSupervisor,

@@ -6,11 +6,12 @@ import {
   type DispatchLimits,
   type DispatchQueue,
 } from '#dispatch';
-import { DISPATCH_DEFAULTS, ModelRegistry } from '#model-registry';
+import { DISPATCH_DEFAULTS, ModelRegistry, type ModelEntry } from '#model-registry';
 import { backendExecutor } from './backends/backend-executor.js';
 import { BackendDirectory } from './backends/backend-directory.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
+import { ReplicaRouter } from './replicas/replica-router.service.js';
 
 export const DISPATCH_QUEUE = Symbol('DISPATCH_QUEUE');
 
@@ -21,11 +22,13 @@ export const DISPATCH_QUEUE = Symbol('DISPATCH_QUEUE');
 @Injectable()
 export class DispatchQueueHost implements OnApplicationShutdown {
   readonly queue: DispatchQueue;
+  private readonly stopFollowingReplicas: () => void;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(ModelRegistry) registry: ModelRegistry,
     @Inject(BackendDirectory) directory: BackendDirectory,
+    @Inject(ReplicaRouter) router: ReplicaRouter,
     // Depending on the engines makes Nest shut this down first: jobs still running here (other replicas' too) finish
     // before the engines they run on stop.
     @Inject(EngineSupervisor) _engines: EngineSupervisor,
@@ -43,7 +46,8 @@ export class DispatchQueueHost implements OnApplicationShutdown {
         },
       ]),
     );
-    const execute = backendExecutor(registry, directory);
+    const execute = backendExecutor(registry, directory, router);
+    this.stopFollowingReplicas = registry.onReplicaChange((replica) => this.followReadyReplicas(registry, replica));
     if (!config.redisUrl) {
       this.queue = new InProcessDispatchQueue(limits, execute);
       return;
@@ -63,12 +67,25 @@ export class DispatchQueueHost implements OnApplicationShutdown {
     this.queue = queue;
   }
 
+  /**
+   * A model's cap is max_concurrent per ready replica, so that adding a replica adds slots and losing one takes its
+   * slots away (jobs beyond it wait in line instead of piling onto the replicas left). With none ready it keeps one
+   * replica's slots: the readiness gate and the executor refuse those jobs at once rather than holding them.
+   */
+  private followReadyReplicas(registry: ModelRegistry, changed: ModelEntry): void {
+    const replicas = registry.replicas(changed.id);
+    if (replicas.length === 1) return;
+    const ready = replicas.filter((replica) => replica.state === 'ready').length;
+    this.queue.setMaxConcurrent(changed.id, changed.descriptor.maxConcurrent * Math.max(1, ready));
+  }
+
   /** Why the queue cannot take jobs now (its Redis unreachable); null when it can, as the in-process one always can. */
   unreachableReason(): Promise<string | null> {
     return this.queue instanceof BullmqDispatchQueue ? this.queue.unreachableReason() : Promise.resolve(null);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopFollowingReplicas();
     await this.queue.close();
   }
 }

@@ -24,6 +24,11 @@ export interface GatewayConfig {
   healthTimeoutMs: number;
   /** Failed /health probes in a row after which a local engine whose process still runs is replaced; 0: never. */
   engineWatchdogFailures: number;
+  /** Failed calls in a row after which a replica of a model of several is ejected (outlier-detector.ts); 0: never. */
+  outlierFailures: number;
+  /** A replica's first ejection; each later one lasts this times its count, up to outlierMaxEjectionMs. */
+  outlierEjectionMs: number;
+  outlierMaxEjectionMs: number;
   /** How long a replaced (or stopped) engine gets between SIGTERM and SIGKILL. */
   engineKillGraceMs: number;
   /** How often the file of a `failed` local model is checked again; once it loads, the model serves. */
@@ -69,6 +74,9 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     healthTimeoutMs: integer(env, 'HEALTH_TIMEOUT_MS', 1000, 50, 60_000),
     engineWatchdogFailures: integer(env, 'ENGINE_WATCHDOG_FAILURES', 5, 0, 1000),
     engineKillGraceMs: integer(env, 'ENGINE_KILL_GRACE_MS', 2000, 0, 600_000),
+    outlierFailures: integer(env, 'OUTLIER_FAILURES', 5, 0, 1000),
+    outlierEjectionMs: integer(env, 'OUTLIER_EJECTION_MS', 30_000, 100, 3_600_000),
+    outlierMaxEjectionMs: integer(env, 'OUTLIER_MAX_EJECTION_MS', 300_000, 100, 3_600_000),
     modelFileRetryMs: integer(env, 'MODEL_FILE_RETRY_MS', 10_000, 100, 3_600_000),
     redisUrl: redisUrl(env),
     dispatchWorkers: onOff(env, 'DISPATCH_WORKERS', true),

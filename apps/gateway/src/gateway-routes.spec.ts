@@ -127,6 +127,19 @@ describe('the gateway serves every route in process', () => {
         predicted_wait_ms: 0,
         limits: { max_concurrent: 1, max_queued: 1, max_queue_wait_ms: 1000, max_new_tokens: 64 },
         last_error: null,
+        replicas: [
+          {
+            replica: 0,
+            backend: { type: 'tgi', address: 'http://127.0.0.1:9', pid: null },
+            state: 'ready',
+            in_flight: 0,
+            ejected: false,
+            ejected_until: null,
+            ejections: 0,
+            restarts: 0,
+            last_error: null,
+          },
+        ],
       },
     );
   });
@@ -196,6 +209,7 @@ describe('the gateway serves every route in process', () => {
       'quantization',
       'queued',
       'ready_since',
+      'replicas',
       'restarts',
       'service_rate_per_s',
       'state',

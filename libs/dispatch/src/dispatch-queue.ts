@@ -91,6 +91,11 @@ export interface DispatchQueue {
    * itself cannot be reached), or the backend's own error; with the signal's reason when the client left.
    */
   dispatch(modelId: string, job: DispatchJob): Promise<DispatchResult>;
+  /**
+   * Changes the model's cap (its ready backend replicas changed): more slots start waiting jobs at once; fewer let the
+   * running ones finish and start no more until they are under the new cap.
+   */
+  setMaxConcurrent(modelId: string, maxConcurrent: number): void;
   /** For /models; the Redis queue counts every replica's jobs. */
   stats(modelId: string): Promise<DispatchStats>;
   /** Stops taking jobs, lets running ones finish, releases connections. */

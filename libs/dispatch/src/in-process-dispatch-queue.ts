@@ -32,7 +32,11 @@ class ModelLine {
   readonly turns: CallerTurns;
   readonly maxQueueWaitMs: number;
 
-  constructor(readonly limits: DispatchLimits) {
+  readonly limits: DispatchLimits;
+
+  constructor(limits: DispatchLimits) {
+    // Its own copy: the cap changes with the model's ready replicas (setMaxConcurrent).
+    this.limits = { ...limits };
     this.maxQueueWaitMs = limits.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
     this.turns = new CallerTurns(
       turnScale(limits.highestPriority ?? MAX_PRIORITY - 1),
@@ -81,6 +85,18 @@ export class InProcessDispatchQueue implements DispatchQueue {
   }
 
   async close(): Promise<void> {}
+
+  setMaxConcurrent(modelId: string, maxConcurrent: number): void {
+    const line = this.line(modelId);
+    line.limits.maxConcurrent = maxConcurrent;
+    this.startWaiting(line);
+  }
+
+  private startWaiting(line: ModelLine): void {
+    while (line.hasFreeSlot && line.waiting.size > 0 && !line.waiting.shift()!.start()) {
+      // an expired waiter gave its turn back: offer the slot to the next one
+    }
+  }
 
   dispatch(modelId: string, job: DispatchJob): Promise<DispatchResult> {
     const line = this.line(modelId);
@@ -156,9 +172,7 @@ export class InProcessDispatchQueue implements DispatchQueue {
     } finally {
       line.inFlight--;
       line.rate.observe(performance.now() - startedAt, line.limits.maxConcurrent, line.waiting.size > 0);
-      while (line.hasFreeSlot && line.waiting.size > 0 && !line.waiting.shift()!.start()) {
-        // an expired waiter gave its turn back: offer the slot to the next one
-      }
+      this.startWaiting(line);
     }
   }
 

@@ -3,7 +3,14 @@
  * ModelRegistry runs them again on configs built in code, so that both refuse the same things the same way.
  */
 import { formatPath, showGb, showValue } from './problem-text.js';
-import type { DispatchConfig, GpuConfig, ModelDescriptor, Timeouts } from './registry-config.js';
+import {
+  replicasOf,
+  type DispatchConfig,
+  type GpuConfig,
+  type LocalBackendConfig,
+  type ModelDescriptor,
+  type Timeouts,
+} from './registry-config.js';
 import type { ConfigProblem } from './registry-config-error.js';
 
 /** A model with its position in the file's `models:` list (models that failed to parse leave gaps). */
@@ -151,27 +158,40 @@ function checkGpuPlacement(gpus: GpuConfig[], models: IndexedModel[]): ConfigPro
 }
 
 /** The gateway's limits must fit what the engine it starts will accept. */
+/** A model's local replicas, each with the key path it was written at; copies of `replicas: N` count once. */
+function localReplicas(model: ModelDescriptor): Array<{ backend: LocalBackendConfig; at: PropertyKey[] }> {
+  const seen = new Set<string>();
+  return replicasOf(model).flatMap((backend, index) => {
+    if (backend.type !== 'local') return [];
+    const text = JSON.stringify(backend);
+    if (seen.has(text)) return [];
+    seen.add(text);
+    return [{ backend, at: index === 0 || !model.replicas ? ['backend'] : ['replicas', index] }];
+  });
+}
+
 function checkLocalEngine({ index, model }: IndexedModel): ConfigProblem[] {
-  if (model.backend.type !== 'local') return [];
-  const { engine } = model.backend;
   const problems: ConfigProblem[] = [];
-  if (engine.gpuLayers !== 0 && model.gpu === null) {
-    problems.push({
-      path: formatPath(['models', index, 'backend', 'engine', 'gpu_layers']),
-      message: `${showValue(engine.gpuLayers)} offloads layers to a GPU but the model's gpu is null — write gpu_layers: 0, or place the model on a declared GPU with a vram_budget_gb`,
-    });
-  }
-  if (model.maxConcurrent > engine.maxConcurrentRequests) {
-    problems.push({
-      path: formatPath(['models', index, 'max_concurrent']),
-      message: `${model.maxConcurrent} is above backend.engine.max_concurrent_requests ${engine.maxConcurrentRequests}, so the engine would answer 429 — lower max_concurrent or raise max_concurrent_requests`,
-    });
-  }
-  if (engine.contextSize !== null && model.maxNewTokens >= engine.contextSize) {
-    problems.push({
-      path: formatPath(['models', index, 'max_new_tokens']),
-      message: `${model.maxNewTokens} leaves no room for a prompt in backend.engine.context_size ${engine.contextSize} — lower it below ${engine.contextSize} or raise context_size`,
-    });
+  for (const { backend, at } of localReplicas(model)) {
+    const { engine } = backend;
+    if (engine.gpuLayers !== 0 && model.gpu === null) {
+      problems.push({
+        path: formatPath(['models', index, ...at, 'engine', 'gpu_layers']),
+        message: `${showValue(engine.gpuLayers)} offloads layers to a GPU but the model's gpu is null — write gpu_layers: 0, or place the model on a declared GPU with a vram_budget_gb`,
+      });
+    }
+    if (model.maxConcurrent > engine.maxConcurrentRequests) {
+      problems.push({
+        path: formatPath(['models', index, 'max_concurrent']),
+        message: `${model.maxConcurrent} is above backend.engine.max_concurrent_requests ${engine.maxConcurrentRequests}, so the engine would answer 429 — lower max_concurrent or raise max_concurrent_requests`,
+      });
+    }
+    if (engine.contextSize !== null && model.maxNewTokens >= engine.contextSize) {
+      problems.push({
+        path: formatPath(['models', index, 'max_new_tokens']),
+        message: `${model.maxNewTokens} leaves no room for a prompt in backend.engine.context_size ${engine.contextSize} — lower it below ${engine.contextSize} or raise context_size`,
+      });
+    }
   }
   return problems;
 }
@@ -180,16 +200,17 @@ function checkLocalPorts(models: IndexedModel[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const taken = new Map<string, IndexedModel>();
   for (const entry of models) {
-    const { backend } = entry.model;
-    if (backend.type !== 'local' || backend.port === null) continue;
-    const address = `${backend.host}:${backend.port}`;
-    const first = taken.get(address);
-    if (!first) taken.set(address, entry);
-    else {
-      problems.push({
-        path: formatPath(['models', entry.index, 'backend', 'port']),
-        message: `${backend.port} is already the port of models[${first.index}] (${first.model.id}) on ${backend.host} — pick another port, or null for a free one`,
-      });
+    for (const { backend, at } of localReplicas(entry.model)) {
+      if (backend.port === null) continue;
+      const address = `${backend.host}:${backend.port}`;
+      const first = taken.get(address);
+      if (!first) taken.set(address, entry);
+      else {
+        problems.push({
+          path: formatPath(['models', entry.index, ...at, 'port']),
+          message: `${backend.port} is already the port of models[${first.index}] (${first.model.id}) on ${backend.host} — pick another port, or null for a free one`,
+        });
+      }
     }
   }
   return problems;

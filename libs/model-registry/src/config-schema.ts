@@ -220,12 +220,36 @@ export const modelSchema = mapping(
       'write the GPU memory this model may take in GB, e.g. 6.8, or 0 on CPU',
     ).optional(),
     gpu: gpuId('write the id of a GPU declared under gpus:, or null for CPU').nullable().optional(),
-    backend: backendSchema,
+    // One backend, or several replicas of the model (replicaCountSchema or replicaListSchema, read by the parser so
+    // that a problem inside the list keeps its path; rules that span these keys are in config-rules.ts).
+    backend: backendSchema.optional(),
+    replicas: z.unknown().optional(),
+    routing: z
+      .enum(['least_outstanding', 'prefix'], {
+        error: expecting(
+          'least_outstanding or prefix',
+          'write routing: least_outstanding (the default), or prefix to keep prompts that start alike on one replica',
+        ),
+      })
+      .optional(),
     ...limitsShape,
   },
   'write each model as a mapping: - id: qwen2 ...',
 );
 
+export const replicaCountSchema = wholeNumber(
+  1,
+  'write how many engines to start beside a local backend:, e.g. replicas: 2',
+  64,
+);
+
+export const replicaListSchema = z
+  .array(backendSchema, {
+    error: expecting('a list of backends', 'write replicas: [{type: tgi, url: ...}, {type: tgi, url: ...}]'),
+  })
+  .min(1, { error: 'the list is empty — list at least one backend, or write backend: instead' });
+
+export type RawBackend = z.infer<typeof backendSchema>;
 export type RawDispatch = z.infer<typeof dispatchSchema>;
 export type RawLimits = z.infer<typeof defaultsSchema>;
 export type RawModel = z.infer<typeof modelSchema>;

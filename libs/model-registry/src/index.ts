@@ -7,10 +7,12 @@ export type {
   ModelDescriptor,
   OpenAiBackendConfig,
   RegistryConfig,
+  ReplicaRouting,
   TgiBackendConfig,
   Timeouts,
 } from './registry-config.js';
-export { DEFAULT_REGISTRY_CONFIG_PATH } from './registry-config.js';
+export { DEFAULT_REGISTRY_CONFIG_PATH, replicasOf } from './registry-config.js';
+export { modelStateOf } from './replica-follower.js';
 export { RegistryConfigError, type ConfigProblem } from './registry-config-error.js';
 export { parseRegistryConfig } from './parse-registry-config.js';
 export { loadRegistryConfig } from './load-registry-config.js';

@@ -6,6 +6,8 @@ export type ModelChangeListener = (entry: ModelEntry, previous: ModelState) => v
 export interface ModelEntryOptions {
   /** Milliseconds since the epoch; injectable so that tests measure cold starts without waiting. */
   now?: () => number;
+  /** Which of the model's replicas this entry tracks (its position in replicasOf); 0 for a model of one. */
+  replica?: number;
 }
 
 /** One model: its descriptor and the live state machine documented in model-state.ts. */
@@ -21,12 +23,14 @@ export class ModelEntry {
   #lastError: { message: string; at: number } | null = null;
   #restarts = 0;
   #address: string | null;
+  readonly replica: number;
 
   constructor(
     readonly descriptor: ModelDescriptor,
     options: ModelEntryOptions = {},
   ) {
     this.#now = options.now ?? Date.now;
+    this.replica = options.replica ?? 0;
     this.#since = this.#coldStartBegan = this.#now();
     // A server outside the gateway has its address configured; a local engine's is known once it has bound its port.
     this.#address = descriptor.backend.type === 'local' ? null : descriptor.backend.url;

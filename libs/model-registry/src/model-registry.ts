@@ -1,6 +1,7 @@
 import { checkLimits, checkRegistryRules } from './config-rules.js';
 import { ModelEntry, type ModelChangeListener, type ModelEntryOptions } from './model-entry.js';
-import type { RegistryConfig } from './registry-config.js';
+import { replicasOf, type RegistryConfig } from './registry-config.js';
+import { followReplicas } from './replica-follower.js';
 import { RegistryConfigError } from './registry-config-error.js';
 
 export type ModelRegistryOptions = ModelEntryOptions;
@@ -11,6 +12,8 @@ export class ModelRegistry {
   readonly #byId = new Map<string, ModelEntry>();
   readonly #entries: ModelEntry[];
   readonly #required: ModelEntry[];
+  /** Per model id: one entry per replica. A model of one replica is its own replica's entry. */
+  readonly #replicas = new Map<string, ModelEntry[]>();
 
   constructor(
     readonly config: RegistryConfig,
@@ -19,6 +22,7 @@ export class ModelRegistry {
     assertConsistent(config);
     this.#entries = config.models.map((descriptor) => new ModelEntry(descriptor, options));
     for (const entry of this.#entries) {
+      this.#replicas.set(entry.id, this.#replicaEntries(entry, options));
       this.#byId.set(entry.id, entry);
       for (const name of [entry.id, ...entry.descriptor.aliases]) this.#byName.set(name, entry);
     }
@@ -28,6 +32,29 @@ export class ModelRegistry {
   /** By id or alias, case-sensitive (ids are what metrics and logs use; aliases are what clients may send). */
   resolve(idOrAlias: string): ModelEntry | undefined {
     return this.#byName.get(idOrAlias);
+  }
+
+  /** The model's replicas, each with its own live state; the model's own state follows theirs (replica-follower.ts). */
+  replicas(id: string): ModelEntry[] {
+    this.get(id);
+    return [...this.#replicas.get(id)!];
+  }
+
+  /** Every replica of every model, each reporting its own state changes; returns a function that unsubscribes. */
+  onReplicaChange(listener: ModelChangeListener): () => void {
+    const unsubscribes = [...this.#replicas.values()].flat().map((replica) => replica.onChange(listener));
+    return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+  }
+
+  #replicaEntries(model: ModelEntry, options: ModelRegistryOptions): ModelEntry[] {
+    const backends = replicasOf(model.descriptor);
+    if (backends.length === 1) return [model];
+    const replicas = backends.map(
+      (backend, replica) =>
+        new ModelEntry({ ...model.descriptor, backend, replicas: backends }, { ...options, replica }),
+    );
+    followReplicas(model, replicas);
+    return replicas;
   }
 
   list(): ModelEntry[] {

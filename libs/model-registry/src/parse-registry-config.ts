@@ -12,7 +12,10 @@ import {
   modelListSchema,
   modelSchema,
   readinessSchema,
+  replicaCountSchema,
+  replicaListSchema,
   topLevelSchema,
+  type RawBackend,
   type RawDispatch,
   type RawLimits,
   type RawModel,
@@ -28,6 +31,7 @@ import {
   type ModelLimits,
 } from './registry-defaults.js';
 import { parseSection } from './zod-problems.js';
+import { formatPath } from './problem-text.js';
 
 /**
  * Validates a models.yaml text and returns the typed registry config. Every problem in the file is reported in
@@ -62,7 +66,9 @@ export function parseRegistryConfig(yamlText: string, source: string): RegistryC
   (modelList ?? []).forEach((item, index) => {
     const parsed = take(parseSection(modelSchema, item, ['models', index]));
     if (!parsed) return;
-    const model = toDescriptor(parsed, defaults);
+    const backends = take(readBackends(parsed, ['models', index]));
+    if (!backends) return;
+    const model = toDescriptor(parsed, backends, defaults);
     models.push({ index, model });
     // Only limits the model sets itself are checked here; inherited ones were checked under defaults.
     if (parsed.max_new_tokens !== undefined || parsed.default_max_new_tokens !== undefined)
@@ -98,11 +104,64 @@ function toDispatch(raw: RawDispatch): DispatchConfig {
   };
 }
 
-function toDescriptor(raw: RawModel, defaults: ModelLimits): ModelDescriptor {
+/**
+ * The model's backends: `backend:` alone, a `replicas:` list alone, or `backend:` (local) with `replicas: N` — N
+ * engines of the same settings (a fixed port would be taken by the first).
+ */
+function readBackends(
+  raw: RawModel,
+  at: PropertyKey[],
+): { data: BackendConfig[] | undefined; problems: ConfigProblem[] } {
+  const problem = (key: string, message: string) => ({
+    data: undefined,
+    problems: [{ path: formatPath([...at, key]), message }],
+  });
+  const { backend, replicas } = raw;
+  if (replicas === undefined || replicas === null) {
+    if (backend === undefined)
+      return problem(
+        'backend',
+        'missing — write backend: {type: tgi, url: ...}, or replicas: [{type: tgi, url: ...}, ...]',
+      );
+    return { data: [toBackend(backend)], problems: [] };
+  }
+  if (Array.isArray(replicas)) {
+    if (backend !== undefined)
+      return problem(
+        'backend',
+        'is written beside a replicas: list — move it into the list, or write replicas: N for N local engines',
+      );
+    const list = parseSection(replicaListSchema, replicas, [...at, 'replicas']);
+    return { data: list.data?.map(toBackend), problems: list.problems };
+  }
+  const count = parseSection(replicaCountSchema, replicas, [...at, 'replicas']);
+  if (count.data === undefined) return { data: undefined, problems: count.problems };
+  if (backend === undefined)
+    return problem(
+      'backend',
+      `missing — replicas: ${count.data} starts that many engines of a local backend: write backend: {type: local, model_path: ...}`,
+    );
+  if (backend.type !== 'local' && count.data > 1)
+    return problem(
+      'replicas',
+      `${count.data} copies of one ${backend.type} URL would be one server counted ${count.data} times — list each server: replicas: [{type: ${backend.type}, url: ...}, ...]`,
+    );
+  if (backend.type === 'local' && backend.port != null && count.data > 1)
+    return problem(
+      'backend.port',
+      `${backend.port} can be bound by one of the ${count.data} engines only — write port: null so that each picks a free one`,
+    );
+  const one = toBackend(backend);
+  return { data: Array.from({ length: count.data }, () => structuredClone(one)), problems: [] };
+}
+
+function toDescriptor(raw: RawModel, backends: BackendConfig[], defaults: ModelLimits): ModelDescriptor {
   return {
     id: raw.id,
     aliases: raw.aliases ?? [],
-    backend: toBackend(raw.backend),
+    backend: backends[0]!,
+    ...(backends.length > 1 ? { replicas: backends } : {}),
+    ...(raw.routing ? { routing: raw.routing } : {}),
     quantization: raw.quantization,
     vramBudgetGb: raw.vram_budget_gb ?? 0,
     gpu: raw.gpu ?? null,
@@ -110,7 +169,7 @@ function toDescriptor(raw: RawModel, defaults: ModelLimits): ModelDescriptor {
   };
 }
 
-function toBackend(raw: RawModel['backend']): BackendConfig {
+function toBackend(raw: RawBackend): BackendConfig {
   if (raw.type === 'tgi') return { type: 'tgi', url: raw.url };
   if (raw.type === 'openai')
     return { type: 'openai', url: raw.url, model: raw.model ?? null, apiKeyEnv: raw.api_key_env ?? null };

@@ -53,14 +53,28 @@ export interface Timeouts {
 export interface ModelDescriptor {
   id: string;
   aliases: string[];
+  /** The model's only backend, or its first replica's. */
   backend: BackendConfig;
+  /**
+   * Every replica of the model, `backend` first; absent (as in configs built in code) means `[backend]`. Read it
+   * through replicasOf(). The parser writes `replicas: N` of a local backend as N copies of it.
+   */
+  replicas?: BackendConfig[];
+  /**
+   * How a request picks among the replicas: `least_outstanding` (absent: the same), or `prefix` — prompts that start
+   * alike prefer the same replica while it is not full, so that its KV cache of that start is reused.
+   */
+  routing?: ReplicaRouting;
   /** A label for humans and /models, e.g. 'gptq-int4' or 'gguf-q8_0'. */
   quantization: string;
   /** GPU memory this model may take (weights + KV cache); 0 for CPU models. */
   vramBudgetGb: number;
   /** Id of the GPU the model is placed on; null = CPU. */
   gpu: string | null;
-  /** Requests sent to the backend at once; the rest wait in the gateway's queue. */
+  /**
+   * Requests sent to one replica at once; the model's cap is this times its ready replicas. The rest wait in the
+   * gateway's queue.
+   */
   maxConcurrent: number;
   /** Requests that may wait in the queue; beyond that the gateway answers 429. 0 = no queue. */
   maxQueued: number;
@@ -71,6 +85,13 @@ export interface ModelDescriptor {
   /** Used when a request does not say. */
   defaultMaxNewTokens: number;
   timeouts: Timeouts;
+}
+
+export type ReplicaRouting = 'least_outstanding' | 'prefix';
+
+/** The model's replicas, one or more, its first backend first. */
+export function replicasOf(descriptor: Pick<ModelDescriptor, 'backend' | 'replicas'>): BackendConfig[] {
+  return descriptor.replicas ?? [descriptor.backend];
 }
 
 export interface GpuConfig {

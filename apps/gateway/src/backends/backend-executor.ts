@@ -1,37 +1,84 @@
-import { GatewayError, isChatRequest, type CallOptions, type GenerationOutcome } from '#backends';
-import type { JobExecutor } from '#dispatch';
+import { GatewayError, isChatRequest, type BackendRequest, type CallOptions, type GenerationOutcome } from '#backends';
+import type { ExecutionContext, JobExecutor } from '#dispatch';
 import type { ModelRegistry } from '#model-registry';
+import type { ReplicaRouter } from '../replicas/replica-router.service.js';
+import { mayFailOver, outlierOutcome } from '../replicas/failover-rules.js';
+import { promptPrefix } from '../replicas/prompt-prefix.js';
 import { modelUnavailableError } from '../serving/model-unavailable.js';
 import type { BackendDirectory } from './backend-directory.js';
 
+/** A request is tried on this many replicas at most: the first pick, and one other if the first refused it. */
+const MOST_TRIES = 2;
+
 /**
- * How a dispatch-queue job reaches the model's backend in this replica: with the model's timeouts, the rest of the
- * request's deadline as its total, and a signal that aborts on the job's own (the client's disconnect, wherever the
- * client is) or when the model's engine is replaced (its reason then is the call's one error).
+ * How a dispatch-queue job reaches the model's backend in this replica: on the replica the router picks, with the
+ * model's timeouts, the rest of the request's deadline as its total, and a signal that aborts on the job's own (the
+ * client's disconnect, wherever the client is) or when that replica's engine is replaced (its reason then is the
+ * call's one error). A replica that refuses the call before its first byte (failover-rules.ts) hands it to another
+ * one, once.
  */
-export function backendExecutor(registry: ModelRegistry, directory: BackendDirectory): JobExecutor {
-  return (modelId, request, { signal, deadline, onToken, onDelta }) => {
-    const backend = directory.get(modelId);
-    if (!backend)
-      return Promise.reject(
-        new GatewayError('unavailable', `model "${modelId}" has no backend address yet`, { retryAfterS: 1 }),
-      );
+export function backendExecutor(
+  registry: ModelRegistry,
+  directory: BackendDirectory,
+  router: ReplicaRouter,
+): JobExecutor {
+  return async (modelId, request, context) => {
     const entry = registry.get(modelId);
     // A job that waited in line while its backend stopped answering is refused now, not sent to wait on it.
-    if (entry.state === 'unhealthy' || entry.state === 'failed') return Promise.reject(modelUnavailableError(entry));
-    const { connectMs, firstByteMs, interTokenMs } = entry.descriptor.timeouts;
-    const call = linkedAbort(signal, directory.engineSignal(modelId));
+    if (entry.state === 'unhealthy' || entry.state === 'failed') throw modelUnavailableError(entry);
+    const tried = new Set<number>();
+    const prefix = entry.descriptor.routing === 'prefix' ? promptPrefix(request) : undefined;
+    let lastError: { error: unknown } | undefined;
+    while (tried.size < MOST_TRIES) {
+      const replica = router.pick(modelId, tried, prefix);
+      if (replica === undefined) break;
+      if (lastError !== undefined) router.failedOver(modelId, [...tried].at(-1)!);
+      tried.add(replica);
+      const attempt = { started: false };
+      try {
+        return await callReplica(modelId, replica, request, context, attempt);
+      } catch (error) {
+        lastError = { error };
+        if (!mayFailOver(error, attempt.started, context)) throw error;
+      }
+    }
+    if (lastError) throw lastError.error;
+    if (directory.get(modelId) === undefined)
+      throw new GatewayError('unavailable', `model "${modelId}" has no backend address yet`, { retryAfterS: 1 });
+    throw modelUnavailableError(entry);
+  };
+
+  async function callReplica(
+    modelId: string,
+    replica: number,
+    request: BackendRequest,
+    { signal, deadline, onToken, onDelta }: ExecutionContext,
+    attempt: { started: boolean },
+  ): Promise<GenerationOutcome> {
+    const backend = directory.get(modelId, replica)!;
+    const { connectMs, firstByteMs, interTokenMs } = registry.get(modelId).descriptor.timeouts;
+    const call = linkedAbort(signal, directory.engineSignal(modelId, replica));
+    // Once a token has gone to the client, this call is the request's only one (no failover after the first byte).
     const options: CallOptions = {
       signal: call.signal,
-      onToken,
-      onDelta,
+      ...(onToken && { onToken: (event) => ((attempt.started = true), onToken(event)) }),
+      ...(onDelta && { onDelta: (delta) => ((attempt.started = true), onDelta(delta)) }),
       timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) },
     };
-    const outcome: Promise<GenerationOutcome> = isChatRequest(request)
-      ? backend.chat(request, options)
-      : backend.generate(request, options);
-    return outcome.finally(call.unlink);
-  };
+    router.callStarted(modelId, replica);
+    try {
+      const outcome = await (isChatRequest(request)
+        ? backend.chat(request, options)
+        : backend.generate(request, options));
+      router.callEnded(modelId, replica, 'ok');
+      return outcome;
+    } catch (error) {
+      router.callEnded(modelId, replica, outlierOutcome(error, signal), error instanceof Error ? error : undefined);
+      throw error;
+    } finally {
+      call.unlink();
+    }
+  }
 }
 
 /** A signal that aborts with the reason of whichever of `a` and `b` aborts first; unlink() lets both go. */

@@ -41,4 +41,24 @@ describe('backendFactory and the backend keys', () => {
       },
     ]);
   });
+
+  it("names a replica's api_key_env by its place in the replicas list", () => {
+    const replicated = new ModelRegistry(
+      parseRegistryConfig(
+        `
+models:
+  - id: r
+    quantization: q
+    replicas:
+      - { type: openai, url: "http://vllm-0:8000", model: served }
+      - { type: openai, url: "http://vllm-1:8000", model: served, api_key_env: R_KEY }
+`,
+        'test.yaml',
+      ),
+    );
+    assert.deepEqual(
+      missingBackendKeys(replicated, {}).map((problem) => problem.path),
+      ['models[0].replicas[1].api_key_env'],
+    );
+  });
 });

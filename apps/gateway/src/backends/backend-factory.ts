@@ -1,5 +1,5 @@
 import { OpenAiBackend, TgiBackend, type InferenceBackend } from '#backends';
-import type { BackendConfig, ConfigProblem, ModelRegistry } from '#model-registry';
+import { replicasOf, type BackendConfig, type ConfigProblem, type ModelRegistry } from '#model-registry';
 
 /** The client for a model's backend at a base URL, by its configured type. */
 export type BackendFactory = (baseUrl: string, backend: BackendConfig) => InferenceBackend;
@@ -22,14 +22,20 @@ export function backendFactory(probeTimeoutMs: number, env: NodeJS.ProcessEnv = 
 
 /** An `api_key_env` that names an unset variable: found at start-up, before any call goes out without its key. */
 export function missingBackendKeys(registry: ModelRegistry, env: NodeJS.ProcessEnv = process.env): ConfigProblem[] {
-  return registry.list().flatMap(({ descriptor: { id, backend } }, index) =>
-    backend.type === 'openai' && backend.apiKeyEnv !== null && !env[backend.apiKeyEnv]
-      ? [
-          {
-            path: `models[${index}].backend.api_key_env`,
-            message: `${backend.apiKeyEnv} (the API key of model "${id}"'s server) is not set — export it, or remove api_key_env if the server takes no key`,
-          },
-        ]
-      : [],
-  );
+  return registry.list().flatMap(({ descriptor }, index) => {
+    const replicas = replicasOf(descriptor);
+    return replicas.flatMap((backend, replica) =>
+      backend.type === 'openai' && backend.apiKeyEnv !== null && !env[backend.apiKeyEnv]
+        ? [
+            {
+              path:
+                descriptor.replicas === undefined
+                  ? `models[${index}].backend.api_key_env`
+                  : `models[${index}].replicas[${replica}].api_key_env`,
+              message: `${backend.apiKeyEnv} (the API key of model "${descriptor.id}"'s server) is not set — export it, or remove api_key_env if the server takes no key`,
+            },
+          ]
+        : [],
+    );
+  });
 }

@@ -5,7 +5,7 @@ import { EngineWatchdog } from './engine-watchdog.js';
 
 function watched(limit: number) {
   const replaced: string[] = [];
-  const watchdog = new EngineWatchdog(limit, (id, misses) => replaced.push(`${id}:${misses}`));
+  const watchdog = new EngineWatchdog(limit, (entry, misses) => replaced.push(`${entry.id}:${misses}`));
   const config = parseRegistryConfig(
     'models: [{ id: llama3, quantization: q, backend: { type: local, model_path: m.gguf } }]',
     'test.yaml',

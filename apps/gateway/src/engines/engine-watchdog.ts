@@ -11,21 +11,23 @@ export class EngineWatchdog {
 
   constructor(
     private readonly limit: number,
-    private readonly replace: (modelId: string, misses: number) => void,
+    private readonly replace: (entry: ModelEntry, misses: number) => void,
   ) {}
 
   record(entry: ModelEntry, probe: ProbeResult): void {
     const counts = probe !== 'ready' && (entry.state === 'ready' || entry.state === 'unhealthy');
+    // Each replica of a model has its own engine: its own count.
+    const key = `${entry.id}\u0000${entry.replica}`;
     if (this.limit === 0 || !counts) {
-      this.misses.delete(entry.id);
+      this.misses.delete(key);
       return;
     }
-    const misses = (this.misses.get(entry.id) ?? 0) + 1;
+    const misses = (this.misses.get(key) ?? 0) + 1;
     if (misses < this.limit) {
-      this.misses.set(entry.id, misses);
+      this.misses.set(key, misses);
       return;
     }
-    this.misses.delete(entry.id);
-    this.replace(entry.id, misses);
+    this.misses.delete(key);
+    this.replace(entry, misses);
   }
 }

@@ -17,6 +17,7 @@ function recordingQueue(): DispatchQueue & { jobs: DispatchJob[] } {
   const jobs: DispatchJob[] = [];
   return {
     jobs,
+    setMaxConcurrent: () => undefined,
     dispatch: async (_modelId, job) => {
       jobs.push(job);
       return {

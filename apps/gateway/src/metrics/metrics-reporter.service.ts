@@ -42,7 +42,11 @@ export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShu
         const stats = await this.queue
           .stats(descriptor.id)
           .catch(() => ({ inFlight: 0, queued: 0, admitted: 0, serviceRatePerS: null, predictedWaitMs: 0 }));
-        const { state, restarts, coldStartMs } = status;
+        const { state, coldStartMs } = status;
+        // A model of several replicas restarts when any of its engines does.
+        const restarts = this.registry
+          .replicas(descriptor.id)
+          .reduce((sum, replica) => sum + replica.status.restarts, 0);
         gauges.set(descriptor.id, { ...stats, ready: state === 'ready', state, restarts, coldStartMs });
       }
       this.metrics.sampleGauges(gauges);

@@ -3,6 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 /** What GET /models and GET /models/:id answer; ModelsService builds exactly these. */
 
 export class ModelBackendDto {
+  // The type names of the registry's backend union (BackendConfig); the one a replica was configured with.
   @ApiProperty({
     enum: ['tgi', 'openai', 'local'],
     description: 'TGI (or its protocol) outside, an OpenAI-protocol server outside (vLLM, llama-server, ...), or a local engine.',
@@ -35,6 +36,26 @@ export class ModelLimitsDto {
 export class ModelErrorDto {
   @ApiProperty() message!: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+/** One replica of a model: one backend (a local engine or a remote server) that its requests are spread over. */
+export class ReplicaViewDto {
+  @ApiProperty({ description: "Its position in the model's replica list; the `replica` label of its metrics." })
+  replica!: number;
+
+  @ApiProperty({ type: ModelBackendDto }) backend!: ModelBackendDto;
+  @ApiProperty({ enum: ['starting', 'loading', 'ready', 'unhealthy', 'failed', 'stopped'] }) state!: string;
+  @ApiProperty({ description: 'Calls this gateway has outstanding on it now; routing picks the fewest.' })
+  in_flight!: number;
+
+  @ApiProperty({ description: 'Out of routing for failing calls in a row, until a health check after ejected_until.' })
+  ejected!: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) ejected_until!: string | null;
+  @ApiProperty({ description: 'Times it was ejected since the gateway started.' }) ejections!: number;
+  @ApiProperty() restarts!: number;
+  @ApiProperty({ type: ModelErrorDto, nullable: true, description: 'Its latest failed health check or failed call.' })
+  last_error!: ModelErrorDto | null;
 }
 
 export class ModelViewDto {
@@ -87,6 +108,11 @@ export class ModelViewDto {
 
   @ApiProperty({ type: ModelLimitsDto }) limits!: ModelLimitsDto;
   @ApiProperty({ type: ModelErrorDto, nullable: true }) last_error!: ModelErrorDto | null;
+  @ApiProperty({
+    type: [ReplicaViewDto],
+    description: 'Every replica of the model (one for a model with a single backend); the model serves while any does.',
+  })
+  replicas!: ReplicaViewDto[];
 }
 
 export class GpuMeasurementDto {

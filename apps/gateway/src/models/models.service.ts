@@ -4,8 +4,15 @@ import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { checkModelScope, mayUseModel, type Caller } from '../auth/caller.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
+import { ReplicaRouter } from '../replicas/replica-router.service.js';
 import { readGpuMemory, type GpuMemoryReading } from './gpu-memory.js';
-import type { ModelListDto, ModelSummaryDto, ModelSummaryListDto, ModelViewDto } from './model-view.dto.js';
+import type {
+  ModelListDto,
+  ModelSummaryDto,
+  ModelSummaryListDto,
+  ModelViewDto,
+  ReplicaViewDto,
+} from './model-view.dto.js';
 
 function summaryOf({ descriptor, status }: ModelEntry): ModelSummaryDto {
   return {
@@ -27,6 +34,7 @@ export class ModelsService {
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
     @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
     @Inject(EngineSupervisor) private readonly engines: EngineSupervisor,
+    @Inject(ReplicaRouter) private readonly router: ReplicaRouter,
   ) {}
 
   async list(caller: Caller): Promise<ModelListDto | ModelSummaryListDto> {
@@ -79,7 +87,8 @@ export class ModelsService {
       state_since: status.since.toISOString(),
       cold_start_ms: status.coldStartMs,
       ready_since: status.readySince?.toISOString() ?? null,
-      restarts: status.restarts,
+      // A model of several replicas restarts when any of its engines does.
+      restarts: this.registry.replicas(descriptor.id).reduce((sum, replica) => sum + replica.status.restarts, 0),
       in_flight: stats?.inFlight ?? null,
       queued: stats?.queued ?? null,
       admitted: stats?.admitted ?? null,
@@ -92,6 +101,29 @@ export class ModelsService {
         max_new_tokens: descriptor.maxNewTokens,
       },
       last_error: status.lastError ? { message: status.lastError.message, at: status.lastError.at.toISOString() } : null,
+      replicas: this.replicaViews(descriptor.id),
     };
+  }
+
+  private replicaViews(modelId: string): ReplicaViewDto[] {
+    const entries = this.registry.replicas(modelId);
+    return this.router.view(modelId).map((view) => {
+      const entry = entries[view.replica]!;
+      return {
+        replica: view.replica,
+        backend: {
+          type: entry.descriptor.backend.type,
+          address: view.address,
+          pid: this.engines.engine(modelId, view.replica)?.pid ?? null,
+        },
+        state: view.state,
+        in_flight: view.inFlight,
+        ejected: view.ejected,
+        ejected_until: view.ejectedUntil?.toISOString() ?? null,
+        ejections: view.ejections,
+        restarts: entry.status.restarts,
+        last_error: view.lastError ? { message: view.lastError.message, at: view.lastError.at.toISOString() } : null,
+      };
+    });
   }
 }

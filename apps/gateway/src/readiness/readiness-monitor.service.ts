@@ -4,11 +4,14 @@ import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway-config.js';
+import { ReplicaRouter } from '../replicas/replica-router.service.js';
 
 /**
- * Polls every backend's /health and moves its model between loading, ready and unhealthy. A backend that refuses
+ * Polls every backend's /health — each replica's, for a model of several, whose own state follows theirs — and moves
+ * it between loading, ready and unhealthy. A backend that refuses
  * connections is still loading until its start-up deadline passes (TGI binds only after loading), then unhealthy.
- * Each outcome also goes to the engine supervisor, whose watchdog replaces a local engine that has stopped answering.
+ * Each outcome also goes to the engine supervisor, whose watchdog replaces a local engine that has stopped answering,
+ * and to the replica router, which lets an ejected replica back once it answers ready after its ejection.
  */
 @Injectable()
 export class ReadinessMonitor implements OnApplicationShutdown {
@@ -20,6 +23,7 @@ export class ReadinessMonitor implements OnApplicationShutdown {
     @Inject(BackendDirectory) private readonly directory: BackendDirectory,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(EngineSupervisor) private readonly engines: EngineSupervisor,
+    @Inject(ReplicaRouter) private readonly router: ReplicaRouter,
   ) {}
 
   start(): void {
@@ -32,20 +36,22 @@ export class ReadinessMonitor implements OnApplicationShutdown {
     if (this.polling) return; // a slow backend must not pile up probes
     this.polling = true;
     try {
-      await Promise.all(this.registry.list().map((entry) => this.poll(entry)));
+      const replicas = this.registry.list().flatMap((model) => this.registry.replicas(model.id));
+      await Promise.all(replicas.map((entry) => this.poll(entry)));
     } finally {
       this.polling = false;
     }
   }
 
   private async poll(entry: ModelEntry): Promise<void> {
-    const backend = this.directory.get(entry.descriptor.id);
+    const backend = this.directory.get(entry.id, entry.replica);
     const { state } = entry.status;
     // A failed model has no engine: its file is what is retried (EngineProcess).
     if (!backend || state === 'stopped' || state === 'starting' || state === 'failed') return;
     const probe = await backend.probe();
     this.judge(entry, probe);
     this.engines.recordProbe(entry, probe);
+    this.router.recordProbe(entry, probe);
   }
 
   private judge(entry: ModelEntry, probe: ProbeResult): void {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GatewayError, type GenerationRequest } from '#backends';
-import type { ModelEntry } from '#model-registry';
+import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { checkModelScope, type Caller } from '../auth/caller.js';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import type { ServeSignals } from '../openai/openai-generation.service.js';
@@ -21,6 +21,7 @@ export class TgiGenerationService {
   constructor(
     @Inject(ServingPath) private readonly path: ServingPath,
     @Inject(BackendDirectory) private readonly backends: BackendDirectory,
+    @Inject(ModelRegistry) private readonly registry: ModelRegistry,
   ) {}
 
   prepare(model: string, body: unknown, shape: { compat: boolean; streaming?: boolean }): PreparedTgiGeneration {
@@ -43,7 +44,9 @@ export class TgiGenerationService {
   /** TGI's Info, as the model's backend answers `GET /info`; 503 while the model is not ready. */
   async info(model: string, caller: Caller): Promise<Record<string, unknown>> {
     const entry = this.readyEntry(model, caller);
-    const backend = this.backends.get(entry.descriptor.id);
+    // A model of several replicas answers from one that serves (they run the same model).
+    const replica = this.registry.replicas(entry.id).find((r) => r.state === 'ready') ?? entry;
+    const backend = this.backends.get(entry.id, replica.replica);
     if (!backend) throw new GatewayError('unavailable', `model "${entry.descriptor.id}" has no backend yet`);
     return backend.info();
   }

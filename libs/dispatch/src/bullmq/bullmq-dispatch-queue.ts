@@ -112,7 +112,9 @@ export class BullmqDispatchQueue implements DispatchQueue {
     this.subscribed = this.subscriber.subscribe(this.names.replies(this.replicaId), this.names.cancellations);
     this.subscribed.catch(ignore);
 
-    for (const [modelId, limits] of options.limits) {
+    // Its own copies: a model's cap changes with its ready backend replicas (setMaxConcurrent).
+    const ownLimits = new Map([...options.limits].map(([modelId, limits]) => [modelId, { ...limits }]));
+    for (const [modelId, limits] of ownLimits) {
       const queue = new Queue<JobData>(modelId, {
         connection: this.commands,
         prefix,
@@ -132,7 +134,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
       this.runner = new JobRunner({
         prefix,
         connection: this.workerRedis,
-        limits: options.limits,
+        limits: ownLimits,
         execute: options.execute,
         replies: new ReplySender(this.replicaId, this.names, this.commands, (reply) => this.deliver(reply)),
         replicaId: this.replicaId,
@@ -225,6 +227,17 @@ export class BullmqDispatchQueue implements DispatchQueue {
       this.commands.zrem(tickets, id).catch(ignore);
     });
     return pending.result;
+  }
+
+  /**
+   * This replica's workers take the new concurrency at once; the queue's global one is written now and again by
+   * every admission (admission.ts), so that the last gateway to see the change sets it for all.
+   */
+  setMaxConcurrent(modelId: string, maxConcurrent: number): void {
+    const line = this.line(modelId);
+    line.limits.maxConcurrent = maxConcurrent;
+    this.runner?.setConcurrency(modelId, maxConcurrent);
+    if (this.connected) line.queue.setGlobalConcurrency(maxConcurrent).catch(ignore);
   }
 
   async stats(modelId: string): Promise<DispatchStats> {

@@ -28,6 +28,7 @@ export interface JobRunnerOptions {
  */
 export class JobRunner {
   private readonly workers: Worker<JobData>[] = [];
+  private readonly workerOf = new Map<string, Worker<JobData>>();
   private readonly running = new Map<string, AbortController>();
   /** Jobs running here, per model: a model going from none to one marks the shared estimate busy (admission.ts). */
   private readonly runningPerModel = new Map<string, number>();
@@ -51,7 +52,14 @@ export class JobRunner {
       worker.on('failed', (job, error) => job && this.reportLost(modelId, job, error));
       worker.on('error', options.onError);
       this.workers.push(worker);
+      this.workerOf.set(modelId, worker);
     }
+  }
+
+  /** The model's cap changed (setMaxConcurrent): this replica's worker runs that many of its jobs at once. */
+  setConcurrency(modelId: string, concurrency: number): void {
+    const worker = this.workerOf.get(modelId);
+    if (worker) worker.concurrency = concurrency;
   }
 
   async whenReady(): Promise<void> {
