@@ -87,6 +87,12 @@ export interface CallOptions {
   onToken?: (event: TgiStreamEvent) => void;
   /** Called per chat chunk that carries text (chat calls only). */
   onDelta?: (delta: ChatDelta) => void;
+  /**
+   * Nobody reads the generation before its end (the client does not stream, nothing relays tokens): a backend may
+   * answer it in one piece (TGI's `/generate`), which costs both sides less than a stream. `onToken` is then never
+   * called; the first-byte timeout bounds the whole answer (the caller widens it to what the tokens would have had).
+   */
+  oneAnswer?: boolean;
 }
 
 export type ProbeResult = 'ready' | 'loading' | 'down';

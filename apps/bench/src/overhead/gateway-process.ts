@@ -36,12 +36,18 @@ export async function startGatewayProcess(
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-gateway-'));
   const config = join(dir, 'models.yaml');
   writeFileSync(config, overheadModelsYaml(backendUrl, modelId, maxNewTokens));
-  const gateway = ChildService.start('gateway', GATEWAY_MAIN, [], {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MODELS_CONFIG: config,
-    HEALTH_POLL_MS: '1000',
-  }, nodeArgs);
+  const gateway = ChildService.start(
+    'gateway',
+    GATEWAY_MAIN,
+    [],
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MODELS_CONFIG: config,
+      HEALTH_POLL_MS: '1000',
+    },
+    nodeArgs,
+  );
   const stop = async () => {
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,14 @@ import type { Target } from '../client/target-api.js';
  */
 export type LegName = 'direct' | 'proxy' | 'gateway' | 'direct-chat' | 'proxy-chat' | 'gateway-chat';
 
-export const LEG_NAMES: readonly LegName[] = ['direct', 'proxy', 'gateway', 'direct-chat', 'proxy-chat', 'gateway-chat'];
+export const LEG_NAMES: readonly LegName[] = [
+  'direct',
+  'proxy',
+  'gateway',
+  'direct-chat',
+  'proxy-chat',
+  'gateway-chat',
+];
 
 /** The legs of each `--route`: the backend's route straight, through the plain proxy, and the gateway's route. */
 export const ROUTE_LEGS = {

@@ -57,7 +57,10 @@ export function comparePaths(
   const comparisons: PathComparison[] = [];
   for (const path of PATHS) {
     if (!legs.some((l) => l.leg === path.gateway) || !legs.some((l) => l.leg === path.proxy)) continue;
-    const byPhase = (f: (phase: Phase) => Spread | null) => ({ saturation: f('saturation'), fixed_rate: f('fixed_rate') });
+    const byPhase = (f: (phase: Phase) => Spread | null) => ({
+      saturation: f('saturation'),
+      fixed_rate: f('fixed_rate'),
+    });
     const perProcess = <T>(f: (leg: LegName) => T) => ({ gateway: f(path.gateway), proxy: f(path.proxy) });
     const added = perProcess((leg) => addedOver[leg]?.p99 ?? null);
     comparisons.push({
@@ -71,12 +74,8 @@ export function comparePaths(
       ),
       added_p99_ms: added,
       added_p99_ratio: ratio(added.gateway?.median, added.proxy?.median),
-      loop_delay_p99_ms: perProcess((leg) =>
-        overRounds((r) => find(leg, 'fixed_rate', r)?.usage?.loop_delay_ms.p99),
-      ),
-      loop_delay_max_ms: perProcess((leg) =>
-        overRounds((r) => find(leg, 'fixed_rate', r)?.usage?.loop_delay_ms.max),
-      ),
+      loop_delay_p99_ms: perProcess((leg) => overRounds((r) => find(leg, 'fixed_rate', r)?.usage?.loop_delay_ms.p99)),
+      loop_delay_max_ms: perProcess((leg) => overRounds((r) => find(leg, 'fixed_rate', r)?.usage?.loop_delay_ms.max)),
     });
   }
   return comparisons;
