@@ -189,7 +189,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
               : `direct-chat and proxy-chat: the backend's POST /v1/chat/completions (JSON, model "tgi"); gateway-chat: the gateway's POST /v1/chat/completions (JSON, model "${modelId}"), which it serves from the backend's stream: the backend's work differs a little.`,
           ]
         : []),
-      `CPU per request: each server process's own process.cpuUsage() (user + system) over the leg, asked over an IPC channel before and after it, / the leg's successful requests (warm-up included); the proxy and gateway legs count their own process, the direct legs the backend's. Event-loop delay: monitorEventLoopDelay (5 ms resolution) inside each process over the leg.`,
+      `CPU per request: each server process's own process.cpuUsage() (user + system) over the leg, asked over an IPC channel before and after it, / the leg's successful requests (warm-up included); the proxy and gateway legs count their own process, the direct legs the backend's. Event-loop delay: monitorEventLoopDelay (5 ms resolution) inside each process over the leg; garbage collections from a PerformanceObserver of 'gc' entries there.`,
       rounds > 1
         ? `saturation and fixed rate in ${rounds} rounds (${saturationMs / 1000} s and ${durationMs / 1000} s per leg), the leg order reversed every other round (${legs.join(', ')}, then ${[...legs].reverse().join(', ')}); each ratio is taken within a round (a leg against its direct or proxy leg of the same round), and the summary gives the median over rounds with the rounds' min–max.`
         : `fixed rate in one round of ${durationMs / 1000} s per leg, in the order of --legs.`,
@@ -271,7 +271,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
                   .map(([t, n]) => `${t} ${n}`)
                   .join(', ')})`
               : ''
-          }, ${entry.usage?.cpu_ms_per_request != null ? `${entry.usage.process} CPU ${entry.usage.cpu_ms_per_request.toFixed(4)} ms/req, loop delay p99 ${entry.usage.loop_delay_ms.p99.toFixed(1)} max ${entry.usage.loop_delay_ms.max.toFixed(1)} ms, ` : ''}${entry.validity.valid ? 'valid' : `INVALID: ${entry.validity.reasons.join('; ')}`}`,
+          }, ${entry.usage?.cpu_ms_per_request != null ? `${entry.usage.process} CPU ${entry.usage.cpu_ms_per_request.toFixed(4)} ms/req, loop delay p99 ${entry.usage.loop_delay_ms.p99.toFixed(1)} max ${entry.usage.loop_delay_ms.max.toFixed(1)} ms, GC ${entry.usage.gc.per_1000_requests ?? '—'}/1000 req (longest ${entry.usage.gc.max_pause_ms.toFixed(1)} ms), ` : ''}${entry.validity.valid ? 'valid' : `INVALID: ${entry.validity.reasons.join('; ')}`}`,
       );
     };
     // Rounds, each leg's order flipped from the last round's (ABBA), so drift favours no leg; saturation first in

@@ -38,6 +38,9 @@ export interface PathComparison {
   /** Event-loop delay p99 of each server process at the fixed rate, over rounds (ms). */
   loop_delay_p99_ms: Record<'gateway' | 'proxy', Spread | null>;
   loop_delay_max_ms: Record<'gateway' | 'proxy', Spread | null>;
+  /** Garbage collections per 1000 requests and the longest pause at the fixed rate, over rounds. */
+  gc_per_1000_requests: Record<'gateway' | 'proxy', Spread | null>;
+  gc_max_pause_ms: Record<'gateway' | 'proxy', Spread | null>;
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -76,6 +79,10 @@ export function comparePaths(
       added_p99_ratio: ratio(added.gateway?.median, added.proxy?.median),
       loop_delay_p99_ms: perProcess((leg) => overRounds((r) => find(leg, 'fixed_rate', r)?.usage?.loop_delay_ms.p99)),
       loop_delay_max_ms: perProcess((leg) => overRounds((r) => find(leg, 'fixed_rate', r)?.usage?.loop_delay_ms.max)),
+      gc_per_1000_requests: perProcess((leg) =>
+        overRounds((r) => find(leg, 'fixed_rate', r)?.usage?.gc?.per_1000_requests),
+      ),
+      gc_max_pause_ms: perProcess((leg) => overRounds((r) => find(leg, 'fixed_rate', r)?.usage?.gc?.max_pause_ms)),
     });
   }
   return comparisons;
@@ -152,6 +159,8 @@ export const PATH_HEADER = [
   'added p99 ms',
   'loop delay p99 ms',
   'loop delay max ms',
+  'GC /1000 req',
+  'GC longest ms',
 ];
 
 export function pathRows(paths: readonly PathComparison[], rounds: number): string[][] {
@@ -166,6 +175,8 @@ export function pathRows(paths: readonly PathComparison[], rounds: number): stri
         formatSpread(p.added_p99_ms[who], rounds),
         formatSpread(p.loop_delay_p99_ms[who], rounds),
         formatSpread(p.loop_delay_max_ms[who], rounds),
+        formatSpread(p.gc_per_1000_requests[who], rounds, 1),
+        formatSpread(p.gc_max_pause_ms[who], rounds, 2),
       ]);
     }
     rows.push([
@@ -175,6 +186,8 @@ export function pathRows(paths: readonly PathComparison[], rounds: number): stri
       formatSpread(p.cpu_ratio.saturation, rounds, 3, '×'),
       p.added_p99_ratio === null ? '—' : `${p.added_p99_ratio.toFixed(3)}×`,
       `saturation ${formatSpread(p.saturation_ratio, rounds, 3, '×')}`,
+      '',
+      '',
       '',
     ]);
   }

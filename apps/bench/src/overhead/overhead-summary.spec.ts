@@ -132,6 +132,7 @@ describe('bench overhead: the gateway against the plain proxy', () => {
         cpu_ms: cpu * 100,
         requests: 100,
         loop_delay_ms: { p50: 1, p99: 2 * k, max: 3 * k, mean: 1 },
+        gc: { per_1000_requests: 10, pause_ms_per_request: 0.01, max_pause_ms: 1 },
       },
     });
     return [

@@ -9,6 +9,8 @@ export interface ProcessUsage {
    */
   loopDelayMs: { p50: number; p99: number; max: number; mean: number };
   rssBytes: number;
+  /** Garbage collections since the last question: how many, their pauses in all and the longest (ms). */
+  gc: { count: number; totalMs: number; maxMs: number };
 }
 
 export const USAGE_QUESTION = 'sluice-bench:usage?';
@@ -22,6 +24,8 @@ export interface LegUsage {
   /** Requests the CPU is divided by: every successful one of the leg, warm-up included (the CPU window's). */
   requests: number;
   loop_delay_ms: ProcessUsage['loopDelayMs'];
+  /** The leg's garbage collections: per 1000 requests, their pauses in all per request, and the longest pause. */
+  gc: { per_1000_requests: number | null; pause_ms_per_request: number | null; max_pause_ms: number };
 }
 
 export function legUsage(process: string, before: ProcessUsage, after: ProcessUsage, requests: number): LegUsage {
@@ -37,6 +41,11 @@ export function legUsage(process: string, before: ProcessUsage, after: ProcessUs
       p99: r3(after.loopDelayMs.p99),
       max: r3(after.loopDelayMs.max),
       mean: r3(after.loopDelayMs.mean),
+    },
+    gc: {
+      per_1000_requests: requests > 0 ? r3((after.gc.count / requests) * 1000) : null,
+      pause_ms_per_request: requests > 0 ? Math.round((after.gc.totalMs / requests) * 10_000) / 10_000 : null,
+      max_pause_ms: r3(after.gc.maxMs),
     },
   };
 }
