@@ -223,6 +223,17 @@ export class BackendCall {
       this.retried = true;
       return this.send();
     }
+    // A one-answer call says nothing until its generation is done: a backend that drops the connection after taking
+    // the request failed during the generation, as a stream closed early does.
+    const code = errnoCode(error);
+    if (
+      this.options.oneAnswer === true &&
+      this.backendRequest?.writableFinished &&
+      (code === 'ECONNRESET' || code === 'EPIPE')
+    )
+      return this.fail(
+        new GatewayError('upstream', 'backend closed the connection before its answer', { cause: error }),
+      );
     this.fail(toGatewayError(error));
   };
 

@@ -21,20 +21,13 @@ export function backendExecutor(registry: ModelRegistry, directory: BackendDirec
     if (entry.state === 'unhealthy' || entry.state === 'failed') return Promise.reject(modelUnavailableError(entry));
     const { connectMs, firstByteMs, interTokenMs } = entry.descriptor.timeouts;
     const call = linkedAbort(signal, directory.engineSignal(modelId));
-    const totalMs = Math.max(1, deadline - Date.now());
-    // Nobody reads a generation's tokens before its end: the backend may answer it in one piece, whose first byte
-    // comes when the whole generation is done. It gets what a stream of its tokens would have been allowed.
-    const oneAnswer = !isChatRequest(request) && onToken === undefined && onDelta === undefined;
+    // Nobody reads the generation's tokens before its end: the backend may answer it in one piece.
+    const oneAnswer = onToken === undefined && onDelta === undefined;
     const options: CallOptions = {
       signal: call.signal,
       onToken,
       onDelta,
-      timeouts: {
-        connectMs,
-        firstByteMs: oneAnswer ? answerWaitMs(firstByteMs, interTokenMs, request.parameters, totalMs) : firstByteMs,
-        interTokenMs,
-        totalMs,
-      },
+      timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) },
       ...(oneAnswer ? { oneAnswer } : {}),
     };
     const outcome: Promise<GenerationOutcome> = isChatRequest(request)
@@ -42,17 +35,6 @@ export function backendExecutor(registry: ModelRegistry, directory: BackendDirec
       : backend.generate(request, options);
     return outcome.finally(call.unlink);
   };
-}
-
-/** The first byte of a one-piece answer: the first token's wait, then each further token's, within the total. */
-function answerWaitMs(
-  firstByteMs: number,
-  interTokenMs: number,
-  parameters: Record<string, unknown>,
-  totalMs: number,
-): number {
-  const tokens = typeof parameters.max_new_tokens === 'number' ? parameters.max_new_tokens : 0;
-  return Math.min(totalMs, firstByteMs + Math.max(0, tokens - 1) * interTokenMs);
 }
 
 /** A signal that aborts with the reason of whichever of `a` and `b` aborts first; unlink() lets both go. */
