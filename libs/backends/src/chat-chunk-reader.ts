@@ -20,7 +20,7 @@ interface ChatChunkOnTheWire {
   error?: unknown;
 }
 
-export interface WireLogprob {
+interface WireLogprob {
   token: string;
   logprob: number;
   bytes?: number[] | null;
@@ -28,7 +28,7 @@ export interface WireLogprob {
 }
 
 /** What each server's finish reasons mean in TGI's terms: OpenAI's `stop` covers both the EOS token and a stop string. */
-export const FINISH_REASONS: Readonly<Record<string, TgiFinishReason>> = {
+const FINISH_REASONS: Readonly<Record<string, TgiFinishReason>> = {
   stop: 'eos_token',
   eos_token: 'eos_token',
   stop_sequence: 'stop_sequence',
@@ -117,7 +117,7 @@ export class ChatChunkReader implements SseEventReader {
 }
 
 /** OpenAI's shape, whatever the server sent: TGI leaves out `bytes`. */
-export function toTokenLogprob({ token, logprob, bytes, top_logprobs }: WireLogprob): OpenAiTokenLogprob {
+function toTokenLogprob({ token, logprob, bytes, top_logprobs }: WireLogprob): OpenAiTokenLogprob {
   return { token, logprob, bytes: bytes ?? null, top_logprobs: top_logprobs?.map(toTopLogprob) ?? [] };
 }
 

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import type { GenerationRequest } from './inference-backend.js';
 import { assertTimeout, rejection, standInBackends, timedRejection } from './testing/backend-under-test.js';
 import { testCallOptions } from './testing/call-options.js';
-import { testChatRequest } from './testing/chat-request.js';
 import type { StandInScript } from './testing/tgi-stand-in.js';
 
 /** A generation as the gateway sends it for a client that does not stream: no route asked, nothing relayed. */
@@ -60,23 +59,6 @@ describe('TgiBackend oneAnswer (a generation nobody streams) against the TGI sta
     );
     assertTimeout(result, 'backend first byte timeout after 300 ms', 300);
     await disconnected;
-  });
-
-  it('a chat goes with stream: false, and answers what the stream would have: text, usage, finish, logprobs', async () => {
-    const { standIn, backend } = await setUp({ tokens: ['Hello', ',', ' world'] });
-    const request = testChatRequest('one two three', { logprobs: true, top_logprobs: 2, max_tokens: 16 });
-    const streamed = await backend.chat(request, testCallOptions());
-    let relayed = 0;
-    const answered = await backend.chat(request, {
-      ...testCallOptions({ onDelta: () => relayed++ }),
-      oneAnswer: true,
-    });
-    assert.deepEqual({ ...answered, timings: undefined }, { ...streamed, timings: undefined });
-    assert.equal(answered.generatedText, 'Hello, world');
-    assert.ok(answered.inputTokens > 0 && answered.outputTokens > 0, 'usage read from the answer');
-    assert.equal(relayed, 0);
-    const [stream, oneAnswer] = standIn.received.map((r) => r.body as Record<string, unknown>);
-    assert.deepEqual([stream!.stream, oneAnswer!.stream, oneAnswer!.stream_options], [true, false, undefined]);
   });
 
   it('a backend that drops the connection during the generation failed it: upstream, not unreachable', async () => {

@@ -14,7 +14,6 @@ import type {
   ProbeResult,
 } from './inference-backend.js';
 import { BackendCall, type CallTarget } from './backend-call.js';
-import { ChatAnswerReader } from './chat-answer-reader.js';
 import { ChatChunkReader } from './chat-chunk-reader.js';
 import { streamCall } from './sse-call.js';
 import { TgiGenerateAnswerReader } from './tgi-generate-answer-reader.js';
@@ -57,7 +56,6 @@ export class TgiBackend implements InferenceBackend {
   private readonly generateStreamTarget: CallTarget;
   private readonly generateTarget: CallTarget;
   private readonly chatTarget: CallTarget;
-  private readonly chatAnswerTarget: CallTarget;
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
 
   constructor(baseUrl: string, options: TgiBackendOptions = {}) {
@@ -91,7 +89,6 @@ export class TgiBackend implements InferenceBackend {
     this.generateStreamTarget = target('/generate_stream', 'text/event-stream');
     this.generateTarget = target('/generate', 'application/json');
     this.chatTarget = target('/v1/chat/completions', 'text/event-stream');
-    this.chatAnswerTarget = target('/v1/chat/completions', 'application/json');
     this.controlConfig = Object.freeze({ ...common, responseType: 'text', timeout: options.probeTimeoutMs ?? 2_000 });
   }
 
@@ -113,7 +110,6 @@ export class TgiBackend implements InferenceBackend {
   }
 
   chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
-    const oneAnswer = options.oneAnswer === true;
     // Field by field into one object literal (no rest and spread copies: this is per request); JSON leaves the
     // absent ones out. TGI reads any other `model` as the name of a LoRA adapter; it serves its one model as "tgi".
     const body = JSON.stringify({
@@ -129,13 +125,9 @@ export class TgiBackend implements InferenceBackend {
       logprobs: request.logprobs,
       top_logprobs: request.top_logprobs,
       response_format: request.response_format,
-      stream: !oneAnswer,
-      stream_options: oneAnswer ? undefined : INCLUDE_USAGE,
+      stream: true,
+      stream_options: INCLUDE_USAGE,
     } satisfies EveryField<Omit<ChatGenerationRequest, 'kind'>> & Record<string, unknown>);
-    if (oneAnswer) {
-      const call = new BackendCall(this.chatAnswerTarget, body, options);
-      return call.run(new ChatAnswerReader(call, request.logprobs === true));
-    }
     return streamCall(this.chatTarget, body, options, new ChatChunkReader(request.logprobs === true));
   }
 

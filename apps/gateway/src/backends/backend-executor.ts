@@ -21,8 +21,9 @@ export function backendExecutor(registry: ModelRegistry, directory: BackendDirec
     if (entry.state === 'unhealthy' || entry.state === 'failed') return Promise.reject(modelUnavailableError(entry));
     const { connectMs, firstByteMs, interTokenMs } = entry.descriptor.timeouts;
     const call = linkedAbort(signal, directory.engineSignal(modelId));
-    // Nobody reads the generation's tokens before its end: the backend may answer it in one piece.
-    const oneAnswer = onToken === undefined && onDelta === undefined;
+    // Nobody reads the generation's tokens before its end: the backend may answer it in one piece. (A chat streams
+    // from the backend whatever the client asked.)
+    const oneAnswer = !isChatRequest(request) && onToken === undefined && onDelta === undefined;
     const options: CallOptions = {
       signal: call.signal,
       onToken,
