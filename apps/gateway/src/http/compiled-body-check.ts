@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { dtoJsonSchema, type ConstraintRule } from './dto-json-schema.js';
+import { dtoJsonSchema, type ConstraintRule, type DtoClass } from './dto-json-schema.js';
 
 /**
  * A body DTO's check compiled once (Ajv, from the schema its decorators make): what a valid request costs on the hot
@@ -8,9 +8,9 @@ import { dtoJsonSchema, type ConstraintRule } from './dto-json-schema.js';
  */
 export type BodyCheck = (body: unknown) => boolean;
 
-const checks = new WeakMap<Function, BodyCheck>();
+const checks = new WeakMap<DtoClass, BodyCheck>();
 
-export function compiledBodyCheck(dto: Function): BodyCheck {
+export function compiledBodyCheck(dto: DtoClass): BodyCheck {
   let check = checks.get(dto);
   if (check === undefined) {
     check = compile(dto);
@@ -19,7 +19,7 @@ export function compiledBodyCheck(dto: Function): BodyCheck {
   return check;
 }
 
-function compile(dto: Function): BodyCheck {
+function compile(dto: DtoClass): BodyCheck {
   const rules: ConstraintRule[] = [];
   const schema = dtoJsonSchema(dto, rules);
   const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });

@@ -1,13 +1,16 @@
 import { createRequire } from 'node:module';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
 
+/** A body DTO's class. */
+export type DtoClass = abstract new (...args: never[]) => object;
+
 /** What class-validator keeps of one decorator (its MetadataStorage's entries; the class is not exported). */
 type ValidationMetadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
 
 /** class-transformer's record of `@Type(() => Dto)`: the class a nested field's objects are validated as. */
 const { defaultMetadataStorage } = createRequire(import.meta.url)('class-transformer/cjs/storage.js') as {
   defaultMetadataStorage: {
-    findTypeMetadata(target: Function, property: string): { typeFunction(): unknown } | undefined;
+    findTypeMetadata(target: DtoClass, property: string): { typeFunction(): unknown } | undefined;
   };
 };
 
@@ -34,7 +37,7 @@ export interface ConstraintRule {
 
 const storage = getMetadataStorage();
 
-export function dtoJsonSchema(target: Function, rules: ConstraintRule[]): JsonSchema {
+export function dtoJsonSchema(target: DtoClass, rules: ConstraintRule[]): JsonSchema {
   const metadatas = storage.getTargetValidationMetadatas(target, '', false, false);
   const byProperty = new Map<string, ValidationMetadata[]>();
   for (const m of metadatas) {
@@ -55,7 +58,7 @@ export function dtoJsonSchema(target: Function, rules: ConstraintRule[]): JsonSc
 }
 
 function propertyChecks(
-  target: Function,
+  target: DtoClass,
   property: string,
   m: ValidationMetadata,
   rules: ConstraintRule[],
@@ -67,7 +70,7 @@ function propertyChecks(
     case ValidationTypes.WHITELIST:
       return [];
     case ValidationTypes.NESTED_VALIDATION: {
-      const type = defaultMetadataStorage.findTypeMetadata(target, property)?.typeFunction() as Function | undefined;
+      const type = defaultMetadataStorage.findTypeMetadata(target, property)?.typeFunction() as DtoClass | undefined;
       if (type === undefined) return [{ not: {} }];
       const nested = dtoJsonSchema(type, rules);
       return [m.each ? { type: 'array', items: nested } : nested];
