@@ -18,6 +18,10 @@ import { installMethodNotAllowed } from './http/method-not-allowed.hook.js';
 import { installRequestIdHeader, requestIdOf } from './http/request-id.js';
 import { installRequestMetrics } from './metrics/request-metrics.hook.js';
 import { encodeSlashInModelId } from './tgi/model-id-url.js';
+import { compiledBodyCheck } from './http/compiled-body-check.js';
+import { GenerateRequestDto } from './generate/generate-request.dto.js';
+import { ChatCompletionRequestDto } from './openai/chat-completion-request.dto.js';
+import { CompletionRequestDto } from './openai/completion-request.dto.js';
 
 export interface GatewayAppOptions extends AppModuleOptions {
   /** The API keys every request but the open routes must show one of; absent: callers are known by their address. */
@@ -77,6 +81,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
       ),
   );
   installBodyShapeCheck(fastify);
+  // The hot routes' compiled body checks are made now, not by their first request.
+  for (const dto of [GenerateRequestDto, ChatCompletionRequestDto, CompletionRequestDto]) compiledBodyCheck(dto);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

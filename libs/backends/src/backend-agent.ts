@@ -21,6 +21,9 @@ export function createBackendAgent(protocol: 'http:' | 'https:', options: Backen
     // is bounded by its own timers (the stream call's, axios's for the control calls).
     timeout: options.keepAliveIdleMs ?? DEFAULT_KEEP_ALIVE_IDLE_MS,
     maxSockets: options.maxSockets ?? Infinity,
+    // Sized for the caps, not Node's default of 256 idle sockets: the dispatch queue bounds a backend's calls at once,
+    // and every socket of a burst stays pooled until its idle timeout instead of reconnecting on the next one.
+    maxFreeSockets: options.maxSockets ?? Infinity,
     // LIFO reuses the warmest socket and lets surplus ones idle out, so the pool shrinks after a burst.
     scheduling: 'lifo',
   };

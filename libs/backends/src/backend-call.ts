@@ -30,6 +30,8 @@ export interface ResponseReader {
 }
 
 type TimeoutPhase = 'connect' | 'first byte' | 'inter-token' | 'total';
+/** What the call's one timer waits for now. */
+type TimerPhase = Exclude<TimeoutPhase, 'connect'>;
 
 /** Enough of an error body to explain it; the rest is drained, not kept. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -58,8 +60,13 @@ export class BackendCall {
   private backendRequest: ClientRequest | undefined;
   private socketBytesReadAtStart = 0;
   private response: IncomingMessage | undefined;
-  private totalTimer: NodeJS.Timeout | undefined;
-  private progressTimer: NodeJS.Timeout | undefined;
+  /**
+   * One timer for the call's bounds: the first byte, then each inter-token gap, whichever ends first with the total
+   * (the total's end, performance.now() time, is `totalAt`). A token event refreshes it while its gap ends first.
+   */
+  private timer: NodeJS.Timeout | undefined;
+  private timerPhase: TimerPhase = 'total';
+  private totalAt = 0;
   private connectTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -77,9 +84,9 @@ export class BackendCall {
       this.resolve = resolve;
       this.reject = reject;
       this.startedAt = performance.now();
+      this.totalAt = this.startedAt + timeouts.totalMs;
       signal.addEventListener('abort', this.onAbort);
-      this.totalTimer = setTimeout(expire, timeouts.totalMs, this, 'total', timeouts.totalMs);
-      this.progressTimer = setTimeout(expire, timeouts.firstByteMs, this, 'first byte', timeouts.firstByteMs);
+      this.arm('first byte', timeouts.firstByteMs, this.startedAt);
       this.send();
     });
   }
@@ -95,13 +102,13 @@ export class BackendCall {
    */
   eventArrived(): number {
     const now = performance.now();
+    const { interTokenMs } = this.options.timeouts;
     if (this.events++ === 0) {
       this.firstEventAt = now;
-      clearTimeout(this.progressTimer);
-      const { interTokenMs } = this.options.timeouts;
-      this.progressTimer = setTimeout(expire, interTokenMs, this, 'inter-token', interTokenMs);
-    } else {
-      this.progressTimer!.refresh();
+      this.arm('inter-token', interTokenMs, now);
+    } else if (this.timerPhase === 'inter-token') {
+      if (now + interTokenMs < this.totalAt) this.timer!.refresh();
+      else this.arm('inter-token', interTokenMs, now); // the total ends first now: the timer waits for it
     }
     return now;
   }
@@ -111,7 +118,26 @@ export class BackendCall {
    * them (it has no tokens to wait between).
    */
   answerStarted(): void {
-    clearTimeout(this.progressTimer);
+    this.arm('total', Infinity, performance.now());
+  }
+
+  /** (Re)sets the one timer for `phase`'s `ms` from `now`, or for the end of the total if that comes first. */
+  private arm(phase: TimerPhase, ms: number, now: number): void {
+    clearTimeout(this.timer);
+    const toTotal = this.totalAt - now;
+    const total = toTotal <= ms;
+    this.timerPhase = total ? 'total' : phase;
+    this.timer = setTimeout(expireTimer, Math.max(0, total ? toTotal : ms), this);
+  }
+
+  /** Called by the timer. */
+  timerFired(): void {
+    const { timeouts } = this.options;
+    const phase = this.timerPhase;
+    this.timeout(
+      phase,
+      phase === 'total' ? timeouts.totalMs : phase === 'first byte' ? timeouts.firstByteMs : timeouts.interTokenMs,
+    );
   }
 
   /** The outcome's timings, for a final event (or a whole answer) that arrived at `now`. */
@@ -197,6 +223,17 @@ export class BackendCall {
       this.retried = true;
       return this.send();
     }
+    // A one-answer call says nothing until its generation is done: a backend that drops the connection after taking
+    // the request failed during the generation, as a stream closed early does.
+    const code = errnoCode(error);
+    if (
+      this.options.oneAnswer === true &&
+      this.backendRequest?.writableFinished &&
+      (code === 'ECONNRESET' || code === 'EPIPE')
+    )
+      return this.fail(
+        new GatewayError('upstream', 'backend closed the connection before its answer', { cause: error }),
+      );
     this.fail(toGatewayError(error));
   };
 
@@ -259,16 +296,15 @@ export class BackendCall {
 
   private settle(): void {
     this.settled = true;
-    clearTimeout(this.totalTimer);
-    clearTimeout(this.progressTimer);
+    clearTimeout(this.timer);
     clearTimeout(this.connectTimer);
     this.options.signal.removeEventListener('abort', this.onAbort);
   }
 }
 
 /** Timer callbacks get the call as an argument: no closure per request. */
-function expire(call: BackendCall, phase: TimeoutPhase, ms: number): void {
-  call.timeout(phase, ms);
+function expireTimer(call: BackendCall): void {
+  call.timerFired();
 }
 
 /** The connect timer is not cancelled on connect (no listener per socket): it checks when it fires. */

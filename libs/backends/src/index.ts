@@ -61,6 +61,7 @@ export { TgiBackend, type TgiBackendOptions } from './tgi-backend.js';
 export { isServerProcessMessage, type ServerProcessMessage } from './server-process-channel.js';
 export { JSON_BODY_LIMITS, jsonShapeProblem, type JsonShapeLimits } from './json-shape.js';
 export { clipText, MAX_ERROR_MESSAGE_CHARS } from './clipped-text.js';
+export { eventJson } from './relayed-json.js';
 export { RouteMethods } from './route-methods.js';
 export { installOversizedBodyRefusal } from './oversized-body.js';
 export { OpenAiBackend, type OpenAiBackendOptions } from './openai-backend.js';

@@ -87,6 +87,14 @@ export interface CallOptions {
   onToken?: (event: TgiStreamEvent) => void;
   /** Called per chat chunk that carries text (chat calls only). */
   onDelta?: (delta: ChatDelta) => void;
+  /**
+   * Nobody reads the generation before its end (the client does not stream, nothing relays tokens): a backend may
+   * answer it in one piece (TGI's `/generate`), which costs both sides less than a stream. `onToken` is then never
+   * called; the first-byte timeout bounds the whole answer (its first
+   * byte comes when it is done), and a backend that closes the connection after taking the request failed it
+   * (`upstream`, as a stream closed early), not unreachable.
+   */
+  oneAnswer?: boolean;
 }
 
 export type ProbeResult = 'ready' | 'loading' | 'down';

@@ -42,7 +42,8 @@ type EveryField<T> = { [K in keyof Required<T>]: T[K] | undefined };
 
 /**
  * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). A generation goes through
- * `POST /generate_stream` with `details: true`, every chat completion through TGI's Messages API
+ * `POST /generate_stream` with `details: true`, or `POST /generate` with `details: true` when nobody reads it before
+ * its end (`oneAnswer`: one JSON answer, no events to parse), every chat completion through TGI's Messages API
  * (`POST /v1/chat/completions` with `stream: true` and the usage asked for), streaming or not for the client: the
  * stream's last events carry the token counts, and its first one the time to first token. A generation may ask for
  * `POST /generate` instead (`route: 'generate'`), TGI's one JSON answer, the only one with the prompt's logprobs.
@@ -97,6 +98,12 @@ export class TgiBackend implements InferenceBackend {
       const body = JSON.stringify({ inputs: request.inputs, parameters: request.parameters });
       const call = new BackendCall(this.generateTarget, body, options);
       return call.run(new TgiGenerateAnswerReader(call, request.parameters));
+    }
+    if (options.oneAnswer === true) {
+      // Details for the finish reason and the seed, which TGI sends nowhere else; relayed only if the request asked.
+      const body = JSON.stringify({ inputs: request.inputs, parameters: { ...request.parameters, details: true } });
+      const call = new BackendCall(this.generateTarget, body, options);
+      return call.run(new TgiGenerateAnswerReader(call, request.parameters, { detailsSent: true }));
     }
     const body = JSON.stringify({ inputs: request.inputs, parameters: { ...request.parameters, details: true } });
     return streamCall(this.generateStreamTarget, body, options, tgiGenerateReader);

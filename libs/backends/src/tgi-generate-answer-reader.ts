@@ -21,8 +21,10 @@ export class TgiGenerateAnswerReader implements ResponseReader {
 
   constructor(
     private readonly call: BackendCall,
-    /** The request's parameters, as sent: whether details were asked for, and what may explain the end. */
+    /** The request's parameters: whether it asked for details, and what may explain the end. */
     private readonly parameters: Readonly<Record<string, unknown>>,
+    /** `details: true` went to the backend whatever the request asked (the outcome carries them only if it did). */
+    private readonly sent: { detailsSent?: boolean } = {},
   ) {}
 
   begin(response: IncomingMessage): void {
@@ -47,7 +49,8 @@ export class TgiGenerateAnswerReader implements ResponseReader {
     }
     const details = answer.details ?? undefined;
     const { parameters } = this;
-    if (details === undefined && (parameters.details === true || parameters.decoder_input_details === true)) {
+    const asked = parameters.details === true || parameters.decoder_input_details === true;
+    if (details === undefined && (asked || this.sent.detailsSent === true)) {
       return this.call.fail(
         new GatewayError('upstream', 'backend answered /generate without `details` although the call asked for them'),
       );
@@ -65,7 +68,7 @@ export class TgiGenerateAnswerReader implements ResponseReader {
       // One answer has no first token of its own: its time to first token is the whole answer's arrival.
       timings: this.call.timings(now, now),
     };
-    if (details !== undefined) outcome.details = details;
+    if (details !== undefined && asked) outcome.details = details;
     this.call.succeed(outcome);
   }
 

@@ -1,5 +1,6 @@
 import { GatewayError } from './gateway-error.js';
 import { CLOSED_EARLY, type BackendCall } from './backend-call.js';
+import { keepRawJson } from './relayed-json.js';
 import type { SseEventReader } from './sse-call.js';
 import type { TgiErrorEvent, TgiStreamEvent } from './tgi-protocol.js';
 
@@ -17,6 +18,7 @@ class TgiGenerateReader implements SseEventReader {
     const now = call.eventArrived();
     const { onToken } = call.options;
     if (onToken !== undefined) {
+      keepRawJson(tokenEvent, data);
       try {
         onToken(tokenEvent);
       } catch (error) {

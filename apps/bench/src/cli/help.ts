@@ -79,28 +79,32 @@ sweep results: goodput and the rates both ran).
 `,
   overhead: `Usage: npm run bench -- overhead [flags]
 
-The same load straight at a backend (direct), through a plain node:http proxy, and through the gateway:
-each path's saturation throughput (once per leg), then the gateway's added latency per percentile at a fixed
-open-loop rate in rounds whose leg order alternates (forward, reversed, ...); each round compares a leg with its
-direct leg of the same round, and the summary gives the median over rounds with the rounds' min–max.
+The same load straight at a backend (direct), through a plain node:http proxy, and through the gateway, in
+rounds whose leg order alternates (forward, reversed, ...): each path's saturation throughput, then its latency at
+a fixed open-loop rate, with each server process's own CPU time per request (process.cpuUsage, asked over IPC),
+event-loop delay and garbage collections. Each round compares the gateway with the proxy (CPU per request,
+saturation, added p99 over direct); the summary gives the median over rounds with the rounds' min–max.
   --backend URL             a TGI-protocol backend (default: start bench mock-backend as a child process)
   --mock-ttft D --mock-itl D --mock-jitter D   the started mock's delays (default 0ms each)
   --gateway URL             a running gateway whose model --model serves --backend (default: start one)
   --model ID                the gateway's model id (default mock)
-  --legs LIST               which paths, in this order (default direct,proxy,gateway,direct-chat,gateway-chat):
-                            direct-chat is the backend's /v1/chat/completions and gateway-chat the gateway's, measured
-                            over direct-chat, so a run compares the two routes' added latency
+  --route generate|chat|both   the legs: direct,proxy,gateway (POST /v1/generate); direct-chat,proxy-chat,
+                            gateway-chat (POST /v1/chat/completions, over the backend's own); both: all six (default generate)
+  --legs LIST               which paths, in this order, instead of --route's
   --rate R                  fixed open-loop rate (default 500)
   --arrivals poisson|constant   (default poisson; every leg gets the same arrival times)
-  --rounds N                fixed-rate rounds, the leg order reversed every other round (default 3)
+  --rounds N                rounds (saturation, then fixed rate), the leg order reversed every other round (default 3)
   --duration D              fixed-rate leg length per round, after warm-up (default 5s)
   --saturation-duration D   saturation leg length after warm-up (default 10s)
   --concurrency N           saturation: closed-loop concurrency (default 64)
   --warmup D                per leg and round, not measured (default 2s)
   --tokens N                max_new_tokens of every request (default 16)
   --mode stream|json        stream: SSE on every path (like for like); json: /generate vs /v1/generate (default stream)
-  --check                   exit 1 when a goal is missed (median added p99 ≤ 1 ms; saturation ≥ 0.5× the
-                            proxy's; with gateway-chat: the median of its added p50 / gateway's ≤ 1.1×)
+  --check                   exit 1 when a goal is missed, per route (medians of the rounds): gateway CPU per request
+                            ≤ 1.3× the proxy's at --rate; saturation ≥ 0.6× the proxy's; added p99 ≤ 2× the proxy's;
+                            with both routes, the chat route within 10 % of /v1/generate on each, and its added
+                            p50 ≤ 1.1× /v1/generate's
+  --gateway-cpu-prof DIR    start the gateway with node --cpu-prof, its profile written to DIR when it stops
   --seed N  --timeout D  --max-loop-delay-ms MS  --max-schedule-lag-ms MS  --out DIR  --label NAME  --no-html  --quiet
 `,
   soak: `Usage: npm run bench -- soak [--gateway-pid PID] [--duration 30m] [--warmup 2m] [flags]

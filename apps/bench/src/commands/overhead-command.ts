@@ -16,7 +16,9 @@ import { judgeRun } from '../output/run-section.js';
 import { fmtMs, renderTable } from '../output/table.js';
 import { BENCH_MAIN, ChildService } from '../overhead/child-service.js';
 import { startGatewayProcess } from '../overhead/gateway-process.js';
-import { isLegName, LEG_NAMES, legTarget, type LegName } from '../overhead/overhead-legs.js';
+import { isLegName, LEG_NAMES, legServer, legTarget, ROUTE_LEGS, type LegName } from '../overhead/overhead-legs.js';
+import { PATH_HEADER, pathRows } from '../overhead/overhead-paths.js';
+import { legUsage, type ProcessUsage } from '../overhead/process-usage.js';
 import { overheadReportPage, type OverheadLeg, type OverheadResult } from '../overhead/overhead-report.js';
 import { roundOrders } from '../overhead/overhead-rounds.js';
 import {
@@ -37,7 +39,9 @@ const OVERHEAD_FLAGS = {
   backend: { type: 'string' },
   gateway: { type: 'string' },
   model: { type: 'string', default: 'mock' },
-  legs: { type: 'string', default: 'direct,proxy,gateway,direct-chat,gateway-chat' },
+  route: { type: 'string', default: 'generate' },
+  legs: { type: 'string' },
+  'gateway-cpu-prof': { type: 'string' },
   rate: { type: 'string', default: '500' },
   arrivals: { type: 'string', default: 'poisson' },
   duration: { type: 'string', default: '5s' },
@@ -78,12 +82,19 @@ export async function overheadCommand(args: string[]): Promise<number> {
     return 0;
   }
   const s = (k: string) => v[k] as string;
-  const legs = s('legs')
-    .split(',')
-    .map((l) => l.trim());
+  const route = s('route');
+  if (route !== 'generate' && route !== 'chat' && route !== 'both')
+    throw new UsageError(`--route "${route}" is not valid: write generate, chat or both`);
+  const legs: string[] =
+    v.legs === undefined
+      ? [...ROUTE_LEGS[route]]
+      : s('legs')
+          .split(',')
+          .map((l) => l.trim());
   if (legs.length === 0 || !legs.every(isLegName) || new Set(legs).size !== legs.length) {
     throw new UsageError(`--legs "${s('legs')}" is not valid: a list of ${LEG_NAMES.join(', ')}`);
   }
+  const cpuProfDir = v['gateway-cpu-prof'] as string | undefined;
   if (s('mode') !== 'stream' && s('mode') !== 'json')
     throw new UsageError(`--mode "${s('mode')}" is not valid: write stream or json`);
   const arrivals = s('arrivals');
@@ -116,6 +127,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   const children: Array<{ stop(): Promise<void> }> = [];
+  const servers: Partial<Record<'backend' | 'proxy' | 'gateway', ChildService>> = {};
   const interrupt = interruptOnSigint();
   try {
     // 1. The backend: given, or our mock in a process of its own (it must not share the load generator's loop).
@@ -129,6 +141,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         ...mockArgs,
       ]);
       children.push(mock);
+      servers.backend = mock;
       backendUrl = (await mock.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
       say(
         `backend: bench mock-backend at ${backendUrl} (a load-test target, not a model; ttft ${s('mock-ttft')}, per token ${s('mock-itl')})`,
@@ -138,7 +151,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
 
     // 2. The paths in front of it.
     const urls: { backend: string; proxy?: string; gateway?: string } = { backend: backendUrl };
-    if (legs.includes('proxy')) {
+    if (legs.some((leg) => legServer(leg) === 'proxy')) {
       const proxy = ChildService.start('plain-proxy', BENCH_MAIN, [
         'plain-proxy',
         '--target',
@@ -148,14 +161,17 @@ export async function overheadCommand(args: string[]): Promise<number> {
         '--parent-pipe',
       ]);
       children.push(proxy);
+      servers.proxy = proxy;
       urls.proxy = (await proxy.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
       say(`plain proxy: ${urls.proxy} (node:http, keep-alive agent, pipes request and response)`);
     }
-    if (legs.includes('gateway') || legs.includes('gateway-chat')) {
+    if (legs.some((leg) => legServer(leg) === 'gateway')) {
       let url = v.gateway as string | undefined;
       if (!url) {
-        const gateway = await startGatewayProcess(backendUrl, modelId, tokens);
+        const profiling = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
+        const gateway = await startGatewayProcess(backendUrl, modelId, tokens, profiling);
         children.push(gateway);
+        servers.gateway = gateway.service;
         url = gateway.url;
         say(`gateway: ${url} (apps/gateway, one model "${modelId}" on the backend, caps out of the way)`);
       } else say(`gateway: ${url} (given; model "${modelId}")`);
@@ -166,15 +182,16 @@ export async function overheadCommand(args: string[]): Promise<number> {
       stream
         ? `direct and proxy: POST /generate_stream {inputs, parameters: {max_new_tokens: ${tokens}, details: true}} (what the gateway sends its backend); gateway: POST /v1/generate {model_id, inputs, scenario, stream: true, parameters: {max_new_tokens: ${tokens}}}, which the gateway serves from the backend's /generate_stream. Both read the whole SSE stream.`
         : `direct and proxy: POST /generate {inputs, parameters: {max_new_tokens: ${tokens}}} (JSON); gateway: POST /v1/generate (JSON), which the gateway serves from the backend's /generate_stream: the backend's work differs a little.`,
-      ...(legs.includes('direct-chat') || legs.includes('gateway-chat')
+      ...(legs.some((leg) => leg.endsWith('-chat'))
         ? [
             stream
-              ? `direct-chat: the backend's POST /v1/chat/completions {model: "tgi", messages: [{role: "user", content: inputs}], max_tokens: ${tokens}, stream: true, stream_options: {include_usage: true}} (what the gateway sends its backend); gateway-chat: the gateway's POST /v1/chat/completions, the same body with model "${modelId}". Both read the whole stream to [DONE]; added latency of gateway-chat is over direct-chat.`
-              : `direct-chat: the backend's POST /v1/chat/completions (JSON, model "tgi"); gateway-chat: the gateway's POST /v1/chat/completions (JSON, model "${modelId}"), which it may serve from the backend's stream: the backend's work differs a little.`,
+              ? `direct-chat and proxy-chat: the backend's POST /v1/chat/completions {model: "tgi", messages: [{role: "user", content: inputs}], max_tokens: ${tokens}, stream: true, stream_options: {include_usage: true}} (what the gateway sends its backend); gateway-chat: the gateway's POST /v1/chat/completions, the same body with model "${modelId}". All read the whole stream to [DONE]; added latency is over direct-chat.`
+              : `direct-chat and proxy-chat: the backend's POST /v1/chat/completions (JSON, model "tgi"); gateway-chat: the gateway's POST /v1/chat/completions (JSON, model "${modelId}"), which it serves from the backend's stream: the backend's work differs a little.`,
           ]
         : []),
+      `CPU per request: each server process's own process.cpuUsage() (user + system) over the leg, asked over an IPC channel before and after it, / the leg's successful requests (warm-up included); the proxy and gateway legs count their own process, the direct legs the backend's. Event-loop delay: monitorEventLoopDelay (5 ms resolution) inside each process over the leg; garbage collections from a PerformanceObserver of 'gc' entries there.`,
       rounds > 1
-        ? `fixed rate in ${rounds} rounds of ${durationMs / 1000} s per leg, the leg order reversed every other round (${legs.join(', ')}, then ${[...legs].reverse().join(', ')}); each round compares a leg with its direct leg of the same round, and the summary gives the median over rounds with the rounds' min–max.`
+        ? `saturation and fixed rate in ${rounds} rounds (${saturationMs / 1000} s and ${durationMs / 1000} s per leg), the leg order reversed every other round (${legs.join(', ')}, then ${[...legs].reverse().join(', ')}); each ratio is taken within a round (a leg against its direct or proxy leg of the same round), and the summary gives the median over rounds with the rounds' min–max.`
         : `fixed rate in one round of ${durationMs / 1000} s per leg, in the order of --legs.`,
       `latency: client e2e from the intended send time, successful requests, nearest-rank percentiles; the same seed, so every leg gets the same request sequence and arrival times.`,
       `throughput (qps): successful answers that ended inside the measured window (after the warm-up, before the load stopped) / the window's length.`,
@@ -191,8 +208,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
 
     const results: OverheadLeg[] = [];
     const runLeg = async (leg: LegName, phase: OverheadLeg['phase'], round?: number) => {
-      const phaseName =
-        phase === 'saturation' ? 'saturation' : rounds > 1 ? `fixed rate round ${round}/${rounds}` : 'fixed rate';
+      const phaseName = `${phase === 'saturation' ? 'saturation' : 'fixed rate'}${rounds > 1 ? ` round ${round}/${rounds}` : ''}`;
       const target = targets.get(leg)!;
       const lengthMs = (phase === 'saturation' ? saturationMs : durationMs) + warmupMs;
       const load: LoadModel =
@@ -213,11 +229,17 @@ export async function overheadCommand(args: string[]): Promise<number> {
         parameters: {},
       };
       const progress = v.quiet ? undefined : progressPrinter(`${phaseName} ${leg} `);
+      const server = servers[legServer(leg)];
+      const before = await usageOf(server);
+      const backendBefore = server === servers.backend ? before : await usageOf(servers.backend);
       const outcome = await executeRun(
         { target, workload, load, durationMs: lengthMs, warmupMs, maxRequests: Infinity, seed, timeoutMs, thresholds },
         { onProgress: progress?.print, signal: interrupt.signal },
       );
       progress?.end();
+      const after = await usageOf(server);
+      const backendAfter = server === servers.backend ? after : await usageOf(servers.backend);
+      const answered = outcome.records.reduce((n, r) => n + (r.ok ? 1 : 0), 0);
       const judged = judgeRun(outcome, settings, warmupMs, [], 10);
       const jsonl = join(dir, `requests-${phase}${round === undefined ? '' : `-round${round}`}-${leg}.jsonl`);
       await writeJsonl(jsonl, outcome.records);
@@ -235,6 +257,10 @@ export async function overheadCommand(args: string[]): Promise<number> {
         ttft_ms: o.latency_ms.ttft,
         validity: judged.section.validity,
         jsonl,
+        ...(before && after ? { usage: legUsage(legServer(leg), before, after, answered) } : {}),
+        ...(backendBefore && backendAfter
+          ? { backend_usage: legUsage('backend', backendBefore, backendAfter, answered) }
+          : {}),
       };
       results.push(entry);
       say(
@@ -245,14 +271,15 @@ export async function overheadCommand(args: string[]): Promise<number> {
                   .map(([t, n]) => `${t} ${n}`)
                   .join(', ')})`
               : ''
-          }, ${entry.validity.valid ? 'valid' : `INVALID: ${entry.validity.reasons.join('; ')}`}`,
+          }, ${entry.usage?.cpu_ms_per_request != null ? `${entry.usage.process} CPU ${entry.usage.cpu_ms_per_request.toFixed(4)} ms/req, loop delay p99 ${entry.usage.loop_delay_ms.p99.toFixed(1)} max ${entry.usage.loop_delay_ms.max.toFixed(1)} ms, GC ${entry.usage.gc.per_1000_requests ?? '—'}/1000 req (longest ${entry.usage.gc.max_pause_ms.toFixed(1)} ms), ` : ''}${entry.validity.valid ? 'valid' : `INVALID: ${entry.validity.reasons.join('; ')}`}`,
       );
     };
-    // Saturation first: it tells whether the fixed rate is below every path's saturation.
-    for (const leg of legs) if (!interrupt.signal.aborted) await runLeg(leg, 'saturation');
-    // Then the rounds, each leg's order flipped from the last round's (ABBA), so drift favours no leg.
-    for (const [i, order] of roundOrders(legs, rounds).entries())
+    // Rounds, each leg's order flipped from the last round's (ABBA), so drift favours no leg; saturation first in
+    // each: it tells whether the fixed rate is below every path's saturation.
+    for (const [i, order] of roundOrders(legs, rounds).entries()) {
+      for (const leg of order) if (!interrupt.signal.aborted) await runLeg(leg, 'saturation', i + 1);
       for (const leg of order) if (!interrupt.signal.aborted) await runLeg(leg, 'fixed_rate', i + 1);
+    }
 
     const result = summarizeOverhead(results, { rate });
     const exitCode =
@@ -270,6 +297,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         backend: backendUrl,
         started_mock: !v.backend,
         mock: v.backend ? null : { ttft: s('mock-ttft'), itl: s('mock-itl'), jitter: s('mock-jitter') },
+        route,
         legs,
         rate,
         arrivals,
@@ -281,6 +309,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         tokens,
         mode: s('mode'),
         seed,
+        gateway_cpu_prof: cpuProfDir ?? null,
       },
       ...result,
     };
@@ -291,12 +320,18 @@ export async function overheadCommand(args: string[]): Promise<number> {
     say(
       `verdict: ${full.verdict.toUpperCase()} (exit ${exitCode}${!v.check && full.verdict === 'fail' ? '; goals are only enforced with --check' : ''})`,
     );
+    if (cpuProfDir !== undefined) say(`gateway CPU profile: ${cpuProfDir} (written when the gateway stopped)`);
     say(`files: ${join(dir, 'result.json')}${v['no-html'] ? '' : `, ${join(dir, 'report.html')}`}, requests-*.jsonl`);
     return exitCode;
   } finally {
     interrupt.dispose();
     for (const child of children.reverse()) await child.stop();
   }
+}
+
+/** A server's usage, where the benchmark started it (a given gateway or backend has no channel to ask). */
+async function usageOf(server: ChildService | undefined): Promise<ProcessUsage | undefined> {
+  return server?.usage();
 }
 
 function formatOverhead(r: OverheadResult): string {
@@ -323,11 +358,18 @@ function formatOverhead(r: OverheadResult): string {
     ...(n > 1 && perRound.header.length > 2
       ? ['each round, added latency ms:', renderTable(perRound.header, perRound.rows, '  ')]
       : []),
-    `saturation (closed loop, ${s.concurrency} concurrent):`,
+    ...(r.paths?.length
+      ? [
+          `gateway vs plain proxy (per process; CPU = user + system ms per successful request${overRounds}):`,
+          renderTable(PATH_HEADER, pathRows(r.paths, n), '  '),
+        ]
+      : []),
+    `saturation (closed loop, ${s.concurrency} concurrent${n > 1 ? `, each round` : ''}):`,
     renderTable(
-      ['leg', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'],
+      ['leg', 'round', 'req/s', 'e2e p50', 'e2e p99', 'failed', 'valid'],
       sat.map((l) => [
         l.leg,
+        String(l.round ?? 1),
         l.qps.toFixed(1),
         ms(l.e2e_ms.p50),
         ms(l.e2e_ms.p99),

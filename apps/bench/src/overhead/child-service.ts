@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { USAGE_QUESTION, type ProcessUsage } from './process-usage.js';
 
 /** A server the benchmark starts as a child process, known by a line it prints; stopped with the benchmark. */
 export class ChildService {
@@ -15,18 +16,29 @@ export class ChildService {
     process.once('exit', this.killOnExit);
   }
 
-  static start(name: string, script: URL, args: string[], env: NodeJS.ProcessEnv = {}): ChildService {
-    const child = spawn(process.execPath, [fileURLToPath(script), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  /**
+   * Starts `script` under node with `nodeArgs` (e.g. `--cpu-prof`) and the usage reporter loaded, over an IPC channel
+   * that `usage()` asks.
+   */
+  static start(
+    name: string,
+    script: URL,
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    nodeArgs: readonly string[] = [],
+  ): ChildService {
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, '--import', USAGE_REPORTER.href, fileURLToPath(script), ...args],
+      { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe', 'ipc'] },
+    );
     const service = new ChildService(name, child);
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) service.output.push(line);
       if (service.output.length > 500) service.output.splice(0, service.output.length - 500);
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     return service;
   }
 
@@ -70,6 +82,24 @@ export class ChildService {
     });
   }
 
+  /** The process's own CPU time and event-loop delay (since the last question), from the usage reporter inside it. */
+  usage(timeoutMs = 5_000): Promise<ProcessUsage> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        if (typeof message !== 'object' || message === null || !('cpuUserUs' in message)) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(message as ProcessUsage);
+      };
+      const timer = setTimeout(() => {
+        this.child.off('message', onMessage);
+        reject(new Error(`${this.name}: no answer to the usage question within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.child.on('message', onMessage);
+      this.child.send(USAGE_QUESTION);
+    });
+  }
+
   async stop(): Promise<void> {
     process.off('exit', this.killOnExit);
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -82,4 +112,5 @@ export class ChildService {
 
 /** The built entry points this benchmark starts (paths in dist/, next to this file's). */
 export const BENCH_MAIN = new URL('../main.js', import.meta.url);
+const USAGE_REPORTER = new URL('./usage-reporter.js', import.meta.url);
 export const GATEWAY_MAIN = new URL('../../../gateway/src/main.js', import.meta.url);

@@ -31,16 +31,23 @@ export async function startGatewayProcess(
   backendUrl: string,
   modelId: string,
   maxNewTokens: number,
-): Promise<{ url: string; stop(): Promise<void> }> {
+  nodeArgs: readonly string[] = [],
+): Promise<{ url: string; service: ChildService; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-gateway-'));
   const config = join(dir, 'models.yaml');
   writeFileSync(config, overheadModelsYaml(backendUrl, modelId, maxNewTokens));
-  const gateway = ChildService.start('gateway', GATEWAY_MAIN, [], {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MODELS_CONFIG: config,
-    HEALTH_POLL_MS: '1000',
-  });
+  const gateway = ChildService.start(
+    'gateway',
+    GATEWAY_MAIN,
+    [],
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MODELS_CONFIG: config,
+      HEALTH_POLL_MS: '1000',
+    },
+    nodeArgs,
+  );
   const stop = async () => {
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -48,7 +55,7 @@ export async function startGatewayProcess(
   try {
     const [, url] = await gateway.waitFor(/listening on (http:\/\/\S+)/, 30_000);
     await gateway.waitFor(/ready: all required models serve/, 30_000);
-    return { url: url!.replace('[::1]', '127.0.0.1').replace(/\/$/, ''), stop };
+    return { url: url!.replace('[::1]', '127.0.0.1').replace(/\/$/, ''), service: gateway, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -6,14 +6,35 @@ import type { Target } from '../client/target-api.js';
  * `/v1/chat/completions`. Each gateway leg is measured against its own direct leg, asking the backend what the
  * gateway asks it.
  */
-export type LegName = 'direct' | 'proxy' | 'gateway' | 'direct-chat' | 'gateway-chat';
+export type LegName = 'direct' | 'proxy' | 'gateway' | 'direct-chat' | 'proxy-chat' | 'gateway-chat';
 
-export const LEG_NAMES: readonly LegName[] = ['direct', 'proxy', 'gateway', 'direct-chat', 'gateway-chat'];
+export const LEG_NAMES: readonly LegName[] = [
+  'direct',
+  'proxy',
+  'gateway',
+  'direct-chat',
+  'proxy-chat',
+  'gateway-chat',
+];
+
+/** The legs of each `--route`: the backend's route straight, through the plain proxy, and the gateway's route. */
+export const ROUTE_LEGS = {
+  generate: ['direct', 'proxy', 'gateway'],
+  chat: ['direct-chat', 'proxy-chat', 'gateway-chat'],
+  both: ['direct', 'proxy', 'gateway', 'direct-chat', 'proxy-chat', 'gateway-chat'],
+} as const satisfies Record<string, readonly LegName[]>;
+
+/** Which server process does a leg's own work (its CPU is the leg's CPU per request). */
+export function legServer(leg: LegName): 'backend' | 'proxy' | 'gateway' {
+  if (leg === 'proxy' || leg === 'proxy-chat') return 'proxy';
+  return leg === 'gateway' || leg === 'gateway-chat' ? 'gateway' : 'backend';
+}
 
 /** Each leg that adds to a path, and the leg it is measured against. */
 export const ADDED_OVER: Partial<Record<LegName, LegName>> = {
   proxy: 'direct',
   gateway: 'direct',
+  'proxy-chat': 'direct-chat',
   'gateway-chat': 'direct-chat',
 };
 
@@ -34,6 +55,8 @@ export function legTarget(leg: LegName, urls: { backend: string; proxy?: string;
       return { url: urls.gateway!, api: 'gateway' };
     case 'direct-chat':
       return { url: urls.backend, api: 'openai', wireModel: TGI_CHAT_MODEL };
+    case 'proxy-chat':
+      return { url: urls.proxy!, api: 'openai', wireModel: TGI_CHAT_MODEL };
     case 'gateway-chat':
       return { url: urls.gateway!, api: 'openai' };
   }

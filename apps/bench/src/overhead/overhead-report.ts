@@ -4,6 +4,8 @@ import type { Distribution } from '../metrics/summarize.js';
 import type { ResultBase, Verdict } from '../output/result.js';
 import type { ClientHealthReport } from '../load/client-health.js';
 import type { LegName } from './overhead-legs.js';
+import { PATH_HEADER, pathRows, type PathComparison } from './overhead-paths.js';
+import type { LegUsage } from './process-usage.js';
 import type { Spread } from './overhead-rounds.js';
 import {
   ADDED_HEADER,
@@ -23,7 +25,7 @@ export type PercentileSpreads = Record<Percentile, Spread | null>;
 export interface OverheadLeg {
   leg: LegName;
   phase: 'saturation' | 'fixed_rate';
-  /** Fixed rate: which round (1, 2, ...); saturation runs once and has none. */
+  /** Which round (1, 2, ...); absent in results written before rounds. */
   round?: number;
   url: string;
   request: string;
@@ -34,6 +36,10 @@ export interface OverheadLeg {
   ttft_ms: Distribution;
   validity: ClientHealthReport;
   jsonl: string;
+  /** The leg's own server process (the proxy, the gateway, or the backend for a direct leg) during the leg. */
+  usage?: LegUsage;
+  /** The backend process during the leg, where the benchmark started it. */
+  backend_usage?: LegUsage;
 }
 
 export interface OverheadResult extends ResultBase, Verdict {
@@ -57,7 +63,10 @@ export interface OverheadResult extends ResultBase, Verdict {
     added_latency_ms: Partial<Record<LegName, PercentileSpreads>>;
     chat_vs_generate_added: PercentileSpreads | null;
   };
+  /** Saturation throughput per leg, the median over rounds. */
   saturation_qps: Partial<Record<LegName, number>>;
+  /** The gateway against the plain proxy per route: CPU per request, saturation, added p99 (absent before these). */
+  paths?: PathComparison[];
   ratios: Record<string, number | null>;
   goals: Array<{ goal: string; measured: string; met: boolean | null }>;
   notes: string[];
@@ -107,6 +116,12 @@ export function overheadReportPage(result: OverheadResult): ReportPage {
         l.validity.valid ? 'yes' : 'NO',
       ]),
     ),
+    ...(result.paths?.length
+      ? [
+          `<h2>Gateway vs plain proxy: CPU per request, added p99, event-loop delay${overRounds}</h2>`,
+          table(PATH_HEADER, pathRows(result.paths, n)),
+        ]
+      : []),
     `<p class="meta">${Object.entries(result.ratios)
       .map(([k, v]) => `${esc(k)} ${v === null ? '—' : v.toFixed(3)}`)
       .join(' · ')}</p>`,

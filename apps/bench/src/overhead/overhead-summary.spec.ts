@@ -104,7 +104,10 @@ describe('bench overhead: the chat route beside /v1/generate', () => {
       rate: 100,
     });
     assert.equal(plain.chat_vs_generate_added, null);
-    assert.equal(plain.goals.length, 2);
+    assert.equal(
+      plain.goals.some((g) => g.goal.includes('chat')),
+      false,
+    );
     const saturated = summarizeOverhead(
       [
         leg('gateway', 'saturation', gateway, 1000),
@@ -115,6 +118,53 @@ describe('bench overhead: the chat route beside /v1/generate', () => {
     );
     assert.equal(saturated.ratios['gateway-chat/direct-chat saturation'], 800 / 4000);
     assert.equal(saturated.ratios['gateway-chat/gateway saturation'], 800 / 1000);
+  });
+});
+
+describe('bench overhead: the gateway against the plain proxy', () => {
+  /** One round: direct, proxy and gateway legs at the fixed rate and at saturation, with each server's CPU. */
+  const round = (k: number, o: { proxyCpu: number; gatewayCpu: number; proxyQps: number; gatewayQps: number }) => {
+    const withCpu = (l: OverheadLeg, process: string, cpu: number): OverheadLeg => ({
+      ...l,
+      usage: {
+        process,
+        cpu_ms_per_request: cpu,
+        cpu_ms: cpu * 100,
+        requests: 100,
+        loop_delay_ms: { p50: 1, p99: 2 * k, max: 3 * k, mean: 1 },
+        gc: { per_1000_requests: 10, pause_ms_per_request: 0.01, max_pause_ms: 1 },
+      },
+    });
+    return [
+      leg('direct', 'fixed_rate', e2e(1, 2), 500, k),
+      withCpu(leg('proxy', 'fixed_rate', e2e(1.5, 4), 500, k), 'proxy', o.proxyCpu),
+      withCpu(leg('gateway', 'fixed_rate', e2e(2, 6 + k), 500, k), 'gateway', o.gatewayCpu),
+      leg('direct', 'saturation', e2e(1, 2), 9000, k),
+      withCpu(leg('proxy', 'saturation', e2e(1, 2), o.proxyQps, k), 'proxy', o.proxyCpu / 2),
+      withCpu(leg('gateway', 'saturation', e2e(1, 2), o.gatewayQps, k), 'gateway', o.gatewayCpu / 2),
+    ];
+  };
+
+  it('takes each ratio within a round, reports the median and range over rounds, and judges the medians', () => {
+    const r = summarizeOverhead(
+      [
+        ...round(1, { proxyCpu: 0.4, gatewayCpu: 0.48, proxyQps: 4000, gatewayQps: 2800 }),
+        ...round(2, { proxyCpu: 0.8, gatewayCpu: 1.2, proxyQps: 2000, gatewayQps: 1000 }),
+        ...round(3, { proxyCpu: 0.5, gatewayCpu: 0.6, proxyQps: 5000, gatewayQps: 3500 }),
+      ],
+      { rate: 500 },
+    );
+    const path = r.paths!.find((p) => p.route === '/v1/generate')!;
+    // CPU ratios per round 1.2, 1.5, 1.2: the slow round 2 moves both sides and does not decide the median.
+    assert.deepEqual(path.cpu_ratio.fixed_rate, { median: 1.2, min: 1.2, max: 1.5 });
+    assert.deepEqual(path.saturation_ratio, { median: 0.7, min: 0.5, max: 0.7 });
+    // Added p99 over direct: proxy 2 every round; gateway 5, 6, 7 → median 6: 3× the proxy's.
+    assert.equal(path.added_p99_ratio, 3);
+    assert.deepEqual(path.loop_delay_p99_ms.gateway, { median: 4, min: 2, max: 6 });
+    const met = (start: string) => r.goals.find((g) => g.goal.startsWith(start))!.met;
+    assert.equal(met('/v1/generate: gateway CPU per request'), true);
+    assert.equal(met('/v1/generate: gateway saturation'), true);
+    assert.equal(met('/v1/generate: gateway added p99'), false);
   });
 });
 
@@ -153,10 +203,6 @@ describe('bench overhead: rounds', () => {
     assert.equal(r.added_latency_ms.gateway!.p99, 8);
     assert.deepEqual(r.over_rounds.e2e_ms.direct!.p50, { median: 1.5, min: 1, max: 2 });
     assert.deepEqual(r.over_rounds.qps.gateway, { median: 480, min: 480, max: 480 });
-    const p99Goal = r.goals.find((g) => g.goal.startsWith('gateway added p99'))!;
-    assert.equal(p99Goal.met, false, 'the median (8 ms) misses 1 ms');
-    assert.match(p99Goal.goal, /median of 3 rounds/);
-    assert.equal(p99Goal.measured, '8.000 ms (5.000–30.000)');
     // chat/generate per round: 1, 1.2, 1 → median 1: met, though one round alone would miss 1.1×.
     assert.deepEqual(r.over_rounds.chat_vs_generate_added!.p50, { median: 1, min: 1, max: 1.2 });
     assert.equal(r.chat_vs_generate_added!.p50, 1);

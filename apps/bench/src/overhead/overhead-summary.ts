@@ -8,10 +8,9 @@ import type {
   Percentiles,
   PercentileSpreads,
 } from './overhead-report.js';
+import { comparePaths, pathGoals } from './overhead-paths.js';
 import { formatSpread, percentileSpreads, spreadOf } from './overhead-rounds.js';
 
-const GOAL_ADDED_P99_MS = 1;
-const GOAL_SATURATION_RATIO = 0.5;
 /** The OpenAI route may add at most this much more than `/v1/generate` adds. */
 const GOAL_CHAT_OVER_GENERATE = 1.1;
 
@@ -34,6 +33,7 @@ export function summarizeOverhead(
   | 'rounds'
   | 'over_rounds'
   | 'saturation_qps'
+  | 'paths'
   | 'ratios'
   | 'goals'
   | 'notes'
@@ -66,7 +66,10 @@ export function summarizeOverhead(
   const chatVsGenerate = ratioOver ? medians(ratioOver) : null;
 
   const saturation: OverheadResult['saturation_qps'] = {};
-  for (const l of legs) if (l.phase === 'saturation') saturation[l.leg] = l.qps;
+  for (const leg of new Set(legs.filter((l) => l.phase === 'saturation').map((l) => l.leg))) {
+    const median = spreadOf(legs.filter((l) => l.phase === 'saturation' && l.leg === leg).map((l) => l.qps))?.median;
+    if (median !== undefined) saturation[leg] = median;
+  }
   const ratio = (a?: number, b?: number) => (a === undefined || b === undefined || b === 0 ? null : round3(a / b));
   const ratios: Record<string, number | null> = {
     'gateway/proxy saturation': ratio(saturation.gateway, saturation.proxy),
@@ -105,20 +108,8 @@ export function summarizeOverhead(
 
   const n = rounds.length;
   const overRounds = n > 1 ? `, median of ${n} rounds` : '';
-  const gatewayAddedP99 = added.gateway?.p99 ?? null;
-  const proxyRatio = ratios['gateway/proxy saturation'] ?? null;
-  const goals: OverheadResult['goals'] = [
-    {
-      goal: `gateway added p99 ≤ ${GOAL_ADDED_P99_MS} ms at ${o.rate}/s (below saturation${overRounds})`,
-      measured: formatSpread(addedOver.gateway?.p99 ?? null, n, 3, ' ms'),
-      met: gatewayAddedP99 === null ? null : gatewayAddedP99 <= GOAL_ADDED_P99_MS,
-    },
-    {
-      goal: `gateway saturation ≥ ${GOAL_SATURATION_RATIO}× the plain proxy's`,
-      measured: proxyRatio === null ? '—' : `${proxyRatio.toFixed(3)}×`,
-      met: proxyRatio === null ? null : proxyRatio >= GOAL_SATURATION_RATIO,
-    },
-  ];
+  const paths = comparePaths(legs, addedOver);
+  const goals: OverheadResult['goals'] = pathGoals(paths, o.rate, n);
   if (chat) {
     const r = chatVsGenerate?.p50 ?? null;
     goals.push({
@@ -142,6 +133,7 @@ export function summarizeOverhead(
       chat_vs_generate_added: ratioOver,
     },
     saturation_qps: saturation,
+    paths,
     ratios,
     goals,
     notes,

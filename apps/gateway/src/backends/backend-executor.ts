@@ -59,11 +59,15 @@ export function backendExecutor(
     const { connectMs, firstByteMs, interTokenMs } = registry.get(modelId).descriptor.timeouts;
     const call = linkedAbort(signal, directory.engineSignal(modelId, replica));
     // Once a token has gone to the client, this call is the request's only one (no failover after the first byte).
+    // Nobody reads the generation's tokens before its end: the backend may answer it in one piece. (A chat streams
+    // from the backend whatever the client asked.)
+    const oneAnswer = !isChatRequest(request) && onToken === undefined && onDelta === undefined;
     const options: CallOptions = {
       signal: call.signal,
       ...(onToken && { onToken: (event) => ((attempt.started = true), onToken(event)) }),
       ...(onDelta && { onDelta: (delta) => ((attempt.started = true), onDelta(delta)) }),
       timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) },
+      ...(oneAnswer ? { oneAnswer } : {}),
     };
     router.callStarted(modelId, replica);
     try {

@@ -8,19 +8,9 @@ export interface ClientSide {
   /** Stops the work: the client left, or the shutdown's grace ran out (its reason is then the 503 to answer). */
   signal: AbortSignal;
   /** The client left: it gets no answer, not even a stream's error event. */
-  departed: AbortSignal;
+  departed: { readonly aborted: boolean };
   caller: Caller;
   response: ServerResponse;
-}
-
-/** An AbortSignal that fires when the client goes away before its answer is complete. */
-export function abortOnClientDisconnect(res: ServerResponse): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) controller.abort(new Error('client disconnected'));
-  };
-  res.on('close', onClose);
-  return { signal: controller.signal, dispose: () => res.off('close', onClose) };
 }
 
 /**
@@ -33,36 +23,48 @@ export async function answerWhileConnected(
   reply: FastifyReply,
   answer: (client: ClientSide) => Promise<void>,
 ): Promise<void> {
-  const disconnect = abortOnClientDisconnect(reply.raw);
-  const stop = eitherSignal(disconnect.signal, drainSignalOf(request));
+  const stop = new ClientStop(reply.raw, drainSignalOf(request));
   try {
-    await answer({ signal: stop.signal, departed: disconnect.signal, caller: callerOf(request), response: reply.raw });
+    await answer({ signal: stop.signal, departed: stop, caller: callerOf(request), response: reply.raw });
   } catch (error) {
-    if (!disconnect.signal.aborted) throw error;
+    if (!stop.aborted) throw error;
   } finally {
     stop.dispose();
-    disconnect.dispose();
   }
 }
 
 /**
- * Aborts with whichever of the two aborts first. By hand rather than AbortSignal.any: the drain signal lives as long
- * as the process, and the listener here goes with the request.
+ * One abort controller per request for both reasons to stop: the client left (`aborted` then says so), or the
+ * shutdown's grace ran out (the drain signal, which lives as long as the process: its listener goes with the request).
  */
-function eitherSignal(first: AbortSignal, second: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
-  if (!second) return { signal: first, dispose: () => undefined };
-  const controller = new AbortController();
-  const onFirst = () => controller.abort(first.reason);
-  const onSecond = () => controller.abort(second.reason);
-  if (first.aborted) onFirst();
-  else if (second.aborted) onSecond();
-  first.addEventListener('abort', onFirst, { once: true });
-  second.addEventListener('abort', onSecond, { once: true });
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      first.removeEventListener('abort', onFirst);
-      second.removeEventListener('abort', onSecond);
-    },
+class ClientStop {
+  private readonly controller = new AbortController();
+  /** The client left before its answer was complete. */
+  aborted = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly drain: AbortSignal | undefined,
+  ) {
+    res.on('close', this.onClose);
+    if (drain?.aborted) this.onDrain();
+    else drain?.addEventListener('abort', this.onDrain, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private readonly onClose = (): void => {
+    if (this.res.writableFinished) return;
+    this.aborted = true;
+    this.controller.abort(new Error('client disconnected'));
   };
+
+  private readonly onDrain = (): void => this.controller.abort(this.drain!.reason);
+
+  dispose(): void {
+    this.res.off('close', this.onClose);
+    this.drain?.removeEventListener('abort', this.onDrain);
+  }
 }

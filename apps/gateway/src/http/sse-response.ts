@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { eventJson } from '#backends';
 import { errorEvent, type ErrorReply } from './error-responses.js';
 
 /**
@@ -8,6 +9,7 @@ import { errorEvent, type ErrorReply } from './error-responses.js';
  */
 export class SseResponse {
   private started = false;
+  private corked = false;
   private readonly prefix: string;
 
   constructor(
@@ -22,13 +24,30 @@ export class SseResponse {
     return this.started;
   }
 
-  send(data: unknown): void {
-    this.sendJson(JSON.stringify(data));
+  /** An event: a backend's event that came through unchanged goes out as the backend wrote it. */
+  send(data: object): void {
+    this.sendJson(eventJson(data));
   }
 
-  /** Events whose JSON text is already made, in one write (each write is a syscall and a read for the client). */
+  /**
+   * Events whose JSON text is already made. Every event sent in one turn of the event loop (the events of one chunk
+   * from the backend, the end of the answer) goes out in one write: each write is a syscall here and a read for the
+   * client, and a backend's chunk often carries several events.
+   */
   sendJson(...jsons: string[]): void {
-    if (this.open()) this.res.write(this.framed(jsons));
+    if (!this.open()) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(uncork, this);
+    }
+    this.res.write(this.framed(jsons));
+  }
+
+  /** The writes of this turn go out (called on the next tick; `end()` uncorks on its own). */
+  uncork(): void {
+    this.corked = false;
+    if (!this.res.writableEnded) this.res.uncork();
   }
 
   /** The last events, OpenAI's `[DONE]` when asked, and the end of the answer, in one write. */
@@ -69,4 +88,9 @@ export class SseResponse {
   end(): void {
     if (!this.res.writableEnded) this.res.end();
   }
+}
+
+/** The tick callback gets the stream as an argument: no closure per write. */
+function uncork(sse: SseResponse): void {
+  sse.uncork();
 }

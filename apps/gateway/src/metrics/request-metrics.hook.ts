@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayMetrics, RequestRecord, RequestRoute } from '#metrics';
 import type { ModelRegistry } from '#model-registry';
@@ -36,36 +37,47 @@ export function installRequestMetrics(
   metrics: GatewayMetrics,
   registry: ModelRegistry,
 ): void {
+  // One listener for every response (no closure per request): what it needs rides on the request's observation.
+  function onResponseClose(this: ServerResponse): void {
+    const followed = FOLLOWING.get(this);
+    if (followed === undefined) return;
+    FOLLOWING.delete(this);
+    metrics.requestFinished(recordOf(followed, this.writableFinished, this.statusCode, registry));
+  }
   fastify.addHook('onRequest', (request, reply, done) => {
     const followed = request.method === 'POST' ? FOLLOWED[request.routeOptions.url ?? ''] : undefined;
     if (followed) {
-      const observation = startObservation(request.raw);
+      FOLLOWING.set(reply.raw, { ...followed, request, observation: startObservation(request.raw) });
       metrics.requestStarted();
-      reply.raw.once('close', () =>
-        metrics.requestFinished({
-          route: followed.route,
-          ...recordOf(observation, reply.raw.writableFinished, reply.raw.statusCode, () =>
-            modelNamedIn(followed.modelOf(request), registry),
-          ),
-        }),
-      );
+      reply.raw.once('close', onResponseClose);
     }
     done();
   });
 }
 
+/** A followed request until its response closes. */
+interface Following {
+  route: RequestRoute;
+  modelOf: ModelNamer;
+  request: FastifyRequest;
+  observation: RequestObservation;
+}
+
+const FOLLOWING = new WeakMap<ServerResponse, Following>();
+
 function recordOf(
-  observation: RequestObservation,
+  { route, modelOf, request, observation }: Following,
   finished: boolean,
   status: number,
-  namedModel: () => string | null,
-): RequestRecord {
+  registry: ModelRegistry,
+): RequestRecord & { route: RequestRoute } {
   const latencyMs = performance.now() - observation.arrivedAt;
   const { result } = observation;
   const outcome = observation.errorType ?? (finished ? outcomeOfStatus(status) : 'cancelled');
-  if (!result) return { modelId: namedModel(), outcome, latencyMs };
+  if (!result) return { route, modelId: modelNamedIn(modelOf(request), registry), outcome, latencyMs };
   const { outcome: generation, queuedMs } = result;
   return {
+    route,
     modelId: result.modelId,
     outcome,
     latencyMs,
