@@ -239,7 +239,7 @@ describe('bench CLI against bench mock-backend', () => {
       120_000,
     );
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /direct-chat: the backend's POST \/v1\/chat\/completions/);
+    assert.match(run.stdout, /direct-chat and proxy-chat: the backend's POST \/v1\/chat\/completions/);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     const chat = result.legs.filter((l: { leg: string }) => l.leg === 'direct-chat');
     assert.deepEqual(
@@ -247,6 +247,7 @@ describe('bench CLI against bench mock-backend', () => {
       [
         ['saturation', 'POST /v1/chat/completions'],
         ['fixed_rate', 'POST /v1/chat/completions'],
+        ['saturation', 'POST /v1/chat/completions'],
         ['fixed_rate', 'POST /v1/chat/completions'],
       ],
     );
@@ -254,15 +255,17 @@ describe('bench CLI against bench mock-backend', () => {
       chat.every((l: { requests: { ok: number; failed: number } }) => l.requests.ok > 0 && l.requests.failed === 0),
     );
     assert.equal(result.chat_vs_generate_added, null, 'no gateway legs: no ratio');
-    // Saturation once per leg; the fixed rate in two rounds, the second in the reversed order.
+    // Saturation and the fixed rate in each of two rounds, the second in the reversed order.
     assert.equal(result.settings.rounds, 2);
     assert.deepEqual(
       result.legs.map((l: { phase: string; round?: number; leg: string }) => `${l.phase}:${l.round ?? '-'}:${l.leg}`),
       [
-        'saturation:-:direct',
-        'saturation:-:direct-chat',
+        'saturation:1:direct',
+        'saturation:1:direct-chat',
         'fixed_rate:1:direct',
         'fixed_rate:1:direct-chat',
+        'saturation:2:direct-chat',
+        'saturation:2:direct',
         'fixed_rate:2:direct-chat',
         'fixed_rate:2:direct',
       ],

@@ -25,6 +25,8 @@ describe('bench overhead', () => {
         '500ms',
         '--concurrency',
         '4',
+        '--route',
+        'both',
         '--tokens',
         '8',
         '--out',
@@ -46,18 +48,28 @@ describe('bench overhead', () => {
     assert.equal(result.kind, 'overhead');
     assert.deepEqual(
       result.legs.map((l: { phase: string; leg: string; round?: number }) => `${l.phase}:${l.round ?? '-'}:${l.leg}`),
+      // Saturation and the fixed rate both run in the rounds, the leg order reversed every other round.
       [
-        'saturation:-:direct',
-        'saturation:-:proxy',
-        'saturation:-:gateway',
-        'saturation:-:direct-chat',
-        'saturation:-:gateway-chat',
+        'saturation:1:direct',
+        'saturation:1:proxy',
+        'saturation:1:gateway',
+        'saturation:1:direct-chat',
+        'saturation:1:proxy-chat',
+        'saturation:1:gateway-chat',
         'fixed_rate:1:direct',
         'fixed_rate:1:proxy',
         'fixed_rate:1:gateway',
         'fixed_rate:1:direct-chat',
+        'fixed_rate:1:proxy-chat',
         'fixed_rate:1:gateway-chat',
+        'saturation:2:gateway-chat',
+        'saturation:2:proxy-chat',
+        'saturation:2:direct-chat',
+        'saturation:2:gateway',
+        'saturation:2:proxy',
+        'saturation:2:direct',
         'fixed_rate:2:gateway-chat',
+        'fixed_rate:2:proxy-chat',
         'fixed_rate:2:direct-chat',
         'fixed_rate:2:gateway',
         'fixed_rate:2:proxy',
@@ -87,9 +99,12 @@ describe('bench overhead', () => {
       assert.equal(result.added_latency_ms.gateway[key], spread.median);
     }
     assert.match(run.stdout, /each round, added latency ms:/);
-    for (const leg of ['direct', 'proxy', 'gateway', 'direct-chat', 'gateway-chat'])
+    for (const leg of ['direct', 'proxy', 'gateway', 'direct-chat', 'proxy-chat', 'gateway-chat'])
       assert.ok(result.saturation_qps[leg] > 0, leg);
     assert.equal(typeof result.ratios['gateway/proxy saturation'], 'number');
-    assert.equal(result.goals.length, 3, 'added p99, saturation, and the chat route against /v1/generate');
+    const goals = result.goals.map((goal: { goal: string }) => goal.goal).join('\n');
+    for (const route of ['/v1/generate', '/v1/chat/completions'])
+      for (const what of ['CPU per request', 'saturation', 'added p99'])
+        assert.match(goals, new RegExp(`${route}: gateway ${what}`), `${route} ${what}`);
   });
 });
