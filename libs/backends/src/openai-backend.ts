@@ -4,6 +4,7 @@ import { HttpService } from '@nestjs/axios';
 import axios, { type AxiosRequestConfig } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { createBackendAgent } from './backend-agent.js';
+import { parseBackendBaseUrl } from './backend-base-url.js';
 import type { CallTarget } from './backend-call.js';
 import { GatewayError } from './gateway-error.js';
 import type {
@@ -54,7 +55,7 @@ export class OpenAiBackend implements InferenceBackend {
   private model: string | undefined;
 
   constructor(baseUrl: string, options: OpenAiBackendOptions = {}) {
-    const url = parseBaseUrl(baseUrl);
+    const url = parseBackendBaseUrl(baseUrl, 'OpenAiBackend', 'http://127.0.0.1:8000');
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.model = options.model;
     this.agent = createBackendAgent(url.protocol as 'http:' | 'https:', options);
@@ -205,17 +206,4 @@ export class OpenAiBackend implements InferenceBackend {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function parseBaseUrl(baseUrl: string): URL {
-  let url: URL | undefined;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new Error(`OpenAiBackend: baseUrl "${baseUrl}" is not an http(s) URL; expected e.g. "http://127.0.0.1:8000"`);
-  }
-  return url;
 }

@@ -1,34 +1,14 @@
 import { GatewayError } from './gateway-error.js';
+import { chatCompletionBody } from './chat-completion-body.js';
 import type { ChatGenerationRequest } from './inference-backend.js';
 import type { OpenAiResponseFormat, TgiGrammar } from './openai-protocol.js';
 
-/** Every field of T named (some in another form): a field added to the request cannot be forgotten in the body. */
-type EveryField<T> = { [K in keyof Required<T>]: unknown };
-
-const INCLUDE_USAGE = Object.freeze({ include_usage: true });
-
 /**
  * The body of an OpenAI-protocol `POST /v1/chat/completions` for a gateway chat request: the fields are OpenAI's
- * already, but for `response_format`, which the gateway holds in TGI's grammar form. Streamed, with the usage asked
- * for, whether or not the client streams (as the TGI client does). JSON leaves the absent fields out.
+ * already, but for `response_format`, which the gateway holds in TGI's grammar form.
  */
 export function toChatBody(request: ChatGenerationRequest, model: string | undefined): string {
-  return JSON.stringify({
-    model,
-    messages: request.messages,
-    max_tokens: request.max_tokens,
-    temperature: request.temperature,
-    top_p: request.top_p,
-    seed: request.seed,
-    stop: request.stop,
-    presence_penalty: request.presence_penalty,
-    frequency_penalty: request.frequency_penalty,
-    logprobs: request.logprobs,
-    top_logprobs: request.top_logprobs,
-    response_format: request.response_format && toOpenAiResponseFormat(request.response_format),
-    stream: true,
-    stream_options: INCLUDE_USAGE,
-  } satisfies EveryField<Omit<ChatGenerationRequest, 'kind'>> & Record<string, unknown>);
+  return chatCompletionBody(request, model, request.response_format && toOpenAiResponseFormat(request.response_format));
 }
 
 /**

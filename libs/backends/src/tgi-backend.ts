@@ -15,6 +15,8 @@ import type {
 } from './inference-backend.js';
 import { BackendCall, type CallTarget } from './backend-call.js';
 import { ChatChunkReader } from './chat-chunk-reader.js';
+import { chatCompletionBody } from './chat-completion-body.js';
+import { parseBackendBaseUrl } from './backend-base-url.js';
 import { streamCall } from './sse-call.js';
 import { TgiGenerateAnswerReader } from './tgi-generate-answer-reader.js';
 import { tgiGenerateReader } from './tgi-generate-reader.js';
@@ -35,11 +37,6 @@ export interface TgiBackendOptions {
 
 const acceptEveryStatus = (): boolean => true;
 
-const INCLUDE_USAGE = Object.freeze({ include_usage: true });
-
-/** Every field of T named, absent ones as undefined: a field added to the request cannot be forgotten in the body. */
-type EveryField<T> = { [K in keyof Required<T>]: T[K] | undefined };
-
 /**
  * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). A generation goes through
  * `POST /generate_stream` with `details: true`, or `POST /generate` with `details: true` when nobody reads it before
@@ -59,7 +56,7 @@ export class TgiBackend implements InferenceBackend {
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
 
   constructor(baseUrl: string, options: TgiBackendOptions = {}) {
-    const url = parseBaseUrl(baseUrl);
+    const url = parseBackendBaseUrl(baseUrl, 'TgiBackend', 'http://127.0.0.1:8080');
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.agent = createBackendAgent(url.protocol as 'http:' | 'https:', options);
     this.http = options.httpService ?? new HttpService(axios.create());
@@ -110,24 +107,8 @@ export class TgiBackend implements InferenceBackend {
   }
 
   chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
-    // Field by field into one object literal (no rest and spread copies: this is per request); JSON leaves the
-    // absent ones out. TGI reads any other `model` as the name of a LoRA adapter; it serves its one model as "tgi".
-    const body = JSON.stringify({
-      model: 'tgi',
-      messages: request.messages,
-      max_tokens: request.max_tokens,
-      temperature: request.temperature,
-      top_p: request.top_p,
-      seed: request.seed,
-      stop: request.stop,
-      presence_penalty: request.presence_penalty,
-      frequency_penalty: request.frequency_penalty,
-      logprobs: request.logprobs,
-      top_logprobs: request.top_logprobs,
-      response_format: request.response_format,
-      stream: true,
-      stream_options: INCLUDE_USAGE,
-    } satisfies EveryField<Omit<ChatGenerationRequest, 'kind'>> & Record<string, unknown>);
+    // TGI reads any other `model` as the name of a LoRA adapter; it serves its one model as "tgi".
+    const body = chatCompletionBody(request, 'tgi', request.response_format);
     return streamCall(this.chatTarget, body, options, new ChatChunkReader(request.logprobs === true));
   }
 
@@ -172,19 +153,6 @@ export class TgiBackend implements InferenceBackend {
   close(): void {
     this.agent.destroy();
   }
-}
-
-function parseBaseUrl(baseUrl: string): URL {
-  let url: URL | undefined;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new Error(`TgiBackend: baseUrl "${baseUrl}" is not an http(s) URL; expected e.g. "http://127.0.0.1:8080"`);
-  }
-  return url;
 }
 
 function headerValue(value: unknown): string | undefined {
