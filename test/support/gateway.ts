@@ -48,6 +48,45 @@ models:${model('qwen2', 'qwen2-tiny-q8_0.gguf')}${model('llama3', 'llama3-tiny-q
 `;
 }
 
+export interface EngineTimeouts {
+  first_byte_ms: number;
+  inter_token_ms: number;
+  total_ms: number;
+}
+
+/**
+ * Local engines, one per entry of `models` (id → GGUF path), each with one context of two sequences on one thread:
+ * the set-up of the tests that kill, stop or leave an engine mid-generation. No timeout but the given ones ends a
+ * test's request (connect 1 s, startup 60 s).
+ */
+export function slowEnginesYaml(
+  models: Record<string, string>,
+  options: { defaultMaxNewTokens: number; timeouts: EngineTimeouts },
+): string {
+  const { first_byte_ms, inter_token_ms, total_ms } = options.timeouts;
+  const engine = ([id, path]: [string, string]) => `
+  - id: ${id}
+    quantization: gguf-q8_0
+    vram_budget_gb: 0
+    gpu: null
+    backend:
+      type: local
+      model_path: ${path}
+      host: 127.0.0.1
+      port: null
+      engine: { contexts: 1, sequences: 2, threads: 1, context_size: 512, gpu_layers: 0, max_concurrent_requests: 16 }`;
+  return `gpus: []
+readiness: { required: all }
+defaults:
+  max_concurrent: 2
+  max_queued: 16
+  max_new_tokens: 400
+  default_max_new_tokens: ${options.defaultMaxNewTokens}
+  timeouts: { connect_ms: 1000, first_byte_ms: ${first_byte_ms}, inter_token_ms: ${inter_token_ms}, total_ms: ${total_ms}, startup_ms: 60000 }
+models:${Object.entries(models).map(engine).join('')}
+`;
+}
+
 export interface TgiModelsOptions {
   maxConcurrent?: number;
   maxQueued?: number;

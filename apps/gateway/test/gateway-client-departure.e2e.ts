@@ -2,32 +2,23 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { slowTestModel } from '#test-support/engine';
-import { startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
+import {
+  slowEnginesYaml,
+  startGateway,
+  waitForModel,
+  writeModelsConfig,
+  type RunningGateway,
+} from '#test-support/gateway';
 import { openStream } from '#test-support/http-client';
 
 /** A real engine on a model slow enough (random 30M weights) that a client can leave mid-generation. */
-function slowConfig(): string {
-  return writeModelsConfig(`gpus: []
-readiness: { required: all }
-defaults:
-  max_concurrent: 2
-  max_queued: 16
-  max_new_tokens: 400
-  default_max_new_tokens: 32
-  timeouts: { connect_ms: 1000, first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 60000, startup_ms: 60000 }
-models:
-  - id: llama3
-    quantization: gguf-q8_0
-    vram_budget_gb: 0
-    gpu: null
-    backend:
-      type: local
-      model_path: ${slowTestModel()}
-      host: 127.0.0.1
-      port: null
-      engine: { contexts: 1, sequences: 2, threads: 1, context_size: 512, gpu_layers: 0, max_concurrent_requests: 16 }
-`);
-}
+const slowConfig = () =>
+  writeModelsConfig(
+    slowEnginesYaml(
+      { llama3: slowTestModel() },
+      { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 60000 } },
+    ),
+  );
 
 const long = { model_id: 'llama3', inputs: 'The', parameters: { max_new_tokens: 400 } };
 const DEPARTURE = /^.*LOG.*: POST \/v1\/generate: the client left before its answer was complete \(cancelled\)/;

@@ -4,41 +4,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, slowTestModel } from '#test-support/engine';
-import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
+import {
+  modelView,
+  slowEnginesYaml,
+  startGateway,
+  waitForModel,
+  writeModelsConfig,
+  type RunningGateway,
+} from '#test-support/gateway';
+import { processAlive as alive } from '#test-support/processes';
 import { openStream, postJson, request } from '#test-support/http-client';
 
 /** One local model at `modelPath`, with timeouts long enough that none of them is what ends a test's request. */
-function oneLocalModel(modelPath: string): string {
-  return writeModelsConfig(`gpus: []
-readiness: { required: all }
-defaults:
-  max_concurrent: 2
-  max_queued: 16
-  max_new_tokens: 400
-  default_max_new_tokens: 16
-  timeouts: { connect_ms: 1000, first_byte_ms: 20000, inter_token_ms: 20000, total_ms: 30000, startup_ms: 60000 }
-models:
-  - id: llama3
-    quantization: gguf-q8_0
-    vram_budget_gb: 0
-    gpu: null
-    backend:
-      type: local
-      model_path: ${modelPath}
-      host: 127.0.0.1
-      port: null
-      engine: { contexts: 1, sequences: 2, threads: 1, context_size: 512, gpu_layers: 0, max_concurrent_requests: 16 }
-`);
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const oneLocalModel = (modelPath: string) =>
+  writeModelsConfig(
+    slowEnginesYaml(
+      { llama3: modelPath },
+      { defaultMaxNewTokens: 16, timeouts: { first_byte_ms: 20000, inter_token_ms: 20000, total_ms: 30000 } },
+    ),
+  );
 
 const hello = { model_id: 'llama3', inputs: 'Hello', parameters: { max_new_tokens: 4 } };
 

@@ -1,41 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { slowTestModel } from '#test-support/engine';
-import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
+import {
+  modelView,
+  slowEnginesYaml,
+  startGateway,
+  waitForModel,
+  writeModelsConfig,
+  type RunningGateway,
+} from '#test-support/gateway';
+import { processAlive as alive } from '#test-support/processes';
 import { openStream, postJson } from '#test-support/http-client';
 
 /** A gateway supervising one real engine on a model slow enough (random 30M weights) to be hit mid-generation. */
-function slowLocalConfig(): string {
-  return writeModelsConfig(`gpus: []
-readiness: { required: all }
-defaults:
-  max_concurrent: 2
-  max_queued: 16
-  max_new_tokens: 400
-  default_max_new_tokens: 32
-  timeouts: { connect_ms: 1000, first_byte_ms: 10000, inter_token_ms: 5000, total_ms: 30000, startup_ms: 60000 }
-models:
-  - id: llama3
-    quantization: gguf-q8_0
-    vram_budget_gb: 0
-    gpu: null
-    backend:
-      type: local
-      model_path: ${slowTestModel()}
-      host: 127.0.0.1
-      port: null
-      engine: { contexts: 1, sequences: 2, threads: 1, context_size: 512, gpu_layers: 0, max_concurrent_requests: 16 }
-`);
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const slowLocalConfig = () =>
+  writeModelsConfig(
+    slowEnginesYaml(
+      { llama3: slowTestModel() },
+      { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 10000, inter_token_ms: 5000, total_ms: 30000 } },
+    ),
+  );
 
 describe('gateway supervising a local engine', () => {
   let gateway: RunningGateway;

@@ -1,44 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { SHIPPED_MODELS, slowTestModel } from '#test-support/engine';
-import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
+import {
+  modelView,
+  slowEnginesYaml,
+  startGateway,
+  waitForModel,
+  writeModelsConfig,
+  type RunningGateway,
+} from '#test-support/gateway';
+import { processAlive as alive } from '#test-support/processes';
 import { openStream, postJson, type HttpResult } from '#test-support/http-client';
 
 const GRACE_MS = 1500;
 
 /** Two real engines: `llama3` slow enough (random 30M weights) to outlast the grace, `qwen2` quick. */
-function shutdownConfig(): string {
-  const engine = (id: string, path: string) => `
-  - id: ${id}
-    quantization: gguf-q8_0
-    vram_budget_gb: 0
-    gpu: null
-    backend:
-      type: local
-      model_path: ${path}
-      host: 127.0.0.1
-      port: null
-      engine: { contexts: 1, sequences: 2, threads: 1, context_size: 512, gpu_layers: 0, max_concurrent_requests: 16 }`;
-  return writeModelsConfig(`gpus: []
-readiness: { required: all }
-defaults:
-  max_concurrent: 2
-  max_queued: 16
-  max_new_tokens: 400
-  default_max_new_tokens: 32
-  timeouts: { connect_ms: 1000, first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 60000, startup_ms: 60000 }
-models:${engine('llama3', slowTestModel())}${engine('qwen2', SHIPPED_MODELS.qwen2)}
-`);
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const shutdownConfig = () =>
+  writeModelsConfig(
+    slowEnginesYaml(
+      { llama3: slowTestModel(), qwen2: SHIPPED_MODELS.qwen2 },
+      { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 60000 } },
+    ),
+  );
 
 /** A non-streamed answer during the drain: complete (200), or the taxonomy's 503 with Retry-After that closes. */
 function assertDocumentedAnswer(res: HttpResult): 'complete' | 'refused' {
