@@ -31,22 +31,35 @@ function assertWholeBlocks(values: Float32Array, type: string): void {
   if (values.length % QK !== 0) throw new RangeError(`${type} needs a multiple of ${QK} values, got ${values.length}`);
 }
 
+/** A block's leading fp16 scale, converted from its exact float32 bits (the reference rounds from float32). */
+class BlockScaleWriter {
+  private readonly scratch = new Float32Array(1);
+  private readonly scratchBits = new Uint32Array(this.scratch.buffer);
+  private readonly view: DataView;
+
+  constructor(out: Uint8Array) {
+    this.view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+
+  write(offset: number, d: number): void {
+    this.scratch[0] = d;
+    this.view.setUint16(offset, float32BitsToFloat16(this.scratchBits[0]!), true);
+  }
+}
+
 /** Blocks of 32: fp16 scale d = amax/127, then 32 int8 q = round(x/d), ties away from zero (roundf). */
 export function quantizeQ8_0(values: Float32Array): Uint8Array {
   assertWholeBlocks(values, 'Q8_0');
   const blocks = values.length / QK;
   const out = new Uint8Array(blocks * 34);
-  const view = new DataView(out.buffer);
-  const scratch = new Float32Array(1);
-  const scratchBits = new Uint32Array(scratch.buffer);
+  const scales = new BlockScaleWriter(out);
   for (let b = 0; b < blocks; b++) {
     const start = b * QK;
     let amax = 0;
     for (let j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(values[start + j]!));
     const d = Math.fround(amax / 127);
     const id = d ? Math.fround(1 / d) : 0;
-    scratch[0] = d;
-    view.setUint16(b * 34, float32BitsToFloat16(scratchBits[0]!), true);
+    scales.write(b * 34, d);
     for (let j = 0; j < QK; j++) {
       const x = Math.fround(values[start + j]! * id);
       const q = x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5);
@@ -65,9 +78,7 @@ export function quantizeQ4_0(values: Float32Array): Uint8Array {
   assertWholeBlocks(values, 'Q4_0');
   const blocks = values.length / QK;
   const out = new Uint8Array(blocks * 18);
-  const view = new DataView(out.buffer);
-  const scratch = new Float32Array(1);
-  const scratchBits = new Uint32Array(scratch.buffer);
+  const scales = new BlockScaleWriter(out);
   for (let b = 0; b < blocks; b++) {
     const start = b * QK;
     let amax = 0;
@@ -81,8 +92,7 @@ export function quantizeQ4_0(values: Float32Array): Uint8Array {
     }
     const d = Math.fround(max / -8);
     const id = d ? Math.fround(1 / d) : 0;
-    scratch[0] = d;
-    view.setUint16(b * 18, float32BitsToFloat16(scratchBits[0]!), true);
+    scales.write(b * 18, d);
     for (let j = 0; j < QK / 2; j++) {
       const x0 = Math.fround(values[start + j]! * id);
       const x1 = Math.fround(values[start + QK / 2 + j]! * id);
