@@ -21,6 +21,8 @@ describe('bench CLI against bench mock-backend', () => {
   let mock: ManagedProcess;
   let mockUrl: string;
   let dir: string;
+  /** The bench's target options for the mock, speaking `api`. */
+  const mockTarget = (api: 'tgi' | 'openai') => ['--url', mockUrl, '--api', api];
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-bench-cli-'));
     mock = ManagedProcess.start(process.execPath, [
@@ -53,10 +55,7 @@ describe('bench CLI against bench mock-backend', () => {
     const out = join(dir, 'pass');
     const run = await runBench([
       'run',
-      '--url',
-      mockUrl,
-      '--api',
-      'tgi',
+      ...mockTarget('tgi'),
       '--rate',
       '30',
       '--duration',
@@ -151,10 +150,7 @@ describe('bench CLI against bench mock-backend', () => {
   it('exits 1 when an SLO fails, and prints the FAIL', async () => {
     const run = await runBench([
       'run',
-      '--url',
-      mockUrl,
-      '--api',
-      'tgi',
+      ...mockTarget('tgi'),
       '--rate',
       '20',
       '--duration',
@@ -177,10 +173,7 @@ describe('bench CLI against bench mock-backend', () => {
     const out = join(dir, 'openai');
     const run = await runBench([
       'run',
-      '--url',
-      mockUrl,
-      '--api',
-      'openai',
+      ...mockTarget('openai'),
       '--rate',
       '20',
       '--duration',
@@ -314,10 +307,7 @@ describe('bench CLI against bench mock-backend', () => {
     const out = join(dir, 'invalid');
     const run = await runBench([
       'run',
-      '--url',
-      mockUrl,
-      '--api',
-      'tgi',
+      ...mockTarget('tgi'),
       '--rate',
       '50',
       '--duration',
@@ -365,10 +355,7 @@ describe('bench CLI against bench mock-backend', () => {
   it('runs Locust-style users and staged concurrency', async () => {
     const users = await runBench([
       'run',
-      '--url',
-      mockUrl,
-      '--api',
-      'tgi',
+      ...mockTarget('tgi'),
       '--users',
       '4',
       '--spawn-rate',
@@ -387,10 +374,7 @@ describe('bench CLI against bench mock-backend', () => {
     assert.ok(u.summary.overall.requests.ok >= 10);
     const staged = await runBench([
       'run',
-      '--url',
-      mockUrl,
-      '--api',
-      'tgi',
+      ...mockTarget('tgi'),
       '--concurrency',
       '0',
       '--stages',
@@ -414,10 +398,7 @@ describe('bench CLI against bench mock-backend', () => {
   it('finds the goodput of a sweep, and exits 1 when no rate meets the SLOs', async () => {
     const good = await runBench([
       'sweep',
-      '--url',
-      mockUrl,
-      '--api',
-      'tgi',
+      ...mockTarget('tgi'),
       '--rates',
       '5,15',
       '--duration',
@@ -440,10 +421,7 @@ describe('bench CLI against bench mock-backend', () => {
     assert.equal(result.goodput.rate, 15);
     const none = await runBench([
       'sweep',
-      '--url',
-      mockUrl,
-      '--api',
-      'tgi',
+      ...mockTarget('tgi'),
       '--bisect',
       '5:20',
       '--duration',
