@@ -237,6 +237,7 @@ export class BackendCall {
     // the request failed during the generation, as a stream closed early does.
     const code = errnoCode(error);
     if (
+      this.reader.answersAtEnd === true &&
       this.options.oneAnswer === true &&
       this.backendRequest?.writableFinished &&
       (code === 'ECONNRESET' || code === 'EPIPE')

@@ -106,7 +106,7 @@ export type ProbeResult = 'ready' | 'loading' | 'down';
 export interface InferenceBackend {
   readonly baseUrl: string;
   generate(request: GenerationRequest, options: CallOptions): Promise<GenerationOutcome>;
-  /** `POST /v1/chat/completions`, streamed from the backend whether or not the client streams (as generate is). */
+  /** `POST /v1/chat/completions`: streamed from the backend, or (`oneAnswer`, where the backend's client can) one answer. */
   chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome>;
   /** GET /health: 200 ready; 503 or connection refused loading (the caller applies its start-up deadline); else down. */
   probe(): Promise<ProbeResult>;
