@@ -29,9 +29,12 @@ describe('gateway metrics: the OpenAI routes in the StatsD keys and Prometheus',
   before(async () => {
     standIn = await startTgiStandIn({ script: (request) => scriptFor(request.body) });
     statsd = await captureStatsd();
-    gateway = await startGateway(writeModelsConfig(tgiModelsYaml(standIn.url, { firstByteMs: 300 })), {
-      env: { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(statsd.port) },
-    });
+    gateway = await startGateway(
+      writeModelsConfig(tgiModelsYaml(standIn.url, { firstByteMs: 300, interTokenMs: 300, totalMs: 1000 })),
+      {
+        env: { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(statsd.port) },
+      },
+    );
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const plain = await client.chat.completions.create({
       model: 'qwen2',
@@ -48,7 +51,8 @@ describe('gateway metrics: the OpenAI routes in the StatsD keys and Prometheus',
     const completion = await client.completions.create({ model: 'Qwen2-7B-Instruct-GPTQ-Int4', prompt: 'six seven' });
     usages.push(completion.usage!);
     const refused = [
-      () => client.chat.completions.create({ model: 'qwen2', messages: [{ role: 'user', content: 'silent' }] }), // 504
+      // 504: a chat nobody streams is one answer from the backend, bounded by total_ms
+      () => client.chat.completions.create({ model: 'qwen2', messages: [{ role: 'user', content: 'silent' }] }),
       () => client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }), // 404
       () => client.chat.completions.create({ model: 'qwen2', messages: [] }), // 400, model named
     ];

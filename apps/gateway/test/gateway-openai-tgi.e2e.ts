@@ -84,8 +84,8 @@ describe('the openai SDK through the gateway to a TGI backend (stand-in)', () =>
 
     const sent = lastChatBody();
     assert.equal(sent.model, 'tgi', 'TGI reads any other name as a LoRA adapter');
-    assert.equal(sent.stream, true);
-    assert.deepEqual(sent.stream_options, { include_usage: true });
+    assert.equal(sent.stream, false, 'nobody streams it: one answer, which carries its usage');
+    assert.equal(sent.stream_options, undefined);
     assert.deepEqual(sent.messages, [
       { role: 'system', content: 'You are brief.' },
       { role: 'user', content: 'Tell me more.' },

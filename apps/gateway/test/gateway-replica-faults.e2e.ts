@@ -20,7 +20,8 @@ defaults:
   max_queue_wait_ms: 8000
   max_new_tokens: 64
   default_max_new_tokens: 16
-  timeouts: { connect_ms: 1000, first_byte_ms: 2500, inter_token_ms: 2500, total_ms: 10000, startup_ms: 60000 }
+  # A request nobody streams is one answer from the engine, which only total_ms bounds: a stopped engine's time out then.
+  timeouts: { connect_ms: 1000, first_byte_ms: 2500, inter_token_ms: 2500, total_ms: 5000, startup_ms: 60000 }
 models:
   - id: qwen2
     quantization: gguf-q8_0

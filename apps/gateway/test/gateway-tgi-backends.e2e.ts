@@ -34,6 +34,8 @@ function scriptFor(inputs: string): StandInScript {
       };
     case 'silent':
       return { firstTokenDelayMs: 5000 };
+    case 'long':
+      return { tokens: [' one', ' two', ' three'], tokenDelayMs: 500 };
     case 'cut':
       return { tokens: ['a', 'b', 'c'], closeAfterTokens: 1 };
     case 'slow':
@@ -104,11 +106,19 @@ for (const queue of ['in-process', 'BullMQ (Redis)'] as const)
     it('answers 504 when the first token does not come within first_byte_ms, and drops the backend call', async () => {
       const disconnect = standIn.nextDisconnect();
       const started = performance.now();
-      const res = await generate(gateway, 'silent');
+      const res = await generate(gateway, 'silent', { stream: true });
       assert.equal(res.status, 504);
       assert.equal(res.json().error_type, 'timeout');
       assert.ok(performance.now() - started < 2000);
       await disconnect; // the backend saw the gateway hang up
+    });
+
+    it('answers a non-streamed generation longer than first_byte_ms: its one answer is bounded by total_ms', async () => {
+      const started = performance.now();
+      const res = await generate(gateway, 'long');
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json().generated_text, ' one two three');
+      assert.ok(performance.now() - started >= 1000, 'longer than first_byte_ms (800)');
     });
 
     it('holds the per-model cap at the backend and answers a burst in full', async () => {

@@ -9,8 +9,10 @@ export interface BackendAgentOptions {
 /**
  * TGI (axum/hyper) and our engine keep an idle connection open for 72 s. We close ours after 4 s by default, well
  * before the backend does, so a request is never written into a socket the backend is closing at that moment
- * (the stale keep-alive bug of many gateways). The race that remains (a backend restart, a proxy in between with
- * a shorter timeout) is covered by the one retry of a reset before the first byte.
+ * (the stale keep-alive bug of many gateways); a backend that announces a shorter one (`Keep-Alive: timeout=N`, as
+ * Node servers do) has it honoured by Node's agent, which lets the socket go a second before. The race that remains (a
+ * backend restart, a proxy in between with a shorter timeout) is covered by the one retry of a reset before the
+ * first byte (for an answer that comes only at its end, only a reset right after the write: backend-call.ts).
  */
 const DEFAULT_KEEP_ALIVE_IDLE_MS = 4_000;
 

@@ -18,10 +18,16 @@ export interface CallTarget {
 
 /**
  * How a 200 answer's body reads: an SSE parser feeding a route's event reader (`sse-call.ts`), or a reader of one
- * JSON answer. One per call; it reports through the call (`eventArrived` or `answerStarted`, `fail`, `succeed`).
+ * JSON answer. One per call; it reports through the call (`eventArrived`, `fail`, `succeed`).
  */
 export interface ResponseReader {
-  /** The 200 answer's headers arrived, the call unsettled (a reader that needs them, or counts them as progress). */
+  /**
+   * The answer's first byte comes only once the generation is done (TGI's `/generate`): the first-byte timeout cannot
+   * tell a slow backend from a long generation, so the total bounds the wait, and a reused socket's reset is retried
+   * only while it cannot have cut a generation (`STALE_RESET_WINDOW_MS`).
+   */
+  readonly answersAtEnd?: boolean;
+  /** The 200 answer's headers arrived, the call unsettled (a reader that needs them). */
   begin?(response: IncomingMessage): void;
   /** A piece of the body, while the call is unsettled. */
   push(chunk: Buffer): void;
@@ -32,6 +38,14 @@ export interface ResponseReader {
 type TimeoutPhase = 'connect' | 'first byte' | 'inter-token' | 'total';
 /** What the call's one timer waits for now. */
 type TimerPhase = Exclude<TimeoutPhase, 'connect'>;
+
+/**
+ * A backend that closes an idle keep-alive socket as our request crosses it resets the socket within a round trip of
+ * the write. A call whose answer says nothing before the generation is done cannot tell that from a backend that took
+ * the request and failed while generating, so it is sent again only when its reset came this soon: re-sending then
+ * repeats at most this much of a generation; later, it could run the whole generation twice.
+ */
+export const STALE_RESET_WINDOW_MS = 250;
 
 /** Enough of an error body to explain it; the rest is drained, not kept. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -59,6 +73,8 @@ export class BackendCall {
   private events = 0;
   private backendRequest: ClientRequest | undefined;
   private socketBytesReadAtStart = 0;
+  /** performance.now() when the request was given its socket (the write follows at once). */
+  private sentAt = 0;
   private response: IncomingMessage | undefined;
   /**
    * One timer for the call's bounds: the first byte, then each inter-token gap, whichever ends first with the total
@@ -86,7 +102,8 @@ export class BackendCall {
       this.startedAt = performance.now();
       this.totalAt = this.startedAt + timeouts.totalMs;
       signal.addEventListener('abort', this.onAbort);
-      this.arm('first byte', timeouts.firstByteMs, this.startedAt);
+      if (reader.answersAtEnd === true) this.arm('total', Infinity, this.startedAt);
+      else this.arm('first byte', timeouts.firstByteMs, this.startedAt);
       this.send();
     });
   }
@@ -111,14 +128,6 @@ export class BackendCall {
       else this.arm('inter-token', interTokenMs, now); // the total ends first now: the timer waits for it
     }
     return now;
-  }
-
-  /**
-   * A one-answer call's headers arrived: the first-byte wait is over. Nothing but the total bounds the body after
-   * them (it has no tokens to wait between).
-   */
-  answerStarted(): void {
-    this.arm('total', Infinity, performance.now());
   }
 
   /** (Re)sets the one timer for `phase`'s `ms` from `now`, or for the end of the total if that comes first. */
@@ -193,6 +202,7 @@ export class BackendCall {
 
   private readonly onSocket = (socket: Socket): void => {
     this.socketBytesReadAtStart = socket.bytesRead;
+    this.sentAt = performance.now();
     if (!socket.connecting) return; // a reused keep-alive socket
     const { connectMs } = this.options.timeouts;
     clearTimeout(this.connectTimer); // a retry's new socket
@@ -227,6 +237,7 @@ export class BackendCall {
     // the request failed during the generation, as a stream closed early does.
     const code = errnoCode(error);
     if (
+      this.reader.answersAtEnd === true &&
       this.options.oneAnswer === true &&
       this.backendRequest?.writableFinished &&
       (code === 'ECONNRESET' || code === 'EPIPE')
@@ -239,13 +250,15 @@ export class BackendCall {
 
   /**
    * A backend may close an idle keep-alive socket just as we write a request into it; the request never reached
-   * it, so sending it again on a new socket is safe. Only then: not on a new socket, not after any answer byte.
+   * it, so sending it again on a new socket is safe. Only then: not on a new socket, not after any answer byte, and
+   * for an answer that comes only at the end, not after the backend could have been generating it.
    */
   private isStaleKeepAliveReset(error: unknown): boolean {
     const req = this.backendRequest;
     if (req?.reusedSocket !== true) return false;
     const code = errnoCode(error);
     if (code !== 'ECONNRESET' && code !== 'EPIPE') return false;
+    if (this.reader.answersAtEnd === true && performance.now() - this.sentAt > STALE_RESET_WINDOW_MS) return false;
     return (req.socket?.bytesRead ?? this.socketBytesReadAtStart) === this.socketBytesReadAtStart;
   }
 

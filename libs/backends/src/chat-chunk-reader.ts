@@ -1,7 +1,8 @@
 import { GatewayError } from './gateway-error.js';
 import type { GenerationOutcome } from './inference-backend.js';
-import type { OpenAiTokenLogprob, OpenAiTopLogprob } from './openai-protocol.js';
+import type { OpenAiTokenLogprob } from './openai-protocol.js';
 import { CLOSED_EARLY, type BackendCall } from './backend-call.js';
+import { CHAT_FINISH_REASONS, toTokenLogprob, type WireLogprob } from './chat-wire.js';
 import type { SseEventReader } from './sse-call.js';
 import type { TgiFinishReason } from './tgi-protocol.js';
 
@@ -19,21 +20,6 @@ interface ChatChunkOnTheWire {
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   error?: unknown;
 }
-
-interface WireLogprob {
-  token: string;
-  logprob: number;
-  bytes?: number[] | null;
-  top_logprobs?: Array<{ token: string; logprob: number; bytes?: number[] | null }> | null;
-}
-
-/** What each server's finish reasons mean in TGI's terms: OpenAI's `stop` covers both the EOS token and a stop string. */
-const FINISH_REASONS: Readonly<Record<string, TgiFinishReason>> = {
-  stop: 'eos_token',
-  eos_token: 'eos_token',
-  stop_sequence: 'stop_sequence',
-  length: 'length',
-};
 
 const DONE = '[DONE]';
 
@@ -88,7 +74,7 @@ export class ChatChunkReader implements SseEventReader {
     }
     const reason = choice.finish_reason;
     if (reason != null) {
-      this.finishReason = FINISH_REASONS[reason];
+      this.finishReason = CHAT_FINISH_REASONS[reason];
       if (this.finishReason === undefined)
         call.fail(new GatewayError('upstream', `backend finished with an unknown finish_reason "${reason}"`));
     }
@@ -114,13 +100,4 @@ export class ChatChunkReader implements SseEventReader {
     if (this.wantsLogprobs) outcome.logprobs = this.logprobs;
     call.succeed(outcome);
   }
-}
-
-/** OpenAI's shape, whatever the server sent: TGI leaves out `bytes`. */
-function toTokenLogprob({ token, logprob, bytes, top_logprobs }: WireLogprob): OpenAiTokenLogprob {
-  return { token, logprob, bytes: bytes ?? null, top_logprobs: top_logprobs?.map(toTopLogprob) ?? [] };
-}
-
-function toTopLogprob({ token, logprob, bytes }: WireLogprob): OpenAiTopLogprob {
-  return { token, logprob, bytes: bytes ?? null };
 }

@@ -6,8 +6,9 @@ type EveryField<T> = { [K in keyof Required<T>]: unknown };
 const INCLUDE_USAGE = Object.freeze({ include_usage: true });
 
 /**
- * The body of a `POST /v1/chat/completions` to a backend (TGI's Messages API or an OpenAI-protocol server): streamed,
- * with the usage asked for, whether or not the client streams. `responseFormat` is the request's in the form the
+ * The body of a `POST /v1/chat/completions` to a backend (TGI's Messages API or an OpenAI-protocol server): streamed
+ * with the usage asked for, or (`stream: false`, when nobody reads the tokens before the end) one answer, which
+ * carries its usage anyway (OpenAI refuses `stream_options` then). `responseFormat` is the request's in the form the
  * backend reads. Field by field into one object literal (no rest and spread copies: this is per request); JSON leaves
  * the absent ones out.
  */
@@ -15,6 +16,7 @@ export function chatCompletionBody(
   request: ChatGenerationRequest,
   model: string | undefined,
   responseFormat: unknown,
+  stream = true,
 ): string {
   return JSON.stringify({
     model,
@@ -29,7 +31,7 @@ export function chatCompletionBody(
     logprobs: request.logprobs,
     top_logprobs: request.top_logprobs,
     response_format: responseFormat,
-    stream: true,
-    stream_options: INCLUDE_USAGE,
+    stream,
+    stream_options: stream ? INCLUDE_USAGE : undefined,
   } satisfies EveryField<Omit<ChatGenerationRequest, 'kind'>> & Record<string, unknown>);
 }

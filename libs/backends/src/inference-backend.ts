@@ -71,7 +71,10 @@ export interface GenerationOutcome {
 export interface CallTimeouts {
   /** TCP connect of a new socket (a reused keep-alive socket is already connected). */
   connectMs: number;
-  /** From sending the request to the first SSE event (a one-answer `generate` call: to its headers). */
+  /**
+   * From sending the request to the first SSE event. Not for an answer whose first byte comes when the generation is
+   * done (a one-answer `generate` call): the total bounds that.
+   */
   firstByteMs: number;
   /** Between two SSE events (a one-answer call has none). */
   interTokenMs: number;
@@ -90,9 +93,9 @@ export interface CallOptions {
   /**
    * Nobody reads the generation before its end (the client does not stream, nothing relays tokens): a backend may
    * answer it in one piece (TGI's `/generate`), which costs both sides less than a stream. `onToken` is then never
-   * called; the first-byte timeout bounds the whole answer (its first
-   * byte comes when it is done), and a backend that closes the connection after taking the request failed it
-   * (`upstream`, as a stream closed early), not unreachable.
+   * called; the total timeout bounds the whole answer (its first byte comes when it is done, so the first-byte
+   * timeout cannot apply), and a backend that closes the connection after taking the request failed it (`upstream`,
+   * as a stream closed early), not unreachable.
    */
   oneAnswer?: boolean;
 }
@@ -103,7 +106,7 @@ export type ProbeResult = 'ready' | 'loading' | 'down';
 export interface InferenceBackend {
   readonly baseUrl: string;
   generate(request: GenerationRequest, options: CallOptions): Promise<GenerationOutcome>;
-  /** `POST /v1/chat/completions`, streamed from the backend whether or not the client streams (as generate is). */
+  /** `POST /v1/chat/completions`: streamed from the backend, or (`oneAnswer`, where the backend's client can) one answer. */
   chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome>;
   /** GET /health: 200 ready; 503 or connection refused loading (the caller applies its start-up deadline); else down. */
   probe(): Promise<ProbeResult>;

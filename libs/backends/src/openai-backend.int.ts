@@ -101,6 +101,26 @@ for (const flavour of ['vllm', 'llama-server'] as const satisfies OpenAiFlavour[
       assert.deepEqual(sent.body.stream_options, { include_usage: true });
     });
 
+    it('answers a chat nobody streams from one answer (stream false), as the stream would have', async () => {
+      const { standIn, backend } = await setUp({ flavour, script: { tokens: ['Yes', ' it', ' is'], tokenDelayMs: 5 } });
+      for (const request of [
+        testChatRequest('Is it so', { temperature: 0 }),
+        testChatRequest('x', { max_tokens: 2 }),
+      ]) {
+        const streamed = await backend.chat(request, testCallOptions());
+        const answered = await backend.chat(request, { ...testCallOptions(), oneAnswer: true });
+        assert.deepEqual({ ...answered, timings: undefined }, { ...streamed, timings: undefined });
+      }
+      const sent = standIn.received.at(-1)!;
+      assert.deepEqual(
+        [sent.route, sent.body.stream, sent.body.stream_options],
+        ['/v1/chat/completions', false, undefined],
+      );
+      const cut = await setUp({ flavour, script: { tokens: ['a', 'b'], tokenDelayMs: 5, closeAfterTokens: 1 } });
+      const error = await rejection(cut.backend.chat(testChatRequest('x'), { ...testCallOptions(), oneAnswer: true }));
+      assert.deepEqual([error.type, error.message], ['upstream', 'backend closed the connection before its answer']);
+    });
+
     it("maps the server's 400 to validation, its status kept, with its message", async () => {
       const { backend } = await setUp({ flavour });
       const error = await rejection(backend.generate(generation({ max_new_tokens: 0 }), testCallOptions()));

@@ -5,7 +5,8 @@ import axios, { type AxiosRequestConfig } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { createBackendAgent } from './backend-agent.js';
 import { parseBackendBaseUrl } from './backend-base-url.js';
-import type { CallTarget } from './backend-call.js';
+import { BackendCall, type CallTarget } from './backend-call.js';
+import { ChatAnswerReader } from './chat-answer-reader.js';
 import { GatewayError } from './gateway-error.js';
 import type {
   CallOptions,
@@ -40,7 +41,8 @@ const acceptEveryStatus = (): boolean => true;
 /**
  * A backend that speaks OpenAI's protocol: vLLM, llama.cpp's llama-server, SGLang, Ollama. A TGI generation
  * (`/v1/generate`) becomes a streamed `POST /v1/completions` (openai-completion-body.ts says what maps and what is
- * refused), a chat completion a streamed `POST /v1/chat/completions`; both ask for the usage. The calls go through
+ * refused), a chat completion a streamed `POST /v1/chat/completions`, or one answer (`stream: false`) when nobody
+ * reads it before its end (`oneAnswer`); both ask for the usage. The calls go through
  * the TGI client's machinery (`backend-call.ts`, `sse-call.ts`): the same timeouts, client abort, stale keep-alive
  * retry and error mapping. Readiness is the server's `/health` (vLLM, llama-server, SGLang), else `/v1/models`.
  */
@@ -50,6 +52,7 @@ export class OpenAiBackend implements InferenceBackend {
   private readonly http: HttpService;
   private readonly completionsTarget: CallTarget;
   private readonly chatTarget: CallTarget;
+  private readonly chatAnswerTarget: CallTarget;
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
   /** Configured, or learned from `/v1/models` by a probe; undefined sends no `model` (vLLM and llama-server then use their one). */
   private model: string | undefined;
@@ -63,7 +66,7 @@ export class OpenAiBackend implements InferenceBackend {
     const authorization: Record<string, string> =
       options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
     const basePath = url.pathname.replace(/\/+$/, '');
-    const target = (path: string): CallTarget => ({
+    const target = (path: string, accept = 'text/event-stream'): CallTarget => ({
       transport: url.protocol === 'https:' ? https : http,
       requestOptions: Object.freeze({
         protocol: url.protocol,
@@ -74,7 +77,7 @@ export class OpenAiBackend implements InferenceBackend {
         agent: this.agent,
         headers: {
           'content-type': 'application/json',
-          accept: 'text/event-stream',
+          accept,
           'accept-encoding': 'identity',
           ...authorization,
         },
@@ -82,6 +85,7 @@ export class OpenAiBackend implements InferenceBackend {
     });
     this.completionsTarget = target('/v1/completions');
     this.chatTarget = target('/v1/chat/completions');
+    this.chatAnswerTarget = target('/v1/chat/completions', 'application/json');
     this.controlConfig = Object.freeze({
       adapter: 'http',
       httpAgent: this.agent,
@@ -119,11 +123,16 @@ export class OpenAiBackend implements InferenceBackend {
   }
 
   chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
+    const oneAnswer = options.oneAnswer === true;
     let body;
     try {
-      body = toChatBody(request, this.model);
+      body = toChatBody(request, this.model, !oneAnswer);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (oneAnswer) {
+      const call = new BackendCall(this.chatAnswerTarget, body, options);
+      return call.run(new ChatAnswerReader(call, request.logprobs === true));
     }
     return streamCall(this.chatTarget, body, options, new ChatChunkReader(request.logprobs === true));
   }

@@ -7,8 +7,9 @@ import type { OpenAiResponseFormat, TgiGrammar } from './openai-protocol.js';
  * The body of an OpenAI-protocol `POST /v1/chat/completions` for a gateway chat request: the fields are OpenAI's
  * already, but for `response_format`, which the gateway holds in TGI's grammar form.
  */
-export function toChatBody(request: ChatGenerationRequest, model: string | undefined): string {
-  return chatCompletionBody(request, model, request.response_format && toOpenAiResponseFormat(request.response_format));
+export function toChatBody(request: ChatGenerationRequest, model: string | undefined, stream = true): string {
+  const responseFormat = request.response_format && toOpenAiResponseFormat(request.response_format);
+  return chatCompletionBody(request, model, responseFormat, stream);
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rejection, standInBackends } from './testing/backend-under-test.js';
+import { STALE_RESET_WINDOW_MS } from './backend-call.js';
 import { testCallOptions } from './testing/call-options.js';
 
 const request = { inputs: 'one two', parameters: {} };
@@ -45,6 +46,37 @@ describe('TgiBackend keep-alive pool', () => {
       assert.deepEqual([error.type, error.message], ['upstream', 'backend closed the stream before the end']);
       assert.equal(standIn.stats.requests, expected, 'no second attempt');
     }
+  });
+
+  it('retries a one-answer call whose reused socket is reset as it arrives', async () => {
+    const { standIn, backend } = await setUp({ script: (r) => ({ resetOnArrival: r.number === 2 }) });
+    const oneAnswer = { ...testCallOptions(), oneAnswer: true };
+    await backend.generate(request, oneAnswer);
+    const outcome = await backend.generate(request, oneAnswer);
+    assert.equal(outcome.generatedText, 'Hello, world');
+    assert.deepEqual(
+      standIn.received.map((r) => [r.route, r.reusedConnection]),
+      [
+        ['/generate', false],
+        ['/generate', true],
+        ['/generate', false],
+      ],
+    );
+  });
+
+  it('never sends again a one-answer call that the backend cut while generating it on a reused socket', async () => {
+    const { standIn, backend } = await setUp({
+      script: (r) => (r.number === 2 ? { closeAfterTokens: 1, tokenDelayMs: STALE_RESET_WINDOW_MS + 150 } : {}),
+    });
+    const oneAnswer = { ...testCallOptions(), oneAnswer: true };
+    await backend.generate(request, oneAnswer);
+    const error = await rejection(backend.generate(request, oneAnswer));
+    assert.deepEqual([error.type, error.message], ['upstream', 'backend closed the connection before its answer']);
+    assert.deepEqual(
+      standIn.received.map((r) => r.reusedConnection),
+      [false, true],
+      'no second attempt',
+    );
   });
 
   it('reuses a warm socket and closes idle ones after keepAliveIdleMs', async () => {

@@ -51,13 +51,26 @@ describe('TgiBackend oneAnswer (a generation nobody streams) against the TGI sta
     );
   });
 
-  it('the first-byte timeout bounds the whole answer, and the backend sees the disconnect', async () => {
+  it('a generation longer than the first-byte timeout is answered: its first byte comes only when it is done', async () => {
+    const { backend } = await setUp({ tokens: ['a', 'b', 'c'], tokenDelayMs: 250 });
+    const outcome = await backend.generate(generation('x'), {
+      ...testCallOptions({ timeouts: { firstByteMs: 200, totalMs: 5_000 } }),
+      oneAnswer: true,
+    });
+    assert.equal(outcome.generatedText, 'abc');
+    assert.ok(outcome.timings.backendMs >= 500, `answered after ${outcome.timings.backendMs.toFixed(0)} ms`);
+  });
+
+  it('the total timeout bounds the whole answer, and the backend sees the disconnect', async () => {
     const { standIn, backend } = await setUp({ tokens: ['a', 'b', 'c'], tokenDelayMs: 400 });
     const disconnected = standIn.nextDisconnect();
     const result = await timedRejection(() =>
-      backend.generate(generation('x'), { ...testCallOptions({ timeouts: { firstByteMs: 300 } }), oneAnswer: true }),
+      backend.generate(generation('x'), {
+        ...testCallOptions({ timeouts: { firstByteMs: 100, totalMs: 500 } }),
+        oneAnswer: true,
+      }),
     );
-    assertTimeout(result, 'backend first byte timeout after 300 ms', 300);
+    assertTimeout(result, 'backend total timeout after 500 ms', 500);
     await disconnected;
   });
 

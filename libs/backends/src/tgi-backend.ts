@@ -14,6 +14,7 @@ import type {
   ProbeResult,
 } from './inference-backend.js';
 import { BackendCall, type CallTarget } from './backend-call.js';
+import { ChatAnswerReader } from './chat-answer-reader.js';
 import { ChatChunkReader } from './chat-chunk-reader.js';
 import { chatCompletionBody } from './chat-completion-body.js';
 import { parseBackendBaseUrl } from './backend-base-url.js';
@@ -41,8 +42,8 @@ const acceptEveryStatus = (): boolean => true;
  * A Hugging Face TGI backend (or anything that speaks its protocol, such as our engine). A generation goes through
  * `POST /generate_stream` with `details: true`, or `POST /generate` with `details: true` when nobody reads it before
  * its end (`oneAnswer`: one JSON answer, no events to parse), every chat completion through TGI's Messages API
- * (`POST /v1/chat/completions` with `stream: true` and the usage asked for), streaming or not for the client: the
- * stream's last events carry the token counts, and its first one the time to first token. A generation may ask for
+ * (`POST /v1/chat/completions` with `stream: true` and the usage asked for; with `stream: false` when nobody reads it
+ * before its end): the stream's last events carry the token counts, and its first one the time to first token. A generation may ask for
  * `POST /generate` instead (`route: 'generate'`), TGI's one JSON answer, the only one with the prompt's logprobs.
  * Every call shares one keep-alive pool and the same transport, timeouts and error mapping (`backend-call.ts`).
  */
@@ -53,6 +54,7 @@ export class TgiBackend implements InferenceBackend {
   private readonly generateStreamTarget: CallTarget;
   private readonly generateTarget: CallTarget;
   private readonly chatTarget: CallTarget;
+  private readonly chatAnswerTarget: CallTarget;
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
 
   constructor(baseUrl: string, options: TgiBackendOptions = {}) {
@@ -86,6 +88,7 @@ export class TgiBackend implements InferenceBackend {
     this.generateStreamTarget = target('/generate_stream', 'text/event-stream');
     this.generateTarget = target('/generate', 'application/json');
     this.chatTarget = target('/v1/chat/completions', 'text/event-stream');
+    this.chatAnswerTarget = target('/v1/chat/completions', 'application/json');
     this.controlConfig = Object.freeze({ ...common, responseType: 'text', timeout: options.probeTimeoutMs ?? 2_000 });
   }
 
@@ -108,6 +111,11 @@ export class TgiBackend implements InferenceBackend {
 
   chat(request: ChatGenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
     // TGI reads any other `model` as the name of a LoRA adapter; it serves its one model as "tgi".
+    if (options.oneAnswer === true) {
+      const body = chatCompletionBody(request, 'tgi', request.response_format, false);
+      const call = new BackendCall(this.chatAnswerTarget, body, options);
+      return call.run(new ChatAnswerReader(call, request.logprobs === true));
+    }
     const body = chatCompletionBody(request, 'tgi', request.response_format);
     return streamCall(this.chatTarget, body, options, new ChatChunkReader(request.logprobs === true));
   }

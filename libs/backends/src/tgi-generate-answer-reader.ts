@@ -12,9 +12,10 @@ const FINISH_REASONS = new Set<unknown>(['length', 'eos_token', 'stop_sequence']
 /**
  * TGI's `POST /generate` answer: one GenerateResponse, `{generated_text, details?}`, and the token counts in the
  * `x-prompt-tokens` / `x-generated-tokens` headers (TGI and our engine send them with every answer). The headers come
- * only once the generation is done, so they end the first-byte wait; the body follows them at once.
+ * only once the generation is done (so the total bounds the call, not the first byte); the body follows them at once.
  */
 export class TgiGenerateAnswerReader implements ResponseReader {
+  readonly answersAtEnd = true;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
   private headers: IncomingMessage['headers'] = {};
@@ -29,7 +30,6 @@ export class TgiGenerateAnswerReader implements ResponseReader {
 
   begin(response: IncomingMessage): void {
     this.headers = response.headers;
-    this.call.answerStarted();
   }
 
   push(chunk: Buffer): void {

@@ -181,12 +181,12 @@ export async function overheadCommand(args: string[]): Promise<number> {
     const compared = [
       stream
         ? `direct and proxy: POST /generate_stream {inputs, parameters: {max_new_tokens: ${tokens}, details: true}} (what the gateway sends its backend); gateway: POST /v1/generate {model_id, inputs, scenario, stream: true, parameters: {max_new_tokens: ${tokens}}}, which the gateway serves from the backend's /generate_stream. Both read the whole SSE stream.`
-        : `direct and proxy: POST /generate {inputs, parameters: {max_new_tokens: ${tokens}}} (JSON); gateway: POST /v1/generate (JSON), which the gateway serves from the backend's /generate_stream: the backend's work differs a little.`,
+        : `direct and proxy: POST /generate {inputs, parameters: {max_new_tokens: ${tokens}}} (JSON); gateway: POST /v1/generate (JSON), which the gateway serves from the backend's /generate (with details: true, for the finish reason and the seed).`,
       ...(legs.some((leg) => leg.endsWith('-chat'))
         ? [
             stream
               ? `direct-chat and proxy-chat: the backend's POST /v1/chat/completions {model: "tgi", messages: [{role: "user", content: inputs}], max_tokens: ${tokens}, stream: true, stream_options: {include_usage: true}} (what the gateway sends its backend); gateway-chat: the gateway's POST /v1/chat/completions, the same body with model "${modelId}". All read the whole stream to [DONE]; added latency is over direct-chat.`
-              : `direct-chat and proxy-chat: the backend's POST /v1/chat/completions (JSON, model "tgi"); gateway-chat: the gateway's POST /v1/chat/completions (JSON, model "${modelId}"), which it serves from the backend's stream: the backend's work differs a little.`,
+              : `direct-chat and proxy-chat: the backend's POST /v1/chat/completions (JSON, model "tgi"); gateway-chat: the gateway's POST /v1/chat/completions (JSON, model "${modelId}"), which it serves from the backend's one answer (stream: false).`,
           ]
         : []),
       `CPU per request: each server process's own process.cpuUsage() (user + system) over the leg, asked over an IPC channel before and after it, / the leg's successful requests (warm-up included); the proxy and gateway legs count their own process, the direct legs the backend's. Event-loop delay: monitorEventLoopDelay (5 ms resolution) inside each process over the leg; garbage collections from a PerformanceObserver of 'gc' entries there.`,

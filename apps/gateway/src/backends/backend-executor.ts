@@ -59,9 +59,8 @@ export function backendExecutor(
     const { connectMs, firstByteMs, interTokenMs } = registry.get(modelId).descriptor.timeouts;
     const call = linkedAbort(signal, directory.engineSignal(modelId, replica));
     // Once a token has gone to the client, this call is the request's only one (no failover after the first byte).
-    // Nobody reads the generation's tokens before its end: the backend may answer it in one piece. (A chat streams
-    // from the backend whatever the client asked.)
-    const oneAnswer = !isChatRequest(request) && onToken === undefined && onDelta === undefined;
+    // Nobody reads the generation's tokens before its end: the backend may answer it in one piece.
+    const oneAnswer = onToken === undefined && onDelta === undefined;
     const options: CallOptions = {
       signal: call.signal,
       ...(onToken && { onToken: (event) => ((attempt.started = true), onToken(event)) }),

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clipText } from '#backends';
 
 const logger = new Logger('Gateway');
@@ -11,11 +12,19 @@ const logger = new Logger('Gateway');
  */
 export function installClientDepartureLog(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.raw.once('close', () => {
-      if (reply.raw.writableFinished) return;
-      const url = clipText(request.url, 200);
-      logger.log(`${request.id}: ${request.method} ${url}: the client left before its answer was complete (cancelled)`);
-    });
+    (reply.raw as Answer)[REQUEST] = request;
+    reply.raw.on('close', onResponseClose);
     done();
   });
+}
+
+const REQUEST = Symbol('sluice.departingRequest');
+type Answer = ServerResponse & { [REQUEST]?: FastifyRequest };
+
+/** One listener for every answer (no closure per request): the request rides on its response. A response closes once. */
+function onResponseClose(this: Answer): void {
+  const request = this[REQUEST];
+  if (this.writableFinished || request === undefined) return;
+  const url = clipText(request.url, 200);
+  logger.log(`${request.id}: ${request.method} ${url}: the client left before its answer was complete (cancelled)`);
 }

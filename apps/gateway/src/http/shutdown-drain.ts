@@ -27,6 +27,11 @@ export class ShutdownDrain {
 
   install(fastify: FastifyInstance): void {
     this.server = fastify.server;
+    // One listener for every answer (no closure per request); a response closes once.
+    const settled = (response: ServerResponse): void => this.settled(response);
+    function onResponseClose(this: ServerResponse): void {
+      settled(this);
+    }
     fastify.addHook('onRequest', (request, reply, done) => {
       const response = reply.raw;
       const socket = request.raw.socket;
@@ -34,7 +39,7 @@ export class ShutdownDrain {
       if (this.draining) for (const [earlier, on] of this.inFlight) if (on === socket) unmarkLast(earlier);
       this.inFlight.set(response, socket);
       if (this.draining) markLast(response);
-      response.once('close', () => this.settled(response));
+      response.on('close', onResponseClose);
       done();
     });
   }

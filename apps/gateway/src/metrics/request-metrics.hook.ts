@@ -47,9 +47,10 @@ export function installRequestMetrics(
   fastify.addHook('onRequest', (request, reply, done) => {
     const followed = request.method === 'POST' ? FOLLOWED[request.routeOptions.url ?? ''] : undefined;
     if (followed) {
-      FOLLOWING.set(reply.raw, { ...followed, request, observation: startObservation(request.raw) });
+      const { route, modelOf } = followed;
+      FOLLOWING.set(reply.raw, { route, modelOf, request, observation: startObservation(request.raw) });
       metrics.requestStarted();
-      reply.raw.once('close', onResponseClose);
+      reply.raw.on('close', onResponseClose); // a response closes once: no `once` wrapper per request
     }
     done();
   });

@@ -247,8 +247,14 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
           : '"max_tokens" must be positive';
       return sendJson(res, 400, errorBody(400, message, 'invalid_request_error'));
     }
-    if (body.stream !== true) {
-      return sendJson(res, 400, errorBody(400, 'the stand-in answers streamed requests only', 'invalid_request_error'));
+    // A chat may be asked for in one piece (`stream: false`): one `chat.completion` once the generation is done.
+    const oneAnswer = chat && body.stream !== true;
+    if (body.stream !== true && !oneAnswer) {
+      return sendJson(
+        res,
+        400,
+        errorBody(400, 'the stand-in answers streamed completions only', 'invalid_request_error'),
+      );
     }
 
     const texts = script.tokens ?? DEFAULT_TOKENS;
@@ -293,9 +299,10 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
       }
     });
     if (script.hang) return;
+    const gone = () => res.destroyed || res.writableEnded;
+    if (oneAnswer) return answerWhole();
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     res.flushHeaders();
-    const gone = () => res.destroyed || res.writableEnded;
     const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
 
     await sleep(script.firstTokenDelayMs ?? 0);
@@ -325,6 +332,29 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
     if (usageChunk)
       send(chunk(null, { usage, ...(flavour === 'llama-server' ? { timings: timings(tokens.length) } : {}) }));
     res.end('data: [DONE]\n\n');
+
+    /** The same generation, paced the same way, answered as one `chat.completion` (nothing is written before its end). */
+    async function answerWhole() {
+      await sleep(script.firstTokenDelayMs ?? 0);
+      for (let i = 0; i < tokens.length; i++) {
+        if (i > 0) await sleep(script.tokenDelayMs ?? 0);
+        if (gone()) return;
+        if (script.errorAfterTokens?.tokens === i)
+          return sendJson(res, 500, errorBody(500, script.errorAfterTokens.message ?? 'CUDA error', 'server_error'));
+        if (script.closeAfterTokens === i) {
+          serverClosed = true;
+          return void socket.destroy();
+        }
+      }
+      if (gone()) return;
+      const { finish_reason, stop_reason } = piece('', finishReason) as {
+        finish_reason: string;
+        stop_reason?: unknown;
+      };
+      const message = { role: 'assistant', content: tokens.join('') };
+      const choice = { message, logprobs: null, finish_reason, ...(flavour === 'vllm' ? { stop_reason } : {}) };
+      sendJson(res, 200, { ...chunk(choice), object: 'chat.completion', ...(script.omitUsage ? {} : { usage }) });
+    }
 
     function streamError(message = 'CUDA error: an illegal memory access was encountered') {
       if (flavour === 'vllm') {
