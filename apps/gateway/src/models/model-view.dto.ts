@@ -5,10 +5,10 @@ import { ApiProperty } from '@nestjs/swagger';
 export class ModelBackendDto {
   // The type names of the registry's backend union (BackendConfig); the one a replica was configured with.
   @ApiProperty({
-    enum: ['tgi', 'openai', 'local'],
+    enum: ['tgi', 'openai', 'local', 'process'],
     description: 'TGI (or its protocol) outside, an OpenAI-protocol server outside (vLLM, llama-server, ...), or a local engine.',
   })
-  type!: 'tgi' | 'openai' | 'local';
+  type!: 'tgi' | 'openai' | 'local' | 'process';
 
   @ApiProperty({ type: String, nullable: true, description: 'Base URL; a local engine has one once it listens.' })
   address!: string | null;
