@@ -65,6 +65,11 @@ const BUSY_RETRY_AFTER_S = 5;
 export class ResidencyService implements OnApplicationShutdown {
   private readonly logger = new Logger('Residency');
   private readonly residences = new Map<string, Residence>();
+  /**
+   * Room being made: a request that unloads models for its own holds their budget, by model id, until it has started
+   * its model, so that nobody waiting for those unloads takes the room first.
+   */
+  private readonly reservations = new Map<string, { gpuId: string; gb: number }>();
   /** Woken whenever budget may have been freed or a model became idle. */
   private waiters = new Set<() => void>();
   private closed = false;
@@ -117,7 +122,8 @@ export class ResidencyService implements OnApplicationShutdown {
         continue;
       }
       const room = await this.makeRoom(residence);
-      if (room === 'placed') continue;
+      // The request that loaded the model holds it from that moment: nothing may push it out before it runs.
+      if (room === 'placed') return this.releaser(residence);
       if (room === 'evicted') continue;
       await this.nextChange(residence, room.retryAt, signal, deadline);
     }
@@ -180,9 +186,18 @@ export class ResidencyService implements OnApplicationShutdown {
   }
 
   private enter(residence: Residence): ResidencyRelease {
+    this.hold(residence);
+    return this.releaser(residence);
+  }
+
+  private hold(residence: Residence): void {
     residence.active += 1;
     residence.lastUsedAt = Date.now();
     clearTimeout(residence.keepAliveTimer);
+  }
+
+  /** Ends a hold, once. */
+  private releaser(residence: Residence): ResidencyRelease {
     let released = false;
     return () => {
       if (released) return;
@@ -226,6 +241,9 @@ export class ResidencyService implements OnApplicationShutdown {
         lastUsedAt: other?.lastUsedAt ?? other?.residentSince ?? 0,
       };
     });
+    for (const [id, reservation] of this.reservations)
+      if (id !== descriptor.id && reservation.gpuId === gpu.id)
+        held.push({ id, budgetGb: reservation.gb, evictable: false, lastUsedAt: now });
     const placement = placeOnGpu(gpu.memoryGb, held, descriptor.vramBudgetGb);
     if (!placement.fits) {
       this.claimBusy(held, gpu.memoryGb, descriptor.vramBudgetGb, now);
@@ -233,13 +251,25 @@ export class ResidencyService implements OnApplicationShutdown {
       return { retryAt: Math.min(retryAt ?? Infinity, now + QUEUE_RECHECK_MS) };
     }
     if (placement.evict.length === 0) return this.place(residence);
-    await Promise.all(
-      placement.evict.map((id) =>
-        this.startUnload(this.residences.get(id)!, `GPU "${gpu.id}" memory needed by model "${descriptor.id}"`, {
-          drain: false,
-        }),
-      ),
-    );
+    this.reservations.set(descriptor.id, { gpuId: gpu.id, gb: descriptor.vramBudgetGb });
+    try {
+      await Promise.all(
+        placement.evict.map((id) =>
+          this.startUnload(this.residences.get(id)!, `GPU "${gpu.id}" memory needed by model "${descriptor.id}"`, {
+            drain: false,
+          }),
+        ),
+      );
+    } finally {
+      this.reservations.delete(descriptor.id);
+    }
+    // The room made is this request's: take it before anyone who was waiting for the unloads can.
+    if (
+      !residence.resident &&
+      !residence.unloading &&
+      this.budgetInUseGb(gpu.id) + descriptor.vramBudgetGb <= gpu.memoryGb + 1e-9
+    )
+      return this.place(residence);
     return 'evicted';
   }
 
@@ -268,6 +298,7 @@ export class ResidencyService implements OnApplicationShutdown {
     residence.resident = true;
     residence.residentSince = Date.now();
     residence.loads += 1;
+    this.hold(residence);
     this.logger.log(`model ${residence.entry.id}: loading (${this.describeGpu(residence)})`);
     return 'placed';
   }
