@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { redisForGateways, type GatewayRedis } from '#dispatch/testing';
 import { REPO_ROOT, SHIPPED_MODELS, slowTestModel } from '#test-support/engine';
 import { startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 import { openStream, postJson, request } from '#test-support/http-client';
@@ -261,5 +262,47 @@ describe('two models on demand that cannot both be resident (8 GB GPU)', () => {
     assert.ok(afterMs < 4000, `unloaded after ${afterMs} ms`);
     assert.equal(view.state, 'stopped');
     assert.equal(view.backend.pid, null);
+  });
+});
+
+describe('models on demand with the Redis (BullMQ) dispatch queue: its counts decide what is idle', () => {
+  let gateway: RunningGateway;
+  let redis: GatewayRedis;
+
+  before(async () => {
+    redis = await redisForGateways();
+    const config = sharedGpuConfig(
+      [
+        { id: 'qwen2', file: SHIPPED_MODELS.qwen2 },
+        { id: 'slow', file: slowTestModel() },
+      ],
+      { memoryGb: 8, keepAlive: '10m', minResidency: '200ms' },
+    );
+    gateway = await startGateway(config, { env: redis.env });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await redis?.stop();
+  });
+
+  it('keeps a model with a job running in the shared queue, then swaps once it is done', async () => {
+    let streamed = 0;
+    const stream = openStream(
+      `${gateway.url}/v1/generate`,
+      { model_id: 'slow', inputs: 'The', stream: true, parameters: { max_new_tokens: 100 } },
+      () => streamed++,
+    );
+    while (streamed < 2) await new Promise((r) => setTimeout(r, 20));
+    const other = await generate(gateway, 'qwen2');
+    assert.equal(other.status, 200, other.text);
+    const { status, events } = await stream.done;
+    assert.equal(status, 200);
+    assert.equal(events.filter((event) => event.error !== undefined).length, 0, 'the stream was never cut');
+    const list = await models(gateway);
+    assert.deepEqual(residentIds(list), ['qwen2']);
+    const slow = list.models.find((m: any) => m.id === 'slow');
+    assert.equal(slow.residency.unloads, 1);
+    // qwen2 waited for the stream: its queue time covers the rest of the stream and its own cold start.
+    assert.ok(other.json().queue_ms > 0);
   });
 });

@@ -282,6 +282,7 @@ export class ResidencyService implements OnApplicationShutdown {
       const other = this.residences.get(model.id);
       const pastMinimum =
         other !== undefined &&
+        other.resident &&
         other.residency.load === 'on_demand' &&
         other.unloading === null &&
         other.residentSince + other.residency.minResidencyMs <= now;
