@@ -28,6 +28,14 @@ models:
       health: /health
       stop_signal: SIGTERM
       protocol: tgi
+  - id: qwen2
+    quantization: gguf-q8_0
+    backend:
+      type: process
+      command: [${program}, ${REPO_ROOT}dist/apps/engine/src/main.js, --model, "\${MODEL_PATH}", --model-id, qwen2, --port, "\${PORT}", --context-size, "512"]
+      model_path: ${SHIPPED_MODELS.qwen2}
+      protocol: openai
+      model: qwen2
 `);
 }
 
@@ -67,6 +75,15 @@ describe('a process backend running the engine from its command line', () => {
     assert.ok(served.json().generated_text.length > 0);
     // Its output reaches the gateway's log, line by line, prefixed with the model id.
     await gateway.process.waitForLine(/^\[llama3\] /, 5000);
+  });
+
+  it("speaks OpenAI's protocol to it with protocol: openai (the engine serves /v1/completions too)", async () => {
+    const view = await modelView(gateway.url, 'qwen2');
+    assert.equal(view.state, 'ready');
+    pids.push(view.backend.pid);
+    const served = await postJson(`${gateway.url}/v1/generate`, { ...hello, model_id: 'qwen2' });
+    assert.equal(served.status, 200, served.text);
+    assert.ok(served.json().usage.output_tokens > 0);
   });
 
   it('is restarted after SIGKILL, on a new process, and serves again', async () => {
