@@ -29,6 +29,7 @@ import { OpenAiModelsController } from './openai/openai-models.controller.js';
 import { OpenAiModelsService } from './openai/openai-models.service.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 import { ReplicaRouter } from './replicas/replica-router.service.js';
+import { ResidencyService } from './residency/residency.service.js';
 import { TgiCompletionsController } from './tgi/tgi-completions.controller.js';
 import { TgiGenerationService } from './tgi/tgi-generation.service.js';
 import { TgiController } from './tgi/tgi.controller.js';
@@ -77,6 +78,7 @@ export class AppModule {
         DispatchQueueHost,
         dispatchQueueProvider,
         EngineSupervisor,
+        ResidencyService,
         ReadinessMonitor,
         RateLimiterHost,
         rateLimiterProvider,

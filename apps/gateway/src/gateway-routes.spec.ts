@@ -114,7 +114,7 @@ describe('the gateway serves every route in process', () => {
         quantization: 'gptq-int4',
         vram_budget_gb: 0,
         gpu: null,
-        memory: { process_rss_bytes: null, gpu_used_mb: null },
+        memory: { process_rss_bytes: null, gpu_used_mb: null, over_budget: null },
         state: 'ready',
         state_since: 'x',
         cold_start_ms: 0,
@@ -126,6 +126,16 @@ describe('the gateway serves every route in process', () => {
         service_rate_per_s: 'number',
         predicted_wait_ms: 0,
         limits: { max_concurrent: 1, max_queued: 1, max_queue_wait_ms: 1000, max_new_tokens: 64 },
+        // A TGI server outside: always resident, never loaded or unloaded by the gateway.
+        residency: {
+          load: 'always',
+          resident: true,
+          last_used: null,
+          keep_alive_ms: null,
+          min_residency_ms: null,
+          loads: 0,
+          unloads: 0,
+        },
         last_error: null,
         replicas: [
           {
@@ -210,6 +220,7 @@ describe('the gateway serves every route in process', () => {
       'queued',
       'ready_since',
       'replicas',
+      'residency',
       'restarts',
       'service_rate_per_s',
       'state',

@@ -65,6 +65,11 @@ async function bootstrap(): Promise<void> {
   app.get(EngineSupervisor).startAll();
   app.get(ReadinessMonitor).start();
   let announcedReady = false;
+  const announceIfReady = () => {
+    if (announcedReady || !registry.isReady()) return;
+    announcedReady = true;
+    logger.log(`ready: all required models serve (${Math.round(performance.now() - startedAt)} ms after start)`);
+  };
   for (const entry of registry.list()) {
     entry.onChange((changed, previous) => {
       const { state, coldStartMs, lastError } = changed.status;
@@ -75,12 +80,11 @@ async function bootstrap(): Promise<void> {
             ? `: ${lastError.message}`
             : '';
       logger.log(`model ${changed.descriptor.id}: ${previous} -> ${state}${detail}`);
-      if (!announcedReady && registry.isReady()) {
-        announcedReady = true;
-        logger.log(`ready: all required models serve (${Math.round(performance.now() - startedAt)} ms after start)`);
-      }
+      announceIfReady();
     });
   }
+  // Models on demand only: nothing to wait for.
+  announceIfReady();
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -56,6 +56,8 @@ export class GatewayMetrics {
       if (gauges.serviceRatePerS !== null)
         this.statsd.gauge(STATSD_KEYS.modelServiceRate(model), Math.round(gauges.serviceRatePerS * 100) / 100);
       this.statsd.gauge(STATSD_KEYS.modelPredictedWait(model), Math.round(gauges.predictedWaitMs));
+      if (gauges.resident !== undefined) this.statsd.gauge(STATSD_KEYS.modelResident(model), gauges.resident ? 1 : 0);
+      if (gauges.overBudget != null) this.statsd.gauge(STATSD_KEYS.modelOverBudget(model), gauges.overBudget ? 1 : 0);
     }
   }
 

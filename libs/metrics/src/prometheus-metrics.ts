@@ -35,6 +35,10 @@ export interface ModelGauges {
   serviceRatePerS: number | null;
   /** What a request arriving now would be predicted to wait for a slot (what admission judges), ms. */
   predictedWaitMs: number;
+  /** Loaded: it holds its VRAM budget (a model on demand may not be). Absent: not sampled. */
+  resident?: boolean;
+  /** Its process uses more GPU memory than its budget (nvidia-smi); null or absent where that is not measured. */
+  overBudget?: boolean | null;
 }
 
 /** The states of a model (model-registry's ModelState), each a value of sluice_model_state's `state` label. */
@@ -123,6 +127,18 @@ export class PrometheusMetrics {
     labelNames: ['model'],
     registers: [this.registry],
   });
+  private readonly modelResident = new Gauge({
+    name: 'sluice_model_resident',
+    help: '1 while the model is loaded and holds its VRAM budget (a model on demand is 0 until a request loads it).',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+  private readonly modelOverBudget = new Gauge({
+    name: 'sluice_model_over_budget',
+    help: "1 while the model's process uses more GPU memory than its vram_budget_gb (nvidia-smi); absent without one.",
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
   private readonly modelServiceRate = new Gauge({
     name: 'sluice_model_service_rate',
     help: "The dispatch queue's estimate of the model's completions per second at its concurrency (admission uses it).",
@@ -187,6 +203,8 @@ export class PrometheusMetrics {
     if (gauges.coldStartMs !== null) this.modelColdStart.labels(model).set(gauges.coldStartMs / 1000);
     if (gauges.serviceRatePerS !== null) this.modelServiceRate.labels(model).set(gauges.serviceRatePerS);
     this.modelPredictedWait.labels(model).set(gauges.predictedWaitMs / 1000);
+    if (gauges.resident !== undefined) this.modelResident.labels(model).set(gauges.resident ? 1 : 0);
+    if (gauges.overBudget != null) this.modelOverBudget.labels(model).set(gauges.overBudget ? 1 : 0);
   }
 
   /** The text exposition format, for GET /metrics. */

@@ -36,6 +36,9 @@ export const STATSD_KEYS = {
   /** Gauges: the dispatch queue's service-rate estimate (completions/s) and a newcomer's predicted wait (ms). */
   modelServiceRate: (model: string) => `model.${metricSegment(model)}.service_rate`,
   modelPredictedWait: (model: string) => `model.${metricSegment(model)}.predicted_wait_ms`,
+  /** Gauges: 1 while the model is loaded (holds its VRAM budget); 1 while its process uses more GPU memory than it. */
+  modelResident: (model: string) => `model.${metricSegment(model)}.resident`,
+  modelOverBudget: (model: string) => `model.${metricSegment(model)}.over_budget`,
   /** Gauge: the latest cold start of the model, ms. */
   modelColdStart: (model: string) => `model.${metricSegment(model)}.cold_start_ms`,
 } as const;

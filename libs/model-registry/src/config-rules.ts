@@ -4,10 +4,13 @@
  */
 import { formatPath, showGb, showValue } from './problem-text.js';
 import {
+  isSupervised,
   replicasOf,
+  residencyOf,
   type DispatchConfig,
   type GpuConfig,
   type LocalBackendConfig,
+  type SupervisedBackendConfig,
   type ModelDescriptor,
   type Timeouts,
 } from './registry-config.js';
@@ -70,6 +73,7 @@ export function checkRegistryRules(input: RegistryRuleInput): ConfigProblem[] {
     ...checkNames(input.models),
     ...(input.gpus ? checkGpuPlacement(input.gpus, input.models) : []),
     ...input.models.flatMap(checkLocalEngine),
+    ...input.models.flatMap(checkResidency),
     ...checkLocalPorts(input.models),
     ...checkReadiness(input.requiredForReadiness, input.writtenIds),
   ];
@@ -144,15 +148,26 @@ function checkGpuPlacement(gpus: GpuConfig[], models: IndexedModel[]): ConfigPro
   }
   gpuIndex.forEach((index, id) => {
     const gpu = gpus[index]!;
-    const placed = models.filter(({ model }) => model.gpu === id);
+    // Models loaded always hold their budgets for good; each model on demand must fit beside them, alone.
+    const placed = models.filter(({ model }) => model.gpu === id && residencyOf(model).load === 'always');
     const needed = placed.reduce((sum, { model }) => sum + model.vramBudgetGb, 0);
     // Budgets are decimals such as 6.8; compare with a tolerance so that 6.8 + 5.2 fits 12.
-    if (needed <= gpu.memoryGb + 1e-9) return;
-    const breakdown = placed.map(({ model }) => `${model.id} ${showGb(model.vramBudgetGb)}`).join(' + ');
-    problems.push({
-      path: formatPath(['gpus', index]),
-      message: `GPU ${showValue(id)} has memory_gb ${showGb(gpu.memoryGb)} but the vram_budget_gb of its models add up to ${showGb(needed)} (${breakdown}) — lower their budgets to ${showGb(gpu.memoryGb)} GB in all, or place a model on another GPU`,
-    });
+    if (needed > gpu.memoryGb + 1e-9) {
+      const breakdown = placed.map(({ model }) => `${model.id} ${showGb(model.vramBudgetGb)}`).join(' + ');
+      problems.push({
+        path: formatPath(['gpus', index]),
+        message: `GPU ${showValue(id)} has memory_gb ${showGb(gpu.memoryGb)} but the vram_budget_gb of its models loaded always add up to ${showGb(needed)} (${breakdown}) — lower their budgets to ${showGb(gpu.memoryGb)} GB in all, load some on demand (load: on_demand), or place a model on another GPU`,
+      });
+      return;
+    }
+    for (const { index: modelIndex, model } of models) {
+      if (model.gpu !== id || residencyOf(model).load !== 'on_demand') continue;
+      if (needed + model.vramBudgetGb <= gpu.memoryGb + 1e-9) continue;
+      problems.push({
+        path: formatPath(['models', modelIndex, 'vram_budget_gb']),
+        message: `${showGb(model.vramBudgetGb)} does not fit GPU ${showValue(id)} (memory_gb ${showGb(gpu.memoryGb)}) beside its models loaded always (${showGb(needed)}) — lower it to ${showGb(Math.max(0, gpu.memoryGb - needed))} or less, or place the model on another GPU`,
+      });
+    }
   });
   return problems;
 }
@@ -160,9 +175,16 @@ function checkGpuPlacement(gpus: GpuConfig[], models: IndexedModel[]): ConfigPro
 /** The gateway's limits must fit what the engine it starts will accept. */
 /** A model's local replicas, each with the key path it was written at; copies of `replicas: N` count once. */
 function localReplicas(model: ModelDescriptor): Array<{ backend: LocalBackendConfig; at: PropertyKey[] }> {
+  return supervisedReplicas(model).flatMap((replica) =>
+    replica.backend.type === 'local' ? [{ backend: replica.backend, at: replica.at }] : [],
+  );
+}
+
+/** The replicas the gateway starts itself (local and process), as localReplicas. */
+function supervisedReplicas(model: ModelDescriptor): Array<{ backend: SupervisedBackendConfig; at: PropertyKey[] }> {
   const seen = new Set<string>();
   return replicasOf(model).flatMap((backend, index) => {
-    if (backend.type !== 'local') return [];
+    if (!isSupervised(backend)) return [];
     const text = JSON.stringify(backend);
     if (seen.has(text)) return [];
     seen.add(text);
@@ -196,11 +218,24 @@ function checkLocalEngine({ index, model }: IndexedModel): ConfigProblem[] {
   return problems;
 }
 
+/** Only a backend the gateway starts itself can be loaded on demand: a remote server is up or not by itself. */
+function checkResidency({ index, model }: IndexedModel): ConfigProblem[] {
+  if (residencyOf(model).load !== 'on_demand') return [];
+  const remote = replicasOf(model).find((backend) => !isSupervised(backend));
+  if (!remote) return [];
+  return [
+    {
+      path: formatPath(['models', index, 'load']),
+      message: `on_demand needs a backend the gateway starts itself, but this one is type: ${remote.type} — write load: always, or run the server as type: process with its command`,
+    },
+  ];
+}
+
 function checkLocalPorts(models: IndexedModel[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const taken = new Map<string, IndexedModel>();
   for (const entry of models) {
-    for (const { backend, at } of localReplicas(entry.model)) {
+    for (const { backend, at } of supervisedReplicas(entry.model)) {
       if (backend.port === null) continue;
       const address = `${backend.host}:${backend.port}`;
       const first = taken.get(address);

@@ -3,7 +3,9 @@
  * another one is broken. Rules that span keys live in config-rules.ts.
  */
 import { z } from 'zod';
+import { STOP_SIGNALS } from './registry-config.js';
 import {
+  duration,
   expecting,
   gpuId,
   httpUrl,
@@ -152,6 +154,48 @@ const localBackendSchema = mapping(
   'write backend: {type: local, model_path: ..., ...}',
 );
 
+const processBackendSchema = mapping(
+  {
+    type: z.literal('process'),
+    command: z
+      .array(nonEmptyText('write each word of the command as its own item'), {
+        error: expecting(
+          'a list of words',
+          'write command: [llama-server, -m, "${MODEL_PATH}", --port, "${PORT}"] — one item per word, no shell',
+        ),
+      })
+      .min(1, { error: 'the list is empty — write the program first, then its arguments' })
+      .refine((words) => words.some((word) => word.includes('${PORT}')), {
+        error:
+          'names no ${PORT} — pass "${PORT}" where the server takes its port, so the gateway knows where it listens',
+      }),
+    model_path: nonEmptyText('write the path of the model file that ${MODEL_PATH} stands for').optional(),
+    host: matching(
+      /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/,
+      'a loopback address',
+      'write 127.0.0.1: a server the gateway starts listens for the gateway only',
+    ).optional(),
+    port: wholeNumber(1, 'write a port from 1 to 65535, or null to pick a free one', 65535).nullable().optional(),
+    health: matching(
+      /^\/\S*$/,
+      'a route such as /health',
+      'write the route that answers 200 once it serves, e.g. /health',
+    ).optional(),
+    stop_signal: z
+      .enum(STOP_SIGNALS, {
+        error: expecting(STOP_SIGNALS.join(', '), 'write stop_signal: SIGTERM (SIGINT for some servers)'),
+      })
+      .optional(),
+    protocol: z
+      .enum(['tgi', 'openai'], {
+        error: expecting('tgi or openai', "write protocol: tgi (TGI, Sluice's engine) or openai (vLLM, llama-server)"),
+      })
+      .optional(),
+    model: nonEmptyText("write the name the server serves the model under (vLLM's --served-model-name)").optional(),
+  },
+  'write backend: {type: process, command: [...], health: /health, ...}',
+);
+
 const tgiBackendSchema = mapping(
   { type: z.literal('tgi'), url: httpUrl('write it as http://host:port, e.g. http://tgi-qwen2:80') },
   'write backend: {type: tgi, url: http://host:port}',
@@ -182,19 +226,23 @@ const openAiBackendSchema = mapping(
 );
 
 const BACKEND_TYPE_FIX =
-  'write type: tgi (a TGI server at url), type: openai (vLLM, llama-server, SGLang or Ollama at url) or type: local (an engine the gateway starts)';
+  'write type: tgi (a TGI server at url), type: openai (vLLM, llama-server, SGLang or Ollama at url), type: local (an engine the gateway starts) or type: process (any server the gateway starts from a command)';
 
-const backendSchema = z.discriminatedUnion('type', [tgiBackendSchema, openAiBackendSchema, localBackendSchema], {
-  error: (issue) => {
-    // zod reports a wrong or missing `type` on the backend mapping itself; show the `type` value instead.
-    if (issue.code === 'invalid_union' && isRecord(issue.input))
-      return expecting('a backend type', BACKEND_TYPE_FIX)({ input: issue.input['type'] });
-    return expecting(
-      'a mapping',
-      'write backend: {type: tgi, url: ...}, {type: openai, url: ...} or {type: local, model_path: ...}',
-    )(issue);
+const backendSchema = z.discriminatedUnion(
+  'type',
+  [tgiBackendSchema, openAiBackendSchema, localBackendSchema, processBackendSchema],
+  {
+    error: (issue) => {
+      // zod reports a wrong or missing `type` on the backend mapping itself; show the `type` value instead.
+      if (issue.code === 'invalid_union' && isRecord(issue.input))
+        return expecting('a backend type', BACKEND_TYPE_FIX)({ input: issue.input['type'] });
+      return expecting(
+        'a mapping',
+        'write backend: {type: tgi, url: ...}, {type: openai, url: ...} or {type: local, model_path: ...}',
+      )(issue);
+    },
   },
-});
+);
 
 export const modelSchema = mapping(
   {
@@ -232,6 +280,18 @@ export const modelSchema = mapping(
         ),
       })
       .optional(),
+    load: z
+      .enum(['always', 'on_demand'], {
+        error: expecting(
+          'always or on_demand',
+          'write load: always (loaded at start, the default) or load: on_demand (loaded by its first request, unloaded when idle)',
+        ),
+      })
+      .optional(),
+    keep_alive: duration('write how long an idle model on demand stays loaded, e.g. keep_alive: 5m').optional(),
+    min_residency: duration(
+      'write how long a model on demand stays loaded before another may push it out, e.g. min_residency: 10s',
+    ).optional(),
     ...limitsShape,
   },
   'write each model as a mapping: - id: qwen2 ...',

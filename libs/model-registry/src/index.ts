@@ -6,12 +6,23 @@ export type {
   LocalEngineSettings,
   ModelDescriptor,
   OpenAiBackendConfig,
+  ProcessBackendConfig,
   RegistryConfig,
+  Residency,
+  StopSignal,
+  SupervisedBackendConfig,
   ReplicaRouting,
   TgiBackendConfig,
   Timeouts,
 } from './registry-config.js';
-export { DEFAULT_REGISTRY_CONFIG_PATH, replicasOf } from './registry-config.js';
+export {
+  DEFAULT_REGISTRY_CONFIG_PATH,
+  RESIDENCY_DEFAULTS,
+  STOP_SIGNALS,
+  isSupervised,
+  replicasOf,
+  residencyOf,
+} from './registry-config.js';
 export { modelStateOf } from './replica-follower.js';
 export { RegistryConfigError, type ConfigProblem } from './registry-config-error.js';
 export { parseRegistryConfig } from './parse-registry-config.js';

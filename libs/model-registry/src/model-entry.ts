@@ -32,8 +32,8 @@ export class ModelEntry {
     this.#now = options.now ?? Date.now;
     this.replica = options.replica ?? 0;
     this.#since = this.#coldStartBegan = this.#now();
-    // A server outside the gateway has its address configured; a local engine's is known once it has bound its port.
-    this.#address = descriptor.backend.type === 'local' ? null : descriptor.backend.url;
+    // A server outside the gateway has its address configured; one the gateway starts is known once it listens.
+    this.#address = 'url' in descriptor.backend ? descriptor.backend.url : null;
   }
 
   get id(): string {

@@ -162,7 +162,7 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.models[0].vram_budget_gb = 13;
     assert.deepEqual(problemsOf(raw), [
       'models[0].vram_budget: unknown key — did you mean vram_budget_gb?',
-      'gpus[0]: GPU "0" has memory_gb 12 but the vram_budget_gb of its models add up to 13 (qwen2 13) — lower their budgets to 12 GB in all, or place a model on another GPU',
+      'gpus[0]: GPU "0" has memory_gb 12 but the vram_budget_gb of its models loaded always add up to 13 (qwen2 13) — lower their budgets to 12 GB in all, load some on demand (load: on_demand), or place a model on another GPU',
     ]);
   });
 
@@ -304,7 +304,7 @@ describe('parseRegistryConfig: what it refuses', () => {
     Object.assign(raw.models[1], { gpu: '0', vram_budget_gb: 6.8 });
     raw.models[1].backend.engine.gpu_layers = 'auto';
     assert.deepEqual(problemsOf(raw), [
-      'gpus[0]: GPU "0" has memory_gb 12 but the vram_budget_gb of its models add up to 13.6 (qwen2 6.8 + llama3 6.8) — lower their budgets to 12 GB in all, or place a model on another GPU',
+      'gpus[0]: GPU "0" has memory_gb 12 but the vram_budget_gb of its models loaded always add up to 13.6 (qwen2 6.8 + llama3 6.8) — lower their budgets to 12 GB in all, load some on demand (load: on_demand), or place a model on another GPU',
     ]);
     raw.models[1].vram_budget_gb = 5.2; // 6.8 + 5.2 is 12.000000000000002 in floating point, and fits
     assert.equal(parseRaw(raw).models.length, 2);
@@ -340,7 +340,7 @@ describe('parseRegistryConfig: what it refuses', () => {
     raw.models[0].backend.type = 'vllm';
     assertProblem(
       problemsOf(raw),
-      /^models\[0\]\.backend\.type: "vllm" is not a backend type — write type: tgi .* or type: local/,
+      /^models\[0\]\.backend\.type: "vllm" is not a backend type — write type: tgi .* type: local .* or type: process/,
     );
     delete raw.models[0].backend.type;
     assertProblem(problemsOf(raw), /^models\[0\]\.backend\.type: missing — write type: tgi/);

@@ -21,7 +21,15 @@ import {
   type RawModel,
 } from './config-schema.js';
 import { readYaml } from './read-yaml.js';
-import type { BackendConfig, DispatchConfig, GpuConfig, ModelDescriptor, RegistryConfig } from './registry-config.js';
+import {
+  RESIDENCY_DEFAULTS,
+  residencyOf,
+  type BackendConfig,
+  type DispatchConfig,
+  type GpuConfig,
+  type ModelDescriptor,
+  type RegistryConfig,
+} from './registry-config.js';
 import { RegistryConfigError, type ConfigProblem } from './registry-config-error.js';
 import {
   BUILTIN_MODEL_LIMITS,
@@ -87,7 +95,9 @@ export function parseRegistryConfig(yamlText: string, source: string): RegistryC
   return {
     gpus,
     dispatch,
-    requiredForReadiness: requiredIds ?? models.map(({ model }) => model.id),
+    // A model on demand is not loaded until asked for: /health/ready cannot wait for it.
+    requiredForReadiness:
+      requiredIds ?? models.filter(({ model }) => residencyOf(model).load === 'always').map(({ model }) => model.id),
     models: models.map(({ model }) => model),
   };
 }
@@ -141,15 +151,16 @@ function readBackends(
       'backend',
       `missing — replicas: ${count.data} starts that many engines of a local backend: write backend: {type: local, model_path: ...}`,
     );
-  if (backend.type !== 'local' && count.data > 1)
+  const supervised = backend.type === 'local' || backend.type === 'process';
+  if (!supervised && count.data > 1)
     return problem(
       'replicas',
       `${count.data} copies of one ${backend.type} URL would be one server counted ${count.data} times — list each server: replicas: [{type: ${backend.type}, url: ...}, ...]`,
     );
-  if (backend.type === 'local' && backend.port != null && count.data > 1)
+  if (supervised && backend.port != null && count.data > 1)
     return problem(
       'backend.port',
-      `${backend.port} can be bound by one of the ${count.data} engines only — write port: null so that each picks a free one`,
+      `${backend.port} can be bound by one of the ${count.data} ${backend.type === 'local' ? 'engines' : 'servers'} only — write port: null so that each ${backend.type === 'local' ? 'picks' : 'gets'} a free one`,
     );
   const one = toBackend(backend);
   return { data: Array.from({ length: count.data }, () => structuredClone(one)), problems: [] };
@@ -166,6 +177,15 @@ function toDescriptor(raw: RawModel, backends: BackendConfig[], defaults: ModelL
     vramBudgetGb: raw.vram_budget_gb ?? 0,
     gpu: raw.gpu ?? null,
     ...withOverrides(defaults, raw),
+    ...(raw.load === undefined && raw.keep_alive === undefined && raw.min_residency === undefined
+      ? {}
+      : {
+          residency: {
+            load: raw.load ?? 'always',
+            keepAliveMs: raw.keep_alive ?? RESIDENCY_DEFAULTS.keepAliveMs,
+            minResidencyMs: raw.min_residency ?? RESIDENCY_DEFAULTS.minResidencyMs,
+          },
+        }),
   };
 }
 
@@ -173,6 +193,18 @@ function toBackend(raw: RawBackend): BackendConfig {
   if (raw.type === 'tgi') return { type: 'tgi', url: raw.url };
   if (raw.type === 'openai')
     return { type: 'openai', url: raw.url, model: raw.model ?? null, apiKeyEnv: raw.api_key_env ?? null };
+  if (raw.type === 'process')
+    return {
+      type: 'process',
+      command: raw.command,
+      modelPath: raw.model_path ?? null,
+      host: raw.host ?? LOCAL_HOST_DEFAULT,
+      port: raw.port ?? null,
+      health: raw.health ?? '/health',
+      stopSignal: raw.stop_signal ?? 'SIGTERM',
+      protocol: raw.protocol ?? 'tgi',
+      model: raw.model ?? null,
+    };
   const engine = raw.engine ?? {};
   return {
     type: 'local',

@@ -1,6 +1,9 @@
 /** The typed, validated model registry configuration (camelCase; the YAML file is snake_case). */
 
-export type BackendConfig = TgiBackendConfig | OpenAiBackendConfig | LocalBackendConfig;
+export type BackendConfig = TgiBackendConfig | OpenAiBackendConfig | LocalBackendConfig | ProcessBackendConfig;
+
+/** A backend whose process the gateway starts and stops itself: the local engine, or any server's command. */
+export type SupervisedBackendConfig = LocalBackendConfig | ProcessBackendConfig;
 
 /** A Hugging Face TGI server (or anything speaking its protocol) that runs outside the gateway. */
 export interface TgiBackendConfig {
@@ -29,6 +32,43 @@ export interface LocalBackendConfig {
   /** null: the engine picks a free port and the gateway learns it at start-up. */
   port: number | null;
   engine: LocalEngineSettings;
+}
+
+/**
+ * Any server the gateway starts itself from a command line (the engine, `text-generation-launcher`, `vllm serve`,
+ * `llama-server`, `docker run ...`). `${PORT}`, `${MODEL_PATH}` and `${GPU}` in its words are replaced at each start.
+ */
+export interface ProcessBackendConfig {
+  type: 'process';
+  /** The program and its arguments, one word each (no shell), placeholders unreplaced. */
+  command: string[];
+  /** The file `${MODEL_PATH}` stands for, checked before each start (missing → failed); null when there is none. */
+  modelPath: string | null;
+  host: string;
+  /** null: the gateway picks a free port at each start and passes it as `${PORT}`. */
+  port: number | null;
+  /** The route that answers 200 once the server serves, e.g. /health. */
+  health: string;
+  /** What stops it (SIGKILL follows after the grace). */
+  stopSignal: StopSignal;
+  /** The protocol its calls speak: TGI's (TGI, the engine) or OpenAI's (vLLM, llama-server). */
+  protocol: 'tgi' | 'openai';
+  /** With protocol openai: the `model` the calls name; null: the first of `GET /v1/models`. */
+  model: string | null;
+}
+
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/**
+ * When a backend the gateway runs itself is loaded: `always` (at start, for good), or `on_demand` — by the first
+ * request for it, and unloaded after `keepAliveMs` without requests, or sooner when another model needs its GPU memory
+ * (never before `minResidencyMs`, so that two models cannot push each other out on every request).
+ */
+export interface Residency {
+  load: 'always' | 'on_demand';
+  keepAliveMs: number;
+  minResidencyMs: number;
 }
 
 /** The engine's own flags (see apps/engine/src/config.ts); null context size lets the engine pick from the model. */
@@ -85,6 +125,8 @@ export interface ModelDescriptor {
   /** Used when a request does not say. */
   defaultMaxNewTokens: number;
   timeouts: Timeouts;
+  /** Absent (as in configs built in code): loaded always. Remote backends are always resident. */
+  residency?: Residency;
 }
 
 export type ReplicaRouting = 'least_outstanding' | 'prefix';
@@ -93,6 +135,19 @@ export type ReplicaRouting = 'least_outstanding' | 'prefix';
 export function replicasOf(descriptor: Pick<ModelDescriptor, 'backend' | 'replicas'>): BackendConfig[] {
   return descriptor.replicas ?? [descriptor.backend];
 }
+
+/** Whether the gateway starts the backend's process itself (and so may load and unload it). */
+export function isSupervised(backend: BackendConfig): backend is SupervisedBackendConfig {
+  return backend.type === 'local' || backend.type === 'process';
+}
+
+/** The model's residency: what it says, or loaded always. */
+export function residencyOf(descriptor: Pick<ModelDescriptor, 'residency'>): Residency {
+  return descriptor.residency ?? { load: 'always', ...RESIDENCY_DEFAULTS };
+}
+
+/** keep_alive and min_residency when a model on demand does not say (Ollama keeps a model 5 minutes too). */
+export const RESIDENCY_DEFAULTS = { keepAliveMs: 300_000, minResidencyMs: 10_000 };
 
 export interface GpuConfig {
   id: string;

@@ -57,6 +57,20 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** A duration such as 30s, 5m, 1h or 500ms, read as milliseconds. */
+export function duration(fix: string) {
+  const error = expecting('a duration such as 30s, 5m, 1h or 500ms', fix);
+  return z
+    .string({ error })
+    .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h)$/, { error })
+    .transform((text) => {
+      const [, amount, unit] = /^([\d.]+)(ms|s|m|h)$/.exec(text)!;
+      return Math.round(Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS]);
+    });
+}
+
 /** GPU ids are text ("0", "GPU-3f2c..."); a bare YAML number such as `0` is accepted and read as "0". */
 export function gpuId(fix: string) {
   const error = expecting('a GPU id (text such as "0", or a whole number)', fix);

@@ -5,11 +5,16 @@ import { replicasOf, type BackendConfig, type ConfigProblem, type ModelRegistry 
 export type BackendFactory = (baseUrl: string, backend: BackendConfig) => InferenceBackend;
 
 /**
- * `openai` backends get an OpenAiBackend with their served model name and API key; `tgi` and `local` ones (our engine
- * speaks TGI's protocol) a TgiBackend.
+ * `openai` backends, and `process` ones of `protocol: openai`, get an OpenAiBackend with their served model name (and
+ * API key); `tgi`, `local` (our engine speaks TGI's protocol) and other `process` ones a TgiBackend.
  */
 export function backendFactory(probeTimeoutMs: number, env: NodeJS.ProcessEnv = process.env): BackendFactory {
   return (baseUrl, backend) => {
+    if (backend.type === 'process' && backend.protocol === 'openai')
+      return new OpenAiBackend(baseUrl, {
+        probeTimeoutMs,
+        ...(backend.model === null ? {} : { model: backend.model }),
+      });
     if (backend.type !== 'openai') return new TgiBackend(baseUrl, { probeTimeoutMs });
     const apiKey = backend.apiKeyEnv === null ? undefined : env[backend.apiKeyEnv];
     return new OpenAiBackend(baseUrl, {

@@ -9,6 +9,7 @@ import { InProcessRateLimiter } from '#rate-limits';
 import type { GenerateRequestDto } from './generate-request.dto.js';
 import { addressCaller } from '../auth/caller.js';
 import { RateLimitGate } from '../limits/rate-limit-gate.service.js';
+import { ResidencyService } from '../residency/residency.service.js';
 import { ServingPath } from '../serving/serving-path.service.js';
 import { GenerateService } from './generate.service.js';
 
@@ -52,7 +53,9 @@ models:
   entry.markReady();
   const queue = recordingQueue();
   const limits = new RateLimitGate(new InProcessRateLimiter(), new GatewayMetrics(null, { processMetrics: false }));
-  return { queue, generation: new GenerateService(new ServingPath(registry, queue, limits)) };
+  // A TGI server outside: nothing for residency to load or unload.
+  const residency = new ResidencyService(registry, { load: () => true, unload: async () => undefined }, queue);
+  return { queue, generation: new GenerateService(new ServingPath(registry, queue, limits, residency)) };
 }
 
 const request = (extra: Partial<GenerateRequestDto> = {}): GenerateRequestDto => ({

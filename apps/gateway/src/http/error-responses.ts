@@ -93,12 +93,14 @@ export type ApiDialect = 'sluice' | 'openai' | 'tgi';
 const PER_MODEL_TGI_ROUTE = /^\/models\/[^/]+(?:\/[^/]+)?\/(?:generate|generate_stream|info|health)\/?$/;
 const PER_MODEL_COMPAT_ROUTE = /^\/models\/[^/]+(?:\/[^/]+)?\/?$/;
 const PER_MODEL_OPENAI_ROUTE = /^\/models\/[^/]+(?:\/[^/]+)?\/v1\//;
+/** The admin routes on a model (Sluice's own, not TGI's): `/models/{id}/load` and `/unload`. */
+const MODEL_ADMIN_ROUTE = /^\/models\/[^/]+\/(?:load|unload)\/?$/;
 
 export function apiDialectOf(url: string, method = 'POST'): ApiDialect {
   const path = url.split('?', 1)[0]!;
   if (path === '/v1/generate' || path === '/v1/generate/') return 'sluice';
   if (path === '/v1' || path.startsWith('/v1/')) return 'openai';
-  if (!path.startsWith('/models/')) return 'sluice';
+  if (!path.startsWith('/models/') || MODEL_ADMIN_ROUTE.test(path)) return 'sluice';
   if (PER_MODEL_TGI_ROUTE.test(path) || PER_MODEL_OPENAI_ROUTE.test(path)) return 'tgi';
   return method === 'POST' && PER_MODEL_COMPAT_ROUTE.test(path) ? 'tgi' : 'sluice';
 }

@@ -3,6 +3,9 @@ import type { DispatchQueue } from '#dispatch';
 import { GatewayMetrics, type ModelGauges } from '#metrics';
 import { ModelRegistry } from '#model-registry';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
+import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
+import { isOverBudget, readGpuMemory } from '../models/gpu-memory.js';
+import { ResidencyService } from '../residency/residency.service.js';
 
 /** How often the gauges (in flight, queued, ready, cold start) are read and sent. */
 const GAUGE_SAMPLE_MS = 1000;
@@ -20,6 +23,8 @@ export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShu
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
     @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
+    @Inject(ResidencyService) private readonly residency: ResidencyService,
+    @Inject(EngineSupervisor) private readonly engines: EngineSupervisor,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -38,6 +43,8 @@ export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShu
     this.sampling = true;
     try {
       const gauges = new Map<string, ModelGauges>();
+      // nvidia-smi, where it runs (cached for a few seconds; null without it: no over_budget gauge then).
+      const gpu = await readGpuMemory();
       for (const { descriptor, status } of this.registry.list()) {
         const stats = await this.queue
           .stats(descriptor.id)
@@ -47,7 +54,17 @@ export class MetricsReporter implements OnApplicationBootstrap, OnApplicationShu
         const restarts = this.registry
           .replicas(descriptor.id)
           .reduce((sum, replica) => sum + replica.status.restarts, 0);
-        gauges.set(descriptor.id, { ...stats, ready: state === 'ready', state, restarts, coldStartMs });
+        const pid = this.engines.engine(descriptor.id)?.pid;
+        const gpuUsedMb = pid === undefined ? undefined : gpu?.byPid.get(pid);
+        gauges.set(descriptor.id, {
+          ...stats,
+          ready: state === 'ready',
+          state,
+          restarts,
+          coldStartMs,
+          resident: this.residency.view(descriptor.id)?.resident ?? true,
+          overBudget: gpuUsedMb === undefined ? null : isOverBudget(gpuUsedMb, descriptor.vramBudgetGb),
+        });
       }
       this.metrics.sampleGauges(gauges);
     } finally {

@@ -42,3 +42,8 @@ async function query(): Promise<GpuMemoryReading> {
   for (const [pid, used] of await csv(['--query-compute-apps=pid,used_memory'])) byPid.set(Number(pid), Number(used));
   return { gpus, byPid };
 }
+
+/** GPU memory in use (MiB, as nvidia-smi counts) above a budget in GB (GiB, as the registry's budgets are written). */
+export function isOverBudget(usedMb: number, budgetGb: number): boolean {
+  return usedMb > budgetGb * 1024;
+}

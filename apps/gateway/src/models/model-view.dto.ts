@@ -5,10 +5,10 @@ import { ApiProperty } from '@nestjs/swagger';
 export class ModelBackendDto {
   // The type names of the registry's backend union (BackendConfig); the one a replica was configured with.
   @ApiProperty({
-    enum: ['tgi', 'openai', 'local'],
+    enum: ['tgi', 'openai', 'local', 'process'],
     description: 'TGI (or its protocol) outside, an OpenAI-protocol server outside (vLLM, llama-server, ...), or a local engine.',
   })
-  type!: 'tgi' | 'openai' | 'local';
+  type!: 'tgi' | 'openai' | 'local' | 'process';
 
   @ApiProperty({ type: String, nullable: true, description: 'Base URL; a local engine has one once it listens.' })
   address!: string | null;
@@ -23,6 +23,43 @@ export class ModelMemoryDto {
 
   @ApiProperty({ type: Number, nullable: true, description: 'GPU memory of that engine, where nvidia-smi runs.' })
   gpu_used_mb!: number | null;
+
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description:
+      'Whether gpu_used_mb is above vram_budget_gb (the metric `model.<id>.over_budget`); null where nvidia-smi does not run or no engine of the gateway holds GPU memory.',
+  })
+  over_budget!: boolean | null;
+}
+
+/** Whether the model is loaded, and how long it stays so (config: load, keep_alive, min_residency). */
+export class ModelResidencyDto {
+  @ApiProperty({
+    enum: ['always', 'on_demand'],
+    description: 'always: loaded at start; on_demand: by its first request, unloaded when idle. Remote servers: always.',
+  })
+  load!: 'always' | 'on_demand';
+
+  @ApiProperty({ description: 'Loaded (or loading): it holds its VRAM budget on its GPU.' }) resident!: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a request last used it.' })
+  last_used!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Idle time before an unload, ms (on_demand only).' })
+  keep_alive_ms!: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Time after a load during which no other model may push it out, ms (on_demand only).',
+  })
+  min_residency_ms!: number | null;
+
+  @ApiProperty({ description: 'Loads since the gateway started (the first load of a model loaded always counts).' })
+  loads!: number;
+
+  @ApiProperty({ description: 'Unloads since the gateway started (keep_alive, room for another model, admin).' })
+  unloads!: number;
 }
 
 export class ModelLimitsDto {
@@ -107,6 +144,7 @@ export class ModelViewDto {
   predicted_wait_ms!: number | null;
 
   @ApiProperty({ type: ModelLimitsDto }) limits!: ModelLimitsDto;
+  @ApiProperty({ type: ModelResidencyDto }) residency!: ModelResidencyDto;
   @ApiProperty({ type: ModelErrorDto, nullable: true }) last_error!: ModelErrorDto | null;
   @ApiProperty({
     type: [ReplicaViewDto],
@@ -125,6 +163,8 @@ export class GpuViewDto {
   @ApiProperty() id!: string;
   @ApiProperty() memory_gb!: number;
   @ApiProperty({ description: 'The budgets of the models placed on it, summed.' }) vram_budget_gb!: number;
+  @ApiProperty({ description: 'The budgets of the models loaded on it now, summed: never above memory_gb.' })
+  budget_in_use_gb!: number;
   @ApiProperty({ type: GpuMeasurementDto, nullable: true, description: 'From nvidia-smi, where it runs.' })
   measured!: GpuMeasurementDto | null;
 }

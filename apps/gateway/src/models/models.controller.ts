@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { GatewayError } from '#backends';
@@ -41,5 +41,42 @@ export class ModelsController {
     const view = await this.models.one(id, callerOf(request));
     if (!view) throw new GatewayError('model_not_found', `unknown model "${id}" (see GET /models)`);
     return view;
+  }
+
+  @Post(':id/load')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Loads the model now, making room on its GPU by unloading idle models on demand (least recently used first), and answers its view once it serves. It then stays for its keep_alive. Admin scope.',
+  })
+  @ApiOkResponse({ type: ModelViewDto })
+  @ApiErrorResponses({
+    401: UNAUTHORIZED,
+    403: 'The key has no admin scope (`forbidden`).',
+    404: 'No model has this id or alias (`model_not_found`).',
+    409: 'The model is served by a server the gateway does not run (`validation`).',
+    500: "The gateway's own fault (`internal`).",
+    503: 'It could not load: its start failed (the reason), or no room could be made on its GPU within its startup_ms (`unavailable`, Retry-After).',
+  })
+  load(@Param('id') id: string, @Req() request: FastifyRequest): Promise<ModelViewDto> {
+    return this.models.load(id, callerOf(request));
+  }
+
+  @Post(':id/unload')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Unloads the model once its requests in flight and queued have ended, frees its VRAM budget, and answers its view. A later request loads it again. Admin scope.',
+  })
+  @ApiOkResponse({ type: ModelViewDto })
+  @ApiErrorResponses({
+    401: UNAUTHORIZED,
+    403: 'The key has no admin scope (`forbidden`).',
+    404: 'No model has this id or alias (`model_not_found`).',
+    409: 'The model is served by a server the gateway does not run (`validation`).',
+    500: "The gateway's own fault (`internal`).",
+  })
+  unload(@Param('id') id: string, @Req() request: FastifyRequest): Promise<ModelViewDto> {
+    return this.models.unload(id, callerOf(request));
   }
 }

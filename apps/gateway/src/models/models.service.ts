@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { GatewayError } from '#backends';
 import type { DispatchQueue } from '#dispatch';
 import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { checkModelScope, mayUseModel, type Caller } from '../auth/caller.js';
+import { modelUnavailableError } from '../serving/model-unavailable.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import { EngineSupervisor } from '../engines/engine-supervisor.service.js';
 import { ReplicaRouter } from '../replicas/replica-router.service.js';
-import { readGpuMemory, type GpuMemoryReading } from './gpu-memory.js';
+import { ResidencyService } from '../residency/residency.service.js';
+import { isOverBudget, readGpuMemory, type GpuMemoryReading } from './gpu-memory.js';
 import type {
   ModelListDto,
   ModelSummaryDto,
@@ -35,6 +38,7 @@ export class ModelsService {
     @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
     @Inject(EngineSupervisor) private readonly engines: EngineSupervisor,
     @Inject(ReplicaRouter) private readonly router: ReplicaRouter,
+    @Inject(ResidencyService) private readonly residency: ResidencyService,
   ) {}
 
   async list(caller: Caller): Promise<ModelListDto | ModelSummaryListDto> {
@@ -47,7 +51,11 @@ export class ModelsService {
         return {
           id: declared.id,
           memory_gb: declared.memoryGb,
-          vram_budget_gb: this.registry.list().filter((e) => e.descriptor.gpu === declared.id).reduce((sum, e) => sum + e.descriptor.vramBudgetGb, 0),
+          vram_budget_gb: this.registry
+            .list()
+            .filter((e) => e.descriptor.gpu === declared.id)
+            .reduce((sum, e) => sum + e.descriptor.vramBudgetGb, 0),
+          budget_in_use_gb: this.residency.budgetInUseGb(declared.id),
           measured: measured ? { name: measured.name, used_mb: measured.usedMb, total_mb: measured.totalMb } : null,
         };
       }),
@@ -66,12 +74,42 @@ export class ModelsService {
     return this.registry.list().filter(({ descriptor }) => mayUseModel(caller, descriptor.id));
   }
 
+  /** Loads the model (POST /models/{id}/load) and answers its view once it serves; 503 if it cannot. */
+  async load(idOrAlias: string, caller: Caller): Promise<ModelViewDto> {
+    const entry = this.adminTarget(idOrAlias, caller);
+    const deadline = Date.now() + entry.descriptor.timeouts.startupMs;
+    const release = await this.residency.load(entry, new AbortController().signal, deadline);
+    try {
+      await untilServing(entry, deadline);
+    } finally {
+      release();
+    }
+    return this.view(entry, await readGpuMemory());
+  }
+
+  /** Unloads the model (POST /models/{id}/unload) once its requests in flight and queued have ended. */
+  async unload(idOrAlias: string, caller: Caller): Promise<ModelViewDto> {
+    const entry = this.adminTarget(idOrAlias, caller);
+    await this.residency.unload(entry);
+    return this.view(entry, await readGpuMemory());
+  }
+
+  private adminTarget(idOrAlias: string, caller: Caller): ModelEntry {
+    if (!caller.admin)
+      throw new GatewayError('forbidden', `loading and unloading models needs a key with the admin scope; "${caller.id}" has not`);
+    const entry = this.registry.resolve(idOrAlias);
+    if (!entry) throw new GatewayError('model_not_found', `unknown model "${idOrAlias}" (see GET /models)`);
+    return entry;
+  }
+
   private async view(entry: ModelEntry, gpu: GpuMemoryReading | null): Promise<ModelViewDto> {
     const { descriptor, status } = entry;
     const engine = this.engines.engine(descriptor.id);
     // With Redis away the counts are unknown, not zero.
     const stats = await this.queue.stats(descriptor.id).catch(() => null);
     const pid = engine?.pid;
+    const gpuUsedMb = pid !== undefined ? (gpu?.byPid.get(pid) ?? null) : null;
+    const residency = this.residency.view(descriptor.id);
     return {
       id: descriptor.id,
       aliases: descriptor.aliases,
@@ -81,7 +119,8 @@ export class ModelsService {
       gpu: descriptor.gpu,
       memory: {
         process_rss_bytes: engine ? await engine.rssBytes() : null,
-        gpu_used_mb: pid !== undefined ? (gpu?.byPid.get(pid) ?? null) : null,
+        gpu_used_mb: gpuUsedMb,
+        over_budget: gpuUsedMb === null ? null : isOverBudget(gpuUsedMb, descriptor.vramBudgetGb),
       },
       state: status.state,
       state_since: status.since.toISOString(),
@@ -99,6 +138,15 @@ export class ModelsService {
         max_queued: descriptor.maxQueued,
         max_queue_wait_ms: descriptor.maxQueueWaitMs,
         max_new_tokens: descriptor.maxNewTokens,
+      },
+      residency: {
+        load: residency?.load ?? 'always',
+        resident: residency?.resident ?? true,
+        last_used: residency?.lastUsed?.toISOString() ?? null,
+        keep_alive_ms: residency?.keepAliveMs ?? null,
+        min_residency_ms: residency?.minResidencyMs ?? null,
+        loads: residency?.loads ?? 0,
+        unloads: residency?.unloads ?? 0,
       },
       last_error: status.lastError ? { message: status.lastError.message, at: status.lastError.at.toISOString() } : null,
       replicas: this.replicaViews(descriptor.id),
@@ -126,4 +174,34 @@ export class ModelsService {
       };
     });
   }
+}
+
+/** Until the model serves (resolves), cannot (503 with its reason) or `deadline` passes (503). */
+function untilServing(entry: ModelEntry, deadline: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const check = (): boolean => {
+      const { state } = entry.status;
+      if (state === 'ready') finish();
+      else if (state === 'failed' || state === 'unhealthy') finish(modelUnavailableError(entry));
+      else return false;
+      return true;
+    };
+    const finish = (error?: GatewayError) => {
+      unsubscribe();
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
+    const unsubscribe = entry.onChange(() => void check());
+    const timer = setTimeout(
+      () =>
+        finish(
+          new GatewayError('unavailable', `model "${entry.id}" is still ${entry.state} (startup_ms passed)`, {
+            retryAfterS: 5,
+          }),
+        ),
+      Math.max(0, deadline - Date.now()),
+    );
+    check();
+  });
 }

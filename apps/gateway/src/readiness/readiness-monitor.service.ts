@@ -46,7 +46,7 @@ export class ReadinessMonitor implements OnApplicationShutdown {
   private async poll(entry: ModelEntry): Promise<void> {
     const backend = this.directory.get(entry.id, entry.replica);
     const { state } = entry.status;
-    // A failed model has no engine: its file is what is retried (EngineProcess).
+    // A failed model has no engine: its file is what is retried (ServerProcess).
     if (!backend || state === 'stopped' || state === 'starting' || state === 'failed') return;
     const probe = await backend.probe();
     this.judge(entry, probe);

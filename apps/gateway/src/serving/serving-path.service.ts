@@ -18,6 +18,7 @@ import {
 import { checkModelScope, type Caller } from '../auth/caller.js';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
 import { RateLimitGate } from '../limits/rate-limit-gate.service.js';
+import { ResidencyService } from '../residency/residency.service.js';
 import { modelUnavailableError } from './model-unavailable.js';
 
 export interface ServeContext {
@@ -63,6 +64,7 @@ export class ServingPath {
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
     @Inject(DISPATCH_QUEUE) private readonly queue: DispatchQueue,
     @Inject(RateLimitGate) private readonly limits: RateLimitGate,
+    @Inject(ResidencyService) private readonly residency: ResidencyService,
   ) {
     const { priority, scenarioPriority } = registry.config.dispatch ?? DISPATCH_DEFAULTS;
     this.priority = { order: priority, scenarioPriority };
@@ -107,9 +109,14 @@ export class ServingPath {
     const deadline = Date.now() + Math.min(job.timeoutMs ?? Infinity, descriptor.timeouts.totalMs);
     // The key's own limits: refused here (429 rate_limited), or admitted and charged when the request ends.
     const limited = await this.limits.admit(caller, job.request, { response, deadline });
+    let release: (() => void) | undefined;
     try {
+      // A model not loaded is loaded now (room made on its GPU if need be) and waited for: the request's queue time.
+      const waitStartedAt = performance.now();
+      release = await this.residency.admit(entry, signal, deadline);
       await this.untilReady(entry, signal, deadline);
-      const { outcome, queuedMs } = await this.queue.dispatch(descriptor.id, {
+      const loadWaitMs = performance.now() - waitStartedAt;
+      const dispatched = await this.queue.dispatch(descriptor.id, {
         request: job.request,
         priority: priorityOf(this.priority, { scenario: job.scenario, maxNewTokens: job.maxNewTokens }),
         client: { id: caller.id, weight: caller.weight },
@@ -117,13 +124,16 @@ export class ServingPath {
         signal,
         ...limited.relays({ onToken, onDelta }),
       });
+      const { outcome } = dispatched;
       await limited.end({ outcome });
-      return { modelId: descriptor.id, outcome, queuedMs };
+      return { modelId: descriptor.id, outcome, queuedMs: dispatched.queuedMs + loadWaitMs };
     } catch (error) {
       await limited.end({
         failure: { type: error instanceof GatewayError ? error.type : undefined, cutShort: signal.aborted },
       });
       throw error;
+    } finally {
+      release?.();
     }
   }
 

@@ -1,5 +1,5 @@
-/** What may follow a model id in `/models/{id}/...`: the per-model TGI routes' own path segments. */
-const ROUTE_SEGMENTS = new Set(['generate', 'generate_stream', 'info', 'health', 'v1']);
+/** What may follow a model id in `/models/{id}/...`: the per-model TGI routes' own path segments and the admin ones. */
+const ROUTE_SEGMENTS = new Set(['generate', 'generate_stream', 'info', 'health', 'v1', 'load', 'unload']);
 
 const PREFIXES = ['/models/', '/v1/models/'];
 

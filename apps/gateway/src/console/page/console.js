@@ -101,6 +101,11 @@ function stateCell(model) {
     cell.append(el('div', { class: 'reason', 'data-field': 'reason' }, model.last_error.message));
   }
   if (model.restarts > 0) cell.append(el('div', { class: 'muted small' }, `restarts: ${model.restarts}`));
+  const residency = model.residency;
+  if (residency?.load === 'on_demand') {
+    const loaded = residency.resident ? 'loaded' : 'not loaded: its next request loads it';
+    cell.append(el('div', { class: 'muted small', 'data-field': 'residency' }, `on demand · ${loaded}`));
+  }
   return cell;
 }
 

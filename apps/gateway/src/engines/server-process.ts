@@ -3,12 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { isServerProcessMessage } from '#backends';
-import type { BackendConfig, ModelEntry } from '#model-registry';
+import type { ModelEntry, StopSignal } from '#model-registry';
+import { pollHealth } from './health-poll.js';
 import { fileVersion, modelFileProblem } from './model-file.js';
+import type { LaunchPlan, ServerLaunch } from './server-launch.js';
 
-type LocalBackend = Extract<BackendConfig, { type: 'local' }>;
-
-const ENGINE_MAIN = new URL('../../../engine/src/main.js', import.meta.url);
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 /** A run this long counts as healthy: the next crash starts the backoff from the beginning again. */
@@ -18,30 +17,36 @@ const STOP_GRACE_MS = 10_000;
 const FIRST_FORCED_RETRY_CHECKS = 6;
 const MAX_FORCED_RETRY_MS = 300_000;
 
-export interface EngineProcessSettings {
+export interface ServerProcessSettings {
   /** Between SIGTERM and SIGKILL for an engine that is replaced or whose model failed. */
   killGraceMs: number;
   /** How often the file of a failed model is checked again. */
   fileRetryMs: number;
 }
 
-export interface EngineProcessEvents {
-  /** The engine bound its port: its base URL. */
+export interface ServerProcessEvents {
+  /** The server bound its port (the engine says so), or was started on a known one: its base URL. */
   onListening(url: string): void;
-  /** The engine says it loaded its model (its /health has the last word). */
-  onReady(): void;
+  /**
+   * It serves: the engine says it loaded its model (`confirmed` false: its /health has the last word), or the
+   * server's health route answered 200 (`confirmed` true).
+   */
+  onReady(confirmed: boolean): void;
 }
 
 /**
- * One local engine process for one model: started, watched, restarted with exponential backoff when it dies,
- * replaced when it hangs (replace()), stopped on shutdown. It reports its address and its load's outcome over an IPC
- * channel (ServerProcessMessage); its output lines go to the gateway's output, prefixed with the model id, and are
- * never parsed. A model file that is missing or refused (here, or by the engine) makes the model `failed` with the
- * reason, and no process runs; the file is checked again every `fileRetryMs` and loaded again once it has changed
- * (or, unchanged, after a slow backoff), so that fixing it brings the model back without a restart.
+ * One server process for one replica of a model (the local engine, or any `type: process` command): started,
+ * watched, restarted with exponential backoff when it dies, replaced when it hangs (replace()), stopped on shutdown or
+ * unload (and started again later). The engine reports its address and its load's outcome over an IPC channel
+ * (ServerProcessMessage); any other server is started on a known port and polled on its health route until it
+ * answers 200. Its output lines go to the gateway's output, prefixed with the model id, and are never parsed. A model
+ * file that is missing or refused (here, or by the engine) makes the model `failed` with the reason, and no process
+ * runs; the file is checked again every `fileRetryMs` and loaded again once it has changed (or, unchanged, after a
+ * slow backoff), so that fixing it brings the model back without a restart.
  */
-export class EngineProcess {
+export class ServerProcess {
   private child?: ChildProcess;
+  private launch?: ServerLaunch;
   private stopping = false;
   private backoffMs = FIRST_BACKOFF_MS;
   private restartTimer?: NodeJS.Timeout;
@@ -55,9 +60,9 @@ export class EngineProcess {
 
   constructor(
     private readonly entry: ModelEntry,
-    private readonly backend: LocalBackend,
-    private readonly settings: EngineProcessSettings,
-    private readonly events: EngineProcessEvents,
+    private readonly plan: LaunchPlan,
+    private readonly settings: ServerProcessSettings,
+    private readonly events: ServerProcessEvents,
   ) {}
 
   get pid(): number | undefined {
@@ -69,55 +74,60 @@ export class EngineProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Starts the server (again, after a stop: an unloaded model loaded anew). */
   start(): void {
+    this.stopping = false;
+    clearTimeout(this.restartTimer);
     this.entry.markStarting();
     this.startedAt = Date.now();
     void this.checkThenSpawn();
   }
 
   private async checkThenSpawn(): Promise<void> {
-    const path = this.backend.modelPath;
-    const version = await fileVersion(path);
-    const problem = await modelFileProblem(path);
+    const path = this.plan.modelPath;
+    if (path !== null) {
+      const version = await fileVersion(path);
+      const problem = await modelFileProblem(path);
+      if (this.stopping) return;
+      if (problem !== null) return this.fail(problem, version);
+    }
+    const launch = await this.plan.launch();
     if (this.stopping) return;
-    if (problem !== null) return this.fail(problem, version);
-    this.spawn();
+    this.spawn(launch);
   }
 
-  private spawn(): void {
-    const { engine } = this.backend;
-    const args = [
-      ENGINE_MAIN.pathname,
-      '--model',
-      this.backend.modelPath,
-      '--model-id',
-      this.entry.descriptor.id,
-      '--host',
-      this.backend.host,
-      '--port',
-      String(this.backend.port ?? 0),
-      '--contexts',
-      String(engine.contexts),
-      '--sequences',
-      String(engine.sequences),
-      '--threads',
-      String(engine.threads),
-      '--gpu-layers',
-      String(engine.gpuLayers),
-      '--max-concurrent-requests',
-      String(engine.maxConcurrentRequests),
-      ...(engine.contextSize === null ? [] : ['--context-size', String(engine.contextSize)]),
-    ];
-    // The IPC channel carries the engine's messages; its closing, when this process exits however it exits, also
-    // stops the engine (apps/engine/src/parent-channel.ts).
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  private spawn(launch: ServerLaunch): void {
+    const ipc = launch.readiness.kind === 'ipc';
+    // The engine's IPC channel carries its messages; its closing, when this process exits however it exits, also
+    // stops the engine (apps/engine/src/parent-channel.ts). Any other server gets its own process group instead, so
+    // that a stop reaches the processes it started as well.
+    const child = spawn(launch.program, launch.args, {
+      stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      detached: launch.ownGroup,
+    });
     this.child = child;
+    this.launch = launch;
     const id = this.entry.descriptor.id;
     relayLines(child.stdout!, process.stdout, id);
     relayLines(child.stderr!, process.stderr, id);
     child.on('message', (message) => this.onMessage(child, message));
-    child.on('error', (error) => this.entry.recordError(`engine process error: ${error.message}`));
+    child.on('error', (error) => this.onSpawnError(child, launch, error));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    if (launch.readiness.kind === 'health' && child.pid !== undefined) {
+      const { url, healthPath } = launch.readiness;
+      this.events.onListening(url);
+      void pollHealth(`${url}${healthPath}`, () => child === this.child && this.running).then((served) => {
+        if (served && child === this.child) this.events.onReady(true);
+      });
+    }
+  }
+
+  /** A program that cannot run (not found, not executable) is a model that cannot load, as a missing file is. */
+  private onSpawnError(child: ChildProcess, launch: ServerLaunch, error: Error): void {
+    if (child.pid !== undefined) return this.entry.recordError(`server process error: ${error.message}`);
+    if (child !== this.child) return;
+    this.child = undefined;
+    this.fail(`cannot run ${launch.program}: ${error.message}`, null);
   }
 
   private onMessage(child: ChildProcess, message: unknown): void {
@@ -127,12 +137,12 @@ export class EngineProcess {
         return this.events.onListening(message.url);
       case 'ready':
         this.failedVersion = undefined;
-        return this.events.onReady();
+        return this.events.onReady(false);
       case 'failed':
         // The engine would stay up with nothing to serve: it goes, and the file is retried as one refused here is.
         this.child = undefined;
-        void terminate(child, this.settings.killGraceMs);
-        void fileVersion(this.backend.modelPath).then((version) =>
+        void terminate(child, this.settings.killGraceMs, this.launch);
+        void (this.plan.modelPath === null ? Promise.resolve(null) : fileVersion(this.plan.modelPath)).then((version) =>
           this.fail(`engine could not load the model: ${message.reason}`, version),
         );
     }
@@ -157,7 +167,7 @@ export class EngineProcess {
   }
 
   private async checkFile(): Promise<void> {
-    const version = await fileVersion(this.backend.modelPath);
+    const version = this.plan.modelPath === null ? null : await fileVersion(this.plan.modelPath);
     if (this.stopping) return;
     if (version === this.failedVersion && Date.now() < this.forcedRetryAt) return this.scheduleFileCheck();
     this.start();
@@ -171,7 +181,7 @@ export class EngineProcess {
     const child = this.child;
     if (!child || !this.running || this.stopping || this.replacing !== undefined) return;
     this.replacing = reason;
-    void terminate(child, this.settings.killGraceMs);
+    void terminate(child, this.settings.killGraceMs, this.launch);
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -182,7 +192,8 @@ export class EngineProcess {
       return;
     }
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
-    const what = this.replacing === undefined ? 'engine process died' : `engine replaced: ${this.replacing}`;
+    const noun = this.launch?.readiness.kind === 'ipc' ? 'engine' : 'server';
+    const what = this.replacing === undefined ? `${noun} process died` : `${noun} replaced: ${this.replacing}`;
     this.replacing = undefined;
     if (Date.now() - this.startedAt > STABLE_RUN_MS) this.backoffMs = FIRST_BACKOFF_MS;
     this.entry.markUnhealthy(`${what} (${how}); restarting in ${this.backoffMs} ms`);
@@ -193,7 +204,7 @@ export class EngineProcess {
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
   }
 
-  /** Resident memory of the engine process, from /proc (Linux); null where that cannot be read. */
+  /** Resident memory of the server process, from /proc (Linux); null where that cannot be read. */
   async rssBytes(): Promise<number | null> {
     if (!this.child?.pid) return null;
     try {
@@ -211,23 +222,38 @@ export class EngineProcess {
     clearTimeout(this.restartTimer);
   }
 
+  /**
+   * Stops the server and restarts nothing (start() may run it again). A model that failed keeps its state and reason:
+   * there was no process to stop.
+   */
   async stop(): Promise<void> {
     this.beginShutdown();
     const child = this.child;
     if (!child || !this.running) {
-      this.entry.markStopped();
+      if (this.entry.state !== 'failed') this.entry.markStopped();
       return;
     }
-    await terminate(child, STOP_GRACE_MS);
+    await terminate(child, STOP_GRACE_MS, this.launch);
   }
 }
 
-/** SIGTERM, then SIGKILL if the process has not exited within `graceMs` (a stopped process ignores SIGTERM). */
-function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+/**
+ * The launch's stop signal (SIGTERM for the engine), then SIGKILL if the process has not exited within `graceMs` (a
+ * stopped process ignores SIGTERM); to its whole process group when it has one.
+ */
+function terminate(child: ChildProcess, graceMs: number, launch: ServerLaunch | undefined): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const signal = (name: StopSignal | 'SIGKILL') => {
+    try {
+      if (launch?.ownGroup && child.pid !== undefined) process.kill(-child.pid, name);
+      else child.kill(name);
+    } catch {
+      // gone already
+    }
+  };
+  signal(launch?.stopSignal ?? 'SIGTERM');
+  const killer = setTimeout(() => signal('SIGKILL'), graceMs);
   return exited.finally(() => clearTimeout(killer));
 }
 
