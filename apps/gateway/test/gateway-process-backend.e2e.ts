@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, SHIPPED_MODELS } from '#test-support/engine';
 import { modelView, startGateway, waitForModel, writeModelsConfig, type RunningGateway } from '#test-support/gateway';
 import { postJson } from '#test-support/http-client';
+import { processAlive as alive } from '#test-support/processes';
 
 /**
  * `type: process`: the engine started through its own generic command line (no IPC channel, nothing the gateway
@@ -38,15 +39,6 @@ models:
       model: qwen2
 `);
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const hello = { model_id: 'llama3', inputs: 'Hello', parameters: { max_new_tokens: 4 } };
 
@@ -109,6 +101,25 @@ describe('a process backend running the engine from its command line', () => {
     while (alive(backend.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(alive(backend.pid), false, `pid ${backend.pid} still runs after the gateway stopped`);
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still runs`);
+  });
+});
+
+describe('a gateway killed with SIGKILL', () => {
+  it('leaves no process server behind: its guard stops the server when the gateway is gone', async () => {
+    const gateway = await startGateway(processModelConfig());
+    const servers = await Promise.all(
+      ['llama3', 'qwen2'].map(async (id) => (await modelView(gateway.url, id)).backend.pid),
+    );
+    try {
+      gateway.process.child.kill('SIGKILL');
+      await gateway.process.exited;
+      const deadline = Date.now() + 10_000;
+      while (servers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const pid of servers) assert.equal(alive(pid), false, `server pid ${pid} outlived its gateway`);
+    } finally {
+      for (const pid of servers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      await gateway.stop();
+    }
   });
 });
 

@@ -10,7 +10,9 @@ export type ServerProcessMessage =
   /** The model is loaded (in `loadMs`). The server's health route stays the judge of readiness. */
   | { type: 'ready'; loadMs: number }
   /** The model will not load; the process stays up and its health route answers 503 with the reason. */
-  | { type: 'failed'; reason: string };
+  | { type: 'failed'; reason: string }
+  /** From the process guard of a `type: process` server: the server runs, with this pid (the leader of its group). */
+  | { type: 'started'; pid: number };
 
 type ServerProcessMessageType = ServerProcessMessage['type'];
 
@@ -34,6 +36,8 @@ export function isServerProcessMessage<T extends ServerProcessMessageType = Serv
       return typeof message.loadMs === 'number';
     case 'failed':
       return typeof message.reason === 'string';
+    case 'started':
+      return typeof message.pid === 'number';
     default:
       return false;
   }

@@ -2,6 +2,9 @@ import { createServer } from 'node:net';
 import type { LocalBackendConfig, ModelDescriptor, ProcessBackendConfig, StopSignal } from '#model-registry';
 
 const ENGINE_MAIN = new URL('../../../engine/src/main.js', import.meta.url);
+const PROCESS_GUARD = new URL('./process-guard.js', import.meta.url);
+/** How long the process guard waits after the stop signal before SIGKILL, when the gateway has gone. */
+const GUARD_GRACE_MS = 10_000;
 
 /** How one start of a supervised server runs: the program, its words, and how the gateway learns that it serves. */
 export interface ServerLaunch {
@@ -13,8 +16,11 @@ export interface ServerLaunch {
    */
   readiness: { kind: 'ipc' } | { kind: 'health'; url: string; healthPath: string };
   stopSignal: StopSignal;
-  /** Its own process group, so that a stop reaches what it started too (a shell, `docker run`'s helpers). */
-  ownGroup: boolean;
+  /**
+   * Started through the process guard (process-guard.ts) in a process group of its own: a stop reaches what it
+   * started too (a shell, `docker run`'s helpers), and the group is stopped if the gateway dies without stopping it.
+   */
+  guarded: boolean;
 }
 
 /** What a supervised backend needs at each start: its model file (checked first) and its launch. */
@@ -57,7 +63,7 @@ export function engineLaunchPlan(descriptor: ModelDescriptor, backend: LocalBack
         args,
         readiness: { kind: 'ipc' },
         stopSignal: 'SIGTERM',
-        ownGroup: false,
+        guarded: false,
       }),
   };
 }
@@ -75,11 +81,11 @@ export function commandLaunchPlan(descriptor: ModelDescriptor, backend: ProcessB
       });
       const host = backend.host.includes(':') ? `[${backend.host}]` : backend.host;
       return {
-        program: words[0]!,
-        args: words.slice(1),
+        program: process.execPath,
+        args: [PROCESS_GUARD.pathname, backend.stopSignal, String(GUARD_GRACE_MS), ...words],
         readiness: { kind: 'health', url: `http://${host}:${port}`, healthPath: backend.health },
         stopSignal: backend.stopSignal,
-        ownGroup: true,
+        guarded: true,
       };
     },
   };

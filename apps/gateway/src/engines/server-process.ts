@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { isServerProcessMessage } from '#backends';
+import { isServerProcessMessage, type ServerProcessMessage } from '#backends';
 import type { ModelEntry, StopSignal } from '#model-registry';
 import { pollHealth } from './health-poll.js';
 import { fileVersion, modelFileProblem } from './model-file.js';
@@ -47,6 +47,8 @@ export interface ServerProcessEvents {
 export class ServerProcess {
   private child?: ChildProcess;
   private launch?: ServerLaunch;
+  /** A guarded server's own pid (the child is its guard), once the guard has said it. */
+  private serverPid?: number;
   private stopping = false;
   private backoffMs = FIRST_BACKOFF_MS;
   private restartTimer?: NodeJS.Timeout;
@@ -66,7 +68,7 @@ export class ServerProcess {
   ) {}
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.launch?.guarded ? this.serverPid : this.child?.pid;
   }
 
   /** Whether an engine process is up (it may be hung: running is not serving). */
@@ -97,16 +99,12 @@ export class ServerProcess {
   }
 
   private spawn(launch: ServerLaunch): void {
-    const ipc = launch.readiness.kind === 'ipc';
-    // The engine's IPC channel carries its messages; its closing, when this process exits however it exits, also
-    // stops the engine (apps/engine/src/parent-channel.ts). Any other server gets its own process group instead, so
-    // that a stop reaches the processes it started as well.
-    const child = spawn(launch.program, launch.args, {
-      stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-      detached: launch.ownGroup,
-    });
+    // The IPC channel carries the engine's messages (or the guard's); its closing, when this process exits however it
+    // exits, also stops the engine (apps/engine/src/parent-channel.ts) or the guarded server's group.
+    const child = spawn(launch.program, launch.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     this.launch = launch;
+    this.serverPid = undefined;
     const id = this.entry.descriptor.id;
     relayLines(child.stdout!, process.stdout, id);
     relayLines(child.stderr!, process.stderr, id);
@@ -122,7 +120,7 @@ export class ServerProcess {
     }
   }
 
-  /** A program that cannot run (not found, not executable) is a model that cannot load, as a missing file is. */
+  /** A program that cannot run (here Node, for the engine or the guard) is a model that cannot load, as a missing file is. */
   private onSpawnError(child: ChildProcess, launch: ServerLaunch, error: Error): void {
     if (child.pid !== undefined) return this.entry.recordError(`server process error: ${error.message}`);
     if (child !== this.child) return;
@@ -132,6 +130,7 @@ export class ServerProcess {
 
   private onMessage(child: ChildProcess, message: unknown): void {
     if (child !== this.child || !isServerProcessMessage(message)) return;
+    if (this.launch?.guarded) return this.onGuardMessage(child, message);
     switch (message.type) {
       case 'listening':
         return this.events.onListening(message.url);
@@ -141,11 +140,23 @@ export class ServerProcess {
       case 'failed':
         // The engine would stay up with nothing to serve: it goes, and the file is retried as one refused here is.
         this.child = undefined;
-        void terminate(child, this.settings.killGraceMs, this.launch);
+        void terminate(child, this.settings.killGraceMs, 'SIGTERM');
         void (this.plan.modelPath === null ? Promise.resolve(null) : fileVersion(this.plan.modelPath)).then((version) =>
           this.fail(`engine could not load the model: ${message.reason}`, version),
         );
+        return;
+      case 'started':
+        return; // the guard's word; the engine runs unguarded
     }
+  }
+
+  /** The guard says the server runs, or that its program cannot run (not found, not executable): a model that cannot load. */
+  private onGuardMessage(child: ChildProcess, message: ServerProcessMessage): void {
+    if (message.type === 'started') this.serverPid = message.pid;
+    if (message.type !== 'failed') return;
+    this.child = undefined;
+    void terminate(child, this.settings.killGraceMs, 'SIGTERM');
+    this.fail(message.reason, null);
   }
 
   /** The model cannot load from this version of its file: `failed` until the file changes or the backoff is due. */
@@ -181,7 +192,7 @@ export class ServerProcess {
     const child = this.child;
     if (!child || !this.running || this.stopping || this.replacing !== undefined) return;
     this.replacing = reason;
-    void terminate(child, this.settings.killGraceMs, this.launch);
+    void terminate(child, this.settings.killGraceMs, this.launch?.stopSignal, this.serverPid);
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -206,9 +217,10 @@ export class ServerProcess {
 
   /** Resident memory of the server process, from /proc (Linux); null where that cannot be read. */
   async rssBytes(): Promise<number | null> {
-    if (!this.child?.pid) return null;
+    const pid = this.pid;
+    if (!pid) return null;
     try {
-      const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
       const kb = Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1]);
       return Number.isFinite(kb) ? kb * 1024 : null;
     } catch {
@@ -233,26 +245,32 @@ export class ServerProcess {
       if (this.entry.state !== 'failed') this.entry.markStopped();
       return;
     }
-    await terminate(child, STOP_GRACE_MS, this.launch);
+    await terminate(child, STOP_GRACE_MS, this.launch?.stopSignal, this.serverPid);
   }
 }
 
 /**
  * The launch's stop signal (SIGTERM for the engine), then SIGKILL if the process has not exited within `graceMs` (a
- * stopped process ignores SIGTERM); to its whole process group when it has one.
+ * stopped process ignores SIGTERM); to the whole process group of a guarded server once its pid is known (the guard
+ * exits with it), else to the child (a guard forwards it to the group).
  */
-function terminate(child: ChildProcess, graceMs: number, launch: ServerLaunch | undefined): Promise<void> {
+function terminate(
+  child: ChildProcess,
+  graceMs: number,
+  stopSignal: StopSignal = 'SIGTERM',
+  groupLeader?: number,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = (name: StopSignal | 'SIGKILL') => {
     try {
-      if (launch?.ownGroup && child.pid !== undefined) process.kill(-child.pid, name);
+      if (groupLeader !== undefined) process.kill(-groupLeader, name);
       else child.kill(name);
     } catch {
       // gone already
     }
   };
-  signal(launch?.stopSignal ?? 'SIGTERM');
+  signal(stopSignal);
   const killer = setTimeout(() => signal('SIGKILL'), graceMs);
   return exited.finally(() => clearTimeout(killer));
 }
