@@ -16,7 +16,8 @@ import { readBody, sendScriptedError, StandInServer, type ScriptedHttpError } fr
  *   then answers 200 `{"status": "ok"}`; streams open with a role-only chat chunk, finish with an empty-text chunk
  *   that carries the finish reason (completions: with the usage and `timings`), send the chat usage in a chunk without
  *   choices; errors are `{"error": {"code", "message", "type"}}` (`invalid_request_error`, `server_error`, ...); an
- *   error inside a stream is an `error:` SSE field, which OpenAI clients ignore (the stream just ends).
+ *   error inside a stream is an `error:` SSE field (older builds; OpenAI clients ignore it and the stream just ends)
+ *   or a `data: {"error": ...}` event (newer builds), and no `[DONE]` follows.
  * It generates nothing: the "tokens" are the script's strings, the "tokenizer" counts whitespace-separated words.
  */
 export type OpenAiFlavour = 'vllm' | 'llama-server';
@@ -29,8 +30,12 @@ export interface OpenAiStandInScript {
   tokenDelayMs?: number;
   /** The stream's end: `stop` for the end token (the default when the tokens fit), or a stop string's match. */
   stopString?: string;
-  /** An error event after this many tokens (a CUDA error, an engine that died mid-generation). */
-  errorAfterTokens?: { tokens: number; message?: string };
+  /**
+   * An error event after this many tokens (a CUDA error, an engine that died mid-generation). llama-server's form:
+   * `field`, the `error: {...}` SSE field of its older builds (the default), or `data`, the `data: {"error": {...}}`
+   * event of newer ones; either way the stream ends there, without `[DONE]`.
+   */
+  errorAfterTokens?: { tokens: number; message?: string; llamaServerForm?: 'field' | 'data' };
   /** Destroys the socket after this many tokens. */
   closeAfterTokens?: number;
   /** Reads the request and never answers. */
@@ -254,7 +259,7 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
     for (let i = 0; i < tokens.length; i++) {
       if (i > 0) await server.sleep(script.tokenDelayMs ?? 0);
       if (gone()) return;
-      if (script.errorAfterTokens?.tokens === i) return streamError(script.errorAfterTokens.message);
+      if (script.errorAfterTokens?.tokens === i) return streamError(script.errorAfterTokens);
       if (script.closeAfterTokens === i) {
         serverClosed = true;
         return void socket.destroy();
@@ -276,12 +281,18 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
       send(chunk(null, { usage, ...(flavour === 'llama-server' ? { timings: timings(tokens.length) } : {}) }));
     res.end('data: [DONE]\n\n');
 
-    function streamError(message = 'CUDA error: an illegal memory access was encountered') {
+    function streamError({
+      message = 'CUDA error: an illegal memory access was encountered',
+      llamaServerForm = 'field',
+    }) {
       if (flavour === 'vllm') {
         send({ error: { message, type: 'InternalServerError', param: null, code: 500 } });
         return void res.end('data: [DONE]\n\n');
       }
-      res.end(`error: ${JSON.stringify({ code: 500, message, type: 'server_error' })}\n\n`);
+      const error = { code: 500, message, type: 'server_error' };
+      res.end(
+        llamaServerForm === 'field' ? `error: ${JSON.stringify(error)}\n\n` : `data: ${JSON.stringify({ error })}\n\n`,
+      );
     }
   }
 
