@@ -76,6 +76,14 @@ export class ReplicaMetrics {
     this.ejections.labels(model, replica).inc(0);
   }
 
+  /** Every series of a replica that has gone (a discovered address no longer in DNS). */
+  forget(model: string, replica: string): void {
+    for (const metric of [this.inFlight, this.failovers, this.ejected, this.ejections])
+      metric.remove({ model, replica });
+    for (const outcome of ['ok', 'failed', 'cancelled'] satisfies ReplicaCallOutcome[])
+      this.calls.remove({ model, replica, outcome });
+  }
+
   setInFlight(model: string, replica: string, calls: number): void {
     this.inFlight.labels(model, replica).set(calls);
   }

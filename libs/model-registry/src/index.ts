@@ -1,6 +1,7 @@
 export type {
   BackendConfig,
   DispatchConfig,
+  DnsDiscovery,
   GpuConfig,
   LocalBackendConfig,
   LocalEngineSettings,
@@ -11,7 +12,7 @@ export type {
   TgiBackendConfig,
   Timeouts,
 } from './registry-config.js';
-export { DEFAULT_REGISTRY_CONFIG_PATH, replicasOf } from './registry-config.js';
+export { DEFAULT_REGISTRY_CONFIG_PATH, discoveredUrl, replicasOf } from './registry-config.js';
 export { modelStateOf } from './replica-follower.js';
 export { RegistryConfigError, type ConfigProblem } from './registry-config-error.js';
 export { parseRegistryConfig } from './parse-registry-config.js';

@@ -12,11 +12,14 @@ interface ReplicaTraffic {
   inFlight: number;
   readonly outlier: OutlierRecord;
   lastCallError: { message: string; at: Date } | null;
+  /** A replica that has gone (DNS discovery): resolved once its last call in flight has ended. */
+  drained?: () => void;
 }
 
 interface ModelTraffic {
-  readonly replicas: ReplicaTraffic[];
-  /** Where the next tie is broken from: round-robin among replicas equally loaded. */
+  /** By replica number (a discovered replica's is never reused). */
+  readonly replicas: Map<number, ReplicaTraffic>;
+  /** The replica number the next tie is broken from: round-robin among replicas equally loaded. */
   cursor: number;
 }
 
@@ -55,14 +58,8 @@ export class ReplicaRouter {
     });
     this.metrics = ReplicaMetrics.of(gatewayMetrics.prometheus.registry);
     for (const model of registry.list()) {
-      const count = registry.replicas(model.id).length;
-      const replicas = Array.from({ length: count }, () => ({
-        inFlight: 0,
-        outlier: new OutlierRecord(),
-        lastCallError: null,
-      }));
-      this.traffic.set(model.id, { replicas, cursor: 0 });
-      for (let replica = 0; replica < count; replica++) this.metrics.declare(model.id, String(replica));
+      this.traffic.set(model.id, { replicas: new Map(), cursor: 0 });
+      for (const { replica } of registry.replicas(model.id)) this.replica(model.id, replica);
     }
   }
 
@@ -81,7 +78,7 @@ export class ReplicaRouter {
     );
     if (entries.length === 1) return open[0]?.replica;
     const ready = open.filter((entry) => entry.state === 'ready');
-    const healthy = ready.filter((entry) => !model.replicas[entry.replica]!.outlier.ejected);
+    const healthy = ready.filter((entry) => !this.replica(modelId, entry.replica).outlier.ejected);
     const candidates = healthy.length > 0 ? healthy : ready;
     if (candidates.length === 0) return undefined;
     const { routing, maxConcurrent } = entries[0]!.descriptor;
@@ -89,17 +86,15 @@ export class ReplicaRouter {
       const preferred = candidates.reduce((best, entry) =>
         rendezvousRank(prefix, entry.replica) > rendezvousRank(prefix, best.replica) ? entry : best,
       );
-      if (model.replicas[preferred.replica]!.inFlight < maxConcurrent) return preferred.replica;
+      if (this.replica(modelId, preferred.replica).inFlight < maxConcurrent) return preferred.replica;
     }
-    const fewest = Math.min(...candidates.map((entry) => model.replicas[entry.replica]!.inFlight));
-    const tied = candidates.filter((entry) => model.replicas[entry.replica]!.inFlight === fewest);
-    const count = entries.length;
+    const inFlight = (entry: ModelEntry) => this.replica(modelId, entry.replica).inFlight;
+    const fewest = Math.min(...candidates.map(inFlight));
+    const tied = candidates.filter((entry) => inFlight(entry) === fewest).map((entry) => entry.replica);
     // The first tied replica at or after the cursor, cyclically.
-    const chosen = tied.reduce((best, entry) =>
-      (entry.replica - model.cursor + count) % count < (best.replica - model.cursor + count) % count ? entry : best,
-    );
-    model.cursor = (chosen.replica + 1) % count;
-    return chosen.replica;
+    const chosen = tied.filter((replica) => replica >= model.cursor).sort((a, b) => a - b)[0] ?? Math.min(...tied);
+    model.cursor = chosen + 1;
+    return chosen;
   }
 
   callStarted(modelId: string, replica: number): void {
@@ -111,15 +106,16 @@ export class ReplicaRouter {
   /** A call's end: a failure counts towards ejecting the replica, a success clears its run of failures. */
   callEnded(modelId: string, replica: number, outcome: ReplicaCallOutcome, error?: Error): void {
     const model = this.model(modelId);
-    const traffic = model.replicas[replica]!;
+    const traffic = this.replica(modelId, replica);
     traffic.inFlight -= 1;
     const label = String(replica);
     this.metrics.setInFlight(modelId, label, traffic.inFlight);
     this.metrics.callEnded(modelId, label, outcome);
+    if (traffic.inFlight === 0) traffic.drained?.();
     if (outcome === 'ok') this.detector.success(traffic.outlier);
     if (outcome !== 'failed') return;
     traffic.lastCallError = { message: error?.message ?? 'call failed', at: new Date() };
-    const peers = model.replicas.map((peer) => peer.outlier);
+    const peers = [...model.replicas.values()].map((peer) => peer.outlier);
     if (this.detector.failure(traffic.outlier, peers)) this.metrics.setEjected(modelId, label, true);
   }
 
@@ -134,10 +130,27 @@ export class ReplicaRouter {
       this.metrics.setEjected(entry.id, String(entry.replica), false);
   }
 
-  view(modelId: string): ReplicaView[] {
+  /**
+   * A replica that has gone (out of the registry's replicas, so never picked again): resolves once the calls in flight
+   * on it have ended, and forgets it then — its outlier record, and its metric series.
+   */
+  drain(modelId: string, replica: number): Promise<void> {
     const model = this.model(modelId);
+    const traffic = model.replicas.get(replica);
+    if (traffic === undefined) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      traffic.drained = () => {
+        model.replicas.delete(replica);
+        this.metrics.forget(modelId, String(replica));
+        resolve();
+      };
+      if (traffic.inFlight === 0) traffic.drained();
+    });
+  }
+
+  view(modelId: string): ReplicaView[] {
     return this.registry.replicas(modelId).map((entry) => {
-      const traffic = model.replicas[entry.replica]!;
+      const traffic = this.replica(modelId, entry.replica);
       const { address, lastError: healthError, state } = entry.status;
       const { outlier, lastCallError } = traffic;
       const lastError =
@@ -165,7 +178,14 @@ export class ReplicaRouter {
     return model;
   }
 
+  /** The replica's traffic, begun at its first mention (a replica found by discovery is new to the router). */
   private replica(modelId: string, replica: number): ReplicaTraffic {
-    return this.model(modelId).replicas[replica]!;
+    const { replicas } = this.model(modelId);
+    let traffic = replicas.get(replica);
+    if (traffic === undefined) {
+      replicas.set(replica, (traffic = { inFlight: 0, outlier: new OutlierRecord(), lastCallError: null }));
+      this.metrics.declare(modelId, String(replica));
+    }
+    return traffic;
   }
 }

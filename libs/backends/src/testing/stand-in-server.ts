@@ -9,6 +9,15 @@ export interface ScriptedHttpError {
 }
 
 /**
+ * A loopback address (127.0.0.2 and the rest of 127/8 are as local as 127.0.0.1 on Linux: several stand-ins may share
+ * a port, as pods behind one DNS name do) and a port; 0 for a free one.
+ */
+export interface StandInAddress {
+  host?: string;
+  port?: number;
+}
+
+/**
  * The HTTP side every stand-in shares: a node:http server on 127.0.0.1 that counts connections and the requests on
  * each, scripted delays that close() clears (so that a closed stand-in leaves nothing to keep the process alive),
  * waiters for a client's disconnect, and binding at once or late (TGI and vLLM take their port only once loaded).
@@ -18,13 +27,18 @@ export class StandInServer {
   private readonly requestsPerSocket = new WeakMap<Socket, number>();
   private readonly disconnectWaiters: Array<() => void> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
-  private port = 0;
+  private readonly host: string;
+  private port: number;
 
   constructor(
     handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>,
     keepAliveTimeoutMs: number,
     onConnection: () => void,
+    /** Where to listen: by default 127.0.0.1 on a free port. */
+    at: StandInAddress = {},
   ) {
+    this.host = at.host ?? '127.0.0.1';
+    this.port = at.port ?? 0;
     this.server = http.createServer((req, res) => void handler(req, res));
     this.server.keepAliveTimeout = keepAliveTimeoutMs;
     this.server.on('connection', (socket: Socket) => {
@@ -34,7 +48,7 @@ export class StandInServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   get listening(): boolean {
@@ -47,8 +61,9 @@ export class StandInServer {
       await this.listen();
       return;
     }
+    if (this.port !== 0) return;
     const probe = http.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => probe.listen(0, this.host, resolve));
     this.port = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
   }
@@ -56,7 +71,7 @@ export class StandInServer {
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', () => {
+      this.server.listen(this.port, this.host, () => {
         this.server.off('error', reject);
         this.port = (this.server.address() as AddressInfo).port;
         resolve();

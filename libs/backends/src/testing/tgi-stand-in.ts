@@ -12,7 +12,13 @@ import {
   type StandInRoute,
   type TokenPlan,
 } from './stand-in-route.js';
-import { readBody, sendScriptedError, StandInServer, type ScriptedHttpError } from './stand-in-server.js';
+import {
+  readBody,
+  sendScriptedError,
+  StandInServer,
+  type ScriptedHttpError,
+  type StandInAddress,
+} from './stand-in-server.js';
 
 /**
  * A TEST STAND-IN for a Hugging Face TGI server: an in-process node:http server that answers `/generate`,
@@ -89,6 +95,8 @@ export interface TgiStandInOptions {
   /** Idle keep-alive timeout of the server (default 72 s, TGI's and our engine's). */
   keepAliveTimeoutMs?: number;
   modelId?: string;
+  /** Where it listens: by default 127.0.0.1 on a free port (several on one port: pods behind one DNS name). */
+  at?: StandInAddress;
 }
 
 export interface TgiStandInStats {
@@ -131,7 +139,12 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
     '/v1/chat/completions': chatRoute(modelId, VERSION),
   };
 
-  const server = new StandInServer(route, options.keepAliveTimeoutMs ?? 72_000, () => stats.connections++);
+  const server = new StandInServer(
+    route,
+    options.keepAliveTimeoutMs ?? 72_000,
+    () => stats.connections++,
+    options.at ?? {},
+  );
   // Late binding, as TGI: find a free port now, take it only in load().
   await server.bind(options.loaded === false);
   const standIn: TgiStandIn = {
