@@ -29,6 +29,7 @@ import { OpenAiModelsController } from './openai/openai-models.controller.js';
 import { OpenAiModelsService } from './openai/openai-models.service.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
 import { HOST_RESOLVER, lookupAll, type HostResolver } from './replicas/host-resolver.js';
+import { ReplicaCallsHost } from './replicas/replica-calls.provider.js';
 import { ReplicaDiscovery } from './replicas/replica-discovery.service.js';
 import { ReplicaRouter } from './replicas/replica-router.service.js';
 import { TgiCompletionsController } from './tgi/tgi-completions.controller.js';
@@ -77,6 +78,7 @@ export class AppModule {
           provide: BackendDirectory,
           useValue: backends ?? new BackendDirectory(backendFactory(config.healthTimeoutMs)),
         },
+        ReplicaCallsHost,
         ReplicaRouter,
         { provide: HOST_RESOLVER, useValue: resolveHost ?? lookupAll },
         ReplicaDiscovery,

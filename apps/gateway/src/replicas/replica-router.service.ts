@@ -1,11 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { ProbeResult } from '#backends';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { GatewayError, type ProbeResult } from '#backends';
 import { GatewayMetrics, ReplicaMetrics, type ReplicaCallOutcome } from '#metrics';
 import { ModelRegistry, type ModelEntry } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway-config.js';
 import { OutlierDetector, OutlierRecord } from './outlier-detector.js';
 import { rendezvousRank } from './prompt-prefix.js';
+import { ReplicaCallsHost } from './replica-calls.provider.js';
 
 /** What this gateway knows of one replica beyond its health: its outstanding calls and its outlier record. */
 interface ReplicaTraffic {
@@ -22,6 +24,18 @@ interface ModelTraffic {
   /** The replica number the next tie is broken from: round-robin among replicas equally loaded. */
   cursor: number;
 }
+
+/** A replica chosen for a call, and how to give its place back when the call ends. */
+export interface ReplicaPlace {
+  replica: number;
+  readonly release: () => void;
+}
+
+/** How often a call that finds every replica at its cap (over all gateways) looks again. */
+const FULL_RETRY_MS = 10;
+/** A shared count's ticket outlives its call's deadline by this much, in case the gateways' clocks differ a little. */
+const TICKET_MARGIN_MS = 5_000;
+const NOTHING_TO_RELEASE = () => undefined;
 
 /** One replica as GET /models shows it. */
 export interface ReplicaView {
@@ -50,6 +64,7 @@ export class ReplicaRouter {
     @Inject(BackendDirectory) private readonly directory: BackendDirectory,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(GatewayMetrics) gatewayMetrics: GatewayMetrics,
+    @Optional() @Inject(ReplicaCallsHost) private readonly shared: ReplicaCallsHost | null = null,
   ) {
     this.detector = new OutlierDetector({
       failures: config.outlierFailures,
@@ -72,14 +87,8 @@ export class ReplicaRouter {
    */
   pick(modelId: string, tried: ReadonlySet<number>, prefix?: string): number | undefined {
     const model = this.model(modelId);
-    const entries = this.registry.replicas(modelId);
-    const open = entries.filter(
-      (entry) => !tried.has(entry.replica) && this.directory.get(modelId, entry.replica) !== undefined,
-    );
+    const { entries, open, candidates } = this.candidates(modelId, tried);
     if (entries.length === 1) return open[0]?.replica;
-    const ready = open.filter((entry) => entry.state === 'ready');
-    const healthy = ready.filter((entry) => !this.replica(modelId, entry.replica).outlier.ejected);
-    const candidates = healthy.length > 0 ? healthy : ready;
     if (candidates.length === 0) return undefined;
     const { routing, maxConcurrent } = entries[0]!.descriptor;
     if (routing === 'prefix' && prefix !== undefined) {
@@ -95,6 +104,78 @@ export class ReplicaRouter {
     const chosen = tied.filter((replica) => replica >= model.cursor).sort((a, b) => a - b)[0] ?? Math.min(...tied);
     model.cursor = chosen + 1;
     return chosen;
+  }
+
+  /**
+   * The replica for the next call, and its place there. With Redis, for a model of several remote replicas, the calls
+   * in flight are counted over every gateway: the choice is pick()'s among the same candidates, by those counts, and
+   * a replica's max_concurrent holds over all gateways together — a call that finds every candidate at its cap looks
+   * again every few milliseconds until `deadline` (then 503 with Retry-After). Without Redis, for local engines (each
+   * gateway's own) or a model of one replica, and while Redis fails, this gateway's own counts: pick().
+   */
+  async acquire(
+    modelId: string,
+    tried: ReadonlySet<number>,
+    deadline: number,
+    signal: AbortSignal,
+    prefix?: string,
+  ): Promise<ReplicaPlace | undefined> {
+    const shared = this.shared?.calls;
+    const { entries, candidates } = this.candidates(modelId, tried);
+    const local = () => {
+      const replica = this.pick(modelId, tried, prefix);
+      return replica === undefined ? undefined : { replica, release: NOTHING_TO_RELEASE };
+    };
+    if (!shared || entries.length === 1 || candidates.length === 0) return local();
+    const { routing, maxConcurrent, backend } = entries[0]!.descriptor;
+    if (backend.type === 'local') return local();
+    const model = this.model(modelId);
+    // Round-robin among the equally busy: the candidates from the cursor on, then the ones before it.
+    const order = [...candidates].sort(
+      (a, b) => Number(a.replica < model.cursor) - Number(b.replica < model.cursor) || a.replica - b.replica,
+    );
+    const preferFirst = routing === 'prefix' && prefix !== undefined;
+    if (preferFirst) {
+      const preferred = order.reduce((best, entry) =>
+        rendezvousRank(prefix, entry.replica) > rendezvousRank(prefix, best.replica) ? entry : best,
+      );
+      order.splice(order.indexOf(preferred), 1);
+      order.unshift(preferred);
+    }
+    // A remote replica has its address from the start (its URL): the name every gateway knows it by.
+    const addresses = order.map((entry) => entry.status.address ?? `replica-${entry.replica}`);
+    for (;;) {
+      let ticket;
+      try {
+        ticket = await shared.take(modelId, addresses, maxConcurrent, deadline + TICKET_MARGIN_MS, preferFirst);
+      } catch {
+        return local(); // Redis away: this gateway's own counts are better than refusing the call
+      }
+      if (ticket !== null) {
+        const replica = order[ticket.index]!.replica;
+        model.cursor = replica + 1;
+        return { replica, release: ticket.release };
+      }
+      if (signal.aborted || Date.now() >= deadline)
+        throw new GatewayError('overloaded', `every replica of model "${modelId}" is at its max_concurrent`, {
+          retryAfterS: 1,
+        });
+      await sleep(FULL_RETRY_MS);
+    }
+  }
+
+  /**
+   * The replicas a call may go to, none of `tried`: the ready ones not ejected; with none of those, the ready ones
+   * (Envoy's panic routing: better a suspect replica than a certain refusal).
+   */
+  private candidates(modelId: string, tried: ReadonlySet<number>) {
+    const entries = this.registry.replicas(modelId);
+    const open = entries.filter(
+      (entry) => !tried.has(entry.replica) && this.directory.get(modelId, entry.replica) !== undefined,
+    );
+    const ready = open.filter((entry) => entry.state === 'ready');
+    const healthy = ready.filter((entry) => !this.replica(modelId, entry.replica).outlier.ejected);
+    return { entries, open, candidates: healthy.length > 0 ? healthy : ready };
   }
 
   callStarted(modelId: string, replica: number): void {
