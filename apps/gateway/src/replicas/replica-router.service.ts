@@ -192,7 +192,11 @@ export class ReplicaRouter {
     const label = String(replica);
     this.metrics.setInFlight(modelId, label, traffic.inFlight);
     this.metrics.callEnded(modelId, label, outcome);
-    if (traffic.inFlight === 0) traffic.drained?.();
+    if (traffic.drained !== undefined) {
+      // A replica that has gone: its outlier record no longer matters, and its last call lets it go.
+      if (traffic.inFlight === 0) traffic.drained();
+      return;
+    }
     if (outcome === 'ok') this.detector.success(traffic.outlier);
     if (outcome !== 'failed') return;
     traffic.lastCallError = { message: error?.message ?? 'call failed', at: new Date() };
