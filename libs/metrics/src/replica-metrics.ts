@@ -12,7 +12,7 @@ interface SeriesConfiguration {
 }
 
 /**
- * Per-replica series (label `replica`: its position in the model's replica list), in the gateway's Prometheus
+ * Per-replica series (label `replica`: its number in /models), in the gateway's Prometheus
  * registry beside the per-model ones. Updated as calls and ejections happen, not sampled.
  */
 export class ReplicaMetrics {
