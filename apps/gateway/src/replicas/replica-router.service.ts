@@ -92,9 +92,7 @@ export class ReplicaRouter {
     if (candidates.length === 0) return undefined;
     const { routing, maxConcurrent } = entries[0]!.descriptor;
     if (routing === 'prefix' && prefix !== undefined) {
-      const preferred = candidates.reduce((best, entry) =>
-        rendezvousRank(prefix, entry.replica) > rendezvousRank(prefix, best.replica) ? entry : best,
-      );
+      const preferred = preferredFor(prefix, candidates);
       if (this.replica(modelId, preferred.replica).inFlight < maxConcurrent) return preferred.replica;
     }
     const inFlight = (entry: ModelEntry) => this.replica(modelId, entry.replica).inFlight;
@@ -110,8 +108,8 @@ export class ReplicaRouter {
    * The replica for the next call, and its place there. With Redis, for a model of several remote replicas, the calls
    * in flight are counted over every gateway: the choice is pick()'s among the same candidates, by those counts, and
    * a replica's max_concurrent holds over all gateways together — a call that finds every candidate at its cap looks
-   * again every few milliseconds until `deadline` (then 503 with Retry-After). Without Redis, for local engines (each
-   * gateway's own) or a model of one replica, and while Redis fails, this gateway's own counts: pick().
+   * again every few milliseconds until `deadline` (then 429 `overloaded` with Retry-After). Without Redis, for local
+   * engines (each gateway's own) or a model of one replica, and while Redis fails, this gateway's own counts: pick().
    */
   async acquire(
     modelId: string,
@@ -136,9 +134,7 @@ export class ReplicaRouter {
     );
     const preferFirst = routing === 'prefix' && prefix !== undefined;
     if (preferFirst) {
-      const preferred = order.reduce((best, entry) =>
-        rendezvousRank(prefix, entry.replica) > rendezvousRank(prefix, best.replica) ? entry : best,
-      );
+      const preferred = preferredFor(prefix, order);
       order.splice(order.indexOf(preferred), 1);
       order.unshift(preferred);
     }
@@ -273,4 +269,16 @@ export class ReplicaRouter {
     }
     return traffic;
   }
+}
+
+/**
+ * The replica a prompt prefix prefers (rendezvous hashing). A listed replica is known by its number, the same in every
+ * gateway; a replica found in DNS by its address, as its number is the order one gateway found it in.
+ */
+function preferredFor(prefix: string, candidates: readonly ModelEntry[]): ModelEntry {
+  const name = (entry: ModelEntry) =>
+    entry.descriptor.discovery ? (entry.status.address ?? entry.replica) : entry.replica;
+  return candidates.reduce((best, entry) =>
+    rendezvousRank(prefix, name(entry)) > rendezvousRank(prefix, name(best)) ? entry : best,
+  );
 }
