@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { parseEngineConfig } from '#engine/config';
 import { listenHost, readGatewayConfig } from '#gateway/gateway-config';
-import { loadRegistryConfig, type RegistryConfig } from '#model-registry';
+import { loadRegistryConfig, replicasOf, type RegistryConfig } from '#model-registry';
 import { flag, gatewayEnvKeys, REPO_ROOT, run, toolSkip, urlHostPort } from './deploy-support.js';
 
 interface ComposeService {
@@ -19,7 +19,11 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   /** `source:target[:mode]` from compose v1, `{type, source, target}` from compose v2. */
   volumes?: Array<string | { type: string; source: string; target: string }>;
-  deploy?: { resources?: { reservations?: { devices?: Array<{ driver: string; capabilities: string[] }> } } };
+  deploy?: {
+    resources?: {
+      reservations?: { devices?: Array<{ driver: string; capabilities: string[]; device_ids?: string[] }> };
+    };
+  };
 }
 
 const skip = toolSkip(
@@ -216,6 +220,33 @@ describe('docker-compose.yml', { skip }, () => {
     );
   });
 
+  it('gpu-replicas profile: one model on two TGI replicas, each on a GPU of its own, named by the registry', () => {
+    const profile = inProfile('gpu-replicas');
+    const { registry } = checkGateway('gpu-replicas');
+    assert.equal(registry.models.length, 1);
+    const model = registry.models[0]!;
+    const replicas = replicasOf(model);
+    assert.equal(replicas.length, 2, 'two replicas of the model');
+    const cards = replicas.map((backend) => {
+      assert.equal(backend.type, 'tgi');
+      const { host, port } = urlHostPort((backend as { url: string }).url);
+      const tgi = profile[host];
+      assert.ok(tgi, `${host} is a service of the gpu-replicas profile`);
+      const args = tgi.command ?? [];
+      assert.equal(Number(flag(args, 'port')), port, `${host} binds the port in the registry's URL`);
+      assert.equal(flag(args, 'quantize'), 'gptq');
+      assert.ok(model.aliases.includes(flag(args, 'model-id')!), `${host} serves one of ${model.id}'s aliases`);
+      assert.equal(healthUrl(tgi).pathname, '/health');
+      // Each replica gets a whole card: no memory fraction shared with another server.
+      assert.equal(flag(args, 'cuda-memory-fraction'), undefined);
+      return (tgi.deploy?.resources?.reservations?.devices ?? []).flatMap((d) => d.device_ids ?? []);
+    });
+    assert.deepEqual(cards, [['0'], ['1']], 'a GPU each');
+    assert.ok(model.vramBudgetGb <= registry.gpus.find((gpu) => gpu.id === model.gpu)!.memoryGb);
+    const [, gateway] = gatewayOf('gpu-replicas');
+    for (const backend of replicas) assert.ok(gateway.depends_on?.[urlHostPort((backend as { url: string }).url).host]);
+  });
+
   it('the image the gateway and engines run: multi-stage, production dependencies, non-root, health check on /health/ready', () => {
     const dockerfile = readFileSync(`${REPO_ROOT}docker/Dockerfile`, 'utf8');
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
@@ -232,7 +263,7 @@ describe('docker-compose.yml', { skip }, () => {
   });
 
   it('publishes only the gateway by default; monitoring is a profile whose UIs listen on 127.0.0.1 only', () => {
-    for (const profile of ['cpu', 'gpu']) {
+    for (const profile of ['cpu', 'gpu', 'gpu-replicas']) {
       const published = Object.entries(inProfile(profile)).filter(([, s]) => publishedPorts(s).length > 0);
       assert.deepEqual(
         published.map(([name]) => name),

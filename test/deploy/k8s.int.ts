@@ -128,9 +128,24 @@ describe('deploy/k8s (kustomize)', { skip }, () => {
       assert.ok(model.aliases.includes(flag(tgi.args, 'model-id')!));
       assert.equal(tgi.resources.limits['nvidia.com/gpu'], '1');
       assert.equal(tgi.readinessProbe.httpGet.path, '/health');
+      if (model.discovery) {
+        // Replicas found in DNS: the name is a headless Service's (an A record per ready pod) and it has several pods.
+        assert.equal(model.discovery.host, host);
+        assert.equal(model.discovery.port, port);
+        assert.equal(service.spec.clusterIP, 'None', `${host} is headless: its name gives every pod`);
+        assert.ok(deployment.spec.replicas >= 2, `${deployment.metadata.name} runs several pods`);
+        assert.ok(
+          !deployment.spec.template.spec.volumes.some((v: any) => v.persistentVolumeClaim),
+          'no ReadWriteOnce claim shared by pods that may sit on different nodes',
+        );
+      }
       served.add(deployment.metadata.name);
     }
     assert.equal(served.size, registry.models.length, 'one TGI workload per model');
+    assert.ok(
+      registry.models.some((model) => model.discovery),
+      'a model whose pods are found through a headless Service',
+    );
 
     // The same models as the one-box GPU deployment: a client sees the same ids, aliases and budgets.
     const oneBox = loadRegistryConfig(`${REPO_ROOT}config/models.gpu.yaml`);

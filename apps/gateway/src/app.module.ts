@@ -28,6 +28,9 @@ import { OpenAiGenerationService } from './openai/openai-generation.service.js';
 import { OpenAiModelsController } from './openai/openai-models.controller.js';
 import { OpenAiModelsService } from './openai/openai-models.service.js';
 import { ReadinessMonitor } from './readiness/readiness-monitor.service.js';
+import { HOST_RESOLVER, lookupAll, type HostResolver } from './replicas/host-resolver.js';
+import { ReplicaCallsHost } from './replicas/replica-calls.provider.js';
+import { ReplicaDiscovery } from './replicas/replica-discovery.service.js';
 import { ReplicaRouter } from './replicas/replica-router.service.js';
 import { ResidencyService } from './residency/residency.service.js';
 import { TgiCompletionsController } from './tgi/tgi-completions.controller.js';
@@ -40,12 +43,14 @@ export interface AppModuleOptions {
   metrics: GatewayMetrics;
   /** Where each model's backend is found; by default TGI-protocol clients at the addresses the models get. */
   backends?: BackendDirectory;
+  /** How `discover: dns` names are resolved; by default as the system resolves them (lookupAll). */
+  resolveHost?: HostResolver;
 }
 
 @Module({})
 export class AppModule {
   /** The config and the registry are read and validated before Nest starts, so a bad file fails with its message. */
-  static forRoot({ config, registry, metrics, backends }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, registry, metrics, backends, resolveHost }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
@@ -74,7 +79,10 @@ export class AppModule {
           provide: BackendDirectory,
           useValue: backends ?? new BackendDirectory(backendFactory(config.healthTimeoutMs)),
         },
+        ReplicaCallsHost,
         ReplicaRouter,
+        { provide: HOST_RESOLVER, useValue: resolveHost ?? lookupAll },
+        ReplicaDiscovery,
         DispatchQueueHost,
         dispatchQueueProvider,
         EngineSupervisor,

@@ -74,7 +74,7 @@ export class DispatchQueueHost implements OnApplicationShutdown {
    */
   private followReadyReplicas(registry: ModelRegistry, changed: ModelEntry): void {
     const replicas = registry.replicas(changed.id);
-    if (replicas.length === 1) return;
+    if (replicas.length === 1 && !changed.descriptor.discovery) return;
     const ready = replicas.filter((replica) => replica.state === 'ready').length;
     this.queue.setMaxConcurrent(changed.id, changed.descriptor.maxConcurrent * Math.max(1, ready));
   }

@@ -4,6 +4,7 @@ import { GatewayMetrics } from '#metrics';
 import { loadRegistryConfig, ModelRegistry, RegistryConfigError } from '#model-registry';
 import { missingBackendKeys } from './backends/backend-factory.js';
 import { createGatewayApp } from './create-gateway-app.js';
+import { ReplicaDiscovery } from './replicas/replica-discovery.service.js';
 import { EngineSupervisor } from './engines/engine-supervisor.service.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { ApiKeysFileError } from './auth/api-keys-file.js';
@@ -63,6 +64,7 @@ async function bootstrap(): Promise<void> {
   const address = describeListeningAddress(app.getHttpServer().address());
   logger.log(`listening on ${address} (models from ${config.modelsConfigPath}; ${access})`);
   app.get(EngineSupervisor).startAll();
+  app.get(ReplicaDiscovery).start();
   app.get(ReadinessMonitor).start();
   let announcedReady = false;
   const announceIfReady = () => {

@@ -199,4 +199,52 @@ describe('a model on type: openai over the llama-server and vLLM stand-ins', () 
     assert.equal(busy.json().error_type, 'overloaded');
     assert.equal(busy.headers['retry-after'], '2');
   });
+
+  for (const llamaServerForm of ['field', 'data'] as const)
+    it(`llama-server: an error mid-stream (${llamaServerForm === 'field' ? 'its `error:` field' : 'a `data:` error'}) reaches each route as its documented error`, async () => {
+      await gateway?.stop();
+      await standIn?.close();
+      standIn = await startOpenAiStandIn({
+        flavour: 'llama-server',
+        script: {
+          tokens: ['one', ' two', ' three'],
+          errorAfterTokens: { tokens: 2, message: 'CUDA error: out of memory', llamaServerForm },
+        },
+      });
+      gateway = await startGateway(writeModelsConfig(openAiModelYaml(standIn.url)));
+      const plain = await postJson(`${gateway.url}/v1/generate`, { model_id: 'qwen2', inputs: 'hi' });
+      assert.equal(plain.status, 502, plain.text);
+      assert.deepEqual([plain.json().error_type, plain.json().error], ['upstream', 'CUDA error: out of memory']);
+
+      const streamed = await postJson(`${gateway.url}/v1/generate`, { model_id: 'qwen2', inputs: 'hi', stream: true });
+      assert.equal(streamed.status, 200);
+      const events = parseSse(streamed.text);
+      assert.deepEqual(
+        events.slice(0, -1).map((e) => e.token.text),
+        ['one', ' two'],
+      );
+      assert.deepEqual([events.at(-1).error_type, events.at(-1).error], ['upstream', 'CUDA error: out of memory']);
+
+      const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const stream = await client.chat.completions.create({
+        model: 'qwen2',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      });
+      let text = '';
+      await assert.rejects(
+        (async () => {
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+        })(),
+        (error: unknown) => {
+          assert.ok(error instanceof OpenAI.APIError, String(error));
+          assert.match(error.message, /CUDA error: out of memory/);
+          return true;
+        },
+      );
+      assert.equal(text, 'one two', 'the tokens before the failure arrived');
+      await gateway.stop();
+      await standIn.close();
+      gateway = standIn = undefined;
+    });
 });

@@ -6,7 +6,7 @@ export {
   type GatewayErrorOptions,
   type GatewayErrorType,
 } from './gateway-error.js';
-export { toGatewayError } from './to-gateway-error.js';
+export { errnoCode, toGatewayError } from './to-gateway-error.js';
 export type {
   TgiBestOfSequence,
   TgiCompatGenerateRequest,

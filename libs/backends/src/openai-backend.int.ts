@@ -150,13 +150,27 @@ for (const flavour of ['vllm', 'llama-server'] as const satisfies OpenAiFlavour[
       assert.equal(unavailable.message, 'backend answered 503: Loading model');
     });
 
-    it('fails an error after the first token as upstream (502)', async () => {
-      const { backend } = await setUp({ flavour, script: { errorAfterTokens: { tokens: 1, message: 'CUDA error' } } });
-      const error = await rejection(backend.generate(generation(), testCallOptions()));
-      assert.deepEqual([error.type, error.status], ['upstream', 502]);
-      // vLLM says why in a `data:` event; llama-server's `error:` field is not an event OpenAI clients read.
-      assert.equal(error.message, flavour === 'vllm' ? 'CUDA error' : 'backend closed the stream before the end');
-    });
+    // vLLM says why in a `data:` event; llama-server in an `error:` field (older builds) or a `data:` event (newer).
+    for (const llamaServerForm of flavour === 'vllm' ? (['data'] as const) : (['field', 'data'] as const)) {
+      it(`fails an error event after the first token (${llamaServerForm}) with its message, as upstream (502)`, async () => {
+        const { backend } = await setUp({
+          flavour,
+          script: { tokens: ['one', ' two'], errorAfterTokens: { tokens: 1, message: 'CUDA error', llamaServerForm } },
+        });
+        const tokens: string[] = [];
+        const error = await rejection(
+          backend.generate(generation(), testCallOptions({ onToken: (e) => tokens.push(e.token.text) })),
+        );
+        assert.deepEqual([error.type, error.status, error.message], ['upstream', 502, 'CUDA error']);
+        assert.deepEqual(tokens, ['one']);
+        const deltas: string[] = [];
+        const chatError = await rejection(
+          backend.chat(testChatRequest('x'), testCallOptions({ onDelta: (d) => deltas.push(d.content) })),
+        );
+        assert.deepEqual([chatError.type, chatError.status, chatError.message], ['upstream', 502, 'CUDA error']);
+        assert.deepEqual(deltas, ['one']);
+      });
+    }
 
     it('counts one token per chunk when the server sends no usage', async () => {
       const { backend } = await setUp({ flavour, script: { omitUsage: true, tokens: ['a', 'b'] } });

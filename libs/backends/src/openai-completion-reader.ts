@@ -1,22 +1,20 @@
 import { GatewayError } from './gateway-error.js';
 import type { GenerationOutcome } from './inference-backend.js';
-import { CLOSED_EARLY, type BackendCall } from './backend-call.js';
-import type { SseEventReader } from './sse-call.js';
+import type { BackendCall } from './backend-call.js';
+import { OpenAiChunkReader } from './openai-chunk-reader.js';
 import type { TgiFinishReason, TgiStreamEvent } from './tgi-protocol.js';
 
 /**
- * A chunk of `POST /v1/completions` as OpenAI-protocol servers stream it: vLLM and SGLang (`stop_reason` beside the
+ * A chunk's choice in `POST /v1/completions` as OpenAI-protocol servers stream it: vLLM and SGLang (`stop_reason` beside the
  * finish reason, the usage in a last chunk without choices), llama-server (an empty-text chunk with the finish
  * reason), TGI and our engine (`finish_reason` "" until the last chunk, which carries the usage and TGI's own
  * reasons). Only what the reader uses.
  */
-interface CompletionChunkOnTheWire {
-  choices?: Array<{ text?: string | null; finish_reason?: string | null; stop_reason?: unknown }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
-  error?: unknown;
+interface CompletionChoiceOnTheWire {
+  text?: string | null;
+  finish_reason?: string | null;
+  stop_reason?: unknown;
 }
-
-const DONE = '[DONE]';
 
 /** The protocol carries no token ids: every relayed token has this one (TGI's schema wants a non-negative id). */
 export const UNKNOWN_TOKEN_ID = 0;
@@ -27,35 +25,22 @@ export const UNKNOWN_TOKEN_ID = 0;
  * event, an empty special token carrying `generated_text` and the details, as TGI's end token does. Every chunk counts
  * as progress for the timers, text or not.
  */
-export class OpenAiCompletionReader implements SseEventReader {
+export class OpenAiCompletionReader extends OpenAiChunkReader<CompletionChoiceOnTheWire> {
   private text = '';
   private finishReason: TgiFinishReason | undefined;
-  private inputTokens: number | undefined;
-  private outputTokens: number | undefined;
   private textChunks = 0;
   private firstTextAt: number | undefined;
-  private lastEventAt = 0;
 
   constructor(
     /** `return_full_text`: the prompt, put in front of the generated text as TGI does. */
     private readonly prefix: string,
     /** The seed the request sampled with (TGI reports it; null when greedy or not given). */
     private readonly seed: number | null,
-  ) {}
+  ) {
+    super();
+  }
 
-  read(data: string, call: BackendCall): void {
-    this.lastEventAt = call.eventArrived();
-    if (data === DONE) return this.complete(call, 'backend sent `[DONE]` before any finish_reason');
-    const chunk = call.parseObject(data) as CompletionChunkOnTheWire | undefined;
-    if (chunk === undefined) return;
-    if (chunk.error !== undefined) return call.failWithErrorEvent(chunk);
-    const { usage } = chunk;
-    if (usage != null) {
-      this.inputTokens = usage.prompt_tokens;
-      this.outputTokens = usage.completion_tokens;
-    }
-    const choice = chunk.choices?.[0];
-    if (choice === undefined) return; // vLLM's usage chunk has no choice
+  protected readChoice(choice: CompletionChoiceOnTheWire, call: BackendCall): void {
     const text = choice.text;
     if (typeof text === 'string' && text.length > 0) {
       this.text += text;
@@ -68,10 +53,6 @@ export class OpenAiCompletionReader implements SseEventReader {
       if (this.finishReason === undefined)
         call.fail(new GatewayError('upstream', `backend finished with an unknown finish_reason "${reason}"`));
     }
-  }
-
-  endOfStream(call: BackendCall): void {
-    this.complete(call, CLOSED_EARLY);
   }
 
   /** False when the relay failed or aborted the call. */
@@ -87,7 +68,7 @@ export class OpenAiCompletionReader implements SseEventReader {
     return call.pending;
   }
 
-  private complete(call: BackendCall, incomplete: string): void {
+  protected complete(call: BackendCall, incomplete: string): void {
     const finishReason = this.finishReason;
     if (finishReason === undefined) return call.fail(new GatewayError('upstream', incomplete));
     const generatedText = this.prefix + this.text;

@@ -25,6 +25,18 @@ class SseEvents implements SseSink {
     if (data.length > 0 && this.call.pending) this.reader.read(data, this.call);
   }
 
+  /** llama-server's `error: {"code", "message", "type"}` field: the call fails with what it says, as from a `data:` one. */
+  onSseError(value: string): void {
+    if (!this.call.pending) return;
+    let said: unknown = value;
+    try {
+      said = JSON.parse(value);
+    } catch {
+      // not JSON: its text is the message
+    }
+    this.call.failWithErrorEvent({ error: said });
+  }
+
   onSseEnd(): void {
     this.reader.endOfStream(this.call);
   }

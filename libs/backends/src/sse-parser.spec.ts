@@ -62,4 +62,17 @@ describe('SseParser', () => {
   it('drops an event the stream never finished', () => {
     assert.deepEqual(parseChunks(['data:{"a":1}\n\ndata:{"b":2}']), ['{"a":1}']);
   });
+
+  it("hands llama-server's `error` field to onSseError, apart from the data events", () => {
+    const events: string[] = [];
+    const errors: string[] = [];
+    const parser = new SseParser({
+      onSseData: (data) => events.push(data),
+      onSseError: (value) => errors.push(value),
+      onSseEnd: () => undefined,
+    });
+    parser.push('data: {"index":1}\n\nerror: {"code":500,"message":"CUDA error","type":"server_error"}\n\n');
+    assert.deepEqual(events, ['{"index":1}']);
+    assert.deepEqual(errors, ['{"code":500,"message":"CUDA error","type":"server_error"}']);
+  });
 });

@@ -3,6 +3,11 @@ import { StringDecoder } from 'node:string_decoder';
 /** Receives the `data` of each complete server-sent event, and the stream's clean end. */
 export interface SseSink {
   onSseData(data: string): void;
+  /**
+   * The value of an `error` field: llama-server (builds before its errors became `data: {"error": ...}`) reports a
+   * failure inside a stream as `error: {json}`, a field the SSE standard says to ignore, and then ends the stream.
+   */
+  onSseError?(value: string): void;
   onSseEnd(): void;
 }
 
@@ -13,8 +18,8 @@ const SPACE = 32;
 
 /**
  * An incremental parser for `text/event-stream` (WHATWG HTML §9.2.6) fed with the chunks of a node Readable.
- * Chunks may split anything: a UTF-8 sequence, a CRLF pair, a line, an event. Only `data` fields matter to us:
- * `event`, `id`, `retry` and comment lines (`:` keep-alives) are skipped. An event left unfinished at the end
+ * Chunks may split anything: a UTF-8 sequence, a CRLF pair, a line, an event. Only `data` fields matter to us, and
+ * llama-server's own `error` field: `event`, `id`, `retry` and comment lines (`:` keep-alives) are skipped. An event left unfinished at the end
  * of the stream is dropped, as the spec says.
  */
 export class SseParser {
@@ -65,9 +70,11 @@ export class SseParser {
     if (line.length === 0) return this.dispatch();
     if (line.charCodeAt(0) === COLON) return; // comment: TGI's and our engine's keep-alive
     const colon = line.indexOf(':');
-    if ((colon < 0 ? line : line.slice(0, colon)) !== 'data') return;
+    const field = colon < 0 ? line : line.slice(0, colon);
+    if (field !== 'data' && field !== 'error') return;
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === SPACE) value = value.slice(1);
+    if (field === 'error') return this.sink.onSseError?.(value);
     this.data = this.hasData ? `${this.data}\n${value}` : value;
     this.hasData = true;
   }

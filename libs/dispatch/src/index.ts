@@ -20,4 +20,5 @@ export {
 } from './priority-policy.js';
 export { DEFAULT_MAX_QUEUE_WAIT_MS } from './admission-rule.js';
 export { commandConnection } from './bullmq/redis-connections.js';
+export { RedisReplicaCalls, type ReplicaCallTicket } from './bullmq/replica-calls.js';
 export { TURN_STEPS, turnCost } from './caller-turns.js';

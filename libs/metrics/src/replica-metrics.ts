@@ -3,8 +3,16 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 /** What one call on one replica ended as: ok, a failure the outlier detector counts, or the client's own leaving. */
 export type ReplicaCallOutcome = 'ok' | 'failed' | 'cancelled';
 
+/** What every per-replica series is made of: the labels `model`, `replica` and its own. */
+interface SeriesConfiguration {
+  name: string;
+  help: string;
+  labelNames: string[];
+  registers: Registry[];
+}
+
 /**
- * Per-replica series (label `replica`: its position in the model's replica list), in the gateway's Prometheus
+ * Per-replica series (label `replica`: its number in /models), in the gateway's Prometheus
  * registry beside the per-model ones. Updated as calls and ejections happen, not sampled.
  */
 export class ReplicaMetrics {
@@ -24,37 +32,38 @@ export class ReplicaMetrics {
   private readonly ejections: Counter;
 
   private constructor(registry: Registry) {
-    const registers = [registry];
-    this.inFlight = new Gauge({
-      name: 'sluice_replica_in_flight',
-      help: 'Calls this gateway has outstanding on the replica now (what routing picks the fewest of).',
-      labelNames: ['model', 'replica'],
-      registers,
-    });
-    this.calls = new Counter({
-      name: 'sluice_replica_calls_total',
-      help: 'Backend calls by replica and outcome (ok, failed, cancelled); a request that failed over makes two.',
-      labelNames: ['model', 'replica', 'outcome'],
-      registers,
-    });
-    this.failovers = new Counter({
-      name: 'sluice_replica_failovers_total',
-      help: 'Calls tried again on another replica after one refused before its first byte, by the replica left.',
-      labelNames: ['model', 'replica'],
-      registers,
-    });
-    this.ejected = new Gauge({
-      name: 'sluice_replica_ejected',
-      help: '1 while the outlier detector keeps the replica out of routing.',
-      labelNames: ['model', 'replica'],
-      registers,
-    });
-    this.ejections = new Counter({
-      name: 'sluice_replica_ejections_total',
-      help: 'Times the replica was ejected for failing calls in a row.',
-      labelNames: ['model', 'replica'],
-      registers,
-    });
+    const perReplica = <Metric>(
+      Kind: new (configuration: SeriesConfiguration) => Metric,
+      name: string,
+      help: string,
+      labelNames: string[] = [],
+    ): Metric => new Kind({ name, help, labelNames: ['model', 'replica', ...labelNames], registers: [registry] });
+    this.inFlight = perReplica(
+      Gauge,
+      'sluice_replica_in_flight',
+      'Calls this gateway has outstanding on the replica now (what routing picks the fewest of).',
+    );
+    this.calls = perReplica(
+      Counter,
+      'sluice_replica_calls_total',
+      'Backend calls by replica and outcome (ok, failed, cancelled); a request that failed over makes two.',
+      ['outcome'],
+    );
+    this.failovers = perReplica(
+      Counter,
+      'sluice_replica_failovers_total',
+      'Calls tried again on another replica after one refused before its first byte, by the replica left.',
+    );
+    this.ejected = perReplica(
+      Gauge,
+      'sluice_replica_ejected',
+      '1 while the outlier detector keeps the replica out of routing.',
+    );
+    this.ejections = perReplica(
+      Counter,
+      'sluice_replica_ejections_total',
+      'Times the replica was ejected for failing calls in a row.',
+    );
   }
 
   /** Every series of a replica at 0, so that rates exist before its first call. */
@@ -65,6 +74,14 @@ export class ReplicaMetrics {
     this.failovers.labels(model, replica).inc(0);
     this.ejected.labels(model, replica).set(0);
     this.ejections.labels(model, replica).inc(0);
+  }
+
+  /** Every series of a replica that has gone (a discovered address no longer in DNS). */
+  forget(model: string, replica: string): void {
+    for (const metric of [this.inFlight, this.failovers, this.ejected, this.ejections])
+      metric.remove({ model, replica });
+    for (const outcome of ['ok', 'failed', 'cancelled'] satisfies ReplicaCallOutcome[])
+      this.calls.remove({ model, replica, outcome });
   }
 
   setInFlight(model: string, replica: string, calls: number): void {

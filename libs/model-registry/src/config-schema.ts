@@ -309,7 +309,37 @@ export const replicaListSchema = z
   })
   .min(1, { error: 'the list is empty — list at least one backend, or write backend: instead' });
 
+/** The settings each discovered address gets: a backend without its URL, which DNS gives. */
+const DISCOVERED_TYPE_FIX =
+  'write type: tgi (TGI servers) or type: openai (vLLM, llama-server, SGLang or Ollama servers): local engines are started by the gateway, not found';
+
+export const dnsDiscoverySchema = mapping(
+  {
+    discover: z.literal('dns', {
+      error: expecting('dns', 'write discover: dns (every A/AAAA record of host is a replica)'),
+    }),
+    host: matching(
+      /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?$/,
+      'a DNS name',
+      'write the name to resolve, e.g. tgi-qwen2.sluice.svc.cluster.local (a headless Service)',
+    ),
+    port: wholeNumber(1, 'write the port every replica listens on, e.g. 80', 65535),
+    resolve_every_ms: wholeNumber(100, 'write how often to resolve the name again in ms, e.g. 10000').optional(),
+    type: z.enum(['tgi', 'openai'], { error: expecting('tgi or openai', DISCOVERED_TYPE_FIX) }),
+    model: nonEmptyText(
+      "write the name the servers serve the model under (vLLM's --served-model-name), or leave it out",
+    ).optional(),
+    api_key_env: matching(
+      /^[A-Za-z_][A-Za-z0-9_]*$/,
+      'an environment variable name',
+      'write the name of the variable that holds the key, e.g. api_key_env: VLLM_API_KEY',
+    ).optional(),
+  },
+  'write replicas: {discover: dns, host: <name>, port: <port>, type: tgi}',
+);
+
 export type RawBackend = z.infer<typeof backendSchema>;
+export type RawDnsDiscovery = z.infer<typeof dnsDiscoverySchema>;
 export type RawDispatch = z.infer<typeof dispatchSchema>;
 export type RawLimits = z.infer<typeof defaultsSchema>;
 export type RawModel = z.infer<typeof modelSchema>;

@@ -1,6 +1,7 @@
 export type {
   BackendConfig,
   DispatchConfig,
+  DnsDiscovery,
   GpuConfig,
   LocalBackendConfig,
   LocalEngineSettings,
@@ -19,6 +20,7 @@ export {
   DEFAULT_REGISTRY_CONFIG_PATH,
   RESIDENCY_DEFAULTS,
   STOP_SIGNALS,
+  discoveredUrl,
   isSupervised,
   replicasOf,
   residencyOf,

@@ -1,7 +1,7 @@
 import { checkLimits, checkRegistryRules } from './config-rules.js';
 import { ModelEntry, type ModelChangeListener, type ModelEntryOptions } from './model-entry.js';
 import { replicasOf, type RegistryConfig } from './registry-config.js';
-import { followReplicas } from './replica-follower.js';
+import { followReplicas, type ReplicaFollowing } from './replica-follower.js';
 import { RegistryConfigError } from './registry-config-error.js';
 
 export type ModelRegistryOptions = ModelEntryOptions;
@@ -14,12 +14,21 @@ export class ModelRegistry {
   readonly #required: ModelEntry[];
   /** Per model id: one entry per replica. A model of one replica is its own replica's entry. */
   readonly #replicas = new Map<string, ModelEntry[]>();
+  /** Per model of several replicas, or of discovered ones: the model's state following theirs. */
+  readonly #following = new Map<string, ReplicaFollowing>();
+  /** What each replica follows besides its model (onReplicaChange), and how to stop: for replicas that go. */
+  readonly #replicaListeners = new Set<ModelChangeListener>();
+  readonly #unfollow = new Map<ModelEntry, Array<() => void>>();
+  readonly #options: ModelRegistryOptions;
+  /** Discovered replicas' numbers: never reused, so that a replica's metrics and /models row are its own. */
+  readonly #nextReplica = new Map<string, number>();
 
   constructor(
     readonly config: RegistryConfig,
     options: ModelRegistryOptions = {},
   ) {
     assertConsistent(config);
+    this.#options = options;
     this.#entries = config.models.map((descriptor) => new ModelEntry(descriptor, options));
     for (const entry of this.#entries) {
       this.#replicas.set(entry.id, this.#replicaEntries(entry, options));
@@ -40,20 +49,72 @@ export class ModelRegistry {
     return [...this.#replicas.get(id)!];
   }
 
-  /** Every replica of every model, each reporting its own state changes; returns a function that unsubscribes. */
+  /**
+   * Every replica of every model, each reporting its own state changes — also replicas found later; returns a
+   * function that unsubscribes.
+   */
   onReplicaChange(listener: ModelChangeListener): () => void {
+    this.#replicaListeners.add(listener);
     const unsubscribes = [...this.#replicas.values()].flat().map((replica) => replica.onChange(listener));
-    return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+    return () => {
+      this.#replicaListeners.delete(listener);
+      unsubscribes.forEach((unsubscribe) => unsubscribe());
+    };
+  }
+
+  /**
+   * A replica found at `url` (DNS discovery) of a model whose descriptor has `discovery`: its entry, with the
+   * discovery's backend settings at that URL, in state `starting` until its backend is probed.
+   */
+  addReplica(id: string, url: string): ModelEntry {
+    const model = this.get(id);
+    if (!model.descriptor.discovery) throw new Error(`model "${id}" has no discovery: its replicas are the config's`);
+    const replica = this.#nextReplica.get(id) ?? 0;
+    this.#nextReplica.set(id, replica + 1);
+    const backend = { ...model.descriptor.backend, url };
+    const entry = new ModelEntry({ ...model.descriptor, backend }, { ...this.#options, replica });
+    this.#replicas.get(id)!.push(entry);
+    this.#unfollow.set(entry, [
+      this.#following.get(id)!.follow(entry),
+      ...[...this.#replicaListeners].map((listener) => entry.onChange(listener)),
+    ]);
+    return entry;
+  }
+
+  /**
+   * A discovered replica that has gone: out of replicas() at once, then stopped, so that the model and every
+   * onReplicaChange listener see the replicas left.
+   */
+  removeReplica(id: string, replica: number, why: string): void {
+    const replicas = this.#replicas.get(id);
+    const index = replicas?.findIndex((entry) => entry.replica === replica) ?? -1;
+    if (index < 0) return;
+    const [entry] = replicas!.splice(index, 1) as [ModelEntry];
+    entry.recordError(why);
+    if (entry.state === 'stopped') this.#following.get(id)!.sync(`replica ${replica}: ${why}`);
+    else entry.markStopped();
+    this.#unfollow.get(entry)?.forEach((unsubscribe) => unsubscribe());
+    this.#unfollow.delete(entry);
   }
 
   #replicaEntries(model: ModelEntry, options: ModelRegistryOptions): ModelEntry[] {
+    if (model.descriptor.discovery) {
+      const found: ModelEntry[] = [];
+      this.#following.set(
+        model.id,
+        followReplicas(model, () => found),
+      );
+      return found;
+    }
     const backends = replicasOf(model.descriptor);
     if (backends.length === 1) return [model];
     const replicas = backends.map(
       (backend, replica) =>
         new ModelEntry({ ...model.descriptor, backend, replicas: backends }, { ...options, replica }),
     );
-    followReplicas(model, replicas);
+    const following = followReplicas(model, () => replicas);
+    for (const replica of replicas) following.follow(replica);
+    this.#following.set(model.id, following);
     return replicas;
   }
 

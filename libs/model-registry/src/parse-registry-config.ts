@@ -12,11 +12,13 @@ import {
   modelListSchema,
   modelSchema,
   readinessSchema,
+  dnsDiscoverySchema,
   replicaCountSchema,
   replicaListSchema,
   topLevelSchema,
   type RawBackend,
   type RawDispatch,
+  type RawDnsDiscovery,
   type RawLimits,
   type RawModel,
 } from './config-schema.js';
@@ -26,6 +28,7 @@ import {
   residencyOf,
   type BackendConfig,
   type DispatchConfig,
+  type DnsDiscovery,
   type GpuConfig,
   type ModelDescriptor,
   type RegistryConfig,
@@ -36,6 +39,7 @@ import {
   DISPATCH_DEFAULTS,
   LOCAL_ENGINE_DEFAULTS,
   LOCAL_HOST_DEFAULT,
+  RESOLVE_EVERY_MS_DEFAULT,
   type ModelLimits,
 } from './registry-defaults.js';
 import { parseSection } from './zod-problems.js';
@@ -114,11 +118,36 @@ function toDispatch(raw: RawDispatch): DispatchConfig {
   };
 }
 
+/** A model's backends as written: the replicas' list (one for a single backend), or DNS discovery's. */
+interface ModelBackends {
+  backends: BackendConfig[];
+  discovery?: DnsDiscovery;
+}
+
 /**
- * The model's backends: `backend:` alone, a `replicas:` list alone, or `backend:` (local) with `replicas: N` — N
- * engines of the same settings (a fixed port would be taken by the first).
+ * The model's backends: `backend:` alone, a `replicas:` list alone, `backend:` (local) with `replicas: N` — N
+ * engines of the same settings (a fixed port would be taken by the first) — or `replicas: {discover: dns, ...}` alone.
  */
 function readBackends(
+  raw: RawModel,
+  at: PropertyKey[],
+): { data: ModelBackends | undefined; problems: ConfigProblem[] } {
+  const { backend, replicas } = raw;
+  if (isRecord(replicas)) {
+    const found = parseSection(dnsDiscoverySchema, replicas, [...at, 'replicas']);
+    if (backend !== undefined)
+      found.problems.push({
+        path: formatPath([...at, 'backend']),
+        message: 'is written beside replicas: {discover: dns} — move its type and settings into replicas:',
+      });
+    if (found.data === undefined || backend !== undefined) return { data: undefined, problems: found.problems };
+    return { data: toDiscovered(found.data), problems: found.problems };
+  }
+  const listed = readListedBackends(raw, at);
+  return { data: listed.data === undefined ? undefined : { backends: listed.data }, problems: listed.problems };
+}
+
+function readListedBackends(
   raw: RawModel,
   at: PropertyKey[],
 ): { data: BackendConfig[] | undefined; problems: ConfigProblem[] } {
@@ -166,12 +195,24 @@ function readBackends(
   return { data: Array.from({ length: count.data }, () => structuredClone(one)), problems: [] };
 }
 
-function toDescriptor(raw: RawModel, backends: BackendConfig[], defaults: ModelLimits): ModelDescriptor {
+/** Discovery's settings, and the backend every address gets: its URL, until one is found, is the name's own. */
+function toDiscovered(raw: RawDnsDiscovery): ModelBackends {
+  const discovery = { host: raw.host, port: raw.port, everyMs: raw.resolve_every_ms ?? RESOLVE_EVERY_MS_DEFAULT };
+  const url = `http://${raw.host}:${raw.port}`;
+  const backend: BackendConfig =
+    raw.type === 'tgi'
+      ? { type: 'tgi', url }
+      : { type: 'openai', url, model: raw.model ?? null, apiKeyEnv: raw.api_key_env ?? null };
+  return { backends: [backend], discovery };
+}
+
+function toDescriptor(raw: RawModel, { backends, discovery }: ModelBackends, defaults: ModelLimits): ModelDescriptor {
   return {
     id: raw.id,
     aliases: raw.aliases ?? [],
     backend: backends[0]!,
     ...(backends.length > 1 ? { replicas: backends } : {}),
+    ...(discovery ? { discovery } : {}),
     ...(raw.routing ? { routing: raw.routing } : {}),
     quantization: raw.quantization,
     vramBudgetGb: raw.vram_budget_gb ?? 0,

@@ -101,6 +101,12 @@ export interface ModelDescriptor {
    */
   replicas?: BackendConfig[];
   /**
+   * `replicas: {discover: dns, ...}`: the replicas are the addresses a DNS name resolves to, found while the gateway
+   * runs (a headless Kubernetes Service of TGI or vLLM pods); `backend` is then the settings each address gets, its URL
+   * the name's own. Absent: the replicas are the config's.
+   */
+  discovery?: DnsDiscovery;
+  /**
    * How a request picks among the replicas: `least_outstanding` (absent: the same), or `prefix` — prompts that start
    * alike prefer the same replica while it is not full, so that its KV cache of that start is reused.
    */
@@ -130,6 +136,18 @@ export interface ModelDescriptor {
 }
 
 export type ReplicaRouting = 'least_outstanding' | 'prefix';
+
+/** Replicas found in DNS: every A and AAAA record of `host`, each a server on `port`, resolved again every `everyMs`. */
+export interface DnsDiscovery {
+  host: string;
+  port: number;
+  everyMs: number;
+}
+
+/** The base URL of a discovered replica: its address (an IPv6 one in brackets) and the discovery's port. */
+export function discoveredUrl(address: string, port: number): string {
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
 
 /** The model's replicas, one or more, its first backend first. */
 export function replicasOf(descriptor: Pick<ModelDescriptor, 'backend' | 'replicas'>): BackendConfig[] {

@@ -35,3 +35,6 @@ export const LOCAL_HOST_DEFAULT = '127.0.0.1';
 
 /** Arrival order unless the file says otherwise. */
 export const DISPATCH_DEFAULTS: DispatchConfig = { priority: 'fifo', scenarioPriority: {} };
+
+/** How often a `discover: dns` name is resolved again when the config does not say. */
+export const RESOLVE_EVERY_MS_DEFAULT = 10_000;

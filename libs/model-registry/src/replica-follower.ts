@@ -14,16 +14,28 @@ export function modelStateOf(replicaStates: readonly ModelState[]): ModelState {
 /**
  * Keeps a model's entry in step with its replicas' entries: each replica change moves the model to modelStateOf,
  * through states the model's state machine allows (ready → loading goes by unhealthy), carrying the replica's last
- * error. Returns a function that stops following.
+ * error. `replicas` is read at each change, so that replicas found or lost while the gateway runs (DNS discovery)
+ * count: follow() each one that comes, and sync() once one has gone.
  */
-export function followReplicas(model: ModelEntry, replicas: readonly ModelEntry[]): () => void {
-  const sync = (changed: ModelEntry) => {
-    const target = modelStateOf(replicas.map((replica) => replica.state));
-    const why = changed.status.lastError?.message ?? `replica ${changed.replica} is ${changed.state}`;
-    for (const step of pathTo(model.state, target)) enter(model, step, `replica ${changed.replica}: ${why}`);
+export function followReplicas(model: ModelEntry, replicas: () => readonly ModelEntry[]): ReplicaFollowing {
+  const syncTo = (why: string) => {
+    const now = replicas();
+    // No replica at all (every discovered address gone) is no server: unhealthy, not stopped on purpose.
+    const target = now.length === 0 ? 'unhealthy' : modelStateOf(now.map((replica) => replica.state));
+    for (const step of pathTo(model.state, target)) enter(model, step, why);
   };
-  const unsubscribes = replicas.map((replica) => replica.onChange(sync));
-  return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+  const sync = (changed: ModelEntry) => {
+    const why = changed.status.lastError?.message ?? `replica ${changed.replica} is ${changed.state}`;
+    syncTo(`replica ${changed.replica}: ${why}`);
+  };
+  return { follow: (replica) => replica.onChange(sync), sync: syncTo };
+}
+
+export interface ReplicaFollowing {
+  /** Follows one more replica; returns a function that stops following it. */
+  follow(replica: ModelEntry): () => void;
+  /** Moves the model to what its replicas are now (after one has gone); `why` is its last error if it fails. */
+  sync(why: string): void;
 }
 
 /** The shortest run of allowed moves from `from` to `to` (empty when already there). */

@@ -130,3 +130,80 @@ describe('a model of several replicas', () => {
     assert.deepEqual(registry.replicas('llama3'), [registry.get('llama3')], 'a model of one is its own replica');
   });
 });
+
+describe('replicas found in DNS (replicas: {discover: dns})', () => {
+  const discovered = (settings: Record<string, unknown>) =>
+    withQwen2((model) => {
+      delete model['backend'];
+      model['replicas'] = { discover: 'dns', host: 'vllm-qwen2.ml.svc.cluster.local', port: 8000, ...settings };
+    });
+
+  it('reads the name, the port, how often to resolve it (10 s unless written) and the backend settings of each address', () => {
+    const openai = parseRaw(discovered({ type: 'openai', model: 'Qwen/Qwen2-7B', api_key_env: 'VLLM_KEY' })).models[0]!;
+    assert.deepEqual(openai.discovery, { host: 'vllm-qwen2.ml.svc.cluster.local', port: 8000, everyMs: 10_000 });
+    assert.deepEqual(openai.backend, {
+      type: 'openai',
+      url: 'http://vllm-qwen2.ml.svc.cluster.local:8000',
+      model: 'Qwen/Qwen2-7B',
+      apiKeyEnv: 'VLLM_KEY',
+    });
+    const tgi = parseRaw(discovered({ type: 'tgi', resolve_every_ms: 2000 })).models[0]!;
+    assert.deepEqual(
+      [tgi.backend, tgi.discovery!.everyMs],
+      [{ type: 'tgi', url: 'http://vllm-qwen2.ml.svc.cluster.local:8000' }, 2000],
+    );
+  });
+
+  it('refuses, naming key, value and fix: a local type, a bad name or port, an unknown key, a backend beside it', () => {
+    const local = problemsOf(discovered({ type: 'local' }));
+    assert.match(
+      local.join('\n'),
+      /models\[0\]\.replicas\.type: "local" is not tgi or openai — .*local engines are started by the gateway/,
+    );
+    const host = problemsOf(discovered({ type: 'tgi', host: 'http://tgi:80' }));
+    assert.match(host.join('\n'), /models\[0\]\.replicas\.host: "http:\/\/tgi:80" is not a DNS name/);
+    const port = problemsOf(discovered({ type: 'tgi', port: 0 }));
+    assert.match(port.join('\n'), /models\[0\]\.replicas\.port: 0 is not a whole number from 1 to 65535/);
+    const typo = problemsOf(discovered({ type: 'tgi', resolve_every: 5000 }));
+    assert.match(
+      typo.join('\n'),
+      /models\[0\]\.replicas\.resolve_every: unknown key — did you mean resolve_every_ms\?/,
+    );
+    const beside = problemsOf(
+      withQwen2((model) => (model['replicas'] = { discover: 'dns', host: 'tgi', port: 80, type: 'tgi' })),
+    );
+    assert.match(beside.join('\n'), /models\[0\]\.backend: is written beside replicas: \{discover: dns\}/);
+  });
+
+  it('adds and removes replicas as they are found and lost, numbering each anew; the model follows the ones it has', () => {
+    const registry = new ModelRegistry(parseRaw(discovered({ type: 'tgi' })));
+    const model = registry.get('qwen2');
+    assert.deepEqual(registry.replicas('qwen2'), [], 'none until the name is resolved');
+    const changes: string[] = [];
+    registry.onReplicaChange((replica) => changes.push(`${replica.replica}:${replica.state}`));
+    const a = registry.addReplica('qwen2', 'http://10.0.0.1:8000');
+    const b = registry.addReplica('qwen2', 'http://10.0.0.2:8000');
+    assert.deepEqual(
+      [a.replica, b.replica, a.status.address, b.descriptor.backend],
+      [0, 1, 'http://10.0.0.1:8000', { type: 'tgi', url: 'http://10.0.0.2:8000' }],
+    );
+    a.markLoading();
+    a.markReady();
+    b.markLoading();
+    assert.equal(model.state, 'ready');
+    registry.removeReplica('qwen2', 0, '10.0.0.1 is no longer an address');
+    assert.deepEqual(registry.replicas('qwen2'), [b]);
+    assert.equal(model.state, 'loading', 'only b, loading, is left');
+    assert.deepEqual(
+      changes,
+      ['0:loading', '0:ready', '1:loading', '0:stopped'],
+      'listeners saw a found replica and the removal',
+    );
+    registry.removeReplica('qwen2', 1, '10.0.0.2 is no longer an address');
+    assert.equal(model.state, 'unhealthy');
+    assert.match(model.status.lastError!.message, /replica 1: 10\.0\.0\.2 is no longer an address/);
+    const c = registry.addReplica('qwen2', 'http://10.0.0.1:8000');
+    assert.equal(c.replica, 2, 'a number is never reused');
+    assert.throws(() => registry.addReplica('llama3', 'http://x:1'), /model "llama3" has no discovery/);
+  });
+});

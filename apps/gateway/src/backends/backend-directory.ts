@@ -44,6 +44,14 @@ export class BackendDirectory {
     return life.signal;
   }
 
+  /** A replica that has gone (and has no call in flight): its client is closed, its connections with it. */
+  remove(modelId: string, replica: number): void {
+    const key = keyOf(modelId, replica);
+    this.backends.get(key)?.close();
+    this.backends.delete(key);
+    this.engineLives.delete(key);
+  }
+
   closeAll(): void {
     for (const backend of this.backends.values()) backend.close();
     this.backends.clear();

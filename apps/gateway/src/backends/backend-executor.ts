@@ -30,8 +30,9 @@ export function backendExecutor(
     const prefix = entry.descriptor.routing === 'prefix' ? promptPrefix(request) : undefined;
     let lastError: { error: unknown } | undefined;
     while (tried.size < MOST_TRIES) {
-      const replica = router.pick(modelId, tried, prefix);
-      if (replica === undefined) break;
+      const place = await router.acquire(modelId, tried, context.deadline, context.signal, prefix);
+      if (place === undefined) break;
+      const { replica } = place;
       if (lastError !== undefined) router.failedOver(modelId, [...tried].at(-1)!);
       tried.add(replica);
       const attempt = { started: false };
@@ -40,6 +41,8 @@ export function backendExecutor(
       } catch (error) {
         lastError = { error };
         if (!mayFailOver(error, attempt.started, context)) throw error;
+      } finally {
+        place.release();
       }
     }
     if (lastError) throw lastError.error;

@@ -61,4 +61,27 @@ models:
       ['models[0].replicas[1].api_key_env'],
     );
   });
+
+  it("names the api_key_env of replicas found in DNS, and builds each found address's client with the settings", () => {
+    const discovered = new ModelRegistry(
+      parseRegistryConfig(
+        `
+models:
+  - id: d
+    quantization: q
+    replicas: { discover: dns, host: vllm-pods, port: 8000, type: openai, model: served, api_key_env: D_KEY }
+`,
+        'test.yaml',
+      ),
+    );
+    assert.deepEqual(
+      missingBackendKeys(discovered, {}).map((problem) => problem.path),
+      ['models[0].replicas.api_key_env'],
+    );
+    const found = discovered.addReplica('d', 'http://10.1.2.3:8000');
+    const backend = backendFactory(1000, { D_KEY: 'sk-d' })(found.status.address!, found.descriptor.backend);
+    assert.ok(backend instanceof OpenAiBackend);
+    assert.equal(backend.baseUrl, 'http://10.1.2.3:8000');
+    backend.close();
+  });
 });

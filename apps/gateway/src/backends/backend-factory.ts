@@ -33,8 +33,9 @@ export function missingBackendKeys(registry: ModelRegistry, env: NodeJS.ProcessE
       backend.type === 'openai' && backend.apiKeyEnv !== null && !env[backend.apiKeyEnv]
         ? [
             {
-              path:
-                descriptor.replicas === undefined
+              path: descriptor.discovery
+                ? `models[${index}].replicas.api_key_env`
+                : descriptor.replicas === undefined
                   ? `models[${index}].backend.api_key_env`
                   : `models[${index}].replicas[${replica}].api_key_env`,
               message: `${backend.apiKeyEnv} (the API key of model "${descriptor.id}"'s server) is not set — export it, or remove api_key_env if the server takes no key`,

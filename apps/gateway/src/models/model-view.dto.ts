@@ -77,7 +77,10 @@ export class ModelErrorDto {
 
 /** One replica of a model: one backend (a local engine or a remote server) that its requests are spread over. */
 export class ReplicaViewDto {
-  @ApiProperty({ description: "Its position in the model's replica list; the `replica` label of its metrics." })
+  @ApiProperty({
+    description:
+      "Its position in the model's replica list (replicas found in DNS: numbered as found, never reused); the `replica` label of its metrics.",
+  })
   replica!: number;
 
   @ApiProperty({ type: ModelBackendDto }) backend!: ModelBackendDto;

@@ -156,7 +156,7 @@ export class ModelsService {
   private replicaViews(modelId: string): ReplicaViewDto[] {
     const entries = this.registry.replicas(modelId);
     return this.router.view(modelId).map((view) => {
-      const entry = entries[view.replica]!;
+      const entry = entries.find((replica) => replica.replica === view.replica)!;
       return {
         replica: view.replica,
         backend: {

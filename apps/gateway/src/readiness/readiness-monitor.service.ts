@@ -49,6 +49,7 @@ export class ReadinessMonitor implements OnApplicationShutdown {
     // A failed model has no engine: its file is what is retried (ServerProcess).
     if (!backend || state === 'stopped' || state === 'starting' || state === 'failed') return;
     const probe = await backend.probe();
+    if (entry.status.state === 'stopped') return; // a discovered replica that went while it was probed
     this.judge(entry, probe);
     this.engines.recordProbe(entry, probe);
     this.router.recordProbe(entry, probe);

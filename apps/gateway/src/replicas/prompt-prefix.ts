@@ -21,7 +21,7 @@ export function promptPrefix(request: BackendRequest): string {
  * Rendezvous (highest-random-weight) order of `replicas` for `key`: the same key ranks the replicas the same way, and
  * a replica that goes away moves only its own keys. FNV-1a, 32 bits: spread is all it needs.
  */
-export function rendezvousRank(key: string, replica: number): number {
+export function rendezvousRank(key: string, replica: number | string): number {
   let hash = 0x811c9dc5;
   const text = `${replica}\u0000${key}`;
   for (let i = 0; i < text.length; i++) {

@@ -85,4 +85,45 @@ describe('ReplicaRouter.pick', () => {
     router.callStarted('qwen2', first);
     assert.notEqual(router.pick('qwen2', none, system), first, 'full (max_concurrent 2): least outstanding instead');
   });
+
+  it('under routing: prefix, prefers a replica found in DNS by its address: two gateways that found them in another order agree', () => {
+    const addresses = ['http://10.0.0.1:80', 'http://10.0.0.2:80', 'http://10.0.0.3:80'];
+    const gatewayFinding = (order: string[]) => {
+      const registry = new ModelRegistry(
+        parseRegistryConfig(
+          `gpus: []
+models:
+  - id: qwen2
+    quantization: gptq-int4
+    max_concurrent: 2
+    routing: prefix
+    replicas: { discover: dns, host: tgi-pods, port: 80, type: tgi }
+`,
+          'discovered.yaml',
+        ),
+      );
+      const directory = new BackendDirectory((baseUrl) => ({ baseUrl }) as InferenceBackend);
+      for (const url of order) {
+        const replica = registry.addReplica('qwen2', url);
+        directory.set('qwen2', url, replica.descriptor.backend, replica.replica);
+        replica.markLoading();
+        replica.markReady();
+      }
+      const config = readGatewayConfig({ STATSD_HOST: 'off' });
+      const router = new ReplicaRouter(
+        registry,
+        directory,
+        config,
+        new GatewayMetrics(null, { processMetrics: false }),
+      );
+      const addressOf = (replica: number | undefined) =>
+        registry.replicas('qwen2').find((entry) => entry.replica === replica)?.status.address;
+      return (prefix: string) => addressOf(router.pick('qwen2', none, prefix));
+    };
+    const one = gatewayFinding(addresses);
+    const other = gatewayFinding([...addresses].reverse());
+    const prompts = Array.from({ length: 20 }, (_, i) => `system prompt ${i} `.repeat(10));
+    assert.deepEqual(prompts.map(other), prompts.map(one));
+    assert.equal(new Set(prompts.map(one)).size, 3, 'and the prompts still spread over the replicas');
+  });
 });

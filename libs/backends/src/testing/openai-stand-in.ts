@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { wordCount } from './stand-in-route.js';
+import { readBody, sendScriptedError, StandInServer, type ScriptedHttpError } from './stand-in-server.js';
 
 /**
  * A TEST STAND-IN for an OpenAI-protocol inference server, in one of two flavours, each answering with that server's
@@ -16,7 +16,8 @@ import { wordCount } from './stand-in-route.js';
  *   then answers 200 `{"status": "ok"}`; streams open with a role-only chat chunk, finish with an empty-text chunk
  *   that carries the finish reason (completions: with the usage and `timings`), send the chat usage in a chunk without
  *   choices; errors are `{"error": {"code", "message", "type"}}` (`invalid_request_error`, `server_error`, ...); an
- *   error inside a stream is an `error:` SSE field, which OpenAI clients ignore (the stream just ends).
+ *   error inside a stream is an `error:` SSE field (older builds; OpenAI clients ignore it and the stream just ends)
+ *   or a `data: {"error": ...}` event (newer builds), and no `[DONE]` follows.
  * It generates nothing: the "tokens" are the script's strings, the "tokenizer" counts whitespace-separated words.
  */
 export type OpenAiFlavour = 'vllm' | 'llama-server';
@@ -29,8 +30,12 @@ export interface OpenAiStandInScript {
   tokenDelayMs?: number;
   /** The stream's end: `stop` for the end token (the default when the tokens fit), or a stop string's match. */
   stopString?: string;
-  /** An error event after this many tokens (a CUDA error, an engine that died mid-generation). */
-  errorAfterTokens?: { tokens: number; message?: string };
+  /**
+   * An error event after this many tokens (a CUDA error, an engine that died mid-generation). llama-server's form:
+   * `field`, the `error: {...}` SSE field of its older builds (the default), or `data`, the `data: {"error": {...}}`
+   * event of newer ones; either way the stream ends there, without `[DONE]`.
+   */
+  errorAfterTokens?: { tokens: number; message?: string; llamaServerForm?: 'field' | 'data' };
   /** Destroys the socket after this many tokens. */
   closeAfterTokens?: number;
   /** Reads the request and never answers. */
@@ -38,7 +43,7 @@ export interface OpenAiStandInScript {
   /** Destroys the connection as the request arrives (a keep-alive socket closed under the client). */
   resetOnArrival?: boolean;
   /** A plain HTTP error, as the server (or a proxy in front of it) sends it. */
-  httpError?: { status: number; body?: string | Record<string, unknown>; headers?: Record<string, string> };
+  httpError?: ScriptedHttpError;
   /** Leaves out the usage, as servers that ignore `stream_options` do. */
   omitUsage?: boolean;
 }
@@ -84,67 +89,23 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
   const servedModel = options.servedModel ?? (flavour === 'vllm' ? 'stand-in/vllm-model' : 'stand-in-llama.gguf');
   const received: OpenAiStandInRequest[] = [];
   const stats = { connections: 0, inFlight: 0, disconnects: 0 };
-  const requestsPerSocket = new WeakMap<Socket, number>();
-  const disconnectWaiters: Array<() => void> = [];
-  const timers = new Set<NodeJS.Timeout>();
   let loaded = options.loaded !== false;
-  const sleep = (ms: number): Promise<void> =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve();
-          }, ms);
-          timers.add(timer);
-        });
-
-  const server = http.createServer((req, res) => void route(req, res));
-  server.keepAliveTimeout = 5_000; // uvicorn's default (vLLM); llama-server's is longer
-  server.on('connection', (socket: Socket) => {
-    stats.connections++;
-    requestsPerSocket.set(socket, 0);
-  });
-
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-
-  // vLLM binds late (after loading), llama-server at once.
-  let port = 0;
-  if (flavour === 'vllm' && !loaded) {
-    const probe = http.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-  } else {
-    await listen(0);
-    port = (server.address() as AddressInfo).port;
-  }
+  // uvicorn's keep-alive default (vLLM); llama-server's is longer. vLLM binds late (after loading), llama-server at once.
+  const server = new StandInServer(route, 5_000, () => stats.connections++);
+  await server.bind(flavour === 'vllm' && !loaded);
 
   const standIn: OpenAiStandIn = {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     flavour,
     received,
     stats,
     unhealthy: false,
     load: async () => {
-      if (flavour === 'vllm' && !server.listening) await listen(port);
+      if (flavour === 'vllm' && !server.listening) await server.listen();
       loaded = true;
     },
-    nextDisconnect: () => new Promise<void>((resolve) => disconnectWaiters.push(resolve)),
-    close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      if (!server.listening) return;
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    nextDisconnect: () => server.nextDisconnect(),
+    close: () => server.close(),
   };
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -201,8 +162,7 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
 
   async function generation(req: http.IncomingMessage, res: http.ServerResponse, path: OpenAiStandInRequest['route']) {
     const socket = req.socket;
-    const onSocket = (requestsPerSocket.get(socket) ?? 0) + 1;
-    requestsPerSocket.set(socket, onSocket);
+    const reusedConnection = server.arrivedOnReusedConnection(req);
     const text = await readBody(req);
     let body: Record<string, unknown>;
     try {
@@ -216,17 +176,12 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
       route: path,
       body,
       headers: req.headers,
-      reusedConnection: onSocket > 1,
+      reusedConnection,
     };
     received.push(request);
     const script = typeof options.script === 'function' ? options.script(request) : (options.script ?? {});
     if (script.resetOnArrival) return void socket.destroy();
-    if (script.httpError) {
-      const { status, body: errorPayload, headers } = script.httpError;
-      const payload = typeof errorPayload === 'string' ? errorPayload : JSON.stringify(errorPayload ?? {});
-      const type = typeof errorPayload === 'string' ? 'text/plain' : 'application/json';
-      return void res.writeHead(status, { 'content-type': type, ...headers }).end(payload);
-    }
+    if (script.httpError) return sendScriptedError(res, script.httpError, {});
     const chat = path === '/v1/chat/completions';
     // vLLM checks the model name first; llama-server serves its one model whatever the name.
     if (flavour === 'vllm' && body.model !== undefined && body.model !== servedModel)
@@ -295,7 +250,7 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
       stats.inFlight--;
       if (!res.writableFinished && !serverClosed) {
         stats.disconnects++;
-        for (const resolve of disconnectWaiters.splice(0)) resolve();
+        server.disconnected();
       }
     });
     if (script.hang) return;
@@ -305,13 +260,13 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
     res.flushHeaders();
     const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
 
-    await sleep(script.firstTokenDelayMs ?? 0);
+    await server.sleep(script.firstTokenDelayMs ?? 0);
     if (gone()) return;
     if (chat) send(chunk({ delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
     for (let i = 0; i < tokens.length; i++) {
-      if (i > 0) await sleep(script.tokenDelayMs ?? 0);
+      if (i > 0) await server.sleep(script.tokenDelayMs ?? 0);
       if (gone()) return;
-      if (script.errorAfterTokens?.tokens === i) return streamError(script.errorAfterTokens.message);
+      if (script.errorAfterTokens?.tokens === i) return streamError(script.errorAfterTokens);
       if (script.closeAfterTokens === i) {
         serverClosed = true;
         return void socket.destroy();
@@ -356,12 +311,18 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
       sendJson(res, 200, { ...chunk(choice), object: 'chat.completion', ...(script.omitUsage ? {} : { usage }) });
     }
 
-    function streamError(message = 'CUDA error: an illegal memory access was encountered') {
+    function streamError({
+      message = 'CUDA error: an illegal memory access was encountered',
+      llamaServerForm = 'field',
+    }) {
       if (flavour === 'vllm') {
         send({ error: { message, type: 'InternalServerError', param: null, code: 500 } });
         return void res.end('data: [DONE]\n\n');
       }
-      res.end(`error: ${JSON.stringify({ code: 500, message, type: 'server_error' })}\n\n`);
+      const error = { code: 500, message, type: 'server_error' };
+      res.end(
+        llamaServerForm === 'field' ? `error: ${JSON.stringify(error)}\n\n` : `data: ${JSON.stringify({ error })}\n\n`,
+      );
     }
   }
 
@@ -382,13 +343,4 @@ function chatWords(messages: unknown): number {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
-  });
 }

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { TgiErrorType, TgiFinishReason, TgiInfo } from '../tgi-protocol.js';
 import { chatRoute } from './stand-in-chat.js';
 import { generateRoute } from './stand-in-generate.js';
@@ -13,6 +12,13 @@ import {
   type StandInRoute,
   type TokenPlan,
 } from './stand-in-route.js';
+import {
+  readBody,
+  sendScriptedError,
+  StandInServer,
+  type ScriptedHttpError,
+  type StandInAddress,
+} from './stand-in-server.js';
 
 /**
  * A TEST STAND-IN for a Hugging Face TGI server: an in-process node:http server that answers `/generate`,
@@ -55,7 +61,7 @@ export interface StandInScript {
    */
   answerBody?: string;
   /** A plain HTTP error, as a proxy or load balancer in front of TGI would send it (TGI itself never does on streams). */
-  httpError?: { status: number; body?: string | Record<string, unknown>; headers?: Record<string, string> };
+  httpError?: ScriptedHttpError;
   /**
    * Chat streams only, for the other OpenAI-protocol servers a client meets: the form of error events (`tgi`, the
    * default: TGI 3.x's `{error: {message, http_status_code: 422}}`; `error-response`: TGI's `{error, error_type}`;
@@ -89,6 +95,8 @@ export interface TgiStandInOptions {
   /** Idle keep-alive timeout of the server (default 72 s, TGI's and our engine's). */
   keepAliveTimeoutMs?: number;
   modelId?: string;
+  /** Where it listens: by default 127.0.0.1 on a free port (several on one port: pods behind one DNS name). */
+  at?: StandInAddress;
 }
 
 export interface TgiStandInStats {
@@ -123,20 +131,6 @@ const VERSION = '3.3.6';
 export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<TgiStandIn> {
   const stats: TgiStandInStats = { requests: 0, connections: 0, inFlight: 0, maxInFlight: 0, disconnects: 0 };
   const received: StandInRequest[] = [];
-  const requestsPerSocket = new WeakMap<Socket, number>();
-  const disconnectWaiters: Array<() => void> = [];
-  // Scripted delays, cleared on close so that a closed stand-in leaves nothing behind to keep the process alive.
-  const timers = new Set<NodeJS.Timeout>();
-  const sleep = (ms: number): Promise<void> =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve();
-          }, ms);
-          timers.add(timer);
-        });
   const maxConcurrent = options.maxConcurrentRequests ?? 128;
   const modelId = options.modelId ?? 'stand-in/tgi-model';
   const routes: Record<GenerationPath, StandInRoute<TokenPlan>> = {
@@ -145,51 +139,23 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
     '/v1/chat/completions': chatRoute(modelId, VERSION),
   };
 
-  const server = http.createServer((req, res) => void route(req, res));
-  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 72_000;
-  server.on('connection', (socket: Socket) => {
-    stats.connections++;
-    requestsPerSocket.set(socket, 0);
-  });
-
+  const server = new StandInServer(
+    route,
+    options.keepAliveTimeoutMs ?? 72_000,
+    () => stats.connections++,
+    options.at ?? {},
+  );
+  // Late binding, as TGI: find a free port now, take it only in load().
+  await server.bind(options.loaded === false);
   const standIn: TgiStandIn = {
-    url: '',
+    url: server.url,
     stats,
     received,
     health: 'ready',
-    load: () => listen(port),
-    nextDisconnect: () => new Promise<void>((resolve) => disconnectWaiters.push(resolve)),
-    close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      if (!server.listening) return;
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    load: () => server.listen(),
+    nextDisconnect: () => server.nextDisconnect(),
+    close: () => server.close(),
   };
-
-  function listen(onPort: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(onPort, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  }
-
-  // Late binding, as TGI: find a free port now, take it only in load().
-  let port: number;
-  if (options.loaded === false) {
-    const probe = http.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-  } else {
-    await listen(0);
-    port = (server.address() as AddressInfo).port;
-  }
-  (standIn as { url: string }).url = `http://127.0.0.1:${port}`;
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -226,8 +192,7 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
 
   async function generation(req: http.IncomingMessage, res: http.ServerResponse, path: GenerationPath) {
     const socket = req.socket;
-    const onSocket = (requestsPerSocket.get(socket) ?? 0) + 1;
-    requestsPerSocket.set(socket, onSocket);
+    const reusedConnection = server.arrivedOnReusedConnection(req);
     const text = await readBody(req);
     let body: unknown;
     try {
@@ -240,23 +205,14 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
       route: path,
       body,
       headers: req.headers,
-      reusedConnection: onSocket > 1,
+      reusedConnection,
     };
     received.push(request);
     const script = typeof options.script === 'function' ? options.script(request) : (options.script ?? {});
     if (script.resetOnArrival) return void socket.destroy();
     if (script.httpError) {
-      const { status, body: errorBody, headers } = script.httpError;
-      const payload =
-        typeof errorBody === 'string'
-          ? errorBody
-          : JSON.stringify(errorBody ?? { error: http.STATUS_CODES[status], error_type: 'http' });
-      return void res
-        .writeHead(status, {
-          'content-type': typeof errorBody === 'string' ? 'text/plain' : 'application/json',
-          ...headers,
-        })
-        .end(payload);
+      const fallback = { error: http.STATUS_CODES[script.httpError.status], error_type: 'http' };
+      return sendScriptedError(res, script.httpError, fallback);
     }
 
     const route = routes[path];
@@ -292,16 +248,16 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
       stats.inFlight--;
       if (!res.writableFinished && !serverClosed) {
         stats.disconnects++;
-        for (const resolve of disconnectWaiters.splice(0)) resolve();
+        server.disconnected();
       }
     });
     if (script.hang) return;
     if (stream) startSse(res);
 
     const gone = () => res.destroyed || res.writableEnded;
-    await sleep(script.firstTokenDelayMs ?? 0);
+    await server.sleep(script.firstTokenDelayMs ?? 0);
     for (let i = 0; i < plan.tokens.length; i++) {
-      if (i > 0) await sleep(script.tokenDelayMs ?? 0);
+      if (i > 0) await server.sleep(script.tokenDelayMs ?? 0);
       if (gone()) return;
       if (script.errorAfterTokens?.tokens === i) {
         const { errorType, message } = script.errorAfterTokens;
@@ -328,13 +284,4 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
 
 function errorBodyOf(failure: RequestFailure) {
   return { error: failure.message, error_type: failure.errorType };
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
-  });
 }

@@ -30,6 +30,11 @@ export class RedisNames {
     return `${this.prefix}:${modelId}:meta`;
   }
 
+  /** The calls in flight on one backend replica of the model, from every gateway (see replica-calls.ts). */
+  replicaCalls(modelId: string, address: string): string {
+    return `${this.prefix}:${modelId}:calls:${address}`;
+  }
+
   /** Where a replica hears the tokens and outcomes of its clients' jobs. */
   replies(replicaId: string): string {
     return `${this.prefix}:replies:${replicaId}`;
