@@ -34,6 +34,8 @@ export interface OpenAiBackendOptions {
   maxSockets?: number;
   /** Bound on each control call (default 2000). */
   probeTimeoutMs?: number;
+  /** The route a probe asks first (default `/health`): a `type: process` server's configured `health`. */
+  healthPath?: string;
 }
 
 const acceptEveryStatus = (): boolean => true;
@@ -54,6 +56,7 @@ export class OpenAiBackend implements InferenceBackend {
   private readonly chatTarget: CallTarget;
   private readonly chatAnswerTarget: CallTarget;
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
+  private readonly healthPath: string;
   /** Configured, or learned from `/v1/models` by a probe; undefined sends no `model` (vLLM and llama-server then use their one). */
   private model: string | undefined;
 
@@ -61,6 +64,7 @@ export class OpenAiBackend implements InferenceBackend {
     const url = parseBackendBaseUrl(baseUrl, 'OpenAiBackend', 'http://127.0.0.1:8000');
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.model = options.model;
+    this.healthPath = options.healthPath ?? '/health';
     this.agent = createBackendAgent(url.protocol as 'http:' | 'https:', options);
     this.http = options.httpService ?? new HttpService(axios.create());
     const authorization: Record<string, string> =
@@ -145,7 +149,7 @@ export class OpenAiBackend implements InferenceBackend {
    */
   async probe(): Promise<ProbeResult> {
     try {
-      let status = await this.statusOf('/health');
+      let status = await this.statusOf(this.healthPath);
       if (status === 404 || status === 405) status = await this.statusOf('/v1/models');
       if (status === 503) return 'loading';
       if (status !== 200) return 'down';

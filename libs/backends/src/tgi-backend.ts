@@ -34,6 +34,8 @@ export interface TgiBackendOptions {
   maxSockets?: number;
   /** Bound on GET /health and GET /info (default 2000): a probe that hangs says as much as one that fails. */
   probeTimeoutMs?: number;
+  /** The route a probe asks (default `/health`): a `type: process` server's configured `health`. */
+  healthPath?: string;
 }
 
 const acceptEveryStatus = (): boolean => true;
@@ -56,6 +58,7 @@ export class TgiBackend implements InferenceBackend {
   private readonly chatTarget: CallTarget;
   private readonly chatAnswerTarget: CallTarget;
   private readonly controlConfig: Readonly<AxiosRequestConfig>;
+  private readonly healthUrl: string;
 
   constructor(baseUrl: string, options: TgiBackendOptions = {}) {
     const url = parseBackendBaseUrl(baseUrl, 'TgiBackend', 'http://127.0.0.1:8080');
@@ -90,6 +93,7 @@ export class TgiBackend implements InferenceBackend {
     this.chatTarget = target('/v1/chat/completions', 'text/event-stream');
     this.chatAnswerTarget = target('/v1/chat/completions', 'application/json');
     this.controlConfig = Object.freeze({ ...common, responseType: 'text', timeout: options.probeTimeoutMs ?? 2_000 });
+    this.healthUrl = `${this.baseUrl}${options.healthPath ?? '/health'}`;
   }
 
   generate(request: GenerationRequest, options: CallOptions): Promise<GenerationOutcome> {
@@ -122,7 +126,7 @@ export class TgiBackend implements InferenceBackend {
 
   async probe(): Promise<ProbeResult> {
     try {
-      const { status } = await lastValueFrom(this.http.get<string>(`${this.baseUrl}/health`, this.controlConfig));
+      const { status } = await lastValueFrom(this.http.get<string>(this.healthUrl, this.controlConfig));
       if (status === 200) return 'ready';
       return status === 503 ? 'loading' : 'down';
     } catch (error) {

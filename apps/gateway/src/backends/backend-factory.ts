@@ -6,15 +6,18 @@ export type BackendFactory = (baseUrl: string, backend: BackendConfig) => Infere
 
 /**
  * `openai` backends, and `process` ones of `protocol: openai`, get an OpenAiBackend with their served model name (and
- * API key); `tgi`, `local` (our engine speaks TGI's protocol) and other `process` ones a TgiBackend.
+ * API key); `tgi`, `local` (our engine speaks TGI's protocol) and other `process` ones a TgiBackend. A `process`
+ * server is probed on its configured health route.
  */
 export function backendFactory(probeTimeoutMs: number, env: NodeJS.ProcessEnv = process.env): BackendFactory {
   return (baseUrl, backend) => {
-    if (backend.type === 'process' && backend.protocol === 'openai')
-      return new OpenAiBackend(baseUrl, {
-        probeTimeoutMs,
-        ...(backend.model === null ? {} : { model: backend.model }),
-      });
+    if (backend.type === 'process') {
+      // Its own health route stays the judge after the start too, not the protocol's usual one.
+      const options = { probeTimeoutMs, healthPath: backend.health };
+      return backend.protocol === 'openai'
+        ? new OpenAiBackend(baseUrl, { ...options, ...(backend.model === null ? {} : { model: backend.model }) })
+        : new TgiBackend(baseUrl, options);
+    }
     if (backend.type !== 'openai') return new TgiBackend(baseUrl, { probeTimeoutMs });
     const apiKey = backend.apiKeyEnv === null ? undefined : env[backend.apiKeyEnv];
     return new OpenAiBackend(baseUrl, {

@@ -290,9 +290,9 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions): Promise
 
     /** The same generation, paced the same way, answered as one `chat.completion` (nothing is written before its end). */
     async function answerWhole() {
-      await sleep(script.firstTokenDelayMs ?? 0);
+      await server.sleep(script.firstTokenDelayMs ?? 0);
       for (let i = 0; i < tokens.length; i++) {
-        if (i > 0) await sleep(script.tokenDelayMs ?? 0);
+        if (i > 0) await server.sleep(script.tokenDelayMs ?? 0);
         if (gone()) return;
         if (script.errorAfterTokens?.tokens === i)
           return sendJson(res, 500, errorBody(500, script.errorAfterTokens.message ?? 'CUDA error', 'server_error'));
