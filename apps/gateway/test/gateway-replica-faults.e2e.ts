@@ -128,7 +128,7 @@ describe('a model of two local engine replicas (real engines) under steady load'
   it('SIGKILL of one engine: only the requests it held fail, each with one 502; the rest are served', async () => {
     const killedPid = await pidOf(gateway, 1);
     let killedAtMs = 0;
-    const answers = await steadyLoad(gateway, 20, 20, [
+    const answers = await steadyLoad(gateway, 20, 30, [
       {
         atMs: 6000,
         run: () => {
@@ -138,7 +138,7 @@ describe('a model of two local engine replicas (real engines) under steady load'
       },
     ]);
     const counts = tally(answers);
-    assert.equal(answers.length, 400);
+    assert.equal(answers.length, 600);
     assert.equal(counts['0'], undefined, `every request answered: ${JSON.stringify(counts)}`);
     const failed = answers.filter((answer) => answer.status !== 200);
     for (const answer of failed)

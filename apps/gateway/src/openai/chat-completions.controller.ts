@@ -4,7 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatDelta } from '#backends';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
 import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
-import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
 import { ChatCompletionRequestDto } from './chat-completion-request.dto.js';
@@ -12,6 +11,7 @@ import { answerHeader, chatCompletion, ChatChunks } from './openai-answers.js';
 import { OPENAI_GENERATION_ERRORS } from './openai-error-meanings.js';
 import { OpenAiGenerationService, type PreparedGeneration } from './openai-generation.service.js';
 import { stopSequences } from './openai-request-rules.js';
+import { endOpenAiStream } from './openai-stream-end.js';
 import { cutAtStop, StopSequenceHoldback } from './stop-sequence-holdback.js';
 import { ChatCompletionDto, OpenAiErrorResponseDto } from './openai-response.dto.js';
 
@@ -68,23 +68,18 @@ export class ChatCompletionsController {
       for (const delta of deltas) out.push(chunks.content(delta));
       return out;
     };
-    try {
-      const result = await prepared.run({
+    const run = () =>
+      prepared.run({
         ...client,
         onDelta: (delta) => {
           const events = chunksOf(holdback.push(delta));
           if (events.length > 0) sse.sendJson(...events);
         },
       });
-      noteResult(request.raw, result);
-      const last = chunksOf(holdback.flush());
-      last.push(chunks.finish(result.outcome));
-      if (includeUsage) last.push(chunks.usage(result.outcome));
-      sse.finish(last, { done: true });
-    } catch (error) {
-      if (!client.departed.aborted) sse.fail(errorAnswer(error, request));
-    } finally {
-      sse.end();
-    }
+    await endOpenAiStream(sse, request, client, run, {
+      heldBack: () => chunksOf(holdback.flush()),
+      chunks,
+      includeUsage,
+    });
   }
 }

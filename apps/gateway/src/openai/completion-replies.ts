@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
-import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
 import type { CompletionRequestDto } from './completion-request.dto.js';
@@ -8,6 +7,7 @@ import { promptOf } from './completion-request-mapping.js';
 import { answerHeader, completion, CompletionChunks } from './openai-answers.js';
 import type { PreparedGeneration } from './openai-generation.service.js';
 import { stopSequences } from './openai-request-rules.js';
+import { endOpenAiStream } from './openai-stream-end.js';
 import { cutAtStop, StopSequenceHoldback } from './stop-sequence-holdback.js';
 
 /**
@@ -54,8 +54,8 @@ async function stream(
     for (const { content } of pieces) out.push(chunks.text(content));
     return out;
   };
-  try {
-    const result = await prepared.run({
+  const run = () =>
+    prepared.run({
       ...client,
       onToken: (event) => {
         if (event.token.special) return;
@@ -63,14 +63,9 @@ async function stream(
         if (events.length > 0) sse.sendJson(...events);
       },
     });
-    noteResult(request.raw, result);
-    const last = chunksOf(holdback.flush());
-    last.push(chunks.finish(result.outcome));
-    if (includeUsage) last.push(chunks.usage(result.outcome));
-    sse.finish(last, { done: true });
-  } catch (error) {
-    if (!client.departed.aborted) sse.fail(errorAnswer(error, request));
-  } finally {
-    sse.end();
-  }
+  await endOpenAiStream(sse, request, client, run, {
+    heldBack: () => chunksOf(holdback.flush()),
+    chunks,
+    includeUsage,
+  });
 }
