@@ -55,11 +55,11 @@ export interface EngineTimeouts {
 }
 
 /**
- * Local engines, one per entry of `models` (id → GGUF path), each with one context of two sequences on one thread:
+ * A registry file of local engines, one per entry of `models` (id → GGUF path), each with one context of two sequences on one thread:
  * the set-up of the tests that kill, stop or leave an engine mid-generation. No timeout but the given ones ends a
  * test's request (connect 1 s, startup 60 s).
  */
-export function slowEnginesYaml(
+export function slowEnginesConfig(
   models: Record<string, string>,
   options: { defaultMaxNewTokens: number; timeouts: EngineTimeouts },
 ): string {
@@ -75,7 +75,7 @@ export function slowEnginesYaml(
       host: 127.0.0.1
       port: null
       engine: { contexts: 1, sequences: 2, threads: 1, context_size: 512, gpu_layers: 0, max_concurrent_requests: 16 }`;
-  return `gpus: []
+  return writeModelsConfig(`gpus: []
 readiness: { required: all }
 defaults:
   max_concurrent: 2
@@ -84,7 +84,7 @@ defaults:
   default_max_new_tokens: ${options.defaultMaxNewTokens}
   timeouts: { connect_ms: 1000, first_byte_ms: ${first_byte_ms}, inter_token_ms: ${inter_token_ms}, total_ms: ${total_ms}, startup_ms: 60000 }
 models:${Object.entries(models).map(engine).join('')}
-`;
+`);
 }
 
 export interface TgiModelsOptions {

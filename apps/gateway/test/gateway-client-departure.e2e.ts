@@ -2,22 +2,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { slowTestModel } from '#test-support/engine';
-import {
-  slowEnginesYaml,
-  startGateway,
-  waitForModel,
-  writeModelsConfig,
-  type RunningGateway,
-} from '#test-support/gateway';
+import { slowEnginesConfig, startGateway, waitForModel, type RunningGateway } from '#test-support/gateway';
 import { openStream } from '#test-support/http-client';
 
 /** A real engine on a model slow enough (random 30M weights) that a client can leave mid-generation. */
 const slowConfig = () =>
-  writeModelsConfig(
-    slowEnginesYaml(
-      { llama3: slowTestModel() },
-      { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 60000 } },
-    ),
+  slowEnginesConfig(
+    { llama3: slowTestModel() },
+    { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 60000 } },
   );
 
 const long = { model_id: 'llama3', inputs: 'The', parameters: { max_new_tokens: 400 } };

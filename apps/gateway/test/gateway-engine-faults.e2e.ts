@@ -4,24 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, slowTestModel } from '#test-support/engine';
-import {
-  modelView,
-  slowEnginesYaml,
-  startGateway,
-  waitForModel,
-  writeModelsConfig,
-  type RunningGateway,
-} from '#test-support/gateway';
+import { modelView, slowEnginesConfig, startGateway, waitForModel, type RunningGateway } from '#test-support/gateway';
 import { processAlive as alive } from '#test-support/processes';
 import { openStream, postJson, request } from '#test-support/http-client';
 
 /** One local model at `modelPath`, with timeouts long enough that none of them is what ends a test's request. */
 const oneLocalModel = (modelPath: string) =>
-  writeModelsConfig(
-    slowEnginesYaml(
-      { llama3: modelPath },
-      { defaultMaxNewTokens: 16, timeouts: { first_byte_ms: 20000, inter_token_ms: 20000, total_ms: 30000 } },
-    ),
+  slowEnginesConfig(
+    { llama3: modelPath },
+    { defaultMaxNewTokens: 16, timeouts: { first_byte_ms: 20000, inter_token_ms: 20000, total_ms: 30000 } },
   );
 
 const hello = { model_id: 'llama3', inputs: 'Hello', parameters: { max_new_tokens: 4 } };

@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { slowTestModel } from '#test-support/engine';
-import {
-  modelView,
-  slowEnginesYaml,
-  startGateway,
-  waitForModel,
-  writeModelsConfig,
-  type RunningGateway,
-} from '#test-support/gateway';
+import { modelView, slowEnginesConfig, startGateway, waitForModel, type RunningGateway } from '#test-support/gateway';
 import { processAlive as alive } from '#test-support/processes';
 import { openStream, postJson } from '#test-support/http-client';
 
 /** A gateway supervising one real engine on a model slow enough (random 30M weights) to be hit mid-generation. */
 const slowLocalConfig = () =>
-  writeModelsConfig(
-    slowEnginesYaml(
-      { llama3: slowTestModel() },
-      { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 10000, inter_token_ms: 5000, total_ms: 30000 } },
-    ),
+  slowEnginesConfig(
+    { llama3: slowTestModel() },
+    { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 10000, inter_token_ms: 5000, total_ms: 30000 } },
   );
 
 describe('gateway supervising a local engine', () => {

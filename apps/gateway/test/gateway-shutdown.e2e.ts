@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { SHIPPED_MODELS, slowTestModel } from '#test-support/engine';
-import {
-  modelView,
-  slowEnginesYaml,
-  startGateway,
-  waitForModel,
-  writeModelsConfig,
-  type RunningGateway,
-} from '#test-support/gateway';
+import { modelView, slowEnginesConfig, startGateway, waitForModel, type RunningGateway } from '#test-support/gateway';
 import { processAlive as alive } from '#test-support/processes';
 import { openStream, postJson, type HttpResult } from '#test-support/http-client';
 
@@ -16,11 +9,9 @@ const GRACE_MS = 1500;
 
 /** Two real engines: `llama3` slow enough (random 30M weights) to outlast the grace, `qwen2` quick. */
 const shutdownConfig = () =>
-  writeModelsConfig(
-    slowEnginesYaml(
-      { llama3: slowTestModel(), qwen2: SHIPPED_MODELS.qwen2 },
-      { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 60000 } },
-    ),
+  slowEnginesConfig(
+    { llama3: slowTestModel(), qwen2: SHIPPED_MODELS.qwen2 },
+    { defaultMaxNewTokens: 32, timeouts: { first_byte_ms: 20000, inter_token_ms: 10000, total_ms: 60000 } },
   );
 
 /** A non-streamed answer during the drain: complete (200), or the taxonomy's 503 with Retry-After that closes. */

@@ -9,6 +9,15 @@ import { ModelsService } from './models.service.js';
 
 const UNAUTHORIZED = 'No API key, or not a valid one (`unauthorized`), where the gateway has keys.';
 
+/** What POST /models/{id}/load and /unload answer alike when they do not answer the model's view. */
+const RESIDENCY_ROUTE_ERRORS = {
+    401: UNAUTHORIZED,
+    403: 'The key has no admin scope (`forbidden`).',
+    404: 'No model has this id or alias (`model_not_found`).',
+    409: 'The model is served by a server the gateway does not run (`validation`).',
+    500: "The gateway's own fault (`internal`).",
+} as const;
+
 @ApiTags('models')
 @ApiExtraModels(ModelListDto, ModelSummaryListDto, ModelViewDto, ModelSummaryDto)
 @Controller('models')
@@ -51,11 +60,7 @@ export class ModelsController {
   })
   @ApiOkResponse({ type: ModelViewDto })
   @ApiErrorResponses({
-    401: UNAUTHORIZED,
-    403: 'The key has no admin scope (`forbidden`).',
-    404: 'No model has this id or alias (`model_not_found`).',
-    409: 'The model is served by a server the gateway does not run (`validation`).',
-    500: "The gateway's own fault (`internal`).",
+    ...RESIDENCY_ROUTE_ERRORS,
     503: 'It could not load: its start failed (the reason), or no room could be made on its GPU within its startup_ms (`unavailable`, Retry-After).',
   })
   load(@Param('id') id: string, @Req() request: FastifyRequest): Promise<ModelViewDto> {
@@ -69,13 +74,7 @@ export class ModelsController {
       'Unloads the model once its requests in flight and queued have ended, frees its VRAM budget, and answers its view. A later request loads it again. Admin scope.',
   })
   @ApiOkResponse({ type: ModelViewDto })
-  @ApiErrorResponses({
-    401: UNAUTHORIZED,
-    403: 'The key has no admin scope (`forbidden`).',
-    404: 'No model has this id or alias (`model_not_found`).',
-    409: 'The model is served by a server the gateway does not run (`validation`).',
-    500: "The gateway's own fault (`internal`).",
-  })
+  @ApiErrorResponses(RESIDENCY_ROUTE_ERRORS)
   unload(@Param('id') id: string, @Req() request: FastifyRequest): Promise<ModelViewDto> {
     return this.models.unload(id, callerOf(request));
   }
