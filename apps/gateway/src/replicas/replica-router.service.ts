@@ -31,8 +31,13 @@ export interface ReplicaPlace {
   readonly release: () => void;
 }
 
-/** How often a call that finds every replica at its cap (over all gateways) looks again. */
-const FULL_RETRY_MS = 10;
+/**
+ * A call that finds every replica at its cap (over all gateways) looks again after FIRST_FULL_RETRY_MS, then twice as
+ * long each time up to MAX_FULL_RETRY_MS: a place usually frees within milliseconds (the queue's cap is the sum of the
+ * replicas'), and a longer wait should not cost Redis a script call every few milliseconds.
+ */
+const FIRST_FULL_RETRY_MS = 10;
+const MAX_FULL_RETRY_MS = 100;
 /** A shared count's ticket outlives its call's deadline by this much, in case the gateways' clocks differ a little. */
 const TICKET_MARGIN_MS = 5_000;
 const NOTHING_TO_RELEASE = () => undefined;
@@ -108,8 +113,9 @@ export class ReplicaRouter {
    * The replica for the next call, and its place there. With Redis, for a model of several remote replicas, the calls
    * in flight are counted over every gateway: the choice is pick()'s among the same candidates, by those counts, and
    * a replica's max_concurrent holds over all gateways together — a call that finds every candidate at its cap looks
-   * again every few milliseconds until `deadline` (then 429 `overloaded` with Retry-After). Without Redis, for local
-   * engines (each gateway's own) or a model of one replica, and while Redis fails, this gateway's own counts: pick().
+   * again, at growing intervals of 10 to 100 ms, until `deadline` (then 429 `overloaded` with Retry-After). Without
+   * Redis, for local engines (each gateway's own) or a model of one replica, and while Redis fails, this gateway's own
+   * counts: pick().
    */
   async acquire(
     modelId: string,
@@ -140,7 +146,7 @@ export class ReplicaRouter {
     }
     // A remote replica has its address from the start (its URL): the name every gateway knows it by.
     const addresses = order.map((entry) => entry.status.address ?? `replica-${entry.replica}`);
-    for (;;) {
+    for (let retryMs = FIRST_FULL_RETRY_MS; ; retryMs = Math.min(retryMs * 2, MAX_FULL_RETRY_MS)) {
       let ticket;
       try {
         ticket = await shared.take(modelId, addresses, maxConcurrent, deadline + TICKET_MARGIN_MS, preferFirst);
@@ -156,7 +162,7 @@ export class ReplicaRouter {
         throw new GatewayError('overloaded', `every replica of model "${modelId}" is at its max_concurrent`, {
           retryAfterS: 1,
         });
-      await sleep(FULL_RETRY_MS);
+      await sleep(Math.min(retryMs, Math.max(0, deadline - Date.now())));
     }
   }
 
