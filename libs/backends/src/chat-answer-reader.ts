@@ -1,11 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import type { BackendCall, ResponseReader } from './backend-call.js';
+import type { BackendCall } from './backend-call.js';
 import { CHAT_FINISH_REASONS, toTokenLogprob, type WireLogprob } from './chat-wire.js';
 import { GatewayError } from './gateway-error.js';
 import type { GenerationOutcome } from './inference-backend.js';
-
-/** A whole chat completion, logprobs included: bounded, far above any real one. */
-const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+import { WholeAnswerReader } from './whole-answer-reader.js';
 
 /** `POST /v1/chat/completions` answered in one piece (`stream: false`), as OpenAI-protocol servers send it. */
 interface ChatCompletionOnTheWire {
@@ -24,33 +21,15 @@ interface ChatCompletionOnTheWire {
  * the answer; TGI and our engine also send the counts as `x-prompt-tokens` / `x-generated-tokens` headers, read when
  * a server leaves the usage out. The answer comes only once the generation is done.
  */
-export class ChatAnswerReader implements ResponseReader {
-  readonly answersAtEnd = true;
-  private readonly chunks: Buffer[] = [];
-  private bytes = 0;
-  private headers: IncomingMessage['headers'] = {};
-
+export class ChatAnswerReader extends WholeAnswerReader {
   constructor(
-    private readonly call: BackendCall,
+    call: BackendCall,
     private readonly wantsLogprobs: boolean,
-  ) {}
-
-  begin(response: IncomingMessage): void {
-    this.headers = response.headers;
+  ) {
+    super(call, '/v1/chat/completions');
   }
 
-  push(chunk: Buffer): void {
-    this.bytes += chunk.length;
-    if (this.bytes <= MAX_ANSWER_BYTES) this.chunks.push(chunk);
-    else
-      this.call.fail(
-        new GatewayError('upstream', `backend answered /v1/chat/completions with over ${MAX_ANSWER_BYTES} bytes`),
-      );
-  }
-
-  end(): void {
-    const now = performance.now();
-    const text = Buffer.concat(this.chunks).toString('utf8');
+  protected read(text: string, now: number): void {
     const { call } = this;
     let parsed: unknown;
     try {
@@ -81,15 +60,5 @@ export class ChatAnswerReader implements ResponseReader {
     };
     if (this.wantsLogprobs) outcome.logprobs = choice.logprobs?.content?.map(toTokenLogprob) ?? [];
     call.succeed(outcome);
-  }
-
-  private refusal(what: string, text: string): GatewayError {
-    return new GatewayError('upstream', `backend answered /v1/chat/completions with ${what}: ${text.slice(0, 200)}`);
-  }
-
-  private countHeader(name: string): number | undefined {
-    const value = this.headers[name];
-    if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
-    return Number(value);
   }
 }

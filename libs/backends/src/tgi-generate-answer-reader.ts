@@ -1,11 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import type { BackendCall, ResponseReader } from './backend-call.js';
+import type { BackendCall } from './backend-call.js';
 import { GatewayError } from './gateway-error.js';
 import type { GenerationOutcome } from './inference-backend.js';
 import type { TgiDetails, TgiFinishReason } from './tgi-protocol.js';
-
-/** A GenerateResponse is the whole generation (with details, every token's): bounded, but far above TGI's largest. */
-const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+import { WholeAnswerReader } from './whole-answer-reader.js';
 
 const FINISH_REASONS = new Set<unknown>(['length', 'eos_token', 'stop_sequence'] satisfies TgiFinishReason[]);
 
@@ -14,39 +11,20 @@ const FINISH_REASONS = new Set<unknown>(['length', 'eos_token', 'stop_sequence']
  * `x-prompt-tokens` / `x-generated-tokens` headers (TGI and our engine send them with every answer). The headers come
  * only once the generation is done (so the total bounds the call, not the first byte); the body follows them at once.
  */
-export class TgiGenerateAnswerReader implements ResponseReader {
-  readonly answersAtEnd = true;
-  private readonly chunks: Buffer[] = [];
-  private bytes = 0;
-  private headers: IncomingMessage['headers'] = {};
-
+export class TgiGenerateAnswerReader extends WholeAnswerReader {
   constructor(
-    private readonly call: BackendCall,
+    call: BackendCall,
     /** The request's parameters: whether it asked for details, and what may explain the end. */
     private readonly parameters: Readonly<Record<string, unknown>>,
     /** `details: true` went to the backend whatever the request asked (the outcome carries them only if it did). */
     private readonly sent: { detailsSent?: boolean } = {},
-  ) {}
-
-  begin(response: IncomingMessage): void {
-    this.headers = response.headers;
+  ) {
+    super(call, '/generate');
   }
 
-  push(chunk: Buffer): void {
-    this.bytes += chunk.length;
-    if (this.bytes <= MAX_ANSWER_BYTES) this.chunks.push(chunk);
-    else this.call.fail(new GatewayError('upstream', `backend answered /generate with over ${MAX_ANSWER_BYTES} bytes`));
-  }
-
-  end(): void {
-    const now = performance.now();
-    const text = Buffer.concat(this.chunks).toString('utf8');
+  protected read(text: string, now: number): void {
     const answer = parseGenerateResponse(text);
-    if (typeof answer === 'string') {
-      return this.call.fail(
-        new GatewayError('upstream', `backend answered /generate with ${answer}: ${text.slice(0, 200)}`),
-      );
-    }
+    if (typeof answer === 'string') return this.call.fail(this.refusal(answer, text));
     const details = answer.details ?? undefined;
     const { parameters } = this;
     const asked = parameters.details === true || parameters.decoder_input_details === true;
@@ -70,12 +48,6 @@ export class TgiGenerateAnswerReader implements ResponseReader {
     };
     if (details !== undefined && asked) outcome.details = details;
     this.call.succeed(outcome);
-  }
-
-  private countHeader(name: string): number | undefined {
-    const value = this.headers[name];
-    if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
-    return Number(value);
   }
 
   /**
