@@ -138,16 +138,16 @@ const engineSchema = mapping(
   'write engine: {contexts: 1, sequences: 4, threads: 1, ...}',
 );
 
+/** The address a server the gateway starts binds: loopback only, since only the gateway beside it may reach it. */
+const loopbackHost = (hint: string) =>
+  matching(/^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/, 'a loopback address', hint).optional();
+
 const localBackendSchema = mapping(
   {
     type: z.literal('local'),
     model_path: nonEmptyText('write the path of a GGUF file, e.g. models/qwen2-tiny-q8_0.gguf'),
     // An engine checks no key and keeps no limit of its own: only the gateway beside it may reach it.
-    host: matching(
-      /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/,
-      'a loopback address',
-      'write 127.0.0.1: an engine answers anyone who reaches it, so it listens for the gateway only',
-    ).optional(),
+    host: loopbackHost('write 127.0.0.1: an engine answers anyone who reaches it, so it listens for the gateway only'),
     port: wholeNumber(1, 'write a port from 1 to 65535, or null to pick a free one', 65535).nullable().optional(),
     engine: engineSchema.optional(),
   },
@@ -170,11 +170,7 @@ const processBackendSchema = mapping(
           'names no ${PORT} — pass "${PORT}" where the server takes its port, so the gateway knows where it listens',
       }),
     model_path: nonEmptyText('write the path of the model file that ${MODEL_PATH} stands for').optional(),
-    host: matching(
-      /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/,
-      'a loopback address',
-      'write 127.0.0.1: a server the gateway starts listens for the gateway only',
-    ).optional(),
+    host: loopbackHost('write 127.0.0.1: a server the gateway starts listens for the gateway only'),
     port: wholeNumber(1, 'write a port from 1 to 65535, or null to pick a free one', 65535).nullable().optional(),
     health: matching(
       /^\/\S*$/,
