@@ -49,9 +49,30 @@ export class JsonGrammars {
   private async compile({ schema }: JsonGrammarRequest): Promise<LlamaGrammar> {
     try {
       if (schema === null) return await this.llama.getGrammarFor('json');
-      return await this.llama.createGrammarForJsonSchema(schema as Parameters<Llama['createGrammarForJsonSchema']>[0]);
+      const grammar = await this.llama.createGrammarForJsonSchema(
+        schema as Parameters<Llama['createGrammarForJsonSchema']>[0],
+      );
+      const integers = finiteIntegers(grammar.grammar);
+      if (integers === grammar.grammar) return grammar;
+      return await this.llama.createGrammar({
+        grammar: integers,
+        stopGenerationTriggers: grammar.stopGenerationTriggers,
+        trimWhitespaceSuffix: grammar.trimWhitespaceSuffix,
+        rootRuleName: grammar.rootRuleName,
+      });
     } catch (error) {
       throw validationError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+}
+
+/**
+ * node-llama-cpp's rule for a schema's `integer` takes an exponent of up to 16 digits (`5e999`), which JSON readers
+ * turn into Infinity: not an integer, and not what the schema asked for. Its integers here are digits only (up to
+ * 16, as its rule has them).
+ */
+const INTEGER_RULE = /^(integer-number-rule ::= "-"\? \("0" \| \[1-9\] \[0-9\]\{0,15\}\)) \(\[eE\].*$/m;
+
+function finiteIntegers(grammar: string): string {
+  return grammar.replace(INTEGER_RULE, '$1');
 }
