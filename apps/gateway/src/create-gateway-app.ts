@@ -16,7 +16,14 @@ import { ShutdownDrain } from './http/shutdown-drain.js';
 import { errorAnswer, keepFrameworkErrors } from './http/exception.filter.js';
 import { installMethodNotAllowed } from './http/method-not-allowed.hook.js';
 import { installRequestIdHeader, requestIdOf } from './http/request-id.js';
-import { installRequestMetrics } from './metrics/request-metrics.hook.js';
+import { installRequestMetrics, RequestFollower } from './metrics/request-metrics.hook.js';
+import { GatewayServer } from './hot-path/gateway-server.js';
+import { HotRoutes } from './hot-path/hot-routes.js';
+import { GenerateService } from './generate/generate.service.js';
+import { answerGenerate } from './generate/generate-answer.js';
+import { OpenAiGenerationService } from './openai/openai-generation.service.js';
+import { answerChat } from './openai/chat-answer.js';
+import { GatewayValidationPipe } from './http/gateway-validation.pipe.js';
 import { encodeSlashInModelId } from './tgi/model-id-url.js';
 import { compiledBodyCheck } from './http/compiled-body-check.js';
 import { GenerateRequestDto } from './generate/generate-request.dto.js';
@@ -38,7 +45,11 @@ export interface GatewayAppOptions extends AppModuleOptions {
  */
 export async function createGatewayApp(options: GatewayAppOptions): Promise<NestFastifyApplication> {
   const { config, registry, metrics, keys, logger = ['error', 'warn', 'log'] } = options;
+  const server = new GatewayServer();
   const adapter = new FastifyAdapter({
+    serverFactory: server.factory,
+    // The gateway has no Nest middleware: no middie in every request's way.
+    skipMiddie: true,
     bodyLimit: config.bodyLimitBytes,
     // Bounds on receiving a request, not on sending its answer: a slow or half-sent request is answered 408 (by
     // client-error.handler.ts); Node checks them once a second instead of its default 30 s.
@@ -63,8 +74,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   fastify.removeContentTypeParser('text/plain');
   keepFrameworkErrors(fastify);
   installRequestIdHeader(fastify);
-  installRequestMetrics(fastify, metrics, registry);
-  (options.drain ?? new ShutdownDrain()).install(fastify);
+  const follower = new RequestFollower(metrics, registry);
+  installRequestMetrics(fastify, follower);
+  const drain = options.drain ?? new ShutdownDrain();
+  drain.install(fastify);
   installClosingRefusal(fastify);
   if (keys) installAuthentication(fastify, keys);
   if (config.metricsToken !== undefined) installMetricsToken(fastify, config.metricsToken);
@@ -83,6 +96,31 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Nest
   installBodyShapeCheck(fastify);
   // The hot routes' compiled body checks are made now, not by their first request.
   for (const dto of [GenerateRequestDto, ChatCompletionRequestDto, CompletionRequestDto]) compiledBodyCheck(dto);
+  const generate = app.get(GenerateService);
+  const openAi = app.get(OpenAiGenerationService);
+  server.serve(
+    new HotRoutes({
+      routes: [
+        {
+          path: '/v1/generate',
+          dto: GenerateRequestDto,
+          answer: (body, exchange) => answerGenerate(generate, body as GenerateRequestDto, exchange),
+        },
+        {
+          path: '/v1/chat/completions',
+          dto: ChatCompletionRequestDto,
+          answer: (body, exchange) => answerChat(openAi, body as ChatCompletionRequestDto, exchange),
+        },
+      ],
+      bodyLimitBytes: config.bodyLimitBytes,
+      ...(keys ? { keys } : {}),
+      drain,
+      follower,
+      validation: new GatewayValidationPipe(),
+      fallback: server.fallback,
+    }),
+    fastify,
+  );
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

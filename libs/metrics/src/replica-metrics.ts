@@ -11,6 +11,12 @@ interface SeriesConfiguration {
   registers: Registry[];
 }
 
+/** The series every call of a replica updates. */
+interface ReplicaChildren {
+  inFlight: Gauge.Internal<string>;
+  calls: Record<ReplicaCallOutcome, Counter.Internal>;
+}
+
 /**
  * Per-replica series (label `replica`: its number in /models), in the gateway's Prometheus
  * registry beside the per-model ones. Updated as calls and ejections happen, not sampled.
@@ -30,6 +36,7 @@ export class ReplicaMetrics {
   private readonly failovers: Counter;
   private readonly ejected: Gauge;
   private readonly ejections: Counter;
+  private readonly children = new Map<string, ReplicaChildren>();
 
   private constructor(registry: Registry) {
     const perReplica = <Metric>(
@@ -78,6 +85,7 @@ export class ReplicaMetrics {
 
   /** Every series of a replica that has gone (a discovered address no longer in DNS). */
   forget(model: string, replica: string): void {
+    this.children.delete(`${model}\u0000${replica}`);
     for (const metric of [this.inFlight, this.failovers, this.ejected, this.ejections])
       metric.remove({ model, replica });
     for (const outcome of ['ok', 'failed', 'cancelled'] satisfies ReplicaCallOutcome[])
@@ -85,11 +93,29 @@ export class ReplicaMetrics {
   }
 
   setInFlight(model: string, replica: string, calls: number): void {
-    this.inFlight.labels(model, replica).set(calls);
+    this.childrenOf(model, replica).inFlight.set(calls);
   }
 
   callEnded(model: string, replica: string, outcome: ReplicaCallOutcome): void {
-    this.calls.labels(model, replica, outcome).inc();
+    this.childrenOf(model, replica).calls[outcome].inc();
+  }
+
+  /** Every call sets these: their labelled children are found once, not hashed from their labels per call. */
+  private childrenOf(model: string, replica: string): ReplicaChildren {
+    const key = `${model}\u0000${replica}`;
+    let children = this.children.get(key);
+    if (children === undefined) {
+      children = {
+        inFlight: this.inFlight.labels(model, replica),
+        calls: {
+          ok: this.calls.labels(model, replica, 'ok'),
+          failed: this.calls.labels(model, replica, 'failed'),
+          cancelled: this.calls.labels(model, replica, 'cancelled'),
+        },
+      };
+      this.children.set(key, children);
+    }
+    return children;
   }
 
   failedOver(model: string, replica: string): void {

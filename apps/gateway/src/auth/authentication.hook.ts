@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '#backends';
 import { isConsoleAssetRoute } from '../console/console-assets.js';
 import type { ApiKeys } from './api-keys.js';
@@ -22,7 +23,7 @@ function isOpenRoute(route: string | undefined): boolean {
 }
 
 /** The key a request shows: `Authorization: Bearer <key>` (what the OpenAI SDKs send) or `x-api-key: <key>`. */
-export function presentedKey(request: FastifyRequest): string | undefined {
+export function presentedKey(request: { readonly headers: IncomingHttpHeaders }): string | undefined {
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string') {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);

@@ -9,8 +9,11 @@ import { backendFactory, type BackendFactory } from './backend-factory.js';
  */
 export class BackendDirectory {
   private readonly backends = new Map<string, InferenceBackend>();
-  /** Per replica: aborted when its engine is replaced, so that the calls still waiting on it fail at once. */
-  private readonly engineLives = new Map<string, AbortController>();
+  /**
+   * Per replica: the calls in flight on its current backend, aborted when its engine is replaced so that they fail at
+   * once. A set each call enters and leaves, not a listener per call on a signal shared by all of them.
+   */
+  private readonly callsInFlight = new Map<string, Set<AbortController>>();
 
   constructor(private readonly createBackend: BackendFactory = backendFactory(2_000)) {}
 
@@ -32,16 +35,18 @@ export class BackendDirectory {
   /** Aborts, with `reason`, every call in flight on the replica's current backend (calls made later are not affected). */
   failCallsInFlight(modelId: string, reason: GatewayError, replica = 0): void {
     const key = keyOf(modelId, replica);
-    this.engineLives.get(key)?.abort(reason);
-    this.engineLives.delete(key);
+    const calls = this.callsInFlight.get(key);
+    this.callsInFlight.delete(key);
+    for (const call of calls ?? []) call.abort(reason);
   }
 
-  /** The signal of the replica's current backend's life: aborted by failCallsInFlight. */
-  engineSignal(modelId: string, replica = 0): AbortSignal {
+  /** A call on the replica's current backend, in the set returned, until it deletes itself from it: failCallsInFlight aborts it. */
+  enterCall(modelId: string, replica: number, call: AbortController): Set<AbortController> {
     const key = keyOf(modelId, replica);
-    let life = this.engineLives.get(key);
-    if (!life) this.engineLives.set(key, (life = new AbortController()));
-    return life.signal;
+    let calls = this.callsInFlight.get(key);
+    if (!calls) this.callsInFlight.set(key, (calls = new Set()));
+    calls.add(call);
+    return calls;
   }
 
   /** A replica that has gone (and has no call in flight): its client is closed, its connections with it. */
@@ -49,7 +54,7 @@ export class BackendDirectory {
     const key = keyOf(modelId, replica);
     this.backends.get(key)?.close();
     this.backends.delete(key);
-    this.engineLives.delete(key);
+    this.callsInFlight.delete(key);
   }
 
   closeAll(): void {

@@ -1,6 +1,6 @@
 import { GatewayError, isChatRequest, type BackendRequest, type CallOptions, type GenerationOutcome } from '#backends';
 import type { ExecutionContext, JobExecutor } from '#dispatch';
-import type { ModelRegistry } from '#model-registry';
+import { isSupervised, type ModelRegistry } from '#model-registry';
 import type { ReplicaRouter } from '../replicas/replica-router.service.js';
 import { mayFailOver, outlierOutcome } from '../replicas/failover-rules.js';
 import { promptPrefix } from '../replicas/prompt-prefix.js';
@@ -30,7 +30,8 @@ export function backendExecutor(
     const prefix = entry.descriptor.routing === 'prefix' ? promptPrefix(request) : undefined;
     let lastError: { error: unknown } | undefined;
     while (tried.size < MOST_TRIES) {
-      const place = await router.acquire(modelId, tried, context.deadline, context.signal, prefix);
+      const acquired = router.acquire(modelId, tried, context.deadline, context.signal, prefix);
+      const place = acquired instanceof Promise ? await acquired : acquired;
       if (place === undefined) break;
       const { replica } = place;
       if (lastError !== undefined) router.failedOver(modelId, [...tried].at(-1)!);
@@ -60,12 +61,20 @@ export function backendExecutor(
   ): Promise<GenerationOutcome> {
     const backend = directory.get(modelId, replica)!;
     const { connectMs, firstByteMs, interTokenMs } = registry.get(modelId).descriptor.timeouts;
-    const call = linkedAbort(signal, directory.engineSignal(modelId, replica));
+    // A server the gateway runs may be replaced under the call (failCallsInFlight): the call gets a controller of its
+    // own, which the client's signal aborts too. A remote backend's call needs none: the client's signal is its own.
+    const call = isSupervised(registry.get(modelId).descriptor.backend) ? new AbortController() : undefined;
+    const onClientAbort = () => call!.abort(signal.reason);
+    if (call !== undefined) {
+      if (signal.aborted) onClientAbort();
+      else signal.addEventListener('abort', onClientAbort);
+    }
+    const callsThere = call === undefined ? undefined : directory.enterCall(modelId, replica, call);
     // Once a token has gone to the client, this call is the request's only one (no failover after the first byte).
     // Nobody reads the generation's tokens before its end: the backend may answer it in one piece.
     const oneAnswer = onToken === undefined && onDelta === undefined;
     const options: CallOptions = {
-      signal: call.signal,
+      signal: call?.signal ?? signal,
       ...(onToken && { onToken: (event) => ((attempt.started = true), onToken(event)) }),
       ...(onDelta && { onDelta: (delta) => ((attempt.started = true), onDelta(delta)) }),
       timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) },
@@ -82,27 +91,10 @@ export function backendExecutor(
       router.callEnded(modelId, replica, outlierOutcome(error, signal), error instanceof Error ? error : undefined);
       throw error;
     } finally {
-      call.unlink();
+      if (call !== undefined) {
+        signal.removeEventListener('abort', onClientAbort);
+        callsThere!.delete(call);
+      }
     }
   }
-}
-
-/** A signal that aborts with the reason of whichever of `a` and `b` aborts first; unlink() lets both go. */
-function linkedAbort(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; unlink: () => void } {
-  const controller = new AbortController();
-  if (a.aborted || b.aborted) {
-    controller.abort(a.aborted ? a.reason : b.reason);
-    return { signal: controller.signal, unlink: () => undefined };
-  }
-  const fromA = () => controller.abort(a.reason);
-  const fromB = () => controller.abort(b.reason);
-  a.addEventListener('abort', fromA, { once: true });
-  b.addEventListener('abort', fromB, { once: true });
-  return {
-    signal: controller.signal,
-    unlink: () => {
-      a.removeEventListener('abort', fromA);
-      b.removeEventListener('abort', fromB);
-    },
-  };
 }

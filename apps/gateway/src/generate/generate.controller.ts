@@ -1,16 +1,12 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TgiStreamEvent } from '#backends';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
-import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
-import { errorAnswer } from '../http/exception.filter.js';
-import { SseResponse } from '../http/sse-response.js';
-import { noteResult } from '../metrics/request-observation.js';
+import { exchangeOf } from '../http/exchange.js';
 import { GenerateRequestDto } from './generate-request.dto.js';
-import { GenerateResponseDto, toGenerateResponse } from './generate-response.dto.js';
+import { answerGenerate } from './generate-answer.js';
+import { GenerateResponseDto } from './generate-response.dto.js';
 import { GenerateService } from './generate.service.js';
-import { answerDetails, DetailsCollector } from '../tgi/tgi-details.js';
 
 @ApiTags('generation')
 @Controller('v1')
@@ -42,51 +38,7 @@ export class GenerateController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    await answerWhileConnected(request, reply, async (client) => {
-      if (body.stream) await this.stream(body, request, reply, client);
-      else {
-        const details = body.parameters?.details === true;
-        const collector = new DetailsCollector((body.parameters?.top_n_tokens ?? 0) > 0);
-        const result = await this.generation.generate(body, {
-          ...client,
-          ...(details ? { onToken: collector.onToken } : {}),
-        });
-        noteResult(request.raw, result);
-        const response = toGenerateResponse(
-          result,
-          request.id,
-          reply.elapsedTime,
-          details ? answerDetails(result.outcome, collector) : undefined,
-        );
-        await reply.header('x-gateway-overhead-ms', String(response.gateway_overhead_ms)).send(response);
-      }
-    });
-  }
-
-  /** Relays the backend's events as they come; the last one also carries the gateway's summary. */
-  private async stream(
-    body: GenerateRequestDto,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    client: ClientSide,
-  ): Promise<void> {
     reply.hijack();
-    const sse = new SseResponse(reply.raw, { 'x-request-id': request.id });
-    let finalEvent: TgiStreamEvent | undefined;
-    try {
-      const result = await this.generation.generate(body, {
-        ...client,
-        onToken: (event) => {
-          if (event.generated_text === null) sse.send(event);
-          else finalEvent = event; // held back: it goes out with the gateway's summary below
-        },
-      });
-      noteResult(request.raw, result);
-      sse.finish([JSON.stringify({ ...finalEvent, ...toGenerateResponse(result, request.id, reply.elapsedTime) })]);
-    } catch (error) {
-      if (!client.departed.aborted) sse.fail(errorAnswer(error, request));
-    } finally {
-      sse.end();
-    }
+    await answerGenerate(this.generation, body, exchangeOf(request, reply));
   }
 }

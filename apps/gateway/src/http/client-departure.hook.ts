@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { clipText } from '#backends';
+import type { RequestView } from './exchange.js';
 
 const logger = new Logger('Gateway');
 
@@ -12,14 +13,19 @@ const logger = new Logger('Gateway');
  */
 export function installClientDepartureLog(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    (reply.raw as Answer)[REQUEST] = request;
-    reply.raw.on('close', onResponseClose);
+    logDeparture(request, reply.raw);
     done();
   });
 }
 
+/** Logs the client's departure if `response` closes before it is complete (every route's, hot or not). */
+export function logDeparture(request: Pick<RequestView, 'id' | 'method' | 'url'>, response: ServerResponse): void {
+  (response as Answer)[REQUEST] = request;
+  response.on('close', onResponseClose);
+}
+
 const REQUEST = Symbol('sluice.departingRequest');
-type Answer = ServerResponse & { [REQUEST]?: FastifyRequest };
+type Answer = ServerResponse & { [REQUEST]?: Pick<RequestView, 'id' | 'method' | 'url'> };
 
 /** One listener for every answer (no closure per request): the request rides on its response. A response closes once. */
 function onResponseClose(this: Answer): void {

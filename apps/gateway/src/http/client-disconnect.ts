@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { callerOf, type Caller } from '../auth/caller.js';
-import { drainSignalOf } from './shutdown-drain.js';
+import type { Caller } from '../auth/caller.js';
+import type { Exchange } from './exchange.js';
+import { onDrainCut } from './shutdown-drain.js';
 
 /** The client's side of a generation: when to stop, who it is, and where its answer goes. */
 export interface ClientSide {
@@ -15,17 +15,15 @@ export interface ClientSide {
 
 /**
  * Answers a request with the client's disconnect (and the end of a shutdown's grace) as the signal of everything the
- * answer waits for. An error goes on to the exception filter, unless the client has left: a client that left gets no
- * answer.
+ * answer waits for. An error goes on to the caller, unless the client has left: a client that left gets no answer.
  */
 export async function answerWhileConnected(
-  request: FastifyRequest,
-  reply: FastifyReply,
+  exchange: Exchange,
   answer: (client: ClientSide) => Promise<void>,
 ): Promise<void> {
-  const stop = new ClientStop(reply.raw, drainSignalOf(request));
+  const stop = new ClientStop(exchange);
   try {
-    await answer({ signal: stop.signal, departed: stop, caller: callerOf(request), response: reply.raw });
+    await answer({ signal: stop.signal, departed: stop, caller: exchange.caller, response: exchange.res });
   } catch (error) {
     if (!stop.aborted) throw error;
   } finally {
@@ -35,20 +33,19 @@ export async function answerWhileConnected(
 
 /**
  * One abort controller per request for both reasons to stop: the client left (`aborted` then says so), or the
- * shutdown's grace ran out (the drain signal, which lives as long as the process: its listener goes with the request).
+ * shutdown's grace ran out (the drain calls it with the 503 to answer).
  */
 class ClientStop {
   private readonly controller = new AbortController();
+  private readonly res: ServerResponse;
+  private readonly forgetCut: () => void;
   /** The client left before its answer was complete. */
   aborted = false;
 
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly drain: AbortSignal | undefined,
-  ) {
-    res.on('close', this.onClose);
-    if (drain?.aborted) this.onDrain();
-    else drain?.addEventListener('abort', this.onDrain, { once: true });
+  constructor(exchange: Exchange) {
+    this.res = exchange.res;
+    this.res.on('close', this.onClose);
+    this.forgetCut = onDrainCut(exchange.raw, exchange.res, this.onCut);
   }
 
   get signal(): AbortSignal {
@@ -61,10 +58,10 @@ class ClientStop {
     this.controller.abort(new Error('client disconnected'));
   };
 
-  private readonly onDrain = (): void => this.controller.abort(this.drain!.reason);
+  private readonly onCut = (reason: Error): void => this.controller.abort(reason);
 
   dispose(): void {
     this.res.off('close', this.onClose);
-    this.drain?.removeEventListener('abort', this.onDrain);
+    this.forgetCut();
   }
 }

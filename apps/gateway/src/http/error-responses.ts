@@ -52,6 +52,12 @@ const FRAMEWORK_REFUSALS: Readonly<Record<string, { status: number; message: (er
   HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, message: () => 'the chunk extensions are too large' },
 };
 
+/** The gateway's answer to one of the framework's refusals, by its code, where the hot routes make the same refusal. */
+export function frameworkRefusal(code: 'FST_ERR_CTP_EMPTY_JSON_BODY' | 'FST_ERR_CTP_INVALID_JSON_BODY'): GatewayError {
+  const refusal = FRAMEWORK_REFUSALS[code]!;
+  return new GatewayError('validation', refusal.message(new Error(code)), { status: refusal.status });
+}
+
 /** Anything thrown while answering a request, in the taxonomy; what is none of the known refusals is internal. */
 export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { noteError } from '../metrics/request-observation.js';
+import type { RequestView } from './exchange.js';
 import { apiDialectOf, errorReply, type ErrorReply } from './error-responses.js';
 
 const logger = new Logger('Gateway');
@@ -23,7 +24,7 @@ export function keepFrameworkErrors(fastify: FastifyInstance): void {
  * The error answer to an exception on a request, from the one mapping (error-responses.ts): noted for the metrics,
  * and logged with its stack when it is the gateway's own fault. The filter and a failing stream both answer with it.
  */
-export function errorAnswer(exception: unknown, request: FastifyRequest): ErrorReply {
+export function errorAnswer(exception: unknown, request: RequestView): ErrorReply {
   const original = exception instanceof HttpException ? frameworkErrors.get(request.raw) : undefined;
   const reply = errorReply(original ?? exception, request.id, apiDialectOf(request.url, request.method));
   noteError(request.raw, reply.type);

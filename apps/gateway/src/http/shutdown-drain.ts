@@ -1,7 +1,6 @@
-import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '#backends';
 
 /** How long the answers written when the grace runs out get to reach their clients before the sockets close. */
@@ -14,34 +13,36 @@ const FLUSH_MS = 2000;
  * Retry-After), through their own error path (a JSON answer, or a stream's final error event), before the sockets go.
  */
 export class ShutdownDrain {
-  private readonly cut = new AbortController();
+  /** Why the requests in flight were cut, once the grace ran out: the 503 each of them answers. */
+  private cutReason: GatewayError | undefined;
   /** Each answer not yet closed, with its request's connection, in arrival order. */
   private readonly inFlight = new Map<ServerResponse, Socket>();
   private readonly emptied: Array<() => void> = [];
   private draining = false;
   private server?: FastifyInstance['server'];
 
-  constructor() {
-    setMaxListeners(0, this.cut.signal); // one listener per request in flight (client-disconnect.ts), by design
-  }
-
   install(fastify: FastifyInstance): void {
     this.server = fastify.server;
-    // One listener for every answer (no closure per request); a response closes once.
-    const settled = (response: ServerResponse): void => this.settled(response);
-    function onResponseClose(this: ServerResponse): void {
-      settled(this);
-    }
     fastify.addHook('onRequest', (request, reply, done) => {
-      const response = reply.raw;
-      const socket = request.raw.socket;
-      drainSignals.set(request.raw, this.cut.signal);
-      if (this.draining) for (const [earlier, on] of this.inFlight) if (on === socket) unmarkLast(earlier);
-      this.inFlight.set(response, socket);
-      if (this.draining) markLast(response);
-      response.on('close', onResponseClose);
+      this.track(request.raw, reply.raw);
       done();
     });
+  }
+
+  /** A request in flight until its answer closes: what the drain marks, waits for and cuts (every route's, hot or not). */
+  track(request: IncomingMessage, response: ServerResponse): void {
+    const socket = request.socket;
+    drains.set(request, this);
+    if (this.draining) for (const [earlier, on] of this.inFlight) if (on === socket) unmarkLast(earlier);
+    this.inFlight.set(response, socket);
+    if (this.draining) markLast(response);
+    (response as Tracked)[DRAIN] = this;
+    response.on('close', onResponseClose);
+  }
+
+  /** The 503 of a cut, once the grace has run out. */
+  get cutReasonNow(): GatewayError | undefined {
+    return this.cutReason;
   }
 
   /** In flight now: answered or not, their sockets still open. */
@@ -64,15 +65,12 @@ export class ShutdownDrain {
   async cutInFlight(): Promise<void> {
     this.begin();
     if (this.inFlight.size === 0) return;
-    this.cut.abort(
-      new GatewayError(
-        'unavailable',
-        'the gateway is shutting down and its grace period ran out: send the request again',
-        {
-          retryAfterS: 1,
-        },
-      ),
+    this.cutReason = new GatewayError(
+      'unavailable',
+      'the gateway is shutting down and its grace period ran out: send the request again',
+      { retryAfterS: 1 },
     );
+    for (const response of [...this.inFlight.keys()]) (response as Tracked)[ON_CUT]?.(this.cutReason);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, FLUSH_MS);
       this.emptied.push(() => {
@@ -92,7 +90,7 @@ export class ShutdownDrain {
     return last.values();
   }
 
-  private settled(response: ServerResponse): void {
+  settled(response: ServerResponse): void {
     this.inFlight.delete(response);
     if (!this.draining) return;
     // A keep-alive connection whose answer went out before the drain began (a stream) is idle now: close it.
@@ -101,11 +99,38 @@ export class ShutdownDrain {
   }
 }
 
-const drainSignals = new WeakMap<IncomingMessage, AbortSignal>();
+const drains = new WeakMap<IncomingMessage, ShutdownDrain>();
 
-/** Fires when the shutdown's grace runs out with this request still in flight; its reason is the 503 to answer. */
-export function drainSignalOf(request: FastifyRequest): AbortSignal | undefined {
-  return drainSignals.get(request.raw);
+/**
+ * Calls `stop` with the 503 to answer when the shutdown's grace runs out with this request still in flight (at once
+ * if it has already run out); returns what forgets it. A property of the response, not a listener on a shared
+ * signal: nothing per request grows with the requests in flight.
+ */
+export function onDrainCut(
+  request: IncomingMessage,
+  response: ServerResponse,
+  stop: (reason: Error) => void,
+): () => void {
+  const drain = drains.get(request);
+  if (drain === undefined) return NOTHING_TO_FORGET;
+  const reason = drain.cutReasonNow;
+  if (reason !== undefined) {
+    stop(reason);
+    return NOTHING_TO_FORGET;
+  }
+  (response as Tracked)[ON_CUT] = stop;
+  return () => ((response as Tracked)[ON_CUT] = undefined);
+}
+
+const NOTHING_TO_FORGET = () => undefined;
+const ON_CUT = Symbol('sluice.onDrainCut');
+
+const DRAIN = Symbol('sluice.drain');
+type Tracked = ServerResponse & { [DRAIN]?: ShutdownDrain; [ON_CUT]?: ((reason: Error) => void) | undefined };
+
+/** One listener for every answer (no closure per request): the drain rides on its response. A response closes once. */
+function onResponseClose(this: Tracked): void {
+  this[DRAIN]?.settled(this);
 }
 
 /** The answer, once written, closes its connection (Node honours the header and ends the socket after it). */

@@ -33,13 +33,13 @@ type Relays = {
 export interface LimitedRequest {
   /** The callbacks to hand the dispatch queue. */
   relays(given: Relays): Relays;
-  /** Frees its concurrency slot and charges its tokens; never throws (a failed charge is logged). */
-  end(how: RequestEnd): Promise<void>;
+  /** Frees its concurrency slot and charges its tokens; never throws (a failed charge is logged). Nothing to wait for where the key has no limits. */
+  end(how: RequestEnd): Promise<void> | undefined;
 }
 
 const UNLIMITED: LimitedRequest = {
-  relays: ({ onToken, onDelta }) => ({ ...(onToken ? { onToken } : {}), ...(onDelta ? { onDelta } : {}) }),
-  end: () => Promise.resolve(),
+  relays: (given) => given,
+  end: () => undefined,
 };
 
 /**
@@ -56,12 +56,21 @@ export class RateLimitGate {
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
   ) {}
 
-  async admit(
+  /** A key without limits is admitted at once, without a promise: the hot path. */
+  admit(
+    caller: Caller,
+    request: BackendRequest,
+    answer: { response: ServerResponse; deadline: number },
+  ): LimitedRequest | Promise<LimitedRequest> {
+    if (!hasLimits(caller.limits)) return UNLIMITED;
+    return this.acquire(caller, request, answer);
+  }
+
+  private async acquire(
     caller: Caller,
     request: BackendRequest,
     { response, deadline }: { response: ServerResponse; deadline: number },
   ): Promise<LimitedRequest> {
-    if (!hasLimits(caller.limits)) return UNLIMITED;
     let acquisition;
     try {
       acquisition = await this.limiter.acquire(caller.id, caller.limits, { leaseExpiresAt: deadline + LEASE_GRACE_MS });

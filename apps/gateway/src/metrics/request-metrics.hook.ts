@@ -1,24 +1,34 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { GatewayMetrics, RequestRecord, RequestRoute } from '#metrics';
 import type { ModelRegistry } from '#model-registry';
 import { gatewayOverheadMs } from '../serving/serving-path.service.js';
 import { outcomeOfStatus, startObservation, type RequestObservation } from './request-observation.js';
 
-/** Where a request names its model: a body field, or the URL (the per-model TGI routes). */
-type ModelNamer = (request: FastifyRequest) => unknown;
+/** What names a request's model: its parsed body, or its route parameters (the per-model TGI routes). */
+export interface ModelSource {
+  readonly body?: unknown;
+  readonly params?: unknown;
+}
+
+type ModelNamer = (source: ModelSource) => unknown;
 
 const inBody =
   (field: string): ModelNamer =>
-  (request) =>
-    (request.body as Record<string, unknown> | null | undefined)?.[field];
+  (source) =>
+    (source.body as Record<string, unknown> | null | undefined)?.[field];
 
-const inUrl: ModelNamer = (request) => (request.params as Record<string, string | undefined> | undefined)?.id;
+const inUrl: ModelNamer = (source) => (source.params as Record<string, string | undefined> | undefined)?.id;
 
 const tgi = { route: 'tgi', modelOf: inUrl } as const;
 
+export interface FollowedRoute {
+  route: RequestRoute;
+  modelOf: ModelNamer;
+}
+
 /** The generation routes the metrics follow, by their route pattern, and where each names its model. */
-const FOLLOWED: Readonly<Record<string, { route: RequestRoute; modelOf: ModelNamer }>> = {
+const FOLLOWED: Readonly<Record<string, FollowedRoute>> = {
   '/v1/generate': { route: 'generate', modelOf: inBody('model_id') },
   '/v1/chat/completions': { route: 'chat_completions', modelOf: inBody('model') },
   '/v1/completions': { route: 'completions', modelOf: inBody('model') },
@@ -28,46 +38,64 @@ const FOLLOWED: Readonly<Record<string, { route: RequestRoute; modelOf: ModelNam
 };
 
 /**
- * Follows every generation request (POST /v1/generate, the OpenAI routes and the per-model TGI routes, counted alike) from arrival to the moment its answer is done — sent, failed (validation included,
- * which happens before any handler), or abandoned — and records it exactly once. The response's `close` event is the
- * one thing every path reaches, hijacked streams too.
+ * Follows every generation request (POST /v1/generate, the OpenAI routes and the per-model TGI routes, counted
+ * alike) from arrival to the moment its answer is done — sent, failed (validation included, which happens before any
+ * handler), or abandoned — and records it exactly once. The response's `close` event is the one thing every path
+ * reaches, hijacked streams too.
  */
-export function installRequestMetrics(
-  fastify: FastifyInstance,
-  metrics: GatewayMetrics,
-  registry: ModelRegistry,
-): void {
-  // One listener for every response (no closure per request): what it needs rides on the request's observation.
-  function onResponseClose(this: ServerResponse): void {
-    const followed = FOLLOWING.get(this);
-    if (followed === undefined) return;
-    FOLLOWING.delete(this);
-    metrics.requestFinished(recordOf(followed, this.writableFinished, this.statusCode, registry));
+export class RequestFollower {
+  constructor(
+    readonly metrics: GatewayMetrics,
+    readonly registry: ModelRegistry,
+  ) {}
+
+  /** The route a POST to `pattern` counts under, if the metrics follow it. */
+  static routeOf(pattern: string): FollowedRoute | undefined {
+    return FOLLOWED[pattern];
   }
+
+  /** From now until `response` closes; `source` names the model once its body is parsed. */
+  follow(
+    response: ServerResponse,
+    followed: FollowedRoute,
+    source: ModelSource,
+    observation: RequestObservation,
+  ): void {
+    FOLLOWING.set(response, { follower: this, followed, source, observation });
+    this.metrics.requestStarted();
+    response.on('close', onResponseClose); // a response closes once: no `once` wrapper per request
+  }
+}
+
+export function installRequestMetrics(fastify: FastifyInstance, follower: RequestFollower): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    const followed = request.method === 'POST' ? FOLLOWED[request.routeOptions.url ?? ''] : undefined;
-    if (followed) {
-      const { route, modelOf } = followed;
-      FOLLOWING.set(reply.raw, { route, modelOf, request, observation: startObservation(request.raw) });
-      metrics.requestStarted();
-      reply.raw.on('close', onResponseClose); // a response closes once: no `once` wrapper per request
-    }
+    const followed = request.method === 'POST' ? RequestFollower.routeOf(request.routeOptions.url ?? '') : undefined;
+    if (followed) follower.follow(reply.raw, followed, request, startObservation(request.raw));
     done();
   });
 }
 
+/** One listener for every response (no closure per request): what it needs rides on the request's following. */
+function onResponseClose(this: ServerResponse): void {
+  const following = FOLLOWING.get(this);
+  if (following === undefined) return;
+  FOLLOWING.delete(this);
+  const { metrics, registry } = following.follower;
+  metrics.requestFinished(recordOf(following, this.writableFinished, this.statusCode, registry));
+}
+
 /** A followed request until its response closes. */
 interface Following {
-  route: RequestRoute;
-  modelOf: ModelNamer;
-  request: FastifyRequest;
+  follower: RequestFollower;
+  followed: FollowedRoute;
+  source: ModelSource;
   observation: RequestObservation;
 }
 
 const FOLLOWING = new WeakMap<ServerResponse, Following>();
 
 function recordOf(
-  { route, modelOf, request, observation }: Following,
+  { followed: { route, modelOf }, source, observation }: Following,
   finished: boolean,
   status: number,
   registry: ModelRegistry,
@@ -75,7 +103,7 @@ function recordOf(
   const latencyMs = performance.now() - observation.arrivedAt;
   const { result } = observation;
   const outcome = observation.errorType ?? (finished ? outcomeOfStatus(status) : 'cancelled');
-  if (!result) return { route, modelId: modelNamedIn(modelOf(request), registry), outcome, latencyMs };
+  if (!result) return { route, modelId: modelNamedIn(modelOf(source), registry), outcome, latencyMs };
   const { outcome: generation, queuedMs } = result;
   return {
     route,

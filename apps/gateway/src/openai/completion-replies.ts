@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
+import { exchangeOf } from '../http/exchange.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
 import type { CompletionRequestDto } from './completion-request.dto.js';
@@ -20,7 +21,7 @@ export async function replyCompletion(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  await answerWhileConnected(request, reply, async (client) => {
+  await answerWhileConnected(exchangeOf(request, reply), async (client) => {
     const prepared = prepare();
     if (body.stream) await stream(prepared, body, request, reply, client);
     else {

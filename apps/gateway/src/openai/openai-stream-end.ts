@@ -1,7 +1,7 @@
-import type { FastifyRequest } from 'fastify';
 import type { GenerationOutcome } from '#backends';
 import type { ClientSide } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
+import type { RequestView } from '../http/exchange.js';
 import type { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
 import type { GenerateResult } from '../serving/serving-path.service.js';
@@ -26,7 +26,7 @@ export interface StreamEnd {
  */
 export async function endOpenAiStream(
   sse: SseResponse,
-  request: FastifyRequest,
+  request: RequestView,
   client: ClientSide,
   generate: () => Promise<GenerateResult>,
   end: StreamEnd,

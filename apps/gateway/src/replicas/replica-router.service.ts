@@ -3,6 +3,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { GatewayError, type ProbeResult } from '#backends';
 import { GatewayMetrics, ReplicaMetrics, type ReplicaCallOutcome } from '#metrics';
 import { ModelRegistry, type ModelEntry } from '#model-registry';
+import type { RedisReplicaCalls } from '#dispatch';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway-config.js';
 import { OutlierDetector, OutlierRecord } from './outlier-detector.js';
@@ -117,22 +118,38 @@ export class ReplicaRouter {
    * Redis, for local engines (each gateway's own) or a model of one replica, and while Redis fails, this gateway's own
    * counts: pick().
    */
-  async acquire(
+  acquire(
+    modelId: string,
+    tried: ReadonlySet<number>,
+    deadline: number,
+    signal: AbortSignal,
+    prefix?: string,
+  ): ReplicaPlace | undefined | Promise<ReplicaPlace | undefined> {
+    const shared = this.shared?.calls;
+    if (!shared) return this.pickHere(modelId, tried, prefix); // the hot path: no promise
+    const { entries, candidates } = this.candidates(modelId, tried);
+    if (entries.length === 1 || candidates.length === 0 || entries[0]!.descriptor.backend.type === 'local')
+      return this.pickHere(modelId, tried, prefix);
+    return this.acquireShared(shared, modelId, tried, deadline, signal, prefix);
+  }
+
+  /** pick()'s replica, by this gateway's own counts; nothing to release. */
+  private pickHere(modelId: string, tried: ReadonlySet<number>, prefix?: string): ReplicaPlace | undefined {
+    const replica = this.pick(modelId, tried, prefix);
+    return replica === undefined ? undefined : { replica, release: NOTHING_TO_RELEASE };
+  }
+
+  private async acquireShared(
+    shared: RedisReplicaCalls,
     modelId: string,
     tried: ReadonlySet<number>,
     deadline: number,
     signal: AbortSignal,
     prefix?: string,
   ): Promise<ReplicaPlace | undefined> {
-    const shared = this.shared?.calls;
     const { entries, candidates } = this.candidates(modelId, tried);
-    const local = () => {
-      const replica = this.pick(modelId, tried, prefix);
-      return replica === undefined ? undefined : { replica, release: NOTHING_TO_RELEASE };
-    };
-    if (!shared || entries.length === 1 || candidates.length === 0) return local();
-    const { routing, maxConcurrent, backend } = entries[0]!.descriptor;
-    if (backend.type === 'local') return local();
+    const local = () => this.pickHere(modelId, tried, prefix);
+    const { routing, maxConcurrent } = entries[0]!.descriptor;
     const model = this.model(modelId);
     // Round-robin among the equally busy: the candidates from the cursor on, then the ones before it.
     const order = [...candidates].sort(

@@ -107,6 +107,18 @@ export class ResidencyService implements OnApplicationShutdown {
    * models to make room on its GPU). Rejects with 503 (Retry-After) when no room could be made by `deadline`, or
    * with the signal's reason when the client leaves.
    */
+  /**
+   * admit()'s answer where it has nothing to wait for (a server the gateway does not run, or one resident, unclaimed
+   * and not going), without a promise: the hot path. Undefined otherwise: then admit() decides.
+   */
+  admitNow(entry: ModelEntry): ResidencyRelease | undefined {
+    const residence = this.residences.get(entry.id);
+    if (!residence) return NOTHING_TO_RELEASE;
+    if (residence.resident && !residence.unloading && residence.claimedUntil <= Date.now())
+      return this.enter(residence);
+    return undefined;
+  }
+
   async admit(entry: ModelEntry, signal: AbortSignal, deadline: number): Promise<ResidencyRelease> {
     const residence = this.residences.get(entry.id);
     if (!residence) return NOTHING_TO_RELEASE; // a server the gateway does not run: always there

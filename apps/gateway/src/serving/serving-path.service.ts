@@ -108,13 +108,17 @@ export class ServingPath {
     // The model's total_ms, or less if the client asks for less.
     const deadline = Date.now() + Math.min(job.timeoutMs ?? Infinity, descriptor.timeouts.totalMs);
     // The key's own limits: refused here (429 rate_limited), or admitted and charged when the request ends.
-    const limited = await this.limits.admit(caller, job.request, { response, deadline });
+    // Each step below answers at once when it has nothing to wait for (no limits, resident, ready): no promise.
+    const admission = this.limits.admit(caller, job.request, { response, deadline });
+    const limited = admission instanceof Promise ? await admission : admission;
     let release: (() => void) | undefined;
     try {
       // A model not loaded is loaded now (room made on its GPU if need be) and waited for: the request's queue time.
       const waitStartedAt = performance.now();
-      release = await this.residency.admit(entry, signal, deadline);
-      await this.untilReady(entry, signal, deadline);
+      if (!signal.aborted) release = this.residency.admitNow(entry);
+      release ??= await this.residency.admit(entry, signal, deadline);
+      const readiness = this.untilReady(entry, signal, deadline);
+      if (readiness !== undefined) await readiness;
       const loadWaitMs = performance.now() - waitStartedAt;
       const dispatched = await this.queue.dispatch(descriptor.id, {
         request: job.request,
@@ -125,7 +129,8 @@ export class ServingPath {
         ...limited.relays({ onToken, onDelta }),
       });
       const { outcome } = dispatched;
-      await limited.end({ outcome });
+      const ended = limited.end({ outcome });
+      if (ended !== undefined) await ended;
       return { modelId: descriptor.id, outcome, queuedMs: dispatched.queuedMs + loadWaitMs };
     } catch (error) {
       await limited.end({
@@ -140,12 +145,12 @@ export class ServingPath {
   /**
    * A model that is still starting or loading is waited for within the request's deadline (a cold start the
    * client can ride out); one that is unhealthy, failed (its file is missing or refused) or stopped is refused at once
-   * with 503 and the reason.
+   * with 503 and the reason. A ready model: undefined, nothing to wait for.
    */
-  private untilReady(entry: ModelEntry, signal: AbortSignal, deadline: number): Promise<void> {
+  private untilReady(entry: ModelEntry, signal: AbortSignal, deadline: number): Promise<void> | undefined {
     const refuse = () => modelUnavailableError(entry);
     const state = entry.status.state;
-    if (state === 'ready') return Promise.resolve();
+    if (state === 'ready') return undefined;
     if (refusesAtOnce(state)) return Promise.reject(refuse());
     return new Promise<void>((resolve, reject) => {
       const finish = (error?: Error) => {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TgiGenerateResponse, TgiStreamEvent } from '#backends';
 import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
+import { exchangeOf } from '../http/exchange.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
@@ -17,7 +18,7 @@ export async function replyTgi(
   reply: FastifyReply,
   { array = false }: { array?: boolean } = {},
 ): Promise<void> {
-  await answerWhileConnected(request, reply, async (client) => {
+  await answerWhileConnected(exchangeOf(request, reply), async (client) => {
     if (prepared.request.stream) await stream(prepared, request, reply, client);
     else {
       const { details } = prepared.request;
