@@ -100,6 +100,11 @@ export class HotRoutes {
     this.options.follower.follow(response, followed, exchange, startObservation(request));
     this.options.drain.track(request, response);
     logDeparture(exchange, response);
+    // A client that left while its key was looked up: its answer closed before anyone listened; counted as cancelled.
+    if (response.closed) {
+      response.emit('close');
+      return;
+    }
     readJsonBody(request, (error, body) => {
       if (error !== undefined) return writeError(exchange, response, error);
       exchange.body = body;
