@@ -1,6 +1,6 @@
 import { GatewayError } from './gateway-error.js';
 import { CLOSED_EARLY, type BackendCall } from './backend-call.js';
-import { keepRawJson } from './relayed-json.js';
+import { keepRawJson, RelayedTokenEvent } from './relayed-json.js';
 import type { SseEventReader } from './sse-call.js';
 import type { TgiErrorEvent, TgiStreamEvent } from './tgi-protocol.js';
 
@@ -11,12 +11,23 @@ import type { TgiErrorEvent, TgiStreamEvent } from './tgi-protocol.js';
  */
 class TgiGenerateReader implements SseEventReader {
   read(data: string, call: BackendCall): void {
+    const { onToken } = call.options;
+    // A token before the last goes on as it came, unparsed: only the last event and errors must be read.
+    const relayed = onToken === undefined ? undefined : RelayedTokenEvent.of(data);
+    if (relayed !== undefined) {
+      call.eventArrived();
+      try {
+        onToken!(relayed);
+      } catch (error) {
+        call.fail(error);
+      }
+      return;
+    }
     const event = call.parseObject(data) as Partial<TgiStreamEvent & TgiErrorEvent> | undefined;
     if (event === undefined) return;
     if (event.error !== undefined) return call.failWithErrorEvent(event);
     const tokenEvent = event as TgiStreamEvent;
     const now = call.eventArrived();
-    const { onToken } = call.options;
     if (onToken !== undefined) {
       keepRawJson(tokenEvent, data);
       try {
