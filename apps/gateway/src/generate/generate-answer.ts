@@ -1,7 +1,7 @@
 import type { TgiStreamEvent } from '#backends';
-import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
+import { answerExchange, type ClientSide } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
-import { writeError, writeJson, type Exchange } from '../http/exchange.js';
+import { writeJsonAnswer, type Exchange } from '../http/exchange.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
 import { answerDetails, DetailsCollector } from '../tgi/tgi-details.js';
@@ -18,38 +18,23 @@ export async function answerGenerate(
   body: GenerateRequestDto,
   exchange: Exchange,
 ): Promise<void> {
-  try {
-    await answerWhileConnected(exchange, async (client) => {
-      if (body.stream) await stream(generation, body, exchange, client);
-      else {
-        const details = body.parameters?.details === true;
-        const collector = details ? new DetailsCollector((body.parameters?.top_n_tokens ?? 0) > 0) : undefined;
-        const result = await generation.generate(body, {
-          ...client,
-          ...(collector ? { onToken: collector.onToken } : {}),
-        });
-        noteResult(exchange.raw, result);
-        const response = toGenerateResponse(
-          result,
-          exchange.id,
-          exchange.elapsedMs(),
-          collector ? answerDetails(result.outcome, collector) : undefined,
-        );
-        writeJson(
-          exchange.res,
-          200,
-          {
-            'content-type': 'application/json; charset=utf-8',
-            'x-request-id': exchange.id,
-            'x-gateway-overhead-ms': String(response.gateway_overhead_ms),
-          },
-          response,
-        );
-      }
+  await answerExchange(exchange, async (client) => {
+    if (body.stream) return stream(generation, body, exchange, client);
+    const details = body.parameters?.details === true;
+    const collector = details ? new DetailsCollector((body.parameters?.top_n_tokens ?? 0) > 0) : undefined;
+    const result = await generation.generate(body, {
+      ...client,
+      ...(collector ? { onToken: collector.onToken } : {}),
     });
-  } catch (error) {
-    writeError(exchange, exchange.res, error);
-  }
+    noteResult(exchange.raw, result);
+    const response = toGenerateResponse(
+      result,
+      exchange.id,
+      exchange.elapsedMs(),
+      collector ? answerDetails(result.outcome, collector) : undefined,
+    );
+    writeJsonAnswer(exchange, response, { 'x-gateway-overhead-ms': String(response.gateway_overhead_ms) });
+  });
 }
 
 /** Relays the backend's events as they come; the last one also carries the gateway's summary. */

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Caller } from '../auth/caller.js';
-import type { Exchange } from './exchange.js';
+import { writeError, type Exchange } from './exchange.js';
 import { onDrainCut } from './shutdown-drain.js';
 
 /** The client's side of a generation: when to stop, who it is, and where its answer goes. */
@@ -32,6 +32,18 @@ export async function answerWhileConnected(
 }
 
 /**
+ * answerWhileConnected() for a route that writes its own answer, errors included: a refusal or failure before the
+ * answer started goes out in the route's error shape (a stream ends its own way).
+ */
+export async function answerExchange(exchange: Exchange, answer: (client: ClientSide) => Promise<void>): Promise<void> {
+  try {
+    await answerWhileConnected(exchange, answer);
+  } catch (error) {
+    writeError(exchange, exchange.res, error);
+  }
+}
+
+/**
  * One abort controller per request for both reasons to stop: the client left (`aborted` then says so), or the
  * shutdown's grace ran out (the drain calls it with the 503 to answer).
  */
@@ -45,7 +57,7 @@ class ClientStop {
   constructor(exchange: Exchange) {
     this.res = exchange.res;
     this.res.on('close', this.onClose);
-    this.forgetCut = onDrainCut(exchange.raw, exchange.res, this.onCut);
+    this.forgetCut = onDrainCut(exchange.res, this.onCut);
   }
 
   get signal(): AbortSignal {

@@ -41,6 +41,16 @@ export function writeJson(res: ServerResponse, status: number, headers: Record<s
   res.end(text);
 }
 
+/** A route's 200 JSON answer, with its request id and any headers of its own. */
+export function writeJsonAnswer(exchange: Exchange, body: unknown, headers: Record<string, string> = {}): void {
+  writeJson(
+    exchange.res,
+    200,
+    { 'content-type': 'application/json; charset=utf-8', 'x-request-id': exchange.id, ...headers },
+    body,
+  );
+}
+
 /** The error answer in the route's shape, unless an answer has started (a stream ends its own way). */
 export function writeError(request: RequestView, res: ServerResponse, error: unknown): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;

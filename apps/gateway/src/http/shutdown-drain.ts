@@ -32,7 +32,6 @@ export class ShutdownDrain {
   /** A request in flight until its answer closes: what the drain marks, waits for and cuts (every route's, hot or not). */
   track(request: IncomingMessage, response: ServerResponse): void {
     const socket = request.socket;
-    drains.set(request, this);
     if (this.draining) for (const [earlier, on] of this.inFlight) if (on === socket) unmarkLast(earlier);
     this.inFlight.set(response, socket);
     if (this.draining) markLast(response);
@@ -99,19 +98,13 @@ export class ShutdownDrain {
   }
 }
 
-const drains = new WeakMap<IncomingMessage, ShutdownDrain>();
-
 /**
  * Calls `stop` with the 503 to answer when the shutdown's grace runs out with this request still in flight (at once
  * if it has already run out); returns what forgets it. A property of the response, not a listener on a shared
  * signal: nothing per request grows with the requests in flight.
  */
-export function onDrainCut(
-  request: IncomingMessage,
-  response: ServerResponse,
-  stop: (reason: Error) => void,
-): () => void {
-  const drain = drains.get(request);
+export function onDrainCut(response: ServerResponse, stop: (reason: Error) => void): () => void {
+  const drain = (response as Tracked)[DRAIN];
   if (drain === undefined) return NOTHING_TO_FORGET;
   const reason = drain.cutReasonNow;
   if (reason !== undefined) {

@@ -1,6 +1,6 @@
 import type { ChatDelta } from '#backends';
-import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
-import { writeError, writeJson, type Exchange } from '../http/exchange.js';
+import { answerExchange, type ClientSide } from '../http/client-disconnect.js';
+import { writeJsonAnswer, type Exchange } from '../http/exchange.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
 import type { ChatCompletionRequestDto } from './chat-completion-request.dto.js';
@@ -19,26 +19,18 @@ export async function answerChat(
   body: ChatCompletionRequestDto,
   exchange: Exchange,
 ): Promise<void> {
-  try {
-    await answerWhileConnected(exchange, async (client) => {
-      const prepared = generation.prepareChat(body);
-      if (body.stream) await stream(prepared, body, exchange, client);
-      else {
-        const result = await prepared.run(client);
-        noteResult(exchange.raw, result);
-        const { outcome } = result;
-        const content = cutAtStop(outcome.generatedText, stopSequences(body.stop) ?? []);
-        writeJson(
-          exchange.res,
-          200,
-          { 'content-type': 'application/json; charset=utf-8', 'x-request-id': exchange.id },
-          chatCompletion(answerHeader('chatcmpl', result.modelId, exchange.id), { ...outcome, generatedText: content }),
-        );
-      }
-    });
-  } catch (error) {
-    writeError(exchange, exchange.res, error);
-  }
+  await answerExchange(exchange, async (client) => {
+    const prepared = generation.prepareChat(body);
+    if (body.stream) return stream(prepared, body, exchange, client);
+    const result = await prepared.run(client);
+    noteResult(exchange.raw, result);
+    const { outcome } = result;
+    const content = cutAtStop(outcome.generatedText, stopSequences(body.stop) ?? []);
+    writeJsonAnswer(
+      exchange,
+      chatCompletion(answerHeader('chatcmpl', result.modelId, exchange.id), { ...outcome, generatedText: content }),
+    );
+  });
 }
 
 /** The role chunk goes out with the first delta, so a refusal before it is still an HTTP error. */

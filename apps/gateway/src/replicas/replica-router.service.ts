@@ -130,7 +130,7 @@ export class ReplicaRouter {
     const { entries, candidates } = this.candidates(modelId, tried);
     if (entries.length === 1 || candidates.length === 0 || entries[0]!.descriptor.backend.type === 'local')
       return this.pickHere(modelId, tried, prefix);
-    return this.acquireShared(shared, modelId, tried, deadline, signal, prefix);
+    return this.acquireShared(shared, entries, candidates, modelId, tried, deadline, signal, prefix);
   }
 
   /** pick()'s replica, by this gateway's own counts; nothing to release. */
@@ -141,13 +141,14 @@ export class ReplicaRouter {
 
   private async acquireShared(
     shared: RedisReplicaCalls,
+    entries: readonly ModelEntry[],
+    candidates: readonly ModelEntry[],
     modelId: string,
     tried: ReadonlySet<number>,
     deadline: number,
     signal: AbortSignal,
     prefix?: string,
   ): Promise<ReplicaPlace | undefined> {
-    const { entries, candidates } = this.candidates(modelId, tried);
     const local = () => this.pickHere(modelId, tried, prefix);
     const { routing, maxConcurrent } = entries[0]!.descriptor;
     const model = this.model(modelId);
