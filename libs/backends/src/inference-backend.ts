@@ -1,4 +1,5 @@
 import type { OpenAiMessage, OpenAiTokenLogprob, TgiGrammar } from './openai-protocol.js';
+import type { StopSignal } from './stop-signal.js';
 import type { TgiDetails, TgiFinishReason, TgiStreamEvent } from './tgi-protocol.js';
 
 export interface GenerationRequest {
@@ -84,7 +85,7 @@ export interface CallTimeouts {
 
 export interface CallOptions {
   /** The client's disconnect or the request deadline: aborts the backend call at once. */
-  signal: AbortSignal;
+  signal: StopSignal;
   timeouts: CallTimeouts;
   /** Called per SSE token event as it arrives (the gateway relays them). */
   onToken?: (event: TgiStreamEvent) => void;

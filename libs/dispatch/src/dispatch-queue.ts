@@ -1,4 +1,4 @@
-import type { BackendRequest, ChatDelta, GenerationOutcome, TgiStreamEvent } from '#backends';
+import type { BackendRequest, ChatDelta, GenerationOutcome, StopSignal, TgiStreamEvent } from '#backends';
 
 /**
  * The contract between the API and the backends: the API hands each generation to the queue of its model as a job,
@@ -37,7 +37,7 @@ export interface DispatchJob {
   /** Epoch milliseconds. A job not started by then fails with `timeout` and never reaches the backend. */
   deadline: number;
   /** The client's disconnect: a queued job leaves the line, a running one has its backend call aborted. */
-  signal: AbortSignal;
+  signal: StopSignal;
   /** Called per token as the backend streams it, wherever the job runs. */
   onToken?: (event: TgiStreamEvent) => void;
   /** A chat job's counterpart of onToken: called per streamed chunk of text. */
@@ -55,7 +55,7 @@ export interface DispatchResult {
 
 /** What the executing side (this process, or a worker in another replica) gets with a job. */
 export interface ExecutionContext {
-  signal: AbortSignal;
+  signal: StopSignal;
   deadline: number;
   onToken?: (event: TgiStreamEvent) => void;
   onDelta?: (delta: ChatDelta) => void;

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { CountedHistogram, type HistogramSeries } from './counted-histogram.js';
 import { REQUEST_OUTCOMES, type RequestOutcome, type RequestRecord, type RequestRoute } from './request-record.js';
 
 /** Seconds. 1.5 s is there because the user's P99 target is 1.5 s: `le="1.5"` answers "how many met it" exactly. */
@@ -16,9 +17,9 @@ interface ModelSeries {
   requests: Map<RequestRoute, Map<RequestOutcome, Counter.Internal>>;
   inputTokens: Counter.Internal;
   outputTokens: Counter.Internal;
-  latency: Histogram.Internal<string>;
-  queueWait: Histogram.Internal<string>;
-  timeToFirstToken: Histogram.Internal<string>;
+  latency: HistogramSeries;
+  queueWait: HistogramSeries;
+  timeToFirstToken: HistogramSeries;
 }
 
 export interface ModelGauges {
@@ -59,33 +60,34 @@ export class PrometheusMetrics {
     labelNames: ['model', 'kind'],
     registers: [this.registry],
   });
-  private readonly latency = new Histogram({
-    name: 'sluice_request_duration_seconds',
-    help: 'End to end in the gateway, every request.',
-    labelNames: ['model'],
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly queueWait = new Histogram({
-    name: 'sluice_queue_wait_seconds',
-    help: 'Waiting for a slot of the model.',
-    labelNames: ['model'],
-    buckets: QUEUE_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly timeToFirstToken = new Histogram({
-    name: 'sluice_time_to_first_token_seconds',
-    help: "From dispatch to the backend's first token.",
-    labelNames: ['model'],
-    buckets: FIRST_TOKEN_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly overhead = new Histogram({
-    name: 'sluice_gateway_overhead_seconds',
-    help: "The gateway's own time: end to end minus queue wait and backend call.",
-    buckets: OVERHEAD_BUCKETS,
-    registers: [this.registry],
-  });
+  private readonly latency = new CountedHistogram(
+    'sluice_request_duration_seconds',
+    'End to end in the gateway, every request.',
+    ['model'],
+    LATENCY_BUCKETS,
+    this.registry,
+  );
+  private readonly queueWait = new CountedHistogram(
+    'sluice_queue_wait_seconds',
+    'Waiting for a slot of the model.',
+    ['model'],
+    QUEUE_BUCKETS,
+    this.registry,
+  );
+  private readonly timeToFirstToken = new CountedHistogram(
+    'sluice_time_to_first_token_seconds',
+    "From dispatch to the backend's first token.",
+    ['model'],
+    FIRST_TOKEN_BUCKETS,
+    this.registry,
+  );
+  private readonly overhead = new CountedHistogram(
+    'sluice_gateway_overhead_seconds',
+    "The gateway's own time: end to end minus queue wait and backend call.",
+    [],
+    OVERHEAD_BUCKETS,
+    this.registry,
+  ).labels();
   private readonly inFlight = new Gauge({
     name: 'sluice_in_flight_requests',
     help: 'Generate requests the gateway holds now.',

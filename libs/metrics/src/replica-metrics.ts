@@ -13,6 +13,8 @@ interface SeriesConfiguration {
 
 /** The series every call of a replica updates. */
 interface ReplicaChildren {
+  /** The replica's calls in flight, set on each call's start and end and handed to its gauge when /metrics is read. */
+  inFlightNow: number;
   inFlight: Gauge.Internal<string>;
   calls: Record<ReplicaCallOutcome, Counter.Internal>;
 }
@@ -45,11 +47,16 @@ export class ReplicaMetrics {
       help: string,
       labelNames: string[] = [],
     ): Metric => new Kind({ name, help, labelNames: ['model', 'replica', ...labelNames], registers: [registry] });
-    this.inFlight = perReplica(
-      Gauge,
-      'sluice_replica_in_flight',
-      'Calls this gateway has outstanding on the replica now (what routing picks the fewest of).',
-    );
+    this.inFlight = new Gauge({
+      name: 'sluice_replica_in_flight',
+      help: 'Calls this gateway has outstanding on the replica now (what routing picks the fewest of).',
+      labelNames: ['model', 'replica'],
+      registers: [registry],
+      // Read when /metrics is, not set on every call: a gauge's set hashes its labels each time.
+      collect: () => {
+        for (const children of this.children.values()) children.inFlight.set(children.inFlightNow);
+      },
+    });
     this.calls = perReplica(
       Counter,
       'sluice_replica_calls_total',
@@ -93,7 +100,7 @@ export class ReplicaMetrics {
   }
 
   setInFlight(model: string, replica: string, calls: number): void {
-    this.childrenOf(model, replica).inFlight.set(calls);
+    this.childrenOf(model, replica).inFlightNow = calls;
   }
 
   callEnded(model: string, replica: string, outcome: ReplicaCallOutcome): void {
@@ -106,6 +113,7 @@ export class ReplicaMetrics {
     let children = this.children.get(key);
     if (children === undefined) {
       children = {
+        inFlightNow: 0,
         inFlight: this.inFlight.labels(model, replica),
         calls: {
           ok: this.calls.labels(model, replica, 'ok'),

@@ -1,4 +1,4 @@
-import type { GatewayError, InferenceBackend } from '#backends';
+import type { GatewayError, InferenceBackend, Stop } from '#backends';
 import type { BackendConfig } from '#model-registry';
 import { backendFactory, type BackendFactory } from './backend-factory.js';
 
@@ -13,7 +13,7 @@ export class BackendDirectory {
    * Per replica: the calls in flight on its current backend, aborted when its engine is replaced so that they fail at
    * once. A set each call enters and leaves, not a listener per call on a signal shared by all of them.
    */
-  private readonly callsInFlight = new Map<string, Set<AbortController>>();
+  private readonly callsInFlight = new Map<string, Set<Stop>>();
 
   constructor(private readonly createBackend: BackendFactory = backendFactory(2_000)) {}
 
@@ -41,7 +41,7 @@ export class BackendDirectory {
   }
 
   /** A call on the replica's current backend, in the set returned, until it deletes itself from it: failCallsInFlight aborts it. */
-  enterCall(modelId: string, replica: number, call: AbortController): Set<AbortController> {
+  enterCall(modelId: string, replica: number, call: Stop): Set<Stop> {
     const key = keyOf(modelId, replica);
     let calls = this.callsInFlight.get(key);
     if (!calls) this.callsInFlight.set(key, (calls = new Set()));

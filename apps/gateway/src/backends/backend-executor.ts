@@ -1,4 +1,11 @@
-import { GatewayError, isChatRequest, type BackendRequest, type CallOptions, type GenerationOutcome } from '#backends';
+import {
+  GatewayError,
+  isChatRequest,
+  Stop,
+  type BackendRequest,
+  type CallOptions,
+  type GenerationOutcome,
+} from '#backends';
 import type { ExecutionContext, JobExecutor } from '#dispatch';
 import { isSupervised, type ModelRegistry } from '#model-registry';
 import type { ReplicaRouter } from '../replicas/replica-router.service.js';
@@ -61,9 +68,9 @@ export function backendExecutor(
   ): Promise<GenerationOutcome> {
     const backend = directory.get(modelId, replica)!;
     const { connectMs, firstByteMs, interTokenMs } = registry.get(modelId).descriptor.timeouts;
-    // A server the gateway runs may be replaced under the call (failCallsInFlight): the call gets a controller of its
-    // own, which the client's signal aborts too. A remote backend's call needs none: the client's signal is its own.
-    const call = isSupervised(registry.get(modelId).descriptor.backend) ? new AbortController() : undefined;
+    // A server the gateway runs may be replaced under the call (failCallsInFlight): the call gets a stop of its own,
+    // which the client's signal aborts too. A remote backend's call needs none: the client's signal is its own.
+    const call = isSupervised(registry.get(modelId).descriptor.backend) ? new Stop() : undefined;
     const onClientAbort = () => call!.abort(signal.reason);
     if (call !== undefined) {
       if (signal.aborted) onClientAbort();
@@ -74,7 +81,7 @@ export function backendExecutor(
     // Nobody reads the generation's tokens before its end: the backend may answer it in one piece.
     const oneAnswer = onToken === undefined && onDelta === undefined;
     const options: CallOptions = {
-      signal: call?.signal ?? signal,
+      signal: call ?? signal,
       ...(onToken && { onToken: (event) => ((attempt.started = true), onToken(event)) }),
       ...(onDelta && { onDelta: (delta) => ((attempt.started = true), onDelta(delta)) }),
       timeouts: { connectMs, firstByteMs, interTokenMs, totalMs: Math.max(1, deadline - Date.now()) },

@@ -1,4 +1,4 @@
-import { GatewayError } from '#backends';
+import { GatewayError, type StopSignal } from '#backends';
 import type { ReplicaCallOutcome } from '#metrics';
 
 /** Time a second try needs at least; a request with less left keeps the first replica's error. */
@@ -14,7 +14,7 @@ const LEAST_TIME_FOR_A_RETRY_MS = 50;
 export function mayFailOver(
   error: unknown,
   started: boolean,
-  { signal, deadline }: { signal: AbortSignal; deadline: number },
+  { signal, deadline }: { signal: StopSignal; deadline: number },
 ): boolean {
   if (started || signal.aborted || deadline - Date.now() < LEAST_TIME_FOR_A_RETRY_MS) return false;
   if (!(error instanceof GatewayError)) return false;
@@ -28,7 +28,7 @@ export function mayFailOver(
  * when the replica could not be reached, failed mid-call or timed out; otherwise (the request's own fault, or the
  * replica's overload, which is load and not ill health) `ok`.
  */
-export function outlierOutcome(error: unknown, clientSignal: AbortSignal): ReplicaCallOutcome {
+export function outlierOutcome(error: unknown, clientSignal: StopSignal): ReplicaCallOutcome {
   if (clientSignal.aborted) return 'cancelled';
   if (!(error instanceof GatewayError)) return 'failed';
   return error.type === 'unavailable' || error.type === 'upstream' || error.type === 'timeout' ? 'failed' : 'ok';

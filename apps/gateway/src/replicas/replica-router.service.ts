@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { GatewayError, type ProbeResult } from '#backends';
+import { GatewayError, type ProbeResult, type StopSignal } from '#backends';
 import { GatewayMetrics, ReplicaMetrics, type ReplicaCallOutcome } from '#metrics';
 import { ModelRegistry, type ModelEntry } from '#model-registry';
 import type { RedisReplicaCalls } from '#dispatch';
@@ -122,7 +122,7 @@ export class ReplicaRouter {
     modelId: string,
     tried: ReadonlySet<number>,
     deadline: number,
-    signal: AbortSignal,
+    signal: StopSignal,
     prefix?: string,
   ): ReplicaPlace | undefined | Promise<ReplicaPlace | undefined> {
     const shared = this.shared?.calls;
@@ -146,7 +146,7 @@ export class ReplicaRouter {
     modelId: string,
     tried: ReadonlySet<number>,
     deadline: number,
-    signal: AbortSignal,
+    signal: StopSignal,
     prefix?: string,
   ): Promise<ReplicaPlace | undefined> {
     const local = () => this.pickHere(modelId, tried, prefix);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { GatewayError } from '#backends';
+import { GatewayError, type StopSignal } from '#backends';
 import type { DispatchQueue } from '#dispatch';
 import { ModelRegistry, isSupervised, replicasOf, residencyOf, type ModelEntry, type Residency } from '#model-registry';
 import { DISPATCH_QUEUE } from '../dispatch.providers.js';
@@ -119,11 +119,11 @@ export class ResidencyService implements OnApplicationShutdown {
     return undefined;
   }
 
-  async admit(entry: ModelEntry, signal: AbortSignal, deadline: number): Promise<ResidencyRelease> {
+  async admit(entry: ModelEntry, signal: StopSignal, deadline: number): Promise<ResidencyRelease> {
     const residence = this.residences.get(entry.id);
     if (!residence) return NOTHING_TO_RELEASE; // a server the gateway does not run: always there
     for (;;) {
-      signal.throwIfAborted();
+      if (signal.aborted) throw signal.reason;
       if (residence.unloading) {
         await residence.unloading;
         continue;
@@ -142,7 +142,7 @@ export class ResidencyService implements OnApplicationShutdown {
   }
 
   /** Loads the model now (POST /models/{id}/load) and holds it as a request would, until release. */
-  load(entry: ModelEntry, signal: AbortSignal, deadline: number): Promise<ResidencyRelease> {
+  load(entry: ModelEntry, signal: StopSignal, deadline: number): Promise<ResidencyRelease> {
     this.mustRun(entry);
     return this.admit(entry, signal, deadline);
   }
@@ -384,7 +384,7 @@ export class ResidencyService implements OnApplicationShutdown {
   private nextChange(
     residence: Residence,
     retryAt: number | null,
-    signal: AbortSignal,
+    signal: StopSignal,
     deadline: number,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import {
   type BackendRequest,
   type ChatDelta,
   type GenerationOutcome,
+  type StopSignal,
   type TgiStreamEvent,
 } from '#backends';
 import { priorityOf, type DispatchQueue, type PriorityPolicy } from '#dispatch';
@@ -23,7 +24,7 @@ import { modelUnavailableError } from './model-unavailable.js';
 
 export interface ServeContext {
   /** The client's disconnect: aborts waiting, queueing and the backend call. */
-  signal: AbortSignal;
+  signal: StopSignal;
   /** Who asks: its scope, limits and turn in the model's queue. */
   caller: Caller;
   /** The answer's response, for headers that must go out with whatever answer it gets (x-ratelimit-*). */
@@ -147,7 +148,7 @@ export class ServingPath {
    * client can ride out); one that is unhealthy, failed (its file is missing or refused) or stopped is refused at once
    * with 503 and the reason. A ready model: undefined, nothing to wait for.
    */
-  private untilReady(entry: ModelEntry, signal: AbortSignal, deadline: number): Promise<void> | undefined {
+  private untilReady(entry: ModelEntry, signal: StopSignal, deadline: number): Promise<void> | undefined {
     const refuse = () => modelUnavailableError(entry);
     const state = entry.status.state;
     if (state === 'ready') return undefined;

@@ -8,6 +8,7 @@ import {
   type InferenceBackend,
   type OpenAiTokenLogprob,
   type ProbeResult,
+  type StopSignal,
   type TgiDetails,
   type TgiInfo,
   type TgiStreamDetails,
@@ -90,7 +91,7 @@ export class ScriptedBackend implements InferenceBackend {
   }
 
   /** The scripted failures, shared by generate and chat; `partial` emits two pieces before failing midstream. */
-  private async play(script: string, signal: AbortSignal, partial: () => void): Promise<void> {
+  private async play(script: string, signal: StopSignal, partial: () => void): Promise<void> {
     switch (script) {
       case 'fail':
         throw new GatewayError('upstream', 'backend answered 500: Request failed during generation: CUDA error', {
@@ -118,7 +119,7 @@ export class ScriptedBackend implements InferenceBackend {
       case 'hold':
         await new Promise<void>((resolve, reject) => {
           this.held.push(resolve);
-          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
         });
     }
   }
