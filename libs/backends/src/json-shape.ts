@@ -21,14 +21,24 @@ export const JSON_BODY_LIMITS: JsonShapeLimits = { maxDepth: 64, maxKeysPerObjec
  * check), and stops at the first bound broken.
  */
 export function jsonShapeProblem(value: unknown, limits: JsonShapeLimits = JSON_BODY_LIMITS): string | undefined {
-  const pending: Array<[unknown, number]> = [[value, 1]];
+  // Only objects and arrays go on the stack (a string or number has no depth to check): two arrays, no pair per entry.
+  const pending: object[] = [];
+  const depths: number[] = [];
   let keys = 0;
+  if (typeof value === 'object' && value !== null) {
+    pending.push(value);
+    depths.push(1);
+  }
   while (pending.length > 0) {
-    const [next, depth] = pending.pop()!;
-    if (typeof next !== 'object' || next === null) continue;
+    const next = pending.pop()!;
+    const depth = depths.pop()!;
     if (depth > limits.maxDepth) return `the request body nests deeper than ${limits.maxDepth} levels`;
     if (Array.isArray(next)) {
-      for (const item of next as unknown[]) pending.push([item, depth + 1]);
+      for (const item of next as unknown[]) {
+        if (typeof item !== 'object' || item === null) continue;
+        pending.push(item);
+        depths.push(depth + 1);
+      }
       continue;
     }
     let own = 0;
@@ -37,7 +47,10 @@ export function jsonShapeProblem(value: unknown, limits: JsonShapeLimits = JSON_
       if (++own > limits.maxKeysPerObject)
         return `an object of the request body has more than ${limits.maxKeysPerObject} keys`;
       if (++keys > limits.maxKeys) return `the request body has more than ${limits.maxKeys} keys in all`;
-      pending.push([(next as Record<string, unknown>)[key], depth + 1]);
+      const item = (next as Record<string, unknown>)[key];
+      if (typeof item !== 'object' || item === null) continue;
+      pending.push(item);
+      depths.push(depth + 1);
     }
   }
   return undefined;

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CountedHistogram, type HistogramSeries } from './counted-histogram.js';
+import { PendingCount } from './pending-count.js';
 import { REQUEST_OUTCOMES, type RequestOutcome, type RequestRecord, type RequestRoute } from './request-record.js';
 
 /** Seconds. 1.5 s is there because the user's P99 target is 1.5 s: `le="1.5"` answers "how many met it" exactly. */
@@ -14,9 +15,9 @@ const NO_MODEL = '';
 
 interface ModelSeries {
   /** Per route, per outcome. */
-  requests: Map<RequestRoute, Map<RequestOutcome, Counter.Internal>>;
-  inputTokens: Counter.Internal;
-  outputTokens: Counter.Internal;
+  requests: Map<RequestRoute, Map<RequestOutcome, PendingCount>>;
+  inputTokens: PendingCount;
+  outputTokens: PendingCount;
   latency: HistogramSeries;
   queueWait: HistogramSeries;
   timeToFirstToken: HistogramSeries;
@@ -48,17 +49,22 @@ export const MODEL_STATES = ['starting', 'loading', 'ready', 'unhealthy', 'faile
 /** The same facts as StatsD, as Prometheus counters, histograms and gauges (names `sluice_*`, seconds). */
 export class PrometheusMetrics {
   readonly registry = new Registry();
+  /** The per-request counters' series, handed to their counters when /metrics is read. */
+  private readonly requestCounts: PendingCount[] = [];
+  private readonly tokenCounts: PendingCount[] = [];
   private readonly requests = new Counter({
     name: 'sluice_requests_total',
     help: 'Generation requests by model, outcome (ok or the error type) and route (generate, chat_completions, completions, tgi).',
     labelNames: ['model', 'outcome', 'route'],
     registers: [this.registry],
+    collect: () => PendingCount.flushAll(this.requestCounts),
   });
   private readonly tokens = new Counter({
     name: 'sluice_tokens_total',
     help: 'Tokens the backends counted, by model and kind (input or output).',
     labelNames: ['model', 'kind'],
     registers: [this.registry],
+    collect: () => PendingCount.flushAll(this.tokenCounts),
   });
   private readonly latency = new CountedHistogram(
     'sluice_request_duration_seconds',
@@ -174,10 +180,12 @@ export class PrometheusMetrics {
   recordRequest(record: RequestRecord): void {
     const model = record.modelId ?? NO_MODEL;
     const series = this.seriesOf(model);
-    (this.requestCounters(series, model, record.route ?? 'generate').get(record.outcome) as Counter.Internal).inc();
+    this.requestCounters(series, model, record.route ?? 'generate')
+      .get(record.outcome)!
+      .add();
     series.latency.observe(record.latencyMs / 1000);
-    if (record.inputTokens !== undefined) series.inputTokens.inc(record.inputTokens);
-    if (record.outputTokens !== undefined) series.outputTokens.inc(record.outputTokens);
+    if (record.inputTokens !== undefined) series.inputTokens.add(record.inputTokens);
+    if (record.outputTokens !== undefined) series.outputTokens.add(record.outputTokens);
     if (record.queueMs !== undefined) series.queueWait.observe(record.queueMs / 1000);
     if (record.timeToFirstTokenMs !== undefined) series.timeToFirstToken.observe(record.timeToFirstTokenMs / 1000);
     if (record.overheadMs !== undefined) this.overhead.observe(record.overheadMs / 1000);
@@ -219,15 +227,14 @@ export class PrometheusMetrics {
   }
 
   /** A route's counters for a model, made when the route is first seen; every outcome starts at 0. */
-  private requestCounters(
-    series: ModelSeries,
-    model: string,
-    route: RequestRoute,
-  ): Map<RequestOutcome, Counter.Internal> {
+  private requestCounters(series: ModelSeries, model: string, route: RequestRoute): Map<RequestOutcome, PendingCount> {
     let counters = series.requests.get(route);
     if (!counters) {
       counters = new Map(
-        REQUEST_OUTCOMES.map((outcome) => [outcome, zeroed(this.requests.labels(model, outcome, route))]),
+        REQUEST_OUTCOMES.map((outcome) => [
+          outcome,
+          this.pending(this.requestCounts, zeroed(this.requests.labels(model, outcome, route))),
+        ]),
       );
       series.requests.set(route, counters);
     }
@@ -235,13 +242,19 @@ export class PrometheusMetrics {
   }
 
   /** Label children are looked up once per model; every outcome starts at 0 so rates and ratios exist from the start. */
+  private pending(counts: PendingCount[], series: Counter.Internal): PendingCount {
+    const count = new PendingCount(series);
+    counts.push(count);
+    return count;
+  }
+
   private seriesOf(model: string): ModelSeries {
     let series = this.series.get(model);
     if (!series) {
       series = {
         requests: new Map(),
-        inputTokens: this.tokens.labels(model, 'input'),
-        outputTokens: this.tokens.labels(model, 'output'),
+        inputTokens: this.pending(this.tokenCounts, this.tokens.labels(model, 'input')),
+        outputTokens: this.pending(this.tokenCounts, this.tokens.labels(model, 'output')),
         latency: this.latency.labels(model),
         queueWait: this.queueWait.labels(model),
         timeToFirstToken: this.timeToFirstToken.labels(model),

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { PendingCount } from './pending-count.js';
 
 /** What one call on one replica ended as: ok, a failure the outlier detector counts, or the client's own leaving. */
 export type ReplicaCallOutcome = 'ok' | 'failed' | 'cancelled';
@@ -16,7 +17,7 @@ interface ReplicaChildren {
   /** The replica's calls in flight, set on each call's start and end and handed to its gauge when /metrics is read. */
   inFlightNow: number;
   inFlight: Gauge.Internal<string>;
-  calls: Record<ReplicaCallOutcome, Counter.Internal>;
+  calls: Record<ReplicaCallOutcome, PendingCount>;
 }
 
 /**
@@ -52,17 +53,20 @@ export class ReplicaMetrics {
       help: 'Calls this gateway has outstanding on the replica now (what routing picks the fewest of).',
       labelNames: ['model', 'replica'],
       registers: [registry],
-      // Read when /metrics is, not set on every call: a gauge's set hashes its labels each time.
+      // Read when /metrics is, not set on every call: a gauge's `set` hashes its labels each time.
       collect: () => {
         for (const children of this.children.values()) children.inFlight.set(children.inFlightNow);
       },
     });
-    this.calls = perReplica(
-      Counter,
-      'sluice_replica_calls_total',
-      'Backend calls by replica and outcome (ok, failed, cancelled); a request that failed over makes two.',
-      ['outcome'],
-    );
+    this.calls = new Counter({
+      name: 'sluice_replica_calls_total',
+      help: 'Backend calls by replica and outcome (ok, failed, cancelled); a request that failed over makes two.',
+      labelNames: ['model', 'replica', 'outcome'],
+      registers: [registry],
+      collect: () => {
+        for (const { calls } of this.children.values()) PendingCount.flushAll(Object.values(calls));
+      },
+    });
     this.failovers = perReplica(
       Counter,
       'sluice_replica_failovers_total',
@@ -104,7 +108,7 @@ export class ReplicaMetrics {
   }
 
   callEnded(model: string, replica: string, outcome: ReplicaCallOutcome): void {
-    this.childrenOf(model, replica).calls[outcome].inc();
+    this.childrenOf(model, replica).calls[outcome].add();
   }
 
   /** Every call sets these: their labelled children are found once, not hashed from their labels per call. */
@@ -116,9 +120,9 @@ export class ReplicaMetrics {
         inFlightNow: 0,
         inFlight: this.inFlight.labels(model, replica),
         calls: {
-          ok: this.calls.labels(model, replica, 'ok'),
-          failed: this.calls.labels(model, replica, 'failed'),
-          cancelled: this.calls.labels(model, replica, 'cancelled'),
+          ok: new PendingCount(this.calls.labels(model, replica, 'ok')),
+          failed: new PendingCount(this.calls.labels(model, replica, 'failed')),
+          cancelled: new PendingCount(this.calls.labels(model, replica, 'cancelled')),
         },
       };
       this.children.set(key, children);

@@ -13,6 +13,7 @@ describe('StatsdMetrics (hot-shots, read off the wire)', () => {
 
   async function recorded(prefix: string, record: (metrics: StatsdMetrics) => void) {
     capture.lines.length = 0;
+    capture.datagramBytes.length = 0;
     const metrics = new StatsdMetrics(
       { host: '127.0.0.1', port: capture.port, prefix, maxBufferBytes: 1400, flushIntervalMs: 60_000 },
       (e) => assert.fail(e),
@@ -53,6 +54,33 @@ describe('StatsdMetrics (hot-shots, read off the wire)', () => {
     assert.deepEqual(capture.timings('request.model.qwen2.latency'), [120.12, 80]);
     assert.deepEqual(capture.timings('request.ttft'), [20, 15]);
     assert.ok(capture.lines.includes('requests.total:2|c'), 'counters go out summed, one line per key');
+  });
+
+  it("batches many requests' timers into datagrams within the buffer's bound, every value in order", async () => {
+    const latencies = Array.from({ length: 120 }, (_, i) => 1000 + i / 100);
+    await recorded('prod.', (metrics) => {
+      for (const latencyMs of latencies)
+        metrics.recordRequest({
+          modelId: 'qwen2',
+          outcome: 'ok',
+          latencyMs,
+          queueMs: 1,
+          timeToFirstTokenMs: 2,
+          overheadMs: 0.1,
+        });
+    });
+    assert.deepEqual(capture.timings('prod.request.latency'), latencies);
+    assert.deepEqual(capture.timings('prod.request.model.qwen2.latency'), latencies);
+    assert.ok(capture.datagramBytes.length > 1, 'more than one datagram');
+    assert.ok(
+      capture.datagramBytes.every((bytes) => bytes <= 1400),
+      `every datagram within 1400 bytes: ${capture.datagramBytes.join(', ')}`,
+    );
+    // Batched: each datagram but the last filled to within one request's lines of the bound.
+    assert.ok(
+      capture.datagramBytes.slice(0, -2).every((bytes) => bytes > 1400 - 200),
+      capture.datagramBytes.join(', '),
+    );
   });
 
   it('counts a failure by type, and gives a request for no served model no per-model key', async () => {

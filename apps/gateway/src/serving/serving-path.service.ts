@@ -149,9 +149,9 @@ export class ServingPath {
    * with 503 and the reason. A ready model: undefined, nothing to wait for.
    */
   private untilReady(entry: ModelEntry, signal: StopSignal, deadline: number): Promise<void> | undefined {
-    const refuse = () => modelUnavailableError(entry);
-    const state = entry.status.state;
+    const state = entry.state;
     if (state === 'ready') return undefined;
+    const refuse = () => modelUnavailableError(entry);
     if (refusesAtOnce(state)) return Promise.reject(refuse());
     return new Promise<void>((resolve, reject) => {
       const finish = (error?: Error) => {

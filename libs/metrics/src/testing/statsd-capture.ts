@@ -7,6 +7,8 @@ import dgram from 'node:dgram';
 export interface StatsdCapture {
   port: number;
   lines: string[];
+  /** The size of every datagram received, in order. */
+  datagramBytes: number[];
   /** Sum of a counter's increments (sample rates are not used by the gateway). */
   counter(key: string): number;
   /** Every value sent for a timer, in order. */
@@ -20,7 +22,9 @@ export interface StatsdCapture {
 export async function captureStatsd(): Promise<StatsdCapture> {
   const socket = dgram.createSocket('udp4');
   const lines: string[] = [];
+  const datagramBytes: number[] = [];
   socket.on('message', (message) => {
+    datagramBytes.push(message.length);
     for (const line of message.toString('utf8').split('\n')) if (line) lines.push(line);
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -33,6 +37,7 @@ export async function captureStatsd(): Promise<StatsdCapture> {
   return {
     port: socket.address().port,
     lines,
+    datagramBytes,
     counter: (key) =>
       parsed()
         .filter((m) => m.key === key && m.type === 'c')
