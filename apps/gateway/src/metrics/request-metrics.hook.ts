@@ -61,7 +61,7 @@ export class RequestFollower {
     source: ModelSource,
     observation: RequestObservation,
   ): void {
-    FOLLOWING.set(response, { follower: this, followed, source, observation });
+    (response as Followed)[FOLLOWING] = { follower: this, followed, source, observation };
     this.metrics.requestStarted();
     response.on('close', onResponseClose); // a response closes once: no `once` wrapper per request
   }
@@ -76,10 +76,10 @@ export function installRequestMetrics(fastify: FastifyInstance, follower: Reques
 }
 
 /** One listener for every response (no closure per request): what it needs rides on the request's following. */
-function onResponseClose(this: ServerResponse): void {
-  const following = FOLLOWING.get(this);
+function onResponseClose(this: Followed): void {
+  const following = this[FOLLOWING];
   if (following === undefined) return;
-  FOLLOWING.delete(this);
+  this[FOLLOWING] = undefined;
   const { metrics, registry } = following.follower;
   metrics.requestFinished(recordOf(following, this.writableFinished, this.statusCode, registry));
 }
@@ -92,7 +92,9 @@ interface Following {
   observation: RequestObservation;
 }
 
-const FOLLOWING = new WeakMap<ServerResponse, Following>();
+/** A property of the response, not a WeakMap keyed by it: hashing responses into a map costs the hot path (PERFORMANCE.md). */
+const FOLLOWING = Symbol('sluice.following');
+type Followed = ServerResponse & { [FOLLOWING]?: Following | undefined };
 
 function recordOf(
   { followed: { route, modelOf }, source, observation }: Following,
