@@ -37,6 +37,15 @@ interface ExportedValue {
   exemplar: null | undefined;
 }
 
+/** What prom-client's registry reads of a metric (`get`, `getForPromString`). */
+interface ExportedMetric<Value> {
+  name: string;
+  help: string;
+  type: string;
+  values: Value[];
+  aggregator: string;
+}
+
 /**
  * A Prometheus histogram kept as plain counts per series, each series found once by its label values and written
  * out at scrape time in prom-client's own form (the same lines as its Histogram). prom-client's Histogram checks
@@ -73,7 +82,7 @@ export class CountedHistogram {
   }
 
   /** The exposition's values: each series' cumulative buckets, `+Inf`, sum and count, as prom-client's Histogram gives them. */
-  getForPromString(): { name: string; help: string; type: string; values: ExportedValue[]; aggregator: string } {
+  getForPromString(): ExportedMetric<ExportedValue> {
     const bucket = `${this.name}_bucket`;
     const values: ExportedValue[] = [];
     for (const series of this.series.values()) {
@@ -98,9 +107,7 @@ export class CountedHistogram {
   }
 
   /** As getForPromString, each value's labels in one object (prom-client's JSON form). */
-  get(): Omit<ReturnType<CountedHistogram['getForPromString']>, 'values'> & {
-    values: Array<Omit<ExportedValue, 'sharedLabels'>>;
-  } {
+  get(): ExportedMetric<Omit<ExportedValue, 'sharedLabels'>> {
     const metric = this.getForPromString();
     return {
       ...metric,

@@ -56,9 +56,9 @@ export class StatsdMetrics {
    */
   private timerBatch = '';
   private timerBatchBytes = 0;
-  /** The batch's bound in bytes; its lines are ASCII but for a prefix, counted in bytes once, here. */
   private readonly maxTimerBatchBytes: number;
-  private readonly prefixExtraBytes: number;
+  /** Every key is ASCII (model ids are made so; a prefix may not be): a line's length is then its size in bytes. */
+  private readonly asciiKeys: boolean;
 
   /** `<prefix><key>:` of each per-request timer, made once. */
   private readonly timerPrefix: Record<'requestLatency' | 'queueWait' | 'timeToFirstToken' | 'gatewayOverhead', string>;
@@ -67,8 +67,7 @@ export class StatsdMetrics {
     const prefix = settings.prefix === '' || settings.prefix.endsWith('.') ? settings.prefix : `${settings.prefix}.`;
     this.prefix = prefix;
     this.maxTimerBatchBytes = settings.maxBufferBytes;
-    // Each timer line starts with the prefix: its bytes beyond its length, per line, keep the batch within bound.
-    this.prefixExtraBytes = Buffer.byteLength(prefix) - prefix.length;
+    this.asciiKeys = Buffer.byteLength(prefix) === prefix.length;
     this.timerPrefix = {
       requestLatency: `${prefix}${STATSD_KEYS.requestLatency}:`,
       queueWait: `${prefix}${STATSD_KEYS.queueWait}:`,
@@ -104,12 +103,10 @@ export class StatsdMetrics {
     const latency = round(record.latencyMs);
     counters.add(STATSD_KEYS.requestsTotal, 1);
     let timers = `${timerPrefix.requestLatency}${latency}|ms`;
-    let lines = 1;
     const keys = record.modelId === null ? undefined : this.keysOf(record.modelId);
     if (keys) {
       counters.add(keys.requests, 1);
       timers += `\n${keys.latencyTimer}${latency}|ms`;
-      lines++;
     }
     if (record.outcome !== 'ok') {
       counters.add(STATSD_KEYS.errors(record.outcome), 1);
@@ -117,24 +114,16 @@ export class StatsdMetrics {
     }
     if (keys && record.inputTokens !== undefined) counters.add(keys.inputTokens, record.inputTokens);
     if (keys && record.outputTokens !== undefined) counters.add(keys.outputTokens, record.outputTokens);
-    if (record.queueMs !== undefined) {
-      timers += `\n${timerPrefix.queueWait}${round(record.queueMs)}|ms`;
-      lines++;
-    }
-    if (record.timeToFirstTokenMs !== undefined) {
+    if (record.queueMs !== undefined) timers += `\n${timerPrefix.queueWait}${round(record.queueMs)}|ms`;
+    if (record.timeToFirstTokenMs !== undefined)
       timers += `\n${timerPrefix.timeToFirstToken}${round(record.timeToFirstTokenMs)}|ms`;
-      lines++;
-    }
-    if (record.overheadMs !== undefined) {
-      timers += `\n${timerPrefix.gatewayOverhead}${round(record.overheadMs)}|ms`;
-      lines++;
-    }
-    this.batchTimers(timers, lines);
+    if (record.overheadMs !== undefined) timers += `\n${timerPrefix.gatewayOverhead}${round(record.overheadMs)}|ms`;
+    this.batchTimers(timers);
   }
 
-  /** Adds a request's timer lines (`lines` of them) to the batch, sending the batch first if they would not fit. */
-  private batchTimers(timers: string, lines: number): void {
-    const bytes = timers.length + lines * this.prefixExtraBytes;
+  /** Adds a request's timer lines to the batch, sending the batch first if they would not fit. */
+  private batchTimers(timers: string): void {
+    const bytes = this.asciiKeys ? timers.length : Buffer.byteLength(timers);
     if (this.timerBatch !== '' && this.timerBatchBytes + 1 + bytes > this.maxTimerBatchBytes) this.sendTimers();
     if (this.timerBatch === '') {
       this.timerBatch = timers;
