@@ -1,10 +1,9 @@
 import type { BackendCall } from './backend-call.js';
 import { GatewayError } from './gateway-error.js';
 import type { GenerationOutcome } from './inference-backend.js';
+import { generateAnswerSummary, isDetailsSummary, type TgiGenerateAnswer } from './tgi-answer-summary.js';
 import type { TgiDetails, TgiFinishReason } from './tgi-protocol.js';
 import { WholeAnswerReader } from './whole-answer-reader.js';
-
-const FINISH_REASONS = new Set<unknown>(['length', 'eos_token', 'stop_sequence'] satisfies TgiFinishReason[]);
 
 /**
  * TGI's `POST /generate` answer: one GenerateResponse, `{generated_text, details?}`, and the token counts in the
@@ -23,11 +22,12 @@ export class TgiGenerateAnswerReader extends WholeAnswerReader {
   }
 
   protected read(text: string, now: number): void {
-    const answer = parseGenerateResponse(text);
-    if (typeof answer === 'string') return this.call.fail(this.refusal(answer, text));
-    const details = answer.details ?? undefined;
     const { parameters } = this;
     const asked = parameters.details === true || parameters.decoder_input_details === true;
+    // Details nobody asked for are read only up to their token lists (and then without a prefill: not asked for).
+    const answer = (asked ? undefined : generateAnswerSummary(text)) ?? parseGenerateResponse(text);
+    if (typeof answer === 'string') return this.call.fail(this.refusal(answer, text));
+    const details = answer.details ?? undefined;
     if (details === undefined && (asked || this.sent.detailsSent === true)) {
       return this.call.fail(
         new GatewayError('upstream', 'backend answered /generate without `details` although the call asked for them'),
@@ -40,13 +40,15 @@ export class TgiGenerateAnswerReader extends WholeAnswerReader {
       finishReason: details?.finish_reason ?? this.finishReasonWithoutDetails(generatedText, outputTokens),
       // Details carry no prompt length; the prefill (with `decoder_input_details`) is every prompt token. A server
       // that sends neither says nothing of the prompt: 0, as a chat server without usage.
-      inputTokens: this.countHeader('x-prompt-tokens') ?? (details?.prefill.length || 0),
+      inputTokens:
+        this.countHeader('x-prompt-tokens') ?? ((details as Partial<TgiDetails> | undefined)?.prefill?.length || 0),
       outputTokens,
       seed: details?.seed ?? null,
       // One answer has no first token of its own: its time to first token is the whole answer's arrival.
       timings: this.call.timings(now, now),
     };
-    if (details !== undefined && asked) outcome.details = details;
+    // Asked for, they were parsed whole.
+    if (details !== undefined && asked) outcome.details = details as TgiDetails;
     this.call.succeed(outcome);
   }
 
@@ -64,7 +66,7 @@ export class TgiGenerateAnswerReader extends WholeAnswerReader {
 }
 
 /** The answer as a GenerateResponse, or what is wrong with it. Details are checked as far as the outcome reads them. */
-function parseGenerateResponse(text: string): { generated_text: string; details?: TgiDetails | null } | string {
+function parseGenerateResponse(text: string): TgiGenerateAnswer | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -75,18 +77,11 @@ function parseGenerateResponse(text: string): { generated_text: string; details?
   const { generated_text, details } = value as { generated_text?: unknown; details?: unknown };
   if (typeof generated_text !== 'string') return 'a GenerateResponse without `generated_text`';
   if (details != null && !isDetails(details)) return 'a GenerateResponse whose `details` are not TGI Details';
-  return value as { generated_text: string; details?: TgiDetails | null };
+  return value as TgiGenerateAnswer;
 }
 
 function isDetails(value: unknown): value is TgiDetails {
-  if (typeof value !== 'object' || value === null) return false;
-  const { finish_reason, generated_tokens, seed, prefill, tokens } = value as Record<string, unknown>;
-  return (
-    FINISH_REASONS.has(finish_reason) &&
-    Number.isInteger(generated_tokens) &&
-    (generated_tokens as number) >= 0 &&
-    (seed == null || typeof seed === 'number') &&
-    Array.isArray(prefill) &&
-    Array.isArray(tokens)
-  );
+  if (!isDetailsSummary(value)) return false;
+  const { prefill, tokens } = value as unknown as Record<string, unknown>;
+  return Array.isArray(prefill) && Array.isArray(tokens);
 }

@@ -37,7 +37,8 @@ export abstract class WholeAnswerReader implements ResponseReader {
 
   end(): void {
     const arrivedAt = performance.now();
-    this.read(Buffer.concat(this.chunks).toString('utf8'), arrivedAt);
+    const { chunks } = this;
+    this.read((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'), arrivedAt);
   }
 
   /** The whole body, with the call unsettled: settle it. */
