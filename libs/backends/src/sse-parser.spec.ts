@@ -59,6 +59,18 @@ describe('SseParser', () => {
     }
   });
 
+  it('parses a stream of line feeds only (how backends write) the same way, however it is split', () => {
+    const stream =
+      ':keep-alive\n\ndata:{"index":1}\n\ndata: {"index":2}\n\ndata\n\ndata:\n\ndata:  two spaces\n\n' +
+      'event: x\ndata:a\ndata:b\n\nerror: {"message":"late"}\ndata:{"text":"é🎉"}\n\ndata:{"unfinished":true}\n';
+    const expected = ['{"index":1}', '{"index":2}', '', '', ' two spaces', 'a\nb', '{"text":"é🎉"}'];
+    const bytes = Buffer.from(stream, 'utf8');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      assert.deepEqual(parseChunks([bytes.subarray(0, cut), bytes.subarray(cut)]), expected, `split at byte ${cut}`);
+    }
+    assert.deepEqual(parseChunks([...bytes].map((b) => Buffer.from([b]))), expected);
+  });
+
   it('drops an event the stream never finished', () => {
     assert.deepEqual(parseChunks(['data:{"a":1}\n\ndata:{"b":2}']), ['{"a":1}']);
   });

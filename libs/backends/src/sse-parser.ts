@@ -48,6 +48,15 @@ export class SseParser {
       start = 1;
     }
     this.skipLeadingLf = false;
+    if (buffer.indexOf('\r', start) === -1) {
+      // Line feeds only, as TGI, our engine and OpenAI servers write: each line found by indexOf, not char by char.
+      for (let lf = buffer.indexOf('\n', start); lf !== -1; lf = buffer.indexOf('\n', start)) {
+        this.line(buffer.slice(start, lf));
+        start = lf + 1;
+      }
+      this.partialLine = start < buffer.length ? buffer.slice(start) : '';
+      return;
+    }
     for (let i = start; i < buffer.length; i++) {
       const c = buffer.charCodeAt(i);
       if (c !== LF && c !== CR) continue;
@@ -69,12 +78,17 @@ export class SseParser {
   private line(line: string): void {
     if (line.length === 0) return this.dispatch();
     if (line.charCodeAt(0) === COLON) return; // comment: TGI's and our engine's keep-alive
+    if (line.startsWith('data:')) return this.addData(line.charCodeAt(5) === SPACE ? line.slice(6) : line.slice(5));
     const colon = line.indexOf(':');
     const field = colon < 0 ? line : line.slice(0, colon);
     if (field !== 'data' && field !== 'error') return;
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === SPACE) value = value.slice(1);
     if (field === 'error') return this.sink.onSseError?.(value);
+    this.addData(value);
+  }
+
+  private addData(value: string): void {
     this.data = this.hasData ? `${this.data}\n${value}` : value;
     this.hasData = true;
   }

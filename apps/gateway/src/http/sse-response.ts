@@ -9,7 +9,9 @@ import { errorEvent, type ErrorReply } from './error-responses.js';
  */
 export class SseResponse {
   private started = false;
-  private corked = false;
+  /** The framed events of this turn not yet written: they go out together on the next tick (`flush`). */
+  private pending = '';
+  private flushing = false;
   private readonly prefix: string;
 
   constructor(
@@ -31,29 +33,31 @@ export class SseResponse {
 
   /**
    * Events whose JSON text is already made. Every event sent in one turn of the event loop (the events of one chunk
-   * from the backend, the end of the answer) goes out in one write: each write is a syscall here and a read for the
-   * client, and a backend's chunk often carries several events.
+   * from the backend, the end of the answer) goes out in one write of one string: each write is a syscall here and a
+   * read for the client, and each `write()` of a chunked answer is three pieces for Node to frame; a backend's chunk
+   * often carries several events.
    */
   sendJson(...jsons: string[]): void {
     if (!this.open()) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.res.cork();
-      process.nextTick(uncork, this);
+    this.pending += this.framed(jsons);
+    if (!this.flushing) {
+      this.flushing = true;
+      process.nextTick(flushEvents, this);
     }
-    this.res.write(this.framed(jsons));
   }
 
-  /** The writes of this turn go out (called on the next tick; `end()` uncorks on its own). */
-  uncork(): void {
-    this.corked = false;
-    if (!this.res.writableEnded) this.res.uncork();
+  /** The events of this turn go out (called on the next tick; the answer's end takes them with it). */
+  flush(): void {
+    this.flushing = false;
+    const text = this.takePending();
+    if (text !== '' && !this.res.writableEnded && !this.res.destroyed) this.res.write(text);
   }
 
   /** The last events, OpenAI's `[DONE]` when asked, and the end of the answer, in one write. */
   finish(jsons: readonly string[], { done = false }: { done?: boolean } = {}): void {
     if (!this.open()) return;
-    this.res.end(done ? `${this.framed(jsons)}${this.prefix}[DONE]\n\n` : this.framed(jsons));
+    const last = done ? `${this.framed(jsons)}${this.prefix}[DONE]\n\n` : this.framed(jsons);
+    this.res.end(this.takePending() + last);
   }
 
   /** Whether events may still be written; the first one sends the 200 and the headers. */
@@ -78,19 +82,28 @@ export class SseResponse {
     return text;
   }
 
+  private takePending(): string {
+    const text = this.pending;
+    this.pending = '';
+    return text;
+  }
+
   /** An error in the form the stream still allows: its last event once the 200 is out, else the JSON answer. */
   fail(reply: ErrorReply): void {
     if (this.res.writableEnded || this.res.destroyed) return;
-    if (this.started) this.res.write(errorEvent(reply));
+    if (this.started) this.res.write(this.takePending() + errorEvent(reply));
     else this.res.writeHead(reply.status, reply.headers).write(JSON.stringify(reply.body));
   }
 
   end(): void {
-    if (!this.res.writableEnded) this.res.end();
+    if (this.res.writableEnded) return;
+    const rest = this.takePending();
+    if (rest === '') this.res.end();
+    else this.res.end(rest);
   }
 }
 
 /** The tick callback gets the stream as an argument: no closure per write. */
-function uncork(sse: SseResponse): void {
-  sse.uncork();
+function flushEvents(sse: SseResponse): void {
+  sse.flush();
 }
