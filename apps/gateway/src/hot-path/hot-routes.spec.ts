@@ -123,6 +123,10 @@ describe('a hot route answers every body exactly as its Fastify route does', () 
     '"text"',
     '{"__proto__": {"admin": true}, "model_id": "qwen2", "inputs": "Hi"}',
     '{"model_id": "qwen2", "inputs": "Hi", "constructor": {"prototype": {"admin": true}}}',
+    '{"\\u005f_proto__": {"admin": true}, "model_id": "qwen2", "inputs": "Hi"}',
+    '{"model_id": "qwen2", "inputs": "Hi", "\\u0063onstructor": {"prototype": {"admin": true}}}',
+    '{"model_id": "qwen2", "inputs": "the constructor of __proto__ \\u00e9"}',
+    '\ufeff{"model_id": "qwen2", "inputs": "Hi"}',
     `{"model_id": "qwen2", "inputs": "Hi", "parameters": ${'['.repeat(200)}${']'.repeat(200)}}`,
   ];
 
