@@ -34,8 +34,8 @@ export class SseResponse {
   /**
    * Events whose JSON text is already made. Every event sent in one turn of the event loop (the events of one chunk
    * from the backend, the end of the answer) goes out in one write of one string: each write is a syscall here and a
-   * read for the client, and each `write()` of a chunked answer is three pieces for Node to frame; a backend's chunk
-   * often carries several events.
+   * read for the client, and each `write()` is Node's work to measure, buffer and frame; a backend's chunk often
+   * carries several events.
    */
   sendJson(...jsons: string[]): void {
     if (!this.open()) return;
