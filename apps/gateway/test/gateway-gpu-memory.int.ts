@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,11 +11,17 @@ import { request } from '#test-support/http-client';
  * A stand-in for `nvidia-smi` (no GPU here), named as one: it answers the two queries the gateway makes in the
  * documented CSV form (`--format=csv,noheader,nounits`: comma and space between fields, MiB without a unit; no line
  * and exit 0 when no process uses the GPU). Per-process
- * lines come from a file the test writes, so that they can name the engine's real pid.
+ * lines come from a file the test writes, so that they can name the engine's real pid; while another file exists, the
+ * next call fails as nvidia-smi does when it cannot reach the driver (exit 9), and removes it.
  */
-function nvidiaSmiStandIn(dir: string, appsFile: string): void {
+function nvidiaSmiStandIn(dir: string, appsFile: string, failOnceFile: string): void {
   const script = `#!/bin/sh
 # nvidia-smi stand-in for tests: not NVIDIA's tool.
+if [ -f "${failOnceFile}" ]; then
+  rm -f "${failOnceFile}"
+  echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." >&2
+  exit 9
+fi
 case "$*" in
   *--query-gpu=index,name,memory.used,memory.total*) echo "0, NVIDIA Stand-in (test), 6144, 12288" ;;
   *--query-compute-apps=pid,used_memory*) if [ -f "${appsFile}" ]; then cat "${appsFile}"; fi ;;
@@ -31,9 +37,10 @@ describe('GPU memory against the budget (nvidia-smi stand-in)', () => {
   let gateway: RunningGateway;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-nvidia-smi-'));
   const appsFile = join(dir, 'compute-apps.csv');
+  const failOnceFile = join(dir, 'fail-once');
 
   before(async () => {
-    nvidiaSmiStandIn(dir, appsFile);
+    nvidiaSmiStandIn(dir, appsFile, failOnceFile);
     const config = writeModelsConfig(`gpus: [{ id: "0", memory_gb: 12 }]
 models:
   - id: llama3
@@ -70,5 +77,16 @@ models:
     writeFileSync(appsFile, `${backend.pid}, 900\n`);
     const within = await waitForModel(gateway.url, 'llama3', (v) => v.memory.over_budget === false, 15_000);
     assert.equal(within.memory.gpu_used_mb, 900);
+  });
+
+  it('reads again after nvidia-smi failed once, instead of giving up on the GPU for good', async () => {
+    const { backend } = (await request(`${gateway.url}/models/llama3`)).json();
+    writeFileSync(failOnceFile, '');
+    const deadline = Date.now() + 15_000;
+    while (existsSync(failOnceFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(existsSync(failOnceFile), false, 'the gateway asked nvidia-smi, which failed');
+    writeFileSync(appsFile, `${backend.pid}, 2048\n`);
+    const read = await waitForModel(gateway.url, 'llama3', (v) => v.memory.gpu_used_mb === 2048, 15_000);
+    assert.equal(read.memory.over_budget, true);
   });
 });

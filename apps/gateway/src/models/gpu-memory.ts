@@ -13,12 +13,16 @@ export interface GpuMemoryReading {
 let unavailable = false;
 let cached: { at: number; reading: Promise<GpuMemoryReading | null> } | undefined;
 
-/** GPU memory from `nvidia-smi`, cached for a few seconds; null on machines without it (then never asked again). */
+/**
+ * GPU memory from `nvidia-smi`, cached for a few seconds. Null on machines without it (then never asked again), and
+ * null for a reading that failed: a driver that did not answer once (busy, reset, a timeout) is asked again when the
+ * cache expires, so one failure does not blind the budgets for the gateway's life.
+ */
 export function readGpuMemory(): Promise<GpuMemoryReading | null> {
   if (unavailable) return Promise.resolve(null);
   if (cached && Date.now() - cached.at < CACHE_MS) return cached.reading;
-  const reading = query().catch(() => {
-    unavailable = true;
+  const reading = query().catch((error: unknown) => {
+    if ((error as { code?: unknown }).code === 'ENOENT') unavailable = true; // no nvidia-smi on this machine
     return null;
   });
   cached = { at: Date.now(), reading };
