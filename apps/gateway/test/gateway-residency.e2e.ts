@@ -136,6 +136,7 @@ describe('three models of 5 GB on demand on a 12 GB GPU', () => {
     assert.equal(qwen2.residency.unloads, 1);
     assert.equal(qwen2.state, 'stopped');
     assert.equal(qwen2.backend.pid, null, 'its engine is gone');
+    assert.equal(qwen2.backend.address, null, 'and the port it listened on');
     assert.equal(list.gpus[0].budget_in_use_gb, 10);
   });
 

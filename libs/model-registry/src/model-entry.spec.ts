@@ -38,6 +38,26 @@ describe('ModelEntry', () => {
     assert.equal(entry.status.address, 'http://127.0.0.1:41234');
   });
 
+  it('forgets the address of a server it ran when it stops or starts again; a configured url stays', () => {
+    const { entry } = localEntry();
+    entry.setAddress('http://127.0.0.1:41234');
+    entry.markLoading();
+    entry.markReady();
+    entry.markStopped();
+    assert.equal(entry.status.address, null, 'an unloaded engine listens nowhere');
+    entry.markStarting();
+    entry.setAddress('http://127.0.0.1:41999');
+    entry.markUnhealthy('process died');
+    assert.equal(entry.status.address, 'http://127.0.0.1:41999', 'unhealthy: its process may still listen');
+    entry.markStarting();
+    assert.equal(entry.status.address, null, 'a restart listens on a port of its own');
+    const remote = new ModelEntry(descriptor());
+    remote.markLoading();
+    remote.markStopped();
+    remote.markStarting();
+    assert.equal(remote.status.address, 'http://tgi-qwen2:80');
+  });
+
   it('measures the cold start from construction to the first ready', () => {
     const { entry, clock } = localEntry();
     clock.advance(300);

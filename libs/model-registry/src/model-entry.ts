@@ -1,5 +1,5 @@
 import { IllegalModelTransitionError, isAllowedTransition, type ModelState, type ModelStatus } from './model-state.js';
-import type { ModelDescriptor } from './registry-config.js';
+import { isSupervised, type ModelDescriptor } from './registry-config.js';
 
 export type ModelChangeListener = (entry: ModelEntry, previous: ModelState) => void;
 
@@ -61,8 +61,12 @@ export class ModelEntry {
     this.#address = url.replace(/\/+$/, '');
   }
 
-  /** A (re)start of the backend process: the cold-start clock starts again, even if already starting. */
+  /**
+   * A (re)start of the backend process: the cold-start clock starts again, even if already starting. A server the
+   * gateway runs has no address until it listens again.
+   */
   markStarting(): void {
+    this.#forgetListeningAddress();
     if (this.#state === 'starting') this.#coldStartBegan = this.#now();
     else this.#enter('starting', (at) => (this.#coldStartBegan = at));
   }
@@ -91,8 +95,9 @@ export class ModelEntry {
     else this.#enter('failed', (at) => (this.#lastError = { message, at }));
   }
 
+  /** Stopped on purpose (an unload, the shutdown): a server the gateway ran no longer has an address. */
   markStopped(): void {
-    this.#enter('stopped');
+    this.#enter('stopped', () => this.#forgetListeningAddress());
   }
 
   /** An error worth showing (a failed probe, a crash) that does not by itself change the state. */
@@ -112,6 +117,11 @@ export class ModelEntry {
   onChange(listener: ModelChangeListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** The address of a server the gateway runs is where its process listened: it goes with the process. */
+  #forgetListeningAddress(): void {
+    if (isSupervised(this.descriptor.backend)) this.#address = null;
   }
 
   #enter(to: ModelState, update?: (at: number) => void): void {

@@ -10,7 +10,11 @@ export class ModelBackendDto {
   })
   type!: 'tgi' | 'openai' | 'local' | 'process';
 
-  @ApiProperty({ type: String, nullable: true, description: 'Base URL; a local engine has one once it listens.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Base URL; a server the gateway runs has one while it listens (null once stopped or unloaded).',
+  })
   address!: string | null;
 
   @ApiProperty({ type: Number, nullable: true, description: 'Process id of an engine the gateway started.' })
