@@ -96,10 +96,7 @@ export class SseResponse {
   }
 
   end(): void {
-    if (this.res.writableEnded) return;
-    const rest = this.takePending();
-    if (rest === '') this.res.end();
-    else this.res.end(rest);
+    if (!this.res.writableEnded) this.res.end(this.takePending()); // an empty string writes nothing
   }
 }
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { errnoCode } from '#backends';
 
 const run = promisify(execFile);
 const CACHE_MS = 5000;
@@ -22,7 +23,7 @@ export function readGpuMemory(): Promise<GpuMemoryReading | null> {
   if (unavailable) return Promise.resolve(null);
   if (cached && Date.now() - cached.at < CACHE_MS) return cached.reading;
   const reading = query().catch((error: unknown) => {
-    if ((error as { code?: unknown }).code === 'ENOENT') unavailable = true; // no nvidia-smi on this machine
+    if (errnoCode(error) === 'ENOENT') unavailable = true; // no nvidia-smi on this machine
     return null;
   });
   cached = { at: Date.now(), reading };
