@@ -6,6 +6,7 @@ export {
   type GatewayErrorOptions,
   type GatewayErrorType,
 } from './gateway-error.js';
+export { overlaid } from './overlaid.js';
 export { Stop, type StopSignal } from './stop-signal.js';
 export { errnoCode, toGatewayError } from './to-gateway-error.js';
 export type {

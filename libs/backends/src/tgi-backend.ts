@@ -5,6 +5,7 @@ import axios, { type AxiosRequestConfig } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { createBackendAgent } from './backend-agent.js';
 import { GatewayError } from './gateway-error.js';
+import { overlaid } from './overlaid.js';
 import type {
   CallOptions,
   ChatGenerationRequest,
@@ -105,11 +106,11 @@ export class TgiBackend implements InferenceBackend {
     }
     if (options.oneAnswer === true) {
       // Details for the finish reason and the seed, which TGI sends nowhere else; relayed only if the request asked.
-      const body = JSON.stringify({ inputs: request.inputs, parameters: { ...request.parameters, details: true } });
+      const body = JSON.stringify({ inputs: request.inputs, parameters: overlaid(request.parameters, DETAILS) });
       const call = new BackendCall(this.generateTarget, body, options);
       return call.run(new TgiGenerateAnswerReader(call, request.parameters, { detailsSent: true }));
     }
-    const body = JSON.stringify({ inputs: request.inputs, parameters: { ...request.parameters, details: true } });
+    const body = JSON.stringify({ inputs: request.inputs, parameters: overlaid(request.parameters, DETAILS) });
     return streamCall(this.generateStreamTarget, body, options, tgiGenerateReader);
   }
 
@@ -166,6 +167,8 @@ export class TgiBackend implements InferenceBackend {
     this.agent.destroy();
   }
 }
+
+const DETAILS = Object.freeze({ details: true });
 
 function headerValue(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;

@@ -108,11 +108,10 @@ export class InProcessRateLimiter implements RateLimiter {
       remaining: Math.max(0, limit - log.total(now)),
       resetMs: log.untilOldestLeaves(now),
     });
-    return {
-      ...(limits.requestsPerMinute !== undefined
-        ? { requests: window(counts.requests, limits.requestsPerMinute) }
-        : {}),
-      ...(limits.tokensPerMinute !== undefined ? { tokens: window(counts.tokens, limits.tokensPerMinute) } : {}),
-    };
+    // Set one by one: two spreads cost ten times as much in Node 20 (PERFORMANCE.md).
+    const state: LimitState = {};
+    if (limits.requestsPerMinute !== undefined) state.requests = window(counts.requests, limits.requestsPerMinute);
+    if (limits.tokensPerMinute !== undefined) state.tokens = window(counts.tokens, limits.tokensPerMinute);
+    return state;
   }
 }

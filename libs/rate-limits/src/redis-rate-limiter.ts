@@ -69,26 +69,16 @@ export class RedisRateLimiter implements RateLimiter {
         Math.round(leaseExpiresAt),
         CONCURRENCY_RETRY_MS,
       );
-    const state: LimitState = {
-      ...(limits.requestsPerMinute !== undefined
-        ? {
-            requests: {
-              limit: limits.requestsPerMinute,
-              remaining: Math.max(0, limits.requestsPerMinute - requests),
-              resetMs: requestsResetMs,
-            },
-          }
-        : {}),
-      ...(limits.tokensPerMinute !== undefined
-        ? {
-            tokens: {
-              limit: limits.tokensPerMinute,
-              remaining: Math.max(0, limits.tokensPerMinute - tokens),
-              resetMs: tokensResetMs,
-            },
-          }
-        : {}),
-    };
+    // Set one by one: two spreads cost ten times as much in Node 20 (PERFORMANCE.md).
+    const state: LimitState = {};
+    if (limits.requestsPerMinute !== undefined) {
+      const { requestsPerMinute: limit } = limits;
+      state.requests = { limit, remaining: Math.max(0, limit - requests), resetMs: requestsResetMs };
+    }
+    if (limits.tokensPerMinute !== undefined) {
+      const { tokensPerMinute: limit } = limits;
+      state.tokens = { limit, remaining: Math.max(0, limit - tokens), resetMs: tokensResetMs };
+    }
     if (admitted !== 1) return { admitted: false, state, refusedBy: refused.split(' ') as LimitName[], retryAfterMs };
     let released = false;
     const permit = {

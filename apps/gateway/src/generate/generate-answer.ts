@@ -1,9 +1,10 @@
-import type { TgiStreamEvent } from '#backends';
+import { overlaid, type TgiStreamEvent } from '#backends';
 import { answerExchange, type ClientSide } from '../http/client-disconnect.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { writeJsonAnswer, type Exchange } from '../http/exchange.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
+import { serveContext } from '../serving/serving-path.service.js';
 import { answerDetails, DetailsCollector } from '../tgi/tgi-details.js';
 import type { GenerateRequestDto } from './generate-request.dto.js';
 import { toGenerateResponse } from './generate-response.dto.js';
@@ -22,10 +23,7 @@ export async function answerGenerate(
     if (body.stream) return stream(generation, body, exchange, client);
     const details = body.parameters?.details === true;
     const collector = details ? new DetailsCollector((body.parameters?.top_n_tokens ?? 0) > 0) : undefined;
-    const result = await generation.generate(body, {
-      ...client,
-      ...(collector ? { onToken: collector.onToken } : {}),
-    });
+    const result = await generation.generate(body, serveContext(client, { onToken: collector?.onToken }));
     noteResult(exchange.raw, result);
     const response = toGenerateResponse(
       result,
@@ -47,15 +45,18 @@ async function stream(
   const sse = new SseResponse(exchange.res, { 'x-request-id': exchange.id });
   let finalEvent: TgiStreamEvent | undefined;
   try {
-    const result = await generation.generate(body, {
-      ...client,
-      onToken: (event) => {
-        if (event.generated_text === null) sse.send(event);
-        else finalEvent = event; // held back: it goes out with the gateway's summary below
-      },
-    });
+    const result = await generation.generate(
+      body,
+      serveContext(client, {
+        onToken: (event) => {
+          if (event.generated_text === null) sse.send(event);
+          else finalEvent = event; // held back: it goes out with the gateway's summary below
+        },
+      }),
+    );
     noteResult(exchange.raw, result);
-    sse.finish([JSON.stringify({ ...finalEvent, ...toGenerateResponse(result, exchange.id, exchange.elapsedMs()) })]);
+    const summary = toGenerateResponse(result, exchange.id, exchange.elapsedMs());
+    sse.finish([JSON.stringify(overlaid(finalEvent, summary))]);
   } catch (error) {
     if (!client.departed.aborted) sse.fail(errorAnswer(error, exchange));
   } finally {

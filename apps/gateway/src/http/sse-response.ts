@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { eventJson } from '#backends';
+import { eventJson, overlaid } from '#backends';
 import { errorEvent, type ErrorReply } from './error-responses.js';
 
 /**
@@ -65,12 +65,7 @@ export class SseResponse {
     if (this.res.writableEnded || this.res.destroyed) return false;
     if (!this.started) {
       this.started = true;
-      this.res.writeHead(200, {
-        ...this.headers,
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-      });
+      this.res.writeHead(200, overlaid(this.headers, EVENT_STREAM_HEADERS));
     }
     return true;
   }
@@ -99,6 +94,12 @@ export class SseResponse {
     if (!this.res.writableEnded) this.res.end(this.takePending()); // an empty string writes nothing
   }
 }
+
+const EVENT_STREAM_HEADERS = Object.freeze({
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+});
 
 /** The tick callback gets the stream as an argument: no closure per write. */
 function flushEvents(sse: SseResponse): void {

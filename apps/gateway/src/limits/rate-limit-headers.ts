@@ -1,3 +1,4 @@
+import { overlaid } from '#backends';
 import type { LimitState, WindowState } from '#rate-limits';
 
 /**
@@ -7,7 +8,7 @@ import type { LimitState, WindowState } from '#rate-limits';
  * `remaining` next goes up.
  */
 export function rateLimitHeaders(state: LimitState): Record<string, string> {
-  return { ...trio('requests', state.requests), ...trio('tokens', state.tokens) };
+  return overlaid(trio('requests', state.requests), trio('tokens', state.tokens));
 }
 
 function trio(kind: 'requests' | 'tokens', window: WindowState | undefined): Record<string, string> {

@@ -3,6 +3,7 @@ import { answerExchange, type ClientSide } from '../http/client-disconnect.js';
 import { writeJsonAnswer, type Exchange } from '../http/exchange.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
+import { serveContext } from '../serving/serving-path.service.js';
 import type { ChatCompletionRequestDto } from './chat-completion-request.dto.js';
 import { answerHeader, chatCompletion, ChatChunks } from './openai-answers.js';
 import type { OpenAiGenerationService, PreparedGeneration } from './openai-generation.service.js';
@@ -26,10 +27,7 @@ export async function answerChat(
     noteResult(exchange.raw, result);
     const { outcome } = result;
     const content = cutAtStop(outcome.generatedText, stopSequences(body.stop) ?? []);
-    writeJsonAnswer(
-      exchange,
-      chatCompletion(answerHeader('chatcmpl', result.modelId, exchange.id), { ...outcome, generatedText: content }),
-    );
+    writeJsonAnswer(exchange, chatCompletion(answerHeader('chatcmpl', result.modelId, exchange.id), outcome, content));
   });
 }
 
@@ -51,13 +49,14 @@ async function stream(
     return out;
   };
   const run = () =>
-    prepared.run({
-      ...client,
-      onDelta: (delta) => {
-        const events = chunksOf(holdback.push(delta));
-        if (events.length > 0) sse.sendJson(...events);
-      },
-    });
+    prepared.run(
+      serveContext(client, {
+        onDelta: (delta) => {
+          const events = chunksOf(holdback.push(delta));
+          if (events.length > 0) sse.sendJson(...events);
+        },
+      }),
+    );
   await endOpenAiStream(sse, exchange, client, run, {
     heldBack: () => chunksOf(holdback.flush()),
     chunks,

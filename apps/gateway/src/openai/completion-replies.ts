@@ -3,6 +3,7 @@ import { answerWhileConnected, type ClientSide } from '../http/client-disconnect
 import { exchangeOf } from '../http/exchange.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
+import { serveContext } from '../serving/serving-path.service.js';
 import type { CompletionRequestDto } from './completion-request.dto.js';
 import { promptOf } from './completion-request-mapping.js';
 import { answerHeader, completion, CompletionChunks } from './openai-answers.js';
@@ -56,14 +57,15 @@ async function stream(
     return out;
   };
   const run = () =>
-    prepared.run({
-      ...client,
-      onToken: (event) => {
-        if (event.token.special) return;
-        const events = chunksOf(holdback.push({ content: event.token.text, logprobs: null }));
-        if (events.length > 0) sse.sendJson(...events);
-      },
-    });
+    prepared.run(
+      serveContext(client, {
+        onToken: (event) => {
+          if (event.token.special) return;
+          const events = chunksOf(holdback.push({ content: event.token.text, logprobs: null }));
+          if (events.length > 0) sse.sendJson(...events);
+        },
+      }),
+    );
   await endOpenAiStream(sse, request, client, run, {
     heldBack: () => chunksOf(holdback.flush()),
     chunks,

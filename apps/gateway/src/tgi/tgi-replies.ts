@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TgiGenerateResponse, TgiStreamEvent } from '#backends';
+import { overlaid, type TgiGenerateResponse, type TgiStreamEvent } from '#backends';
 import { answerWhileConnected, type ClientSide } from '../http/client-disconnect.js';
 import { exchangeOf } from '../http/exchange.js';
 import { errorAnswer } from '../http/exception.filter.js';
 import { SseResponse } from '../http/sse-response.js';
 import { noteResult } from '../metrics/request-observation.js';
+import { serveContext } from '../serving/serving-path.service.js';
 import { answerDetails, DetailsCollector } from './tgi-details.js';
 import type { PreparedTgiGeneration } from './tgi-generation.service.js';
 
@@ -37,6 +38,8 @@ export async function replyTgi(
   });
 }
 
+const NO_DETAILS = Object.freeze({ details: null });
+
 /** The backend is always asked for details (its last event makes the outcome); a client that did not gets null. */
 async function stream(
   prepared: PreparedTgiGeneration,
@@ -48,9 +51,9 @@ async function stream(
   const sse = new SseResponse(reply.raw, { 'x-request-id': request.id });
   const { details } = prepared.request;
   const relay = (event: TgiStreamEvent) =>
-    sse.send(details || event.details === null ? event : { ...event, details: null });
+    sse.send(details || event.details === null ? event : overlaid(event, NO_DETAILS));
   try {
-    const result = await prepared.run({ ...client, onToken: relay });
+    const result = await prepared.run(serveContext(client, { onToken: relay }));
     noteResult(request.raw, result);
   } catch (error) {
     if (!client.departed.aborted) sse.fail(errorAnswer(error, request));
