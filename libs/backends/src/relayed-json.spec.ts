@@ -42,9 +42,24 @@ describe('relaying an event as the backend wrote it', () => {
       '{"index":4,"token":{"id":1,"text":"x","logprob":0,"special":false},"generated_text":null,"details":{"finish_reason":"length"}}',
       '{"error":"Request failed during generation","error_type":"generation","generated_text":null,"details":null}',
       '{"index":1,"generated_text":null,\n"details":null}',
+      '{"index":1,\n"generated_text":null,"details":null}',
+      '{"index":1,"error":"x","generated_text":null,"details":null}',
       ' {"generated_text":null,"details":null}',
       '{"text":"\\"generated_text\\":null \\"details\\":null"}',
     ];
     for (const text of notRelayed) assert.equal(RelayedTokenEvent.of(text), undefined, text);
+  });
+
+  it('a token event is relayed whether its null members come last, as TGI writes them, or in another order', () => {
+    for (const text of [
+      '{"index":2,"token":{"id":7,"text":"a","logprob":-0.25,"special":false},"generated_text":null,"details":null}',
+      '{"index":2,"generated_text":null,"details":null,"token":{"id":7,"text":"a","logprob":-0.25,"special":false}}',
+      '{"details":null,"index":2,"token":{"id":7,"text":"a","logprob":-0.25,"special":false},"generated_text":null}',
+    ]) {
+      const event = RelayedTokenEvent.of(text);
+      assert.ok(event, text);
+      assert.equal(eventJson(event), text);
+      assert.equal(event.index, 2);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { overlaid } from '#backends';
 import { ApiErrorResponses } from '../http/api-error-responses.decorator.js';
 import { GatewayValidationPipe } from '../http/gateway-validation.pipe.js';
 import { isPlainObject } from '#engine/field-readers';
@@ -68,7 +69,7 @@ export class TgiCompletionsController {
   /** The body with the URL's model and without the TGI parameters this route ignores; anything else is checked. */
   private forModel(model: string, raw: unknown): unknown {
     if (!isPlainObject(raw)) return raw;
-    const body: Record<string, unknown> = { ...raw, model };
+    const body: Record<string, unknown> = overlaid(raw, { model });
     for (const name of IGNORED_TGI_PARAMETERS) delete body[name];
     return body;
   }
