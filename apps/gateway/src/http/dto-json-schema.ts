@@ -51,7 +51,8 @@ export function dtoJsonSchema(target: DtoClass, rules: ConstraintRule[]): JsonSc
     const optional = list.some((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION);
     const checks = list.flatMap((m) => propertyChecks(target, property, m, rules));
     const schema: JsonSchema = checks.length === 1 ? checks[0]! : checks.length === 0 ? {} : { allOf: checks };
-    properties[property] = optional ? { anyOf: [{ type: 'null' }, schema] } : schema;
+    // The value's own check first: each branch that fails makes Ajv build an error object, and values are seldom null.
+    properties[property] = optional ? { anyOf: [schema, { type: 'null' }] } : schema;
     if (!optional) required.push(property);
   }
   return { type: 'object', properties, required, additionalProperties: false };
