@@ -43,7 +43,7 @@ export function usageOf(outcome: GenerationOutcome): OpenAiUsage {
   };
 }
 
-/** The header's fields are written out, not spread: a spread followed by more keys costs ten times a literal (PERFORMANCE.md). */
+/** The header's fields written out: a spread followed by more keys costs ten times a literal (CONTRIBUTING.md). */
 export function chatCompletion(
   { id, created, model, system_fingerprint }: AnswerHeader,
   outcome: GenerationOutcome,
