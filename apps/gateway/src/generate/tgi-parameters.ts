@@ -1,3 +1,4 @@
+import { overlaid } from '#backends';
 import type { GenerateParametersDto } from './generate-request.dto.js';
 
 /**
@@ -9,9 +10,7 @@ export function toTgiParameters(
   parameters: GenerateParametersDto | undefined,
   maxNewTokens: number,
 ): Record<string, unknown> {
-  // `{ ...parameters, max_new_tokens }` at a tenth of its cost (overlaid.ts); a body's `__proto__` key was refused.
-  const tgi: Record<string, unknown> = {};
-  Object.assign(tgi, parameters, { max_new_tokens: maxNewTokens });
+  const tgi: Record<string, unknown> = overlaid(parameters, { max_new_tokens: maxNewTokens });
   if (parameters?.temperature === 0) {
     delete tgi.temperature;
     tgi.do_sample = false;
