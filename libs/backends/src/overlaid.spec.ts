@@ -22,8 +22,9 @@ describe('overlaid: what { ...source, ...over } makes', () => {
     assert.deepEqual(over, { b: 2 });
   });
 
-  it('takes an absent source as empty', () => {
+  it('takes an absent or null source as empty, as a spread does', () => {
     assert.deepEqual(overlaid(undefined, { details: true }), { details: true });
+    assert.deepEqual(overlaid(null, { max_new_tokens: 16 }), { max_new_tokens: 16 });
   });
 
   it("keeps a parsed __proto__ key as data, as a spread does, instead of setting the copy's prototype", () => {

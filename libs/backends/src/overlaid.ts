@@ -4,8 +4,9 @@
  * takes 0.1–0.3 µs (PERFORMANCE.md). Object.assign sets keys where a spread defines them, so a source with an own
  * `__proto__` key (JSON.parse makes one from text) takes the spread, which keeps that key as data.
  */
-export function overlaid<T extends object, U extends object>(source: T | undefined, over: U): Overlaid<T, U> {
-  if (source !== undefined && Object.hasOwn(source, '__proto__')) return { ...source, ...over } as Overlaid<T, U>;
+export function overlaid<T extends object, U extends object>(source: T | null | undefined, over: U): Overlaid<T, U> {
+  // A body's optional object may be null, as a spread of it takes.
+  if (source != null && Object.hasOwn(source, '__proto__')) return { ...source, ...over } as Overlaid<T, U>;
   return Object.assign({}, source, over) as Overlaid<T, U>;
 }
 

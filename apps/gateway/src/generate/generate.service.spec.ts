@@ -100,4 +100,11 @@ describe('GenerateService: what it hands the dispatch queue', () => {
     assert.ok(budgets[1]! >= 500 && budgets[1]! < 1000, String(budgets[1]));
     assert.ok(budgets[2]! < 30_500, 'never more than total_ms');
   });
+
+  it('takes parameters: null (a JSON body may send it; the field is optional) as none given', async () => {
+    const { queue, generation } = service('');
+    const body = request({ parameters: null } as unknown as Partial<GenerateRequestDto>);
+    await generation.generate(body, context);
+    assert.deepEqual((queue.jobs[0]!.request as { parameters: unknown }).parameters, { max_new_tokens: 64 });
+  });
 });
