@@ -9,7 +9,7 @@ import { errorEvent, type ErrorReply } from './error-responses.js';
  */
 export class SseResponse {
   private started = false;
-  /** The framed events of this turn not yet written: they go out together on the next tick (`flush`). */
+  /** The framed events of this turn not yet written: they go out together once the turn is over (`flush`). */
   private pending = '';
   private flushing = false;
   private readonly prefix: string;
@@ -35,18 +35,20 @@ export class SseResponse {
    * Events whose JSON text is already made. Every event sent in one turn of the event loop (the events of one chunk
    * from the backend, the end of the answer) goes out in one write of one string: each write is a syscall here and a
    * read for the client, and each `write()` is Node's work to measure, buffer and frame; a backend's chunk often
-   * carries several events.
+   * carries several events. The flush waits for `setImmediate`, after the turn's promise jobs: a chunk that holds the
+   * stream's last event settles the generation through several of them, and its `finish()` then takes this turn's
+   * events with it into one write, where a flush on `process.nextTick` (before promise jobs) wrote them alone first.
    */
   sendJson(...jsons: string[]): void {
     if (!this.open()) return;
     this.pending += this.framed(jsons);
     if (!this.flushing) {
       this.flushing = true;
-      process.nextTick(flushEvents, this);
+      setImmediate(flushEvents, this);
     }
   }
 
-  /** The events of this turn go out (called on the next tick; the answer's end takes them with it). */
+  /** The events of this turn go out (called once the turn is over, unless the answer's end took them with it). */
   flush(): void {
     this.flushing = false;
     const text = this.takePending();
@@ -101,7 +103,7 @@ const EVENT_STREAM_HEADERS = Object.freeze({
   'x-accel-buffering': 'no',
 });
 
-/** The tick callback gets the stream as an argument: no closure per write. */
+/** The flush callback gets the stream as an argument: no closure per write. */
 function flushEvents(sse: SseResponse): void {
   sse.flush();
 }
