@@ -140,7 +140,14 @@ function readBackends(
         path: formatPath([...at, 'backend']),
         message: 'is written beside replicas: {discover: dns} — move its type and settings into replicas:',
       });
-    if (found.data === undefined || backend !== undefined) return { data: undefined, problems: found.problems };
+    if (found.data?.type === 'tgi')
+      for (const key of ['model', 'api_key_env'] as const)
+        if (found.data[key] !== undefined)
+          found.problems.push({
+            path: formatPath([...at, 'replicas', key]),
+            message: `is for type: openai only — a TGI server serves one model and takes no key: remove ${key}, or write type: openai`,
+          });
+    if (found.data === undefined || found.problems.length > 0) return { data: undefined, problems: found.problems };
     return { data: toDiscovered(found.data), problems: found.problems };
   }
   const listed = readListedBackends(raw, at);

@@ -175,6 +175,14 @@ describe('replicas found in DNS (replicas: {discover: dns})', () => {
     assert.match(beside.join('\n'), /models\[0\]\.backend: is written beside replicas: \{discover: dns\}/);
   });
 
+  it("refuses an OpenAI server's settings (model, api_key_env) on TGI servers, which would ignore them", () => {
+    const problems = problemsOf(discovered({ type: 'tgi', model: 'Qwen/Qwen2-7B', api_key_env: 'TGI_KEY' }));
+    assert.deepEqual(problems, [
+      'models[0].replicas.model: is for type: openai only — a TGI server serves one model and takes no key: remove model, or write type: openai',
+      'models[0].replicas.api_key_env: is for type: openai only — a TGI server serves one model and takes no key: remove api_key_env, or write type: openai',
+    ]);
+  });
+
   it('adds and removes replicas as they are found and lost, numbering each anew; the model follows the ones it has', () => {
     const registry = new ModelRegistry(parseRaw(discovered({ type: 'tgi' })));
     const model = registry.get('qwen2');
