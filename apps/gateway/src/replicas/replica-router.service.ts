@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { GatewayError, type ProbeResult, type StopSignal } from '#backends';
 import { GatewayMetrics, ReplicaMetrics, type ReplicaCallOutcome } from '#metrics';
@@ -165,6 +164,8 @@ export class ReplicaRouter {
     // A remote replica has its address from the start (its URL): the name every gateway knows it by.
     const addresses = order.map((entry) => entry.status.address ?? `replica-${entry.replica}`);
     for (let retryMs = FIRST_FULL_RETRY_MS; ; retryMs = Math.min(retryMs * 2, MAX_FULL_RETRY_MS)) {
+      // A client that left while its call waited for a place gets its own end (cancelled), not an overload refusal.
+      if (signal.aborted) throw signal.reason;
       let ticket;
       try {
         ticket = await shared.take(modelId, addresses, maxConcurrent, deadline + TICKET_MARGIN_MS, preferFirst);
@@ -176,11 +177,12 @@ export class ReplicaRouter {
         model.cursor = replica + 1;
         return { replica, release: ticket.release };
       }
-      if (signal.aborted || Date.now() >= deadline)
+      if (signal.aborted) throw signal.reason;
+      if (Date.now() >= deadline)
         throw new GatewayError('overloaded', `every replica of model "${modelId}" is at its max_concurrent`, {
           retryAfterS: 1,
         });
-      await sleep(Math.min(retryMs, Math.max(0, deadline - Date.now())));
+      await pause(Math.min(retryMs, Math.max(0, deadline - Date.now())), signal);
     }
   }
 
@@ -305,4 +307,17 @@ function preferredFor(prefix: string, candidates: readonly ModelEntry[]): ModelE
   return candidates.reduce((best, entry) =>
     rendezvousRank(prefix, name(entry)) > rendezvousRank(prefix, name(best)) ? entry : best,
   );
+}
+
+/** Waits `ms`, or less if the signal aborts first. */
+function pause(ms: number, signal: StopSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
