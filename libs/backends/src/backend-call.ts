@@ -1,19 +1,16 @@
-import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { readBeforeFailure, type BackendPool } from './backend-pool.js';
 import { GatewayError } from './gateway-error.js';
 import type { CallOptions, GenerationOutcome } from './inference-backend.js';
 import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
 
-/** node:http or node:https: what actually opens the backend request. */
-export interface NodeTransport {
-  request(options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest;
-}
-
 /** What a call needs from its backend and route; built once per backend and route. */
 export interface CallTarget {
-  readonly transport: NodeTransport;
-  /** Everything but the body and its length: host, port, path, method, headers, keep-alive agent. */
-  readonly requestOptions: Readonly<RequestOptions>;
+  readonly pool: BackendPool;
+  readonly path: string;
+  /** Every header but the body's length (undici adds it, and `host`), as name, value, name, value... */
+  readonly headers: readonly string[];
 }
 
 /**
@@ -28,7 +25,7 @@ export interface ResponseReader {
    */
   readonly answersAtEnd?: boolean;
   /** The 200 answer's headers arrived, the call unsettled (a reader that needs them). */
-  begin?(response: IncomingMessage): void;
+  begin?(headers: IncomingHttpHeaders): void;
   /** A piece of the body, while the call is unsettled. */
   push(chunk: Buffer): void;
   /** All of the body arrived (the response is complete) with the call still unsettled. */
@@ -54,15 +51,15 @@ export const CLOSED_EARLY = 'backend closed the stream before the end';
 
 /**
  * One backend generation call, from send to its outcome, whatever the route and the answer's form: timeouts, client
- * abort, the one retry of a stale keep-alive socket, non-200 answers, and the timings of the outcome; what a 200
+ * abort, the one retry of a stale keep-alive connection, non-200 answers, and the timings of the outcome; what a 200
  * answer's body means is its reader's (a stream of events, or one JSON answer). It is the request path's hottest
- * code, so it speaks node:http directly (axios and its Observable wrapper cost ~20 % of the gateway's CPU per
- * request, measured with `npm run bench -- overhead`); it holds the node ClientRequest, which is how it times the TCP
- * connect, knows whether the socket was a reused keep-alive one, and destroys the request on a timeout or abort —
+ * code, so it is undici's dispatch handler itself (axios and its Observable wrapper cost ~20 % of the gateway's CPU
+ * per request, node:http's client 7-12 % more than undici: PERFORMANCE.md). undici bounds the TCP connect (the
+ * pool's); the call holds the dispatch's controller, which is how it closes the connection on a timeout or abort —
  * how the backend learns we left and frees the slot. Nothing is allocated per chunk or event here but the parser's
  * strings: the reader is a method call (for a stream, the SSE parser itself), the timers are refreshed.
  */
-export class BackendCall {
+export class BackendCall implements Dispatcher.DispatchHandler {
   private reader!: ResponseReader;
   private resolve!: (outcome: GenerationOutcome) => void;
   private reject!: (error: unknown) => void;
@@ -71,11 +68,14 @@ export class BackendCall {
   private startedAt = 0;
   private firstEventAt = 0;
   private events = 0;
-  private backendRequest: ClientRequest | undefined;
-  private socketBytesReadAtStart = 0;
-  /** performance.now() when the request was given its socket (the write follows at once). */
+  /** The attempt's dispatch, once undici put it on a connection; aborting it closes that connection. */
+  private controller: Dispatcher.DispatchController | undefined;
+  /** performance.now() when the attempt was put on its connection (the write follows at once). */
   private sentAt = 0;
-  private response: IncomingMessage | undefined;
+  /** The attempt's answer status, once its headers arrived (0 before). */
+  private status = 0;
+  private responseComplete = false;
+  private errorBody: { chunks: Buffer[]; bytes: number; retryAfter: string | undefined } | undefined;
   /**
    * One timer for the call's bounds: the first byte, then each inter-token gap, whichever ends first with the total
    * (the total's end, performance.now() time, is `totalAt`). A token event refreshes it while its gap ends first.
@@ -83,7 +83,6 @@ export class BackendCall {
   private timer: NodeJS.Timeout | undefined;
   private timerPhase: TimerPhase = 'total';
   private totalAt = 0;
-  private connectTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly target: CallTarget,
@@ -104,7 +103,9 @@ export class BackendCall {
       signal.addEventListener('abort', this.onAbort);
       if (reader.answersAtEnd === true) this.arm('total', Infinity, this.startedAt);
       else this.arm('first byte', timeouts.firstByteMs, this.startedAt);
-      this.send();
+      // undici takes a connection back into its pool once the answer on it is over, on an immediate; a call sent
+      // before that (a caller's next call, right after its last) would open a new connection.
+      setImmediate(sendUnlessSettled, this);
     });
   }
 
@@ -164,8 +165,9 @@ export class BackendCall {
     if (this.settled) return;
     this.settle();
     // Closing the connection is how TGI and our engine learn that nobody waits for the answer any more. A complete
-    // answer (a non-200 reply, or a stream read to its end) leaves the socket in the pool.
-    if (this.response?.complete !== true) this.backendRequest?.destroy();
+    // answer (a non-200 reply, or a stream read to its end) leaves the connection in the pool. An attempt not yet on
+    // a connection is aborted as it gets one (onRequestStart).
+    if (!this.responseComplete) this.controller?.abort(CALL_SETTLED);
     this.reject(error);
   }
 
@@ -191,118 +193,107 @@ export class BackendCall {
     this.fail(toGatewayError(new BackendErrorReply(200, event)));
   }
 
-  private send(): void {
-    const req = this.target.transport.request(this.target.requestOptions, this.onResponse);
-    this.backendRequest = req;
-    req.once('socket', this.onSocket);
-    req.on('error', this.onRequestError);
-    req.setHeader('content-length', Buffer.byteLength(this.body));
-    req.end(this.body);
+  /** The first attempt, unless the call ended (a timeout, the client's abort) before it could go. */
+  sendUnlessSettled(): void {
+    if (!this.settled) this.send();
   }
 
-  private readonly onSocket = (socket: Socket): void => {
-    this.socketBytesReadAtStart = socket.bytesRead;
+  /** One attempt: the call is its own dispatch handler (no closure per request). */
+  private send(): void {
+    this.controller = undefined;
+    this.status = 0;
+    this.errorBody = undefined;
+    const { pool, path, headers } = this.target;
+    try {
+      pool.dispatch(
+        this.options.timeouts.connectMs,
+        { path, method: 'POST', headers: headers as string[], body: this.body },
+        this,
+      );
+    } catch (error) {
+      this.onResponseError(undefined, error as Error);
+    }
+  }
+
+  /** undici put the attempt on a connection and writes it now. */
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) return controller.abort(CALL_SETTLED);
     this.sentAt = performance.now();
-    if (!socket.connecting) return; // a reused keep-alive socket
-    const { connectMs } = this.options.timeouts;
-    clearTimeout(this.connectTimer); // a retry's new socket
-    this.connectTimer = setTimeout(expireUnlessConnected, connectMs, this, socket, connectMs);
-  };
+  }
 
-  private readonly onResponse = (res: IncomingMessage): void => {
-    if (this.settled) {
-      res.destroy();
-      return;
-    }
-    this.response = res;
-    if (res.statusCode === 200) {
-      this.reader.begin?.(res);
-      res.on('data', this.onStreamData);
-      res.on('end', this.onStreamEnd);
-      res.on('close', this.onStreamClose);
-      res.on('error', this.onStreamError);
-    } else {
-      this.readErrorBody(res, res.statusCode ?? 0);
-    }
-  };
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (this.settled) return controller.abort(CALL_SETTLED);
+    this.status = statusCode;
+    if (statusCode === 200) this.reader.begin?.(headers);
+    else this.errorBody = { chunks: [], bytes: 0, retryAfter: headerText(headers['retry-after']) };
+  }
 
-  /** The request failed; before any response that means nothing was generated (after one, the response's own handlers decide). */
-  private readonly onRequestError = (error: unknown): void => {
-    if (this.settled || this.response !== undefined) return;
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    const { errorBody } = this;
+    if (errorBody === undefined) return this.reader.push(chunk);
+    // A non-200 answer maps by its status, with enough of its body to explain it; the rest is drained, not kept.
+    if (errorBody.bytes >= MAX_ERROR_BODY_BYTES) return;
+    errorBody.chunks.push(chunk);
+    errorBody.bytes += chunk.length;
+  }
+
+  /** All of the response arrived: whether that is a complete answer is the protocol's to say. */
+  onResponseEnd(): void {
+    this.responseComplete = true;
+    if (this.settled) return;
+    if (this.errorBody === undefined) this.reader.end();
+    else this.failWithErrorBody();
+  }
+
+  /** The attempt failed: before its answer that means nothing was generated; after, the answer was cut. */
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    if (this.settled) return;
+    if (this.errorBody !== undefined) return this.failWithErrorBody();
+    if (this.status !== 0) return this.fail(new GatewayError('upstream', CLOSED_EARLY, { cause: error }));
     if (!this.retried && this.isStaleKeepAliveReset(error)) {
       this.retried = true;
       return this.send();
     }
+    const code = errnoCode(error);
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return this.timeout('connect', this.options.timeouts.connectMs);
     // A one-answer call says nothing until its generation is done: a backend that drops the connection after taking
     // the request failed during the generation, as a stream closed early does.
-    const code = errnoCode(error);
     if (
       this.reader.answersAtEnd === true &&
       this.options.oneAnswer === true &&
-      this.backendRequest?.writableFinished &&
-      (code === 'ECONNRESET' || code === 'EPIPE')
+      this.controller !== undefined &&
+      (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET')
     )
       return this.fail(
         new GatewayError('upstream', 'backend closed the connection before its answer', { cause: error }),
       );
     this.fail(toGatewayError(error));
-  };
-
-  /**
-   * A backend may close an idle keep-alive socket just as we write a request into it; the request never reached
-   * it, so sending it again on a new socket is safe. Only then: not on a new socket, not after any answer byte, and
-   * for an answer that comes only at the end, not after the backend could have been generating it.
-   */
-  private isStaleKeepAliveReset(error: unknown): boolean {
-    const req = this.backendRequest;
-    if (req?.reusedSocket !== true) return false;
-    const code = errnoCode(error);
-    if (code !== 'ECONNRESET' && code !== 'EPIPE') return false;
-    if (this.reader.answersAtEnd === true && performance.now() - this.sentAt > STALE_RESET_WINDOW_MS) return false;
-    return (req.socket?.bytesRead ?? this.socketBytesReadAtStart) === this.socketBytesReadAtStart;
   }
 
-  private readonly onStreamData = (chunk: Buffer): void => {
-    if (!this.settled) this.reader.push(chunk);
-  };
+  /**
+   * A backend may close an idle keep-alive connection just as we write a request into it; the request never reached
+   * it, so sending it again on a new connection is safe. Only then: not on a new connection (one that had read nothing
+   * before this attempt's answer, which had not begun), not after any answer, and for an answer that comes only at the
+   * end, not after the backend could have been generating it.
+   */
+  private isStaleKeepAliveReset(error: unknown): boolean {
+    if (!((readBeforeFailure(error) ?? 0) > 0)) return false;
+    const code = errnoCode(error);
+    if (code !== 'ECONNRESET' && code !== 'EPIPE' && code !== 'UND_ERR_SOCKET') return false;
+    return !(this.reader.answersAtEnd === true && performance.now() - this.sentAt > STALE_RESET_WINDOW_MS);
+  }
 
-  /** All of the response arrived: whether that is a complete answer is the protocol's to say. */
-  private readonly onStreamEnd = (): void => {
-    if (this.settled) return;
-    if (this.response?.complete === true) this.reader.end();
-    else this.fail(new GatewayError('upstream', CLOSED_EARLY));
-  };
-
-  private readonly onStreamClose = (): void => {
-    if (!this.settled) this.fail(new GatewayError('upstream', CLOSED_EARLY));
-  };
-
-  private readonly onStreamError = (error: unknown): void => {
-    if (!this.settled) this.fail(new GatewayError('upstream', CLOSED_EARLY, { cause: error }));
-  };
-
-  /** A non-200 answer maps by its status, with whatever part of the body arrived (the error path: closures are fine). */
-  private readErrorBody(res: IncomingMessage, status: number): void {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    res.on('data', (chunk: Buffer) => {
-      if (bytes >= MAX_ERROR_BODY_BYTES) return;
-      chunks.push(chunk);
-      bytes += chunk.length;
-    });
-    const done = () => {
-      if (this.settled) return;
-      const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY_BYTES);
-      this.fail(toGatewayError(new BackendErrorReply(status, text, res.headers['retry-after'])));
-    };
-    res.on('end', done);
-    res.on('close', done);
-    res.on('error', done);
+  private failWithErrorBody(): void {
+    const { chunks, retryAfter } = this.errorBody!;
+    const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY_BYTES);
+    this.fail(toGatewayError(new BackendErrorReply(this.status, text, retryAfter)));
   }
 
   private readonly onAbort = (): void => this.fail(this.options.signal.reason);
 
-  /** Called by the timers below. */
+  /** Called by the timer. */
   timeout(phase: TimeoutPhase, ms: number): void {
     this.fail(new GatewayError('timeout', `backend ${phase} timeout after ${ms} ms`));
   }
@@ -310,7 +301,6 @@ export class BackendCall {
   private settle(): void {
     this.settled = true;
     clearTimeout(this.timer);
-    clearTimeout(this.connectTimer);
     this.options.signal.removeEventListener('abort', this.onAbort);
   }
 }
@@ -320,7 +310,13 @@ function expireTimer(call: BackendCall): void {
   call.timerFired();
 }
 
-/** The connect timer is not cancelled on connect (no listener per socket): it checks when it fires. */
-function expireUnlessConnected(call: BackendCall, socket: Socket, ms: number): void {
-  if (socket.connecting) call.timeout('connect', ms);
+function sendUnlessSettled(call: BackendCall): void {
+  call.sendUnlessSettled();
+}
+
+/** What an attempt is aborted with once its call has settled: undici hands it back to the call, which ignores it. */
+const CALL_SETTLED = new Error('the call has settled');
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

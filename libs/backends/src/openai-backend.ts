@@ -1,9 +1,9 @@
 import http from 'node:http';
-import https from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import axios, { type AxiosRequestConfig } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { createBackendAgent } from './backend-agent.js';
+import { BackendPool } from './backend-pool.js';
 import { parseBackendBaseUrl } from './backend-base-url.js';
 import { BackendCall, type CallTarget } from './backend-call.js';
 import { ChatAnswerReader } from './chat-answer-reader.js';
@@ -50,7 +50,10 @@ const acceptEveryStatus = (): boolean => true;
  */
 export class OpenAiBackend implements InferenceBackend {
   readonly baseUrl: string;
+  /** The control calls' keep-alive agent (axios). */
   private readonly agent: http.Agent;
+  /** The generation calls' connections. */
+  private readonly pool: BackendPool;
   private readonly http: HttpService;
   private readonly completionsTarget: CallTarget;
   private readonly chatTarget: CallTarget;
@@ -70,22 +73,19 @@ export class OpenAiBackend implements InferenceBackend {
     const authorization: Record<string, string> =
       options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
     const basePath = url.pathname.replace(/\/+$/, '');
+    this.pool = new BackendPool(url.origin, options);
     const target = (path: string, accept = 'text/event-stream'): CallTarget => ({
-      transport: url.protocol === 'https:' ? https : http,
-      requestOptions: Object.freeze({
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port || undefined,
-        path: `${basePath}${path}`,
-        method: 'POST',
-        agent: this.agent,
-        headers: {
-          'content-type': 'application/json',
-          accept,
-          'accept-encoding': 'identity',
-          ...authorization,
-        },
-      }),
+      pool: this.pool,
+      path: `${basePath}${path}`,
+      headers: Object.freeze([
+        'content-type',
+        'application/json',
+        'accept',
+        accept,
+        'accept-encoding',
+        'identity',
+        ...Object.entries(authorization).flat(),
+      ]),
     });
     this.completionsTarget = target('/v1/completions');
     this.chatTarget = target('/v1/chat/completions');
@@ -172,6 +172,7 @@ export class OpenAiBackend implements InferenceBackend {
 
   close(): void {
     this.agent.destroy();
+    this.pool.close();
   }
 
   private async statusOf(path: string): Promise<number> {

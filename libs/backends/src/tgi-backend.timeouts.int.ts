@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { BackendPool } from './backend-pool.js';
 import { TgiBackend } from './tgi-backend.js';
 import { testCallOptions } from './testing/call-options.js';
 import { assertTimeout, standInBackends, timedRejection } from './testing/backend-under-test.js';
@@ -72,9 +73,9 @@ describe('TgiBackend timeouts and client abort', () => {
       ),
     );
     assertTimeout(result, 'backend connect timeout after 300 ms', 300);
-    const agent = (backend as unknown as { agent: { sockets: Record<string, unknown[]> } }).agent;
+    const pool = (backend as unknown as { pool: BackendPool }).pool;
     await new Promise((r) => setTimeout(r, 20));
-    assert.equal(Object.values(agent.sockets).flat().length, 0, 'the pending socket was destroyed');
+    assert.equal(pool.connections, 0, 'the pending connection was dropped');
   });
 
   it('client abort: rejects with the signal reason at once and the backend sees the disconnect within 100 ms', async () => {

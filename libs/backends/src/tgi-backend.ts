@@ -1,9 +1,9 @@
 import http from 'node:http';
-import https from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import axios, { type AxiosRequestConfig } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { createBackendAgent } from './backend-agent.js';
+import { BackendPool } from './backend-pool.js';
 import { GatewayError } from './gateway-error.js';
 import { overlaid } from './overlaid.js';
 import type {
@@ -52,7 +52,10 @@ const acceptEveryStatus = (): boolean => true;
  */
 export class TgiBackend implements InferenceBackend {
   readonly baseUrl: string;
+  /** The control calls' keep-alive agent (axios). */
   private readonly agent: http.Agent;
+  /** The generation calls' connections. */
+  private readonly pool: BackendPool;
   private readonly http: HttpService;
   private readonly generateStreamTarget: CallTarget;
   private readonly generateTarget: CallTarget;
@@ -76,18 +79,11 @@ export class TgiBackend implements InferenceBackend {
       validateStatus: acceptEveryStatus,
     };
     const basePath = url.pathname.replace(/\/+$/, '');
+    this.pool = new BackendPool(url.origin, options);
     const target = (path: string, accept: string): CallTarget => ({
-      transport: url.protocol === 'https:' ? https : http,
-      requestOptions: Object.freeze({
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[|\]$/g, ''), // node wants an IPv6 address without its brackets
-        port: url.port || undefined,
-        path: `${basePath}${path}`,
-        method: 'POST',
-        agent: this.agent,
-        // Our own timers own every bound of a call; no proxy: backends are addressed directly.
-        headers: { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' },
-      }),
+      pool: this.pool,
+      path: `${basePath}${path}`,
+      headers: Object.freeze(['content-type', 'application/json', 'accept', accept, 'accept-encoding', 'identity']),
     });
     this.generateStreamTarget = target('/generate_stream', 'text/event-stream');
     this.generateTarget = target('/generate', 'application/json');
@@ -165,6 +161,7 @@ export class TgiBackend implements InferenceBackend {
 
   close(): void {
     this.agent.destroy();
+    this.pool.close();
   }
 }
 

@@ -24,6 +24,8 @@ const UNREACHABLE_CODES = new Set([
   'ENETUNREACH',
   'ETIMEDOUT',
   'EADDRNOTAVAIL',
+  // undici's: the backend closed the connection (a FIN, where node:http says ECONNRESET) before any answer.
+  'UND_ERR_SOCKET',
 ]);
 
 /** The one mapping from anything that went wrong talking to a backend to the gateway's taxonomy. */
@@ -35,7 +37,9 @@ export function toGatewayError(error: unknown): GatewayError {
     const why =
       code === 'ECONNREFUSED'
         ? 'backend refused the connection (ECONNREFUSED): not listening yet, still loading, or down'
-        : `backend unreachable (${code})`;
+        : code === 'UND_ERR_SOCKET'
+          ? 'backend closed the connection before answering'
+          : `backend unreachable (${code})`;
     return new GatewayError('unavailable', why, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { BackendCall, ResponseReader } from './backend-call.js';
 import { GatewayError } from './gateway-error.js';
 
@@ -14,7 +14,7 @@ export abstract class WholeAnswerReader implements ResponseReader {
   readonly answersAtEnd = true;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
-  private headers: IncomingMessage['headers'] = {};
+  private headers: IncomingHttpHeaders = {};
 
   constructor(
     protected readonly call: BackendCall,
@@ -22,8 +22,8 @@ export abstract class WholeAnswerReader implements ResponseReader {
     protected readonly route: string,
   ) {}
 
-  begin(response: IncomingMessage): void {
-    this.headers = response.headers;
+  begin(headers: IncomingHttpHeaders): void {
+    this.headers = headers;
   }
 
   push(chunk: Buffer): void {
