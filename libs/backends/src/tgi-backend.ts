@@ -27,10 +27,10 @@ import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error
 export interface TgiBackendOptions {
   /**
    * @nestjs/axios's HttpService for the control calls, /health and /info (its interceptors apply); by default one
-   * over a plain axios instance. Generations go straight over node:http: they are the hot path.
+   * over a plain axios instance. Generations go straight over undici (backend-pool.ts): they are the hot path.
    */
   httpService?: HttpService;
-  /** How long an idle keep-alive socket stays in the pool (default 4000, below the backend's 72 s: see backend-agent.ts). */
+  /** How long an idle keep-alive connection stays open (default 4000, below the backend's 72 s: see backend-pool.ts). */
   keepAliveIdleMs?: number;
   maxSockets?: number;
   /** Bound on GET /health and GET /info (default 2000): a probe that hangs says as much as one that fails. */
