@@ -54,10 +54,10 @@ export const CLOSED_EARLY = 'backend closed the stream before the end';
  * abort, the one retry of a stale keep-alive connection, non-200 answers, and the timings of the outcome; what a 200
  * answer's body means is its reader's (a stream of events, or one JSON answer). It is the request path's hottest
  * code, so it is undici's dispatch handler itself (axios and its Observable wrapper cost ~20 % of the gateway's CPU
- * per request, node:http's client 7-12 % more than undici: PERFORMANCE.md). undici bounds the TCP connect (the
- * pool's); the call holds the dispatch's controller, which is how it closes the connection on a timeout or abort —
- * how the backend learns we left and frees the slot. Nothing is allocated per chunk or event here but the parser's
- * strings: the reader is a method call (for a stream, the SSE parser itself), the timers are refreshed.
+ * per request, node:http's client 7–15 % more than undici: PERFORMANCE.md). Its pool bounds the TCP connect
+ * (backend-pool.ts); the call holds the dispatch's controller, which is how it closes the connection on a timeout or
+ * abort — how the backend learns we left and frees the slot. Nothing is allocated per chunk or event here but the
+ * parser's strings: the reader is a method call (for a stream, the SSE parser itself), the timers are refreshed.
  */
 export class BackendCall implements Dispatcher.DispatchHandler {
   private reader!: ResponseReader;
