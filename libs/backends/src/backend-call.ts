@@ -13,6 +13,22 @@ export interface CallTarget {
   readonly headers: readonly string[];
 }
 
+/** A route's target: a JSON body to `path`, answered in `accept`, with any `extraHeaders` (name, value, ...). */
+export function callTarget(
+  pool: BackendPool,
+  path: string,
+  accept: string,
+  extraHeaders: readonly string[] = [],
+): CallTarget {
+  const headers = ['content-type', 'application/json', 'accept', accept, 'accept-encoding', 'identity'];
+  return { pool, path, headers: Object.freeze([...headers, ...extraHeaders]) };
+}
+
+/** How a connection cut shows: node's reset or broken pipe, undici's `other side closed`. */
+function isConnectionCut(code: string | undefined): boolean {
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
+}
+
 /**
  * How a 200 answer's body reads: an SSE parser feeding a route's event reader (`sse-call.ts`), or a reader of one
  * JSON answer. One per call; it reports through the call (`eventArrived`, `fail`, `succeed`).
@@ -264,7 +280,7 @@ export class BackendCall implements Dispatcher.DispatchHandler {
       this.reader.answersAtEnd === true &&
       this.options.oneAnswer === true &&
       this.controller !== undefined &&
-      (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET')
+      isConnectionCut(code)
     )
       return this.fail(
         new GatewayError('upstream', 'backend closed the connection before its answer', { cause: error }),
@@ -279,9 +295,7 @@ export class BackendCall implements Dispatcher.DispatchHandler {
    * end, not after the backend could have been generating it.
    */
   private isStaleKeepAliveReset(error: unknown): boolean {
-    if (!((readBeforeFailure(error) ?? 0) > 0)) return false;
-    const code = errnoCode(error);
-    if (code !== 'ECONNRESET' && code !== 'EPIPE' && code !== 'UND_ERR_SOCKET') return false;
+    if (!((readBeforeFailure(error) ?? 0) > 0) || !isConnectionCut(errnoCode(error))) return false;
     return !(this.reader.answersAtEnd === true && performance.now() - this.sentAt > STALE_RESET_WINDOW_MS);
   }
 

@@ -16,7 +16,7 @@ export interface BackendPoolOptions {
  * backend restart, a proxy in between with a shorter timeout) is covered by the one retry of a reset before the first
  * byte (for an answer that comes only at its end, only a reset right after the write: backend-call.ts).
  */
-const DEFAULT_KEEP_ALIVE_IDLE_MS = 4_000;
+export const DEFAULT_KEEP_ALIVE_IDLE_MS = 4_000;
 
 /**
  * The keep-alive connections of one backend's generation calls, each an undici Client of one connection: undici's

@@ -5,7 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { createBackendAgent } from './backend-agent.js';
 import { BackendPool } from './backend-pool.js';
 import { parseBackendBaseUrl } from './backend-base-url.js';
-import { BackendCall, type CallTarget } from './backend-call.js';
+import { BackendCall, callTarget, type CallTarget } from './backend-call.js';
 import { ChatAnswerReader } from './chat-answer-reader.js';
 import { GatewayError } from './gateway-error.js';
 import type {
@@ -74,19 +74,8 @@ export class OpenAiBackend implements InferenceBackend {
       options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
     const basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new BackendPool(url.origin, options);
-    const target = (path: string, accept = 'text/event-stream'): CallTarget => ({
-      pool: this.pool,
-      path: `${basePath}${path}`,
-      headers: Object.freeze([
-        'content-type',
-        'application/json',
-        'accept',
-        accept,
-        'accept-encoding',
-        'identity',
-        ...Object.entries(authorization).flat(),
-      ]),
-    });
+    const target = (path: string, accept = 'text/event-stream') =>
+      callTarget(this.pool, `${basePath}${path}`, accept, Object.entries(authorization).flat());
     this.completionsTarget = target('/v1/completions');
     this.chatTarget = target('/v1/chat/completions');
     this.chatAnswerTarget = target('/v1/chat/completions', 'application/json');

@@ -14,7 +14,7 @@ import type {
   InferenceBackend,
   ProbeResult,
 } from './inference-backend.js';
-import { BackendCall, type CallTarget } from './backend-call.js';
+import { BackendCall, callTarget, type CallTarget } from './backend-call.js';
 import { ChatAnswerReader } from './chat-answer-reader.js';
 import { ChatChunkReader } from './chat-chunk-reader.js';
 import { chatCompletionBody } from './chat-completion-body.js';
@@ -80,11 +80,7 @@ export class TgiBackend implements InferenceBackend {
     };
     const basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new BackendPool(url.origin, options);
-    const target = (path: string, accept: string): CallTarget => ({
-      pool: this.pool,
-      path: `${basePath}${path}`,
-      headers: Object.freeze(['content-type', 'application/json', 'accept', accept, 'accept-encoding', 'identity']),
-    });
+    const target = (path: string, accept: string) => callTarget(this.pool, `${basePath}${path}`, accept);
     this.generateStreamTarget = target('/generate_stream', 'text/event-stream');
     this.generateTarget = target('/generate', 'application/json');
     this.chatTarget = target('/v1/chat/completions', 'text/event-stream');

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { GatewayError, Stop, type InferenceBackend } from '#backends';
-import { externalRedisUrl, startRedisServer, type TestRedis } from '#dispatch/testing';
+import { GatewayError, Stop } from '#backends';
+import { externalRedisUrl, startRedisServer, until, type TestRedis } from '#dispatch/testing';
 import { GatewayMetrics } from '#metrics';
-import { ModelRegistry, parseRegistryConfig } from '#model-registry';
-import { BackendDirectory } from '../backends/backend-directory.js';
 import { readGatewayConfig } from '../gateway-config.js';
+import { readyReplicas } from '../testing/ready-replicas.js';
 import { ReplicaCallsHost } from './replica-calls.provider.js';
 import { ReplicaRouter } from './replica-router.service.js';
 
@@ -21,9 +20,8 @@ describe('ReplicaRouter.acquire over shared counts (Redis), every replica full',
 
   before(async () => {
     const url = externalRedisUrl() ?? (server = await startRedisServer()).url;
-    const registry = new ModelRegistry(
-      parseRegistryConfig(
-        `gpus: []
+    const { registry, directory } = readyReplicas(
+      `gpus: []
 models:
   - id: qwen2
     quantization: gptq-int4
@@ -32,15 +30,8 @@ models:
       - { type: tgi, url: "http://replica-0:80" }
       - { type: tgi, url: "http://replica-1:80" }
 `,
-        'router.yaml',
-      ),
+      'qwen2',
     );
-    const directory = new BackendDirectory((baseUrl) => ({ baseUrl }) as InferenceBackend);
-    for (const replica of registry.replicas('qwen2')) {
-      directory.set('qwen2', replica.status.address!, replica.descriptor.backend, replica.replica);
-      replica.markLoading();
-      replica.markReady();
-    }
     const config = readGatewayConfig({
       STATSD_HOST: 'off',
       REDIS_URL: url,
@@ -48,15 +39,12 @@ models:
     });
     host = new ReplicaCallsHost(config);
     // Its commands fail at once until the connection is up (and routing then counts this gateway's calls only).
-    for (let tries = 0; ; tries++) {
-      try {
-        await host.calls!.inFlight('qwen2', ['http://replica-0:80']);
-        break;
-      } catch (error) {
-        if (tries === 100) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
+    const connected = () =>
+      host.calls!.inFlight('qwen2', ['http://replica-0:80']).then(
+        () => true,
+        () => false,
+      );
+    await until(connected);
     router = new ReplicaRouter(registry, directory, config, new GatewayMetrics(null, { processMetrics: false }), host);
   });
   after(async () => {

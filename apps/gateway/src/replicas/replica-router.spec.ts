@@ -5,13 +5,13 @@ import { GatewayMetrics } from '#metrics';
 import { ModelRegistry, parseRegistryConfig } from '#model-registry';
 import { BackendDirectory } from '../backends/backend-directory.js';
 import { readGatewayConfig } from '../gateway-config.js';
+import { readyReplicas } from '../testing/ready-replicas.js';
 import { ReplicaRouter } from './replica-router.service.js';
 
 /** Three TGI replicas, all ready, with addresses that nothing is called on: pick() only chooses. */
 function routerFor(routing = 'least_outstanding', env: Record<string, string> = {}) {
-  const registry = new ModelRegistry(
-    parseRegistryConfig(
-      `gpus: []
+  const { registry, directory } = readyReplicas(
+    `gpus: []
 models:
   - id: qwen2
     quantization: gptq-int4
@@ -22,15 +22,8 @@ models:
       - { type: tgi, url: "http://replica-1:80" }
       - { type: tgi, url: "http://replica-2:80" }
 `,
-      'router.yaml',
-    ),
+    'qwen2',
   );
-  const directory = new BackendDirectory((baseUrl) => ({ baseUrl }) as InferenceBackend);
-  for (const replica of registry.replicas('qwen2')) {
-    directory.set('qwen2', replica.status.address!, replica.descriptor.backend, replica.replica);
-    replica.markLoading();
-    replica.markReady();
-  }
   const config = readGatewayConfig({ STATSD_HOST: 'off', ...env });
   const router = new ReplicaRouter(registry, directory, config, new GatewayMetrics(null, { processMetrics: false }));
   return { router, registry };
