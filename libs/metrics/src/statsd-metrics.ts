@@ -40,13 +40,19 @@ interface ModelKeys {
   /** `<prefix><key>:` of its latency timer. */
   latencyTimer: string;
   errors: Map<string, string>;
+  /** The model's counter sums since the last send: a field's addition per request, where a map would hash a key. */
+  sums: { requests: number; inputTokens: number; outputTokens: number };
 }
 
 /** Sends each request's facts to a StatsD daemon under the user's keys (see statsd-keys.ts) through hot-shots. */
 export class StatsdMetrics {
   private readonly client: StatsD;
   private readonly modelKeys = new Map<string, ModelKeys>();
-  /** Counters are summed here and sent once a flush interval: per request only the timers go on the wire. */
+  /**
+   * Counters are summed here and sent once a flush interval: per request only the timers go on the wire. Every
+   * request's own counters are fields (this one, and each model's `sums`); the batch holds the errors' counters.
+   */
+  private requestsTotal = 0;
   private readonly counters = new CounterBatch();
   private readonly counterTimer: NodeJS.Timeout;
   private readonly prefix: string;
@@ -101,19 +107,19 @@ export class StatsdMetrics {
   recordRequest(record: RequestRecord): void {
     const { counters, timerPrefix } = this;
     const latency = round(record.latencyMs);
-    counters.add(STATSD_KEYS.requestsTotal, 1);
+    this.requestsTotal += 1;
     let timers = `${timerPrefix.requestLatency}${latency}|ms`;
     const keys = record.modelId === null ? undefined : this.keysOf(record.modelId);
     if (keys) {
-      counters.add(keys.requests, 1);
+      keys.sums.requests += 1;
       timers += `\n${keys.latencyTimer}${latency}|ms`;
     }
     if (record.outcome !== 'ok') {
       counters.add(STATSD_KEYS.errors(record.outcome), 1);
       if (keys) counters.add(this.modelErrorKey(keys, record.modelId as string, record.outcome), 1);
     }
-    if (keys && record.inputTokens !== undefined) counters.add(keys.inputTokens, record.inputTokens);
-    if (keys && record.outputTokens !== undefined) counters.add(keys.outputTokens, record.outputTokens);
+    if (keys && record.inputTokens !== undefined) keys.sums.inputTokens += record.inputTokens;
+    if (keys && record.outputTokens !== undefined) keys.sums.outputTokens += record.outputTokens;
     if (record.queueMs !== undefined) timers += `\n${timerPrefix.queueWait}${round(record.queueMs)}|ms`;
     if (record.timeToFirstTokenMs !== undefined)
       timers += `\n${timerPrefix.timeToFirstToken}${round(record.timeToFirstTokenMs)}|ms`;
@@ -154,7 +160,20 @@ export class StatsdMetrics {
   }
 
   private sendCounters(): void {
+    this.sendSum(STATSD_KEYS.requestsTotal, this.requestsTotal);
+    this.requestsTotal = 0;
+    for (const { requests, inputTokens, outputTokens, sums } of this.modelKeys.values()) {
+      this.sendSum(requests, sums.requests);
+      this.sendSum(inputTokens, sums.inputTokens);
+      this.sendSum(outputTokens, sums.outputTokens);
+      sums.requests = sums.inputTokens = sums.outputTokens = 0;
+    }
     for (const [key, sum] of this.counters.drain()) this.client.increment(key, sum);
+  }
+
+  /** A counter's sum since the last send; none for zero, as StatsD would add nothing. */
+  private sendSum(key: string, sum: number): void {
+    if (sum !== 0) this.client.increment(key, sum);
   }
 
   private keysOf(model: string): ModelKeys {
@@ -166,6 +185,7 @@ export class StatsdMetrics {
         outputTokens: STATSD_KEYS.outputTokens(model),
         latencyTimer: `${this.prefix}${STATSD_KEYS.modelLatency(model)}:`,
         errors: new Map(),
+        sums: { requests: 0, inputTokens: 0, outputTokens: 0 },
       };
       this.modelKeys.set(model, keys);
     }
