@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { readBeforeFailure, type BackendPool } from './backend-pool.js';
+import { ResponseHeaders } from './response-headers.js';
 import { GatewayError } from './gateway-error.js';
 import type { CallOptions, GenerationOutcome } from './inference-backend.js';
 import { BackendErrorReply, errnoCode, toGatewayError } from './to-gateway-error.js';
@@ -41,7 +41,7 @@ export interface ResponseReader {
    */
   readonly answersAtEnd?: boolean;
   /** The 200 answer's headers arrived, the call unsettled (a reader that needs them). */
-  begin?(headers: IncomingHttpHeaders): void;
+  begin?(headers: ResponseHeaders): void;
   /** A piece of the body, while the call is unsettled. */
   push(chunk: Buffer): void;
   /** All of the body arrived (the response is complete) with the call still unsettled. */
@@ -71,9 +71,14 @@ export const CLOSED_EARLY = 'backend closed the stream before the end';
  * answer's body means is its reader's (a stream of events, or one JSON answer). It is the request path's hottest
  * code, so it is undici's dispatch handler itself (axios and its Observable wrapper cost ~20 % of the gateway's CPU
  * per request, node:http's client 7–15 % more than undici: PERFORMANCE.md). Its pool bounds the TCP connect
- * (backend-pool.ts); the call holds the dispatch's controller, which is how it closes the connection on a timeout or
+ * (backend-pool.ts); the call holds the attempt's abort, which is how it closes the connection on a timeout or
  * abort — how the backend learns we left and frees the slot. Nothing is allocated per chunk or event here but the
  * parser's strings: the reader is a method call (for a stream, the SSE parser itself), the timers are refreshed.
+ *
+ * It is a handler of the form undici's client calls (`onConnect`, `onHeaders`, `onData`, `onComplete`, `onError`),
+ * as undici's own `request()` and `stream()` are in the pinned version: a handler of the newer form is wrapped per
+ * request, and every answer's headers turned into an object, which cost 2–3 % of the gateway's CPU per request.
+ * The headers stay undici's raw list here; a reader or an error answer reads the one it needs (ResponseHeaders).
  */
 export class BackendCall implements Dispatcher.DispatchHandler {
   private reader!: ResponseReader;
@@ -84,8 +89,8 @@ export class BackendCall implements Dispatcher.DispatchHandler {
   private startedAt = 0;
   private firstEventAt = 0;
   private events = 0;
-  /** The attempt's dispatch, once undici put it on a connection; aborting it closes that connection. */
-  private controller: Dispatcher.DispatchController | undefined;
+  /** Aborts the attempt's dispatch, once undici put it on a connection: that closes the connection. */
+  private abortAttempt: ((reason: Error) => void) | undefined;
   /** performance.now() when the attempt was put on its connection (the write follows at once). */
   private sentAt = 0;
   /** The attempt's answer status, once its headers arrived (0 before). */
@@ -182,8 +187,8 @@ export class BackendCall implements Dispatcher.DispatchHandler {
     this.settle();
     // Closing the connection is how TGI and our engine learn that nobody waits for the answer any more. A complete
     // answer (a non-200 reply, or a stream read to its end) leaves the connection in the pool. An attempt not yet on
-    // a connection is aborted as it gets one (onRequestStart).
-    if (!this.responseComplete) this.controller?.abort(CALL_SETTLED);
+    // a connection is aborted as it gets one (onConnect).
+    if (!this.responseComplete) this.abortAttempt?.(CALL_SETTLED);
     this.reject(error);
   }
 
@@ -216,7 +221,7 @@ export class BackendCall implements Dispatcher.DispatchHandler {
 
   /** One attempt: the call is its own dispatch handler (no closure per request). */
   private send(): void {
-    this.controller = undefined;
+    this.abortAttempt = undefined;
     this.status = 0;
     this.errorBody = undefined;
     const { pool, path, headers } = this.target;
@@ -227,36 +232,46 @@ export class BackendCall implements Dispatcher.DispatchHandler {
         this,
       );
     } catch (error) {
-      this.onResponseError(undefined, error as Error);
+      this.onError(error as Error);
     }
   }
 
   /** undici put the attempt on a connection and writes it now. */
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.settled) return controller.abort(CALL_SETTLED);
+  onConnect(abort: (reason: Error) => void): void {
+    this.abortAttempt = abort;
+    if (this.settled) return abort(CALL_SETTLED);
     this.sentAt = performance.now();
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (this.settled) return controller.abort(CALL_SETTLED);
+  /** The answer's status and headers (undici's raw list: name, value, ...); true reads on. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (this.settled) {
+      this.abortAttempt?.(CALL_SETTLED);
+      return false;
+    }
     this.status = statusCode;
+    const headers = new ResponseHeaders(rawHeaders);
     if (statusCode === 200) this.reader.begin?.(headers);
-    else this.errorBody = { chunks: [], bytes: 0, retryAfter: headerText(headers['retry-after']) };
+    else this.errorBody = { chunks: [], bytes: 0, retryAfter: headers.get('retry-after') };
+    return true;
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.settled) return;
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return true;
     const { errorBody } = this;
-    if (errorBody === undefined) return this.reader.push(chunk);
+    if (errorBody === undefined) {
+      this.reader.push(chunk);
+      return true;
+    }
     // A non-200 answer maps by its status, with enough of its body to explain it; the rest is drained, not kept.
-    if (errorBody.bytes >= MAX_ERROR_BODY_BYTES) return;
+    if (errorBody.bytes >= MAX_ERROR_BODY_BYTES) return true;
     errorBody.chunks.push(chunk);
     errorBody.bytes += chunk.length;
+    return true;
   }
 
   /** All of the response arrived: whether that is a complete answer is the protocol's to say. */
-  onResponseEnd(): void {
+  onComplete(): void {
     this.responseComplete = true;
     if (this.settled) return;
     if (this.errorBody === undefined) this.reader.end();
@@ -264,7 +279,7 @@ export class BackendCall implements Dispatcher.DispatchHandler {
   }
 
   /** The attempt failed: before its answer that means nothing was generated; after, the answer was cut. */
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+  onError(error: Error): void {
     if (this.settled) return;
     if (this.errorBody !== undefined) return this.failWithErrorBody();
     if (this.status !== 0) return this.fail(new GatewayError('upstream', CLOSED_EARLY, { cause: error }));
@@ -279,7 +294,7 @@ export class BackendCall implements Dispatcher.DispatchHandler {
     if (
       this.reader.answersAtEnd === true &&
       this.options.oneAnswer === true &&
-      this.controller !== undefined &&
+      this.abortAttempt !== undefined &&
       isConnectionCut(code)
     )
       return this.fail(
@@ -330,7 +345,3 @@ function sendUnlessSettled(call: BackendCall): void {
 
 /** What an attempt is aborted with once its call has settled: undici hands it back to the call, which ignores it. */
 const CALL_SETTLED = new Error('the call has settled');
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}

@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { BackendCall, ResponseReader } from './backend-call.js';
 import { GatewayError } from './gateway-error.js';
+import type { ResponseHeaders } from './response-headers.js';
 
 /** A whole generation in one body (with details or logprobs, every token's): bounded, far above any real one. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
@@ -14,7 +14,7 @@ export abstract class WholeAnswerReader implements ResponseReader {
   readonly answersAtEnd = true;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
-  private headers: IncomingHttpHeaders = {};
+  private headers: ResponseHeaders | undefined;
 
   constructor(
     protected readonly call: BackendCall,
@@ -22,7 +22,7 @@ export abstract class WholeAnswerReader implements ResponseReader {
     protected readonly route: string,
   ) {}
 
-  begin(headers: IncomingHttpHeaders): void {
+  begin(headers: ResponseHeaders): void {
     this.headers = headers;
   }
 
@@ -46,8 +46,8 @@ export abstract class WholeAnswerReader implements ResponseReader {
 
   /** A token count from the answer's headers (`x-prompt-tokens`, `x-generated-tokens`), if it has a valid one. */
   protected countHeader(name: string): number | undefined {
-    const value = this.headers[name];
-    if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
+    const value = this.headers?.get(name);
+    if (value === undefined || !/^\d+$/.test(value)) return undefined;
     return Number(value);
   }
 
