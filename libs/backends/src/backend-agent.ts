@@ -5,8 +5,8 @@ import { DEFAULT_KEEP_ALIVE_IDLE_MS, type BackendPoolOptions } from './backend-p
 /**
  * The keep-alive agent of a backend's control calls (`/health`, `/info`, `/v1/models`, through axios); its
  * generation calls have their own connections (backend-pool.ts). Idle sockets close after 4 s by default, well before
- * TGI's and our engine's 72 s (DEFAULT_KEEP_ALIVE_IDLE_MS), as the generation connections do; a backend that announces a shorter keep-alive
- * (`Keep-Alive: timeout=N`) has it honoured by Node's agent.
+ * TGI's and our engine's 72 s (DEFAULT_KEEP_ALIVE_IDLE_MS), as the generation connections do; a backend that
+ * announces a shorter keep-alive (`Keep-Alive: timeout=N`) has it honoured by Node's agent.
  */
 
 export function createBackendAgent(protocol: 'http:' | 'https:', options: BackendPoolOptions = {}): http.Agent {

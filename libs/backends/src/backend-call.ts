@@ -250,9 +250,10 @@ export class BackendCall implements Dispatcher.DispatchHandler {
       return false;
     }
     this.status = statusCode;
-    const headers = new ResponseHeaders(rawHeaders);
-    if (statusCode === 200) this.reader.begin?.(headers);
-    else this.errorBody = { chunks: [], bytes: 0, retryAfter: headers.get('retry-after') };
+    // Looked up only where something reads a header: a stream's reader reads none.
+    if (statusCode !== 200)
+      this.errorBody = { chunks: [], bytes: 0, retryAfter: new ResponseHeaders(rawHeaders).get('retry-after') };
+    else if (this.reader.begin !== undefined) this.reader.begin(new ResponseHeaders(rawHeaders));
     return true;
   }
 

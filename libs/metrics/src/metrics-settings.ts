@@ -7,7 +7,7 @@ export class MetricsSettingsError extends Error {}
  * A datagram to a daemon on this host: loopback has no 1,500-byte link to fit, and StatsD, statsd_exporter, Telegraf
  * and the Datadog agent all read datagrams of 8 KiB (the agent's default buffer), so each carries ~6x the requests.
  */
-export const LOOPBACK_DATAGRAM_BYTES = 8192;
+const LOOPBACK_DATAGRAM_BYTES = 8192;
 /** The largest payload a UDP datagram over IPv4 can carry. */
 const MAX_DATAGRAM_BYTES = 65_507;
 const MIN_DATAGRAM_BYTES = 512;
@@ -52,5 +52,5 @@ function datagramBytes(text: string | undefined, host: string): number {
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1' || host === '[::1]';
+  return host === '::1';
 }
