@@ -124,9 +124,10 @@ export class BackendCall implements Dispatcher.DispatchHandler {
       signal.addEventListener('abort', this.onAbort);
       if (reader.answersAtEnd === true) this.arm('total', Infinity, this.startedAt);
       else this.arm('first byte', timeouts.firstByteMs, this.startedAt);
-      // undici takes a connection back into its pool once the answer on it is over, on an immediate; a call sent
-      // before that (a caller's next call, right after its last) would open a new connection.
-      setImmediate(sendUnlessSettled, this);
+      // undici gives a connection back to the pool on an immediate once the answer on it is over: with none idle
+      // now, the call waits for that turn, or a caller's next call right after its last would open a new connection.
+      if (this.target.pool.hasIdleConnection) this.send();
+      else setImmediate(sendUnlessSettled, this);
     });
   }
 

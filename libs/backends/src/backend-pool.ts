@@ -51,6 +51,11 @@ export class BackendPool {
     this.send(client, options, handler);
   }
 
+  /** Whether a call sent now would go on a connection already open. */
+  get hasIdleConnection(): boolean {
+    return this.idle.length > 0;
+  }
+
   /** Connections open or opening. */
   get connections(): number {
     return this.all.size;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rejection, standInBackends } from './testing/backend-under-test.js';
-import { STALE_RESET_WINDOW_MS } from './backend-call.js';
+import { BackendCall, callTarget, STALE_RESET_WINDOW_MS } from './backend-call.js';
+import { BackendPool } from './backend-pool.js';
+import { TgiGenerateAnswerReader } from './tgi-generate-answer-reader.js';
 import { testCallOptions } from './testing/call-options.js';
 
 const request = { inputs: 'one two', parameters: {} };
@@ -87,6 +89,29 @@ describe('TgiBackend keep-alive pool', () => {
     await pause(300);
     await backend.generate(request, testCallOptions());
     assert.equal(standIn.stats.connections, 2, 'the idle socket was closed by the pool, not reused');
+  });
+
+  it('puts a call on an idle connection in the turn it is made, and one made as the last answer ends on that connection a turn later', async () => {
+    const { standIn } = await setUp({});
+    const pool = new BackendPool(standIn.url);
+    const target = callTarget(pool, '/generate', 'application/json');
+    const call = () => {
+      const made = new BackendCall(target, JSON.stringify(request), testCallOptions());
+      return made.run(new TgiGenerateAnswerReader(made, request.parameters));
+    };
+    try {
+      await call();
+      assert.equal(pool.hasIdleConnection, false, 'undici gives the connection back a turn after its answer');
+      await new Promise(setImmediate);
+      assert.equal(pool.hasIdleConnection, true);
+      const second = call();
+      assert.equal(pool.hasIdleConnection, false, 'the call took the idle connection at once');
+      await second;
+      await call(); // made before the connection is back: it waits for it rather than open another
+      assert.equal(standIn.stats.connections, 1);
+    } finally {
+      pool.close();
+    }
   });
 
   it('does not cut an active stream that is quiet for longer than keepAliveIdleMs', async () => {
