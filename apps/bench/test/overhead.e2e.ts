@@ -9,7 +9,7 @@ describe('bench overhead', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-overhead-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('measures direct, plain proxy, gateway and the chat route in one run, with added latency over alternating rounds, saturation and ratios', async () => {
+  it('measures direct, plain proxy, gateway and the chat route in one run, with added latency over alternating rounds, saturation, ratios and CPU per request side by side', async () => {
     const run = await runBench(
       [
         'overhead',
@@ -20,6 +20,8 @@ describe('bench overhead', () => {
         '--duration',
         '1s',
         '--saturation-duration',
+        '1s',
+        '--side-by-side',
         '1s',
         '--warmup',
         '500ms',
@@ -102,6 +104,27 @@ describe('bench overhead', () => {
     for (const leg of ['direct', 'proxy', 'gateway', 'direct-chat', 'proxy-chat', 'gateway-chat'])
       assert.ok(result.saturation_qps[leg] > 0, leg);
     assert.equal(typeof result.ratios['gateway/proxy saturation'], 'number');
+    // Side by side: each route's proxy and gateway over the same seconds, once per round.
+    assert.match(run.stdout, /CPU per request side by side/);
+    assert.deepEqual(
+      result.side_by_side.map((r: { route: string }) => r.route),
+      ['/v1/generate', '/v1/chat/completions'],
+    );
+    for (const route of result.side_by_side) {
+      assert.equal(route.repetitions.length, 2, route.route);
+      for (const r of route.repetitions) {
+        for (const side of [r.proxy, r.gateway]) {
+          assert.ok(side.ok > 0, `${route.route}: ${JSON.stringify(r)}`);
+          assert.equal(side.failed, 0, `${route.route}: ${JSON.stringify(r)}`);
+          assert.ok(side.cpu_ms > 0);
+        }
+        const ratio = r.gateway.cpu_ms / r.gateway.ok / (r.proxy.cpu_ms / r.proxy.ok);
+        assert.ok(Math.abs(r.ratio - ratio) < 0.01, `${r.ratio} is gateway/proxy CPU per request (${ratio})`);
+      }
+      const ratios = route.repetitions.map((r: { ratio: number }) => r.ratio);
+      assert.equal(route.ratio.min, Math.min(...ratios));
+      assert.equal(route.ratio.max, Math.max(...ratios));
+    }
     const goals = result.goals.map((goal: { goal: string }) => goal.goal).join('\n');
     for (const route of ['/v1/generate', '/v1/chat/completions'])
       for (const what of ['CPU per request', 'saturation', 'added p99'])

@@ -96,6 +96,9 @@ saturation, added p99 over direct); the summary gives the median over rounds wit
   --rounds N                rounds (saturation, then fixed rate), the leg order reversed every other round (default 3)
   --duration D              fixed-rate leg length per round, after warm-up (default 5s)
   --saturation-duration D   saturation leg length after warm-up (default 10s)
+  --side-by-side D          after the rounds, per route: the proxy and the gateway at --rate each together, each
+                            request to one of them at random, --rounds repetitions of D after warm-up, their CPU
+                            per request over the same seconds (default 10s; 0s skips it)
   --concurrency N           saturation: closed-loop concurrency (default 64)
   --warmup D                per leg and round, not measured (default 2s)
   --tokens N                max_new_tokens of every request (default 16)

@@ -19,7 +19,12 @@ import { startGatewayProcess } from '../overhead/gateway-process.js';
 import { isLegName, LEG_NAMES, legServer, legTarget, ROUTE_LEGS, type LegName } from '../overhead/overhead-legs.js';
 import { PATH_HEADER, pathRows } from '../overhead/overhead-paths.js';
 import { legUsage, type ProcessUsage } from '../overhead/process-usage.js';
-import { overheadReportPage, type OverheadLeg, type OverheadResult } from '../overhead/overhead-report.js';
+import {
+  overheadReportPage,
+  type OverheadLeg,
+  type OverheadResult,
+  type SideBySideRoute,
+} from '../overhead/overhead-report.js';
 import { roundOrders } from '../overhead/overhead-rounds.js';
 import {
   ADDED_HEADER,
@@ -30,8 +35,11 @@ import {
   ratioRow,
   roundCount,
   roundRows,
+  SIDE_BY_SIDE_HEADER,
+  sideBySideRows,
 } from '../overhead/overhead-tables.js';
 import { summarizeOverhead } from '../overhead/overhead-summary.js';
+import { measureSideBySide } from '../overhead/side-by-side.js';
 import { renderHtml } from '../report/html-report.js';
 import { interruptOnSigint } from './shared.js';
 
@@ -46,6 +54,7 @@ const OVERHEAD_FLAGS = {
   arrivals: { type: 'string', default: 'poisson' },
   duration: { type: 'string', default: '5s' },
   rounds: { type: 'string', default: '3' },
+  'side-by-side': { type: 'string', default: '10s' },
   'saturation-duration': { type: 'string', default: '10s' },
   concurrency: { type: 'string', default: '64' },
   warmup: { type: 'string', default: '2s' },
@@ -105,6 +114,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
   const durationMs = parseDuration('--duration', s('duration'));
   const rounds = parseNumber('--rounds', s('rounds'), { integer: true, min: 1 });
   const saturationMs = parseDuration('--saturation-duration', s('saturation-duration'));
+  const sideBySideMs = parseDuration('--side-by-side', s('side-by-side'));
   const warmupMs = parseDuration('--warmup', s('warmup'));
   const concurrency = parseNumber('--concurrency', s('concurrency'), { integer: true, min: 1 });
   const tokens = parseNumber('--tokens', s('tokens'), { integer: true, min: 1 });
@@ -193,6 +203,11 @@ export async function overheadCommand(args: string[]): Promise<number> {
       rounds > 1
         ? `saturation and fixed rate in ${rounds} rounds (${saturationMs / 1000} s and ${durationMs / 1000} s per leg), the leg order reversed every other round (${legs.join(', ')}, then ${[...legs].reverse().join(', ')}); each ratio is taken within a round (a leg against its direct or proxy leg of the same round), and the summary gives the median over rounds with the rounds' min–max.`
         : `fixed rate in one round of ${durationMs / 1000} s per leg, in the order of --legs.`,
+      ...(sideBySideMs > 0
+        ? [
+            `CPU per request side by side: after the rounds, per route, one open-loop Poisson stream at ${rate}/s to each of the proxy and the gateway together (each request to one of them at random), ${rounds} repetition${rounds > 1 ? 's' : ''} of ${sideBySideMs / 1000} s after ${warmupMs / 1000} s of warm-up; each server's process.cpuUsage() over the same window / its 200 answers that ended in it. Both pay for the same moments of the machine, which legs run one after another do not.`,
+          ]
+        : []),
       `latency: client e2e from the intended send time, successful requests, nearest-rank percentiles; the same seed, so every leg gets the same request sequence and arrival times.`,
       `throughput (qps): successful answers that ended inside the measured window (after the warm-up, before the load stopped) / the window's length.`,
     ];
@@ -281,6 +296,32 @@ export async function overheadCommand(args: string[]): Promise<number> {
       for (const leg of order) if (!interrupt.signal.aborted) await runLeg(leg, 'fixed_rate', i + 1);
     }
 
+    const sideBySide: SideBySideRoute[] = [];
+    if (sideBySideMs > 0) {
+      const proxy = servers.proxy;
+      const gateway = servers.gateway;
+      for (const [route, proxyLeg, gatewayLeg] of SIDE_BY_SIDE_ROUTES) {
+        if (interrupt.signal.aborted || !legs.includes(proxyLeg) || !legs.includes(gatewayLeg)) continue;
+        if (proxy === undefined || gateway === undefined) {
+          say(`side by side ${route}: skipped (a gateway given by --gateway has no channel to ask for its CPU time)`);
+          continue;
+        }
+        const measured = await measureSideBySide(
+          {
+            proxy: { target: targets.get(proxyLeg)!, usage: () => proxy.usage() },
+            gateway: { target: targets.get(gatewayLeg)!, usage: () => gateway.usage() },
+          },
+          { ratePerServer: rate, durationMs: sideBySideMs, warmupMs, repetitions: rounds, seed, timeoutMs, workload },
+          interrupt.signal,
+        );
+        sideBySide.push({ route, ...measured });
+        for (const r of measured.repetitions)
+          say(
+            `side by side ${route} ${r.repetition}/${rounds}: proxy ${r.proxy.ok} ok, ${r.proxy.failed} failed, CPU ${r.proxy.cpu_ms_per_request?.toFixed(4) ?? '—'} ms/req; gateway ${r.gateway.ok} ok, ${r.gateway.failed} failed, CPU ${r.gateway.cpu_ms_per_request?.toFixed(4) ?? '—'} ms/req; gateway/proxy ${r.ratio?.toFixed(3) ?? '—'}×`,
+          );
+      }
+    }
+
     const result = summarizeOverhead(results, { rate });
     const exitCode =
       interrupt.signal.aborted || results.some((l) => !l.validity.valid)
@@ -308,10 +349,12 @@ export async function overheadCommand(args: string[]): Promise<number> {
         concurrency,
         tokens,
         mode: s('mode'),
+        side_by_side_s: sideBySideMs / 1000,
         seed,
         gateway_cpu_prof: cpuProfDir ?? null,
       },
       ...result,
+      ...(sideBySide.length > 0 ? { side_by_side: sideBySide } : {}),
     };
     writeJson(join(dir, 'result.json'), full);
     if (!v['no-html']) writeFileSync(join(dir, 'report.html'), renderHtml(overheadReportPage(full)));
@@ -328,6 +371,12 @@ export async function overheadCommand(args: string[]): Promise<number> {
     for (const child of children.reverse()) await child.stop();
   }
 }
+
+/** The routes measured side by side: the proxy's leg and the gateway's. */
+const SIDE_BY_SIDE_ROUTES: ReadonlyArray<readonly [string, LegName, LegName]> = [
+  ['/v1/generate', 'proxy', 'gateway'],
+  ['/v1/chat/completions', 'proxy-chat', 'gateway-chat'],
+];
 
 /** A server's usage, where the benchmark started it (a given gateway or backend has no channel to ask). */
 async function usageOf(server: ChildService | undefined): Promise<ProcessUsage | undefined> {
@@ -362,6 +411,12 @@ function formatOverhead(r: OverheadResult): string {
       ? [
           `gateway vs plain proxy (per process; CPU = user + system ms per successful request${overRounds}):`,
           renderTable(PATH_HEADER, pathRows(r.paths, n), '  '),
+        ]
+      : []),
+    ...(r.side_by_side?.length
+      ? [
+          `CPU per request side by side (ms; each request to the proxy or the gateway at random${n > 1 ? `, median over ${n} repetitions (min–max)` : ''}):`,
+          renderTable(SIDE_BY_SIDE_HEADER, sideBySideRows(r.side_by_side, n), '  '),
         ]
       : []),
     `saturation (closed loop, ${s.concurrency} concurrent${n > 1 ? `, each round` : ''}):`,

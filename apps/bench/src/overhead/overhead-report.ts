@@ -6,6 +6,7 @@ import type { ClientHealthReport } from '../load/client-health.js';
 import type { LegName } from './overhead-legs.js';
 import { PATH_HEADER, pathRows, type PathComparison } from './overhead-paths.js';
 import type { LegUsage } from './process-usage.js';
+import type { SideBySideResult } from './side-by-side.js';
 import type { Spread } from './overhead-rounds.js';
 import {
   ADDED_HEADER,
@@ -16,6 +17,8 @@ import {
   ratioRow,
   roundCount,
   roundRows,
+  SIDE_BY_SIDE_HEADER,
+  sideBySideRows,
 } from './overhead-tables.js';
 
 export type Percentile = 'p50' | 'p90' | 'p99' | 'p99_9';
@@ -67,9 +70,15 @@ export interface OverheadResult extends ResultBase, Verdict {
   saturation_qps: Partial<Record<LegName, number>>;
   /** The gateway against the plain proxy per route: CPU per request, saturation, added p99 (absent before these). */
   paths?: PathComparison[];
+  /** Per route, the proxy's and the gateway's CPU per request measured over the same seconds (absent before these). */
+  side_by_side?: SideBySideRoute[];
   ratios: Record<string, number | null>;
   goals: Array<{ goal: string; measured: string; met: boolean | null }>;
   notes: string[];
+}
+
+export interface SideBySideRoute extends SideBySideResult {
+  route: string;
 }
 
 export interface OverheadRound {
@@ -120,6 +129,12 @@ export function overheadReportPage(result: OverheadResult): ReportPage {
       ? [
           `<h2>Gateway vs plain proxy: CPU per request, added p99, event-loop delay${overRounds}</h2>`,
           table(PATH_HEADER, pathRows(result.paths, n)),
+        ]
+      : []),
+    ...(result.side_by_side?.length
+      ? [
+          `<h2>CPU per request side by side (ms; each request to the proxy or the gateway at random${overRounds.replace('rounds', 'repetitions')})</h2>`,
+          table(SIDE_BY_SIDE_HEADER, sideBySideRows(result.side_by_side, n)),
         ]
       : []),
     `<p class="meta">${Object.entries(result.ratios)

@@ -1,11 +1,12 @@
 /**
- * The fixed-rate tables of an overhead result as rows of text, shared by the console summary and the HTML report:
+ * The fixed-rate and side-by-side tables of an overhead result as rows of text, shared by the console summary and the HTML report:
  * every figure is the median over rounds with the rounds' min–max. A result written before rounds existed (no
  * `over_rounds`) reads as one round.
  */
 import { ADDED_OVER, type LegName } from './overhead-legs.js';
 import type { OverheadResult, Percentile } from './overhead-report.js';
 import { formatSpread, percentileSpreads, spreadOf } from './overhead-rounds.js';
+import type { SideBySideRepetition } from './side-by-side.js';
 
 const PCTS: readonly Percentile[] = ['p50', 'p90', 'p99', 'p99_9'];
 
@@ -74,4 +75,32 @@ export function roundRows(r: OverheadResult): { header: string[]; rows: string[]
         : []),
     ]),
   };
+}
+
+export const SIDE_BY_SIDE_HEADER = [
+  'route',
+  'rate each',
+  'proxy ok',
+  'gateway ok',
+  'failed',
+  'proxy CPU',
+  'gateway CPU',
+  'gateway / proxy',
+];
+
+/** Per route measured side by side: the answers summed over repetitions, CPU per request and the ratio as median (min–max). */
+export function sideBySideRows(routes: NonNullable<OverheadResult['side_by_side']>, repetitions: number): string[][] {
+  return routes.map((r) => {
+    const sum = (pick: (x: SideBySideRepetition) => number) => r.repetitions.reduce((n, x) => n + pick(x), 0);
+    return [
+      r.route,
+      `${r.rate_per_server}/s`,
+      String(sum((x) => x.proxy.ok)),
+      String(sum((x) => x.gateway.ok)),
+      String(sum((x) => x.proxy.failed + x.gateway.failed)),
+      formatSpread(r.proxy_cpu_ms_per_request, repetitions, 4),
+      formatSpread(r.gateway_cpu_ms_per_request, repetitions, 4),
+      formatSpread(r.ratio, repetitions, 3, '×'),
+    ];
+  });
 }
