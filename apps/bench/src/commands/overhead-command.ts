@@ -205,7 +205,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         : `fixed rate in one round of ${durationMs / 1000} s per leg, in the order of --legs.`,
       ...(sideBySideMs > 0
         ? [
-            `CPU per request side by side: after the rounds, per route, one open-loop Poisson stream at ${rate}/s to each of the proxy and the gateway together (each request to one of them at random), ${rounds} repetition${rounds > 1 ? 's' : ''} of ${sideBySideMs / 1000} s after ${warmupMs / 1000} s of warm-up; each server's process.cpuUsage() over the same window / its 200 answers that ended in it. Both pay for the same moments of the machine, which legs run one after another do not.`,
+            `CPU per request side by side: after the rounds, per route, one open-loop Poisson stream at ${rate}/s to each of the proxy and the gateway together (each request to one of them at random), ${rounds} repetition${rounds > 1 ? 's' : ''} of ${sideBySideMs / 1000} s after ${warmupMs / 1000} s of warm-up; each server's process.cpuUsage() over the same window / its successful answers that ended in it. Both pay for the same moments of the machine, which legs run one after another do not.`,
           ]
         : []),
       `latency: client e2e from the intended send time, successful requests, nearest-rank percentiles; the same seed, so every leg gets the same request sequence and arrival times.`,

@@ -1,7 +1,7 @@
 /**
- * The fixed-rate and side-by-side tables of an overhead result as rows of text, shared by the console summary and the HTML report:
- * every figure is the median over rounds with the rounds' min–max. A result written before rounds existed (no
- * `over_rounds`) reads as one round.
+ * The fixed-rate and side-by-side tables of an overhead result as rows of text, shared by the console summary and the
+ * HTML report: every figure is the median over rounds (or repetitions) with their min–max. A result written before
+ * rounds existed (no `over_rounds`) reads as one round.
  */
 import { ADDED_OVER, type LegName } from './overhead-legs.js';
 import type { OverheadResult, Percentile } from './overhead-report.js';
@@ -88,7 +88,7 @@ export const SIDE_BY_SIDE_HEADER = [
   'gateway / proxy',
 ];
 
-/** Per route measured side by side: the answers summed over repetitions, CPU per request and the ratio as median (min–max). */
+/** Per route side by side: answers summed over repetitions; CPU per request and the ratio as median (min–max). */
 export function sideBySideRows(routes: NonNullable<OverheadResult['side_by_side']>, repetitions: number): string[][] {
   return routes.map((r) => {
     const sum = (pick: (x: SideBySideRepetition) => number) => r.repetitions.reduce((n, x) => n + pick(x), 0);

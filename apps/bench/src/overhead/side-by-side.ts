@@ -1,8 +1,13 @@
-import http from 'node:http';
-import { requestBody, requestPath, type Target } from '../client/target-api.js';
+import { GenerateClient } from '../client/generate-client.js';
+import type { Target } from '../client/target-api.js';
+import { arrivalSchedule } from '../load/arrival-schedule.js';
+import type { ArrivalSink } from '../load/arrival-sink.js';
+import { runOpenLoop } from '../load/open-loop.js';
+import { LoadProfile } from '../load/profile.js';
 import { Rng } from '../load/rng.js';
 import { Workload, type WorkloadConfig } from '../load/workload.js';
-import type { ProcessUsage } from './process-usage.js';
+import type { RequestRecord } from '../metrics/request-record.js';
+import { legUsage, type ProcessUsage } from './process-usage.js';
 import { spreadOf, type Spread } from './overhead-rounds.js';
 
 /**
@@ -32,9 +37,9 @@ export interface SideBySideSettings {
 
 /** One server over one repetition's measured window. */
 export interface SideBySideCount {
-  /** Answers with status 200, read to their end, that ended inside the window. */
+  /** Answers that ended inside the window and that the client took as complete and ok (as `run` counts them). */
   ok: number;
-  /** Answers of another status, lost connections and timeouts, inside the window. */
+  /** Failures inside the window: error answers, lost connections, timeouts, dropped arrivals. */
   failed: number;
   cpu_ms: number;
   cpu_ms_per_request: number | null;
@@ -59,25 +64,15 @@ export interface SideBySideResult {
 
 type Side = 'proxy' | 'gateway';
 
-interface Tally {
-  ok: number;
-  failed: number;
-}
-
 /** Runs the repetitions one after another; each waits for its requests still in flight before the next begins. */
 export async function measureSideBySide(
   servers: Record<Side, SideBySideServer>,
   settings: SideBySideSettings,
   signal?: AbortSignal,
 ): Promise<SideBySideResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const repetitions: SideBySideRepetition[] = [];
-  try {
-    for (let i = 1; i <= settings.repetitions && !signal?.aborted; i++)
-      repetitions.push(await repetition(i, servers, settings, agent));
-  } finally {
-    agent.destroy();
-  }
+  for (let i = 1; i <= settings.repetitions && !signal?.aborted; i++)
+    repetitions.push(await repetition(i, servers, settings, signal));
   return {
     rate_per_server: settings.ratePerServer,
     duration_s: settings.durationMs / 1000,
@@ -88,106 +83,79 @@ export async function measureSideBySide(
   };
 }
 
+/**
+ * One repetition: the run's own open loop (arrivalSchedule, runOpenLoop) at both rates together, each arrival sent by
+ * the client of the side it is drawn for (GenerateClient, which reads and checks every answer as `run` does).
+ */
 async function repetition(
   index: number,
   servers: Record<Side, SideBySideServer>,
   settings: SideBySideSettings,
-  agent: http.Agent,
+  signal?: AbortSignal,
 ): Promise<SideBySideRepetition> {
-  const arrivals = new Rng(settings.seed + index, 7);
-  const workload = new Workload(settings.workload, settings.seed + index);
-  const tallies: Record<Side, Tally> = { proxy: { ok: 0, failed: 0 }, gateway: { ok: 0, failed: 0 } };
-  let counting = false;
-  let inFlight = 0;
-  let allAnswered: (() => void) | undefined;
-  const count = (side: Side, ok: boolean) => {
-    if (counting) tallies[side][ok ? 'ok' : 'failed']++;
-    if (--inFlight === 0) allAnswered?.();
+  const originMs = performance.now();
+  const clock = () => performance.now() - originMs;
+  const seed = settings.seed + index;
+  const clientOf = (side: Side) =>
+    new GenerateClient(servers[side].target, { originMs, timeoutMs: settings.timeoutMs });
+  const clients: Record<Side, GenerateClient> = { proxy: clientOf('proxy'), gateway: clientOf('gateway') };
+  const workload = new Workload(settings.workload, seed);
+  const sides = new Rng(seed, 7);
+  const records: Record<Side, RequestRecord[]> = { proxy: [], gateway: [] };
+  const sideOf: Side[] = [];
+  const pick = (id: number) => (sideOf[id] ??= sides.next() < 0.5 ? 'proxy' : 'gateway');
+  const sink: ArrivalSink = {
+    issue: async (id, intendedMs) => {
+      const side = pick(id);
+      records[side].push(await clients[side].send(id, workload.next(), intendedMs));
+    },
+    drop: (id, intendedMs, why) => {
+      const side = pick(id);
+      records[side].push(clients[side].dropped(id, workload.next(), intendedMs, why, false));
+    },
   };
-  const send = (side: Side) => {
-    inFlight++;
-    const spec = workload.next();
-    exchange(servers[side].target, spec.stream, requestBody(servers[side].target, spec), agent, settings.timeoutMs)
-      .then((ok) => count(side, ok))
-      .catch(() => count(side, false));
-  };
-
-  // Arrivals at both servers together, each to one of them at random, until `sending` ends.
-  const meanGapMs = 1000 / (2 * settings.ratePerServer);
-  let sending = true;
-  let nextAt = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const pump = () => {
-    const now = performance.now();
-    while (sending && nextAt <= now) {
-      send(arrivals.next() < 0.5 ? 'proxy' : 'gateway');
-      nextAt += -Math.log(1 - arrivals.next()) * meanGapMs;
-    }
-    if (sending) timer = setTimeout(pump, Math.max(0, nextAt - performance.now()));
-  };
-  pump();
+  const lengthMs = settings.warmupMs + settings.durationMs;
+  const arrivals = arrivalSchedule(LoadProfile.constant(2 * settings.ratePerServer, lengthMs), 'poisson', seed);
+  const load = runOpenLoop(
+    { arrivals, startMs: 0, stopAfterMs: lengthMs, maxInFlight: 10_000, maxPending: 100_000 },
+    sink,
+    clock,
+    signal,
+  );
   try {
     await sleep(settings.warmupMs);
     const before = await Promise.all([servers.proxy.usage(), servers.gateway.usage()]);
-    counting = true;
+    const fromMs = clock();
     await sleep(settings.durationMs);
-    counting = false;
+    const toMs = clock();
     const after = await Promise.all([servers.proxy.usage(), servers.gateway.usage()]);
-    const proxy = countOf(tallies.proxy, before[0], after[0]);
-    const gateway = countOf(tallies.gateway, before[1], after[1]);
+    const proxy = countOf('proxy', records.proxy, fromMs, toMs, before[0], after[0]);
+    const gateway = countOf('gateway', records.gateway, fromMs, toMs, before[1], after[1]);
     const ratio =
       proxy.cpu_ms_per_request !== null && gateway.cpu_ms_per_request !== null && proxy.cpu_ms_per_request > 0
         ? Math.round((gateway.cpu_ms_per_request / proxy.cpu_ms_per_request) * 1000) / 1000
         : null;
     return { repetition: index, proxy, gateway, ratio };
   } finally {
-    sending = false;
-    clearTimeout(timer);
-    if (inFlight > 0) await new Promise<void>((resolve) => (allAnswered = resolve));
+    await load;
+    clients.proxy.close();
+    clients.gateway.close();
   }
 }
 
-function countOf({ ok, failed }: Tally, before: ProcessUsage, after: ProcessUsage): SideBySideCount {
-  const cpuMs = (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / 1000;
-  return {
-    ok,
-    failed,
-    cpu_ms: Math.round(cpuMs * 1000) / 1000,
-    cpu_ms_per_request: ok > 0 ? Math.round((cpuMs / ok) * 10_000) / 10_000 : null,
-  };
-}
-
-/** One request, its answer read to the end: true for a 200. A request past `timeoutMs` is cut and counts as failed. */
-function exchange(
-  target: Target,
-  stream: boolean,
-  body: string,
-  agent: http.Agent,
-  timeoutMs: number,
-): Promise<boolean> {
-  const url = new URL(requestPath(target.api, stream), target.url);
-  return new Promise((resolve) => {
-    const request = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          ...(target.apiKey !== undefined ? { authorization: `Bearer ${target.apiKey}` } : {}),
-        },
-      },
-      (answer) => {
-        answer.on('data', () => undefined);
-        answer.on('error', () => undefined); // a cut answer closes incomplete
-        answer.on('close', () => resolve(answer.complete && answer.statusCode === 200));
-      },
-    );
-    request.setTimeout(timeoutMs, () => request.destroy(new Error('timed out')));
-    request.on('error', () => resolve(false));
-    request.end(body);
-  });
+/** A side's answers that ended inside the CPU window, and its CPU per successful one (legUsage, as the legs'). */
+function countOf(
+  side: Side,
+  records: readonly RequestRecord[],
+  fromMs: number,
+  toMs: number,
+  before: ProcessUsage,
+  after: ProcessUsage,
+): SideBySideCount {
+  const inWindow = records.filter((r) => (r.end_ms ?? r.intended_ms) >= fromMs && (r.end_ms ?? r.intended_ms) <= toMs);
+  const ok = inWindow.filter((r) => r.ok).length;
+  const { cpu_ms, cpu_ms_per_request } = legUsage(side, before, after, ok);
+  return { ok, failed: inWindow.length - ok, cpu_ms, cpu_ms_per_request };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
