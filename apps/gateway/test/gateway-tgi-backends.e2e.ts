@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startTgiStandIn, type StandInScript, type TgiStandIn } from '#backends/testing';
 import { redisForGateways, until, type GatewayRedis } from '#dispatch/testing';
 import {
@@ -219,6 +220,55 @@ describe('gateway whose TGI backend is down at start-up', () => {
     await standIn.load();
     await waitForModel(gateway.url, 'qwen2', (v) => v.state === 'ready', 10_000);
     assert.equal((await request(`${gateway.url}/health/ready`)).status, 200);
+    assert.equal((await generate(gateway, 'hello')).status, 200);
+  });
+});
+
+describe('health polls of a TGI backend (stand-in) that is answering traffic', () => {
+  let standIn: TgiStandIn;
+  let gateway: RunningGateway;
+
+  before(async () => {
+    standIn = await startTgiStandIn();
+    gateway = await startGateway(tgiConfig(standIn.url), { env: { HEALTH_POLL_MS: '100' } });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await standIn?.close();
+  });
+
+  /** Requests one after another for `ms`, each answered 200, the model ready after each. */
+  async function traffic(ms: number): Promise<void> {
+    const ends = Date.now() + ms;
+    while (Date.now() < ends) {
+      assert.equal((await generate(gateway, 'hello')).status, 200);
+      await sleep(10);
+    }
+  }
+
+  it("asks /health only when the backend answered no call since the last poll: a call's answer stands in for the probe", async () => {
+    const idleFrom = standIn.stats.healthChecks;
+    await sleep(1000);
+    const idleProbes = standIn.stats.healthChecks - idleFrom;
+    assert.ok(idleProbes >= 5, `idle, every poll asks: ${idleProbes} probes in 1 s of 100 ms polls`);
+
+    const busyFrom = standIn.stats.healthChecks;
+    await traffic(1000);
+    const busyProbes = standIn.stats.healthChecks - busyFrom;
+    assert.ok(busyProbes <= 3, `answering, the polls take the answers as evidence: ${busyProbes} probes in 1 s`);
+  });
+
+  it('keeps a backend whose /health fails ready while its calls are answered, and finds it unhealthy once they stop', async () => {
+    standIn.health = 'unhealthy';
+    try {
+      await traffic(600);
+      assert.equal((await modelView(gateway.url, 'qwen2')).state, 'ready');
+      const unhealthy = await waitForModel(gateway.url, 'qwen2', (v) => v.state === 'unhealthy', 5000);
+      assert.match(unhealthy.last_error.message, /loading|health/);
+    } finally {
+      standIn.health = 'ready';
+    }
+    await waitForModel(gateway.url, 'qwen2', (v) => v.state === 'ready', 5000);
     assert.equal((await generate(gateway, 'hello')).status, 200);
   });
 });

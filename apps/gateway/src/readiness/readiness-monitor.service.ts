@@ -12,11 +12,16 @@ import { ReplicaRouter } from '../replicas/replica-router.service.js';
  * connections is still loading until its start-up deadline passes (TGI binds only after loading), then unhealthy.
  * Each outcome also goes to the engine supervisor, whose watchdog replaces a local engine that has stopped answering,
  * and to the replica router, which lets an ejected replica back once it answers ready after its ejection.
+ * A ready replica that has answered a call since the last poll is not asked: that answer is the poll's evidence, as
+ * good as a 200 from /health, and a busy gateway does not pay for a probe it does not need (PERFORMANCE.md). One
+ * that answered nothing since, idle or failing, is probed as ever.
  */
 @Injectable()
 export class ReadinessMonitor implements OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private polling = false;
+  /** Each replica's answered calls (ReplicaRouter) at its last poll. */
+  private readonly answeredAtLastPoll = new WeakMap<ModelEntry, number>();
 
   constructor(
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
@@ -48,11 +53,18 @@ export class ReadinessMonitor implements OnApplicationShutdown {
     const { state } = entry.status;
     // A failed model has no engine: its file is what is retried (ServerProcess).
     if (!backend || state === 'stopped' || state === 'starting' || state === 'failed') return;
-    const probe = await backend.probe();
+    const probe = this.answeredSinceLastPoll(entry) && state === 'ready' ? 'ready' : await backend.probe();
     if (entry.status.state === 'stopped') return; // a discovered replica that went while it was probed
     this.judge(entry, probe);
     this.engines.recordProbe(entry, probe);
     this.router.recordProbe(entry, probe);
+  }
+
+  private answeredSinceLastPoll(entry: ModelEntry): boolean {
+    const answered = this.router.answeredCalls(entry.id, entry.replica);
+    const before = this.answeredAtLastPoll.get(entry);
+    this.answeredAtLastPoll.set(entry, answered);
+    return before !== undefined && answered > before;
   }
 
   private judge(entry: ModelEntry, probe: ProbeResult): void {

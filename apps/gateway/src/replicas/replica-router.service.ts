@@ -12,6 +12,8 @@ import { ReplicaCallsHost } from './replica-calls.provider.js';
 /** What this gateway knows of one replica beyond its health: its outstanding calls and its outlier record. */
 interface ReplicaTraffic {
   inFlight: number;
+  /** Calls it answered, ever: a count that moved since the last health poll stands in for that poll's probe. */
+  answered: number;
   readonly outlier: OutlierRecord;
   lastCallError: { message: string; at: Date } | null;
   /** A replica that has gone (DNS discovery): resolved once its last call in flight has ended. */
@@ -219,7 +221,10 @@ export class ReplicaRouter {
       if (traffic.inFlight === 0) traffic.drained();
       return;
     }
-    if (outcome === 'ok') this.detector.success(traffic.outlier);
+    if (outcome === 'ok') {
+      traffic.answered += 1;
+      this.detector.success(traffic.outlier);
+    }
     if (outcome !== 'failed') return;
     traffic.lastCallError = { message: error?.message ?? 'call failed', at: new Date() };
     const peers = [...model.replicas.values()].map((peer) => peer.outlier);
@@ -228,6 +233,11 @@ export class ReplicaRouter {
 
   failedOver(modelId: string, replica: number): void {
     this.metrics.failedOver(modelId, String(replica));
+  }
+
+  /** The calls the replica has answered so far (its calls that ended `ok`). */
+  answeredCalls(modelId: string, replica: number): number {
+    return this.replica(modelId, replica).answered;
   }
 
   /** Each health probe of a replica (from the readiness monitor): an ejected replica whose time is up comes back. */
@@ -290,7 +300,10 @@ export class ReplicaRouter {
     const { replicas } = this.model(modelId);
     let traffic = replicas.get(replica);
     if (traffic === undefined) {
-      replicas.set(replica, (traffic = { inFlight: 0, outlier: new OutlierRecord(), lastCallError: null }));
+      replicas.set(
+        replica,
+        (traffic = { inFlight: 0, answered: 0, outlier: new OutlierRecord(), lastCallError: null }),
+      );
       this.metrics.declare(modelId, String(replica));
     }
     return traffic;

@@ -109,6 +109,8 @@ export interface TgiStandInStats {
   maxInFlight: number;
   /** Requests whose client went away before the stand-in had finished answering. */
   disconnects: number;
+  /** `GET /health` requests received. */
+  healthChecks: number;
 }
 
 export interface TgiStandIn {
@@ -129,7 +131,14 @@ type GenerationPath = '/generate' | '/generate_stream' | '/v1/chat/completions';
 const VERSION = '3.3.6';
 
 export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<TgiStandIn> {
-  const stats: TgiStandInStats = { requests: 0, connections: 0, inFlight: 0, maxInFlight: 0, disconnects: 0 };
+  const stats: TgiStandInStats = {
+    requests: 0,
+    connections: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    disconnects: 0,
+    healthChecks: 0,
+  };
   const received: StandInRequest[] = [];
   const maxConcurrent = options.maxConcurrentRequests ?? 128;
   const modelId = options.modelId ?? 'stand-in/tgi-model';
@@ -166,6 +175,7 @@ export async function startTgiStandIn(options: TgiStandInOptions = {}): Promise<
   }
 
   function health(res: http.ServerResponse): void {
+    stats.healthChecks++;
     if (standIn.health === 'ready') return void res.writeHead(200).end();
     if (standIn.health === 'unhealthy') return sendJson(res, 503, { error: 'unhealthy', error_type: 'healthcheck' });
     sendJson(res, 500, { error: 'stand-in health check is broken', error_type: 'healthcheck' });
