@@ -237,7 +237,7 @@ describe('health polls of a TGI backend (stand-in) that is answering traffic', (
     await standIn?.close();
   });
 
-  /** Requests one after another for `ms`, each answered 200, the model ready after each. */
+  /** Requests one after another for `ms`, each of them answered 200. */
   async function traffic(ms: number): Promise<void> {
     const ends = Date.now() + ms;
     while (Date.now() < ends) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GenerateClient } from '../client/generate-client.js';
 import type { Target } from '../client/target-api.js';
 import { arrivalSchedule } from '../load/arrival-schedule.js';
@@ -10,13 +11,6 @@ import type { RequestRecord } from '../metrics/request-record.js';
 import { legUsage, type ProcessUsage } from './process-usage.js';
 import { spreadOf, type Spread } from './overhead-rounds.js';
 
-/**
- * The proxy's and the gateway's CPU per request measured over the same seconds: one open-loop Poisson stream at
- * twice `ratePerServer`, each request sent to one of the two at random. Legs run one after the other meet the
- * machine at different moments (its other tenants, its caches), which moves one server's CPU per request by ±15 %
- * from leg to leg here; side by side, both pay for the same moments, and the ratio of their CPU per request is the
- * gateway's own work. Repeated `repetitions` times; the summary is the median ratio and its range.
- */
 export interface SideBySideServer {
   target: Target;
   /** The server process's own CPU time (its usage reporter, over IPC). */
@@ -64,7 +58,15 @@ export interface SideBySideResult {
 
 type Side = 'proxy' | 'gateway';
 
-/** Runs the repetitions one after another; each waits for its requests still in flight before the next begins. */
+/**
+ * The proxy's and the gateway's CPU per request measured over the same seconds: one open-loop Poisson stream at
+ * twice `ratePerServer`, each request sent to one of the two at random. Legs run one after the other meet the
+ * machine at different moments (its other tenants, its caches), which moves one server's CPU per request by ±15 %
+ * from leg to leg here; side by side, both pay for the same moments, and the ratio of their CPU per request is the
+ * gateway's own work. Repeated `repetitions` times; the summary is the median ratio and its range.
+ *
+ * The repetitions run one after another; each waits for its requests still in flight before the next begins.
+ */
 export async function measureSideBySide(
   servers: Record<Side, SideBySideServer>,
   settings: SideBySideSettings,
@@ -152,10 +154,11 @@ function countOf(
   before: ProcessUsage,
   after: ProcessUsage,
 ): SideBySideCount {
-  const inWindow = records.filter((r) => (r.end_ms ?? r.intended_ms) >= fromMs && (r.end_ms ?? r.intended_ms) <= toMs);
+  const inWindow = records.filter((r) => {
+    const endedMs = r.end_ms ?? r.intended_ms;
+    return endedMs >= fromMs && endedMs <= toMs;
+  });
   const ok = inWindow.filter((r) => r.ok).length;
   const { cpu_ms, cpu_ms_per_request } = legUsage(side, before, after, ok);
   return { ok, failed: inWindow.length - ok, cpu_ms, cpu_ms_per_request };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -53,7 +53,8 @@ export class ReadinessMonitor implements OnApplicationShutdown {
     const { state } = entry.status;
     // A failed model has no engine: its file is what is retried (ServerProcess).
     if (!backend || state === 'stopped' || state === 'starting' || state === 'failed') return;
-    const probe = this.answeredSinceLastPoll(entry) && state === 'ready' ? 'ready' : await backend.probe();
+    const answered = this.answeredSinceLastPoll(entry); // keeps this poll's count, whatever the state
+    const probe = answered && state === 'ready' ? 'ready' : await backend.probe();
     if (entry.status.state === 'stopped') return; // a discovered replica that went while it was probed
     this.judge(entry, probe);
     this.engines.recordProbe(entry, probe);
