@@ -6,7 +6,8 @@ import { REPO_ROOT } from '../support/engine.js';
 
 /**
  * The docs tell users what to run: every `npm run <script>` they name must exist in package.json, every
- * `npm run bench -- <command>` must be a command of the bench CLI, and every file under scripts/ they name must exist.
+ * `npm run bench -- <command>` must be a command of the bench CLI, and every file under scripts/ they name must exist;
+ * and their headings and tables must still be Markdown's.
  */
 const DOCS = [
   'README.md',
@@ -45,6 +46,12 @@ describe('commands named in the docs', () => {
       const named = [...text.matchAll(/\bscripts\/([\w./-]+\.(?:py|sh|conf|mjs))/g)].map((m) => `scripts/${m[1]}`);
       const missing = [...new Set(named)].filter((path) => !existsSync(REPO_ROOT + path));
       assert.deepEqual(missing, []);
+    });
+
+    it(`${doc}: no heading or table folded into a paragraph`, () => {
+      // A reflow that ignores Markdown runs headings and tables into the text before them; they stop rendering.
+      const folded = text.split('\n').filter((line) => !line.startsWith('    ') && /\S #{2,4} \S|\S \|-{3}/.test(line));
+      assert.deepEqual(folded, []);
     });
   }
 
