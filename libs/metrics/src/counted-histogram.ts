@@ -63,6 +63,8 @@ export class CountedHistogram {
     private readonly labelNames: readonly string[],
     private readonly upperBounds: readonly number[],
     registry: Registry,
+    /** Called before each read: whoever holds observations back hands them over. */
+    private readonly beforeRead: () => void = () => {},
   ) {
     registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
     // As prom-client's: a histogram without labels has its one series from the start, a labelled one from its first value.
@@ -83,6 +85,7 @@ export class CountedHistogram {
 
   /** The exposition's values: each series' cumulative buckets, `+Inf`, sum and count, as prom-client's Histogram gives them. */
   getForPromString(): ExportedMetric<ExportedValue> {
+    this.beforeRead();
     const bucket = `${this.name}_bucket`;
     const values: ExportedValue[] = [];
     for (const series of this.series.values()) {

@@ -84,8 +84,9 @@ export class LastMinute {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  record(record: RequestRecord): void {
-    const now = this.now();
+  /** `finishedAt`: when the request finished (epoch ms), if it is recorded later. */
+  record(record: RequestRecord, finishedAt?: number): void {
+    const now = finishedAt ?? this.now();
     const key = record.modelId ?? '';
     let ring = this.rings.get(key);
     if (!ring) this.rings.set(key, (ring = new SecondRing()));

@@ -57,14 +57,20 @@ export class PrometheusMetrics {
     help: 'Generation requests by model, outcome (ok or the error type) and route (generate, chat_completions, completions, tgi).',
     labelNames: ['model', 'outcome', 'route'],
     registers: [this.registry],
-    collect: () => PendingCount.flushAll(this.requestCounts),
+    collect: () => {
+      this.beforeRead();
+      PendingCount.flushAll(this.requestCounts);
+    },
   });
   private readonly tokens = new Counter({
     name: 'sluice_tokens_total',
     help: 'Tokens the backends counted, by model and kind (input or output).',
     labelNames: ['model', 'kind'],
     registers: [this.registry],
-    collect: () => PendingCount.flushAll(this.tokenCounts),
+    collect: () => {
+      this.beforeRead();
+      PendingCount.flushAll(this.tokenCounts);
+    },
   });
   private readonly latency = new CountedHistogram(
     'sluice_request_duration_seconds',
@@ -72,6 +78,7 @@ export class PrometheusMetrics {
     ['model'],
     LATENCY_BUCKETS,
     this.registry,
+    () => this.beforeRead(),
   );
   private readonly queueWait = new CountedHistogram(
     'sluice_queue_wait_seconds',
@@ -79,6 +86,7 @@ export class PrometheusMetrics {
     ['model'],
     QUEUE_BUCKETS,
     this.registry,
+    () => this.beforeRead(),
   );
   private readonly timeToFirstToken = new CountedHistogram(
     'sluice_time_to_first_token_seconds',
@@ -86,6 +94,7 @@ export class PrometheusMetrics {
     ['model'],
     FIRST_TOKEN_BUCKETS,
     this.registry,
+    () => this.beforeRead(),
   );
   private readonly overhead = new CountedHistogram(
     'sluice_gateway_overhead_seconds',
@@ -93,6 +102,7 @@ export class PrometheusMetrics {
     [],
     OVERHEAD_BUCKETS,
     this.registry,
+    () => this.beforeRead(),
   ).labels();
   private readonly inFlight = new Gauge({
     name: 'sluice_in_flight_requests',
@@ -173,7 +183,11 @@ export class PrometheusMetrics {
   });
   private readonly series = new Map<string, ModelSeries>();
 
-  constructor(options: { processMetrics?: boolean } = {}) {
+  /** What the per-request metrics' reads call first: whoever holds records back hands them over (GatewayMetrics). */
+  private readonly beforeRead: () => void;
+
+  constructor(options: { processMetrics?: boolean; beforeRead?: () => void } = {}) {
+    this.beforeRead = options.beforeRead ?? (() => {});
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

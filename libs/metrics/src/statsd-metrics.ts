@@ -69,7 +69,12 @@ export class StatsdMetrics {
   /** `<prefix><key>:` of each per-request timer, made once. */
   private readonly timerPrefix: Record<'requestLatency' | 'queueWait' | 'timeToFirstToken' | 'gatewayOverhead', string>;
 
-  constructor(settings: StatsdSettings, onError: (error: Error) => void) {
+  /** `beforeFlush`: hands over what is held elsewhere for this flush (GatewayMetrics' finished requests). */
+  constructor(
+    settings: StatsdSettings,
+    onError: (error: Error) => void,
+    private readonly beforeFlush: () => void = () => {},
+  ) {
     const prefix = settings.prefix === '' || settings.prefix.endsWith('.') ? settings.prefix : `${settings.prefix}.`;
     this.prefix = prefix;
     this.maxTimerBatchBytes = settings.maxBufferBytes;
@@ -83,6 +88,7 @@ export class StatsdMetrics {
     // Made before the client, whose buffer flushes on a timer of the same period: this one fires first in each round,
     // so what it hands over goes out in the same round, not one later.
     this.counterTimer = setInterval(() => {
+      this.beforeFlush();
       this.sendTimers();
       this.sendCounters();
     }, settings.flushIntervalMs);
@@ -154,6 +160,7 @@ export class StatsdMetrics {
   /** Sends the batched counters and what hot-shots has buffered, then closes the socket. */
   close(): Promise<void> {
     clearInterval(this.counterTimer);
+    this.beforeFlush();
     this.sendTimers();
     this.sendCounters();
     return new Promise((resolve) => this.client.close(() => resolve()));

@@ -53,18 +53,18 @@ export class ConsoleStateService {
       );
     // An admin's list is the full view (ModelsService gives the summary to other callers only).
     const { models, gpus } = (await this.models.list(caller)) as ModelListDto;
-    const { lastMinute } = this.metrics;
+    const { metrics } = this;
     return {
       generated_at: new Date().toISOString(),
       window_s: LAST_MINUTE_S,
       gateway: {
         uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
         dispatch_queue: this.config.redisUrl ? 'redis' : 'in-process',
-        last_minute: lastMinuteDto(lastMinute.total()),
+        last_minute: lastMinuteDto(metrics.lastMinuteTotal()),
       },
       models: models.map((model) => ({
         ...model,
-        last_minute: lastMinuteDto(lastMinute.of(model.id)),
+        last_minute: lastMinuteDto(metrics.lastMinuteOf(model.id)),
         state_changes: this.stateChanges.of(model.id),
       })),
       gpus: gpus.map((gpu) => ({
