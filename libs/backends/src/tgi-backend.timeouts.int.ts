@@ -46,6 +46,17 @@ describe('TgiBackend timeouts and client abort', () => {
     await disconnected;
   });
 
+  it('inter-token: a steady stream that lasts many gaps is not cut (the wait runs from the latest token)', async () => {
+    const { backend } = await setUp({ tokens: Array.from({ length: 30 }, () => 't'), tokenDelayMs: 40 });
+    const startedAt = performance.now();
+    const outcome = await backend.generate(
+      { inputs: 'x', parameters: {} },
+      testCallOptions({ timeouts: { interTokenMs: 150, totalMs: 10_000 } }),
+    );
+    assert.equal(outcome.generatedText, 't'.repeat(30));
+    assert.ok(performance.now() - startedAt > 4 * 150, 'the stream outlasted several inter-token gaps');
+  });
+
   it('total: fires when the whole call is too long even though tokens keep coming', async () => {
     const { standIn, backend } = await setUp({ tokens: Array.from({ length: 100 }, () => 't'), tokenDelayMs: 20 });
     const disconnected = standIn.nextDisconnect();
