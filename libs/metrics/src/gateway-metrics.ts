@@ -14,7 +14,7 @@ export class GatewayMetrics {
   private readonly lastMinute = new LastMinute();
   private readonly statsd: StatsdMetrics | null;
   private inFlight = 0;
-  /** Finished requests not yet recorded, and when each finished (epoch ms, for the last minute's seconds). */
+  /** Finished requests not yet recorded, and when each finished (the last minute's clock, for its seconds). */
   private readonly finished: RequestRecord[] = [];
   private readonly finishedAt: number[] = [];
 
@@ -44,7 +44,7 @@ export class GatewayMetrics {
    */
   requestFinished(record: RequestRecord): void {
     this.inFlight -= 1;
-    this.finishedAt.push(Date.now());
+    this.finishedAt.push(this.lastMinute.now());
     if (this.finished.push(record) >= RECORD_BATCH) this.recordFinished();
   }
 

@@ -82,7 +82,8 @@ class SecondRing {
 export class LastMinute {
   private readonly rings = new Map<string, SecondRing>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `now`: its clock (epoch ms), which a later record()'s `finishedAt` must come from too. */
+  constructor(readonly now: () => number = Date.now) {}
 
   /** `finishedAt`: when the request finished (epoch ms), if it is recorded later. */
   record(record: RequestRecord, finishedAt?: number): void {
