@@ -2,6 +2,8 @@ import type { BackendCall } from './backend-call.js';
 import { CHAT_FINISH_REASONS, toTokenLogprob, type WireLogprob } from './chat-wire.js';
 import { GatewayError } from './gateway-error.js';
 import type { GenerationOutcome } from './inference-backend.js';
+import { plainChatAnswer } from './plain-chat-json.js';
+import type { TgiFinishReason } from './tgi-protocol.js';
 import { WholeAnswerReader } from './whole-answer-reader.js';
 
 /** `POST /v1/chat/completions` answered in one piece (`stream: false`), as OpenAI-protocol servers send it. */
@@ -30,6 +32,12 @@ export class ChatAnswerReader extends WholeAnswerReader {
   }
 
   protected read(text: string, now: number): void {
+    // TGI's ordinary answer is read without parsing it (plain-chat-json.ts); any other is parsed.
+    const plain = plainChatAnswer(text);
+    if (plain !== undefined) {
+      const { content, finishReason, promptTokens, completionTokens } = plain;
+      return this.succeed(content, CHAT_FINISH_REASONS[finishReason]!, promptTokens, completionTokens, null, now);
+    }
     const { call } = this;
     let parsed: unknown;
     try {
@@ -49,16 +57,34 @@ export class ChatAnswerReader extends WholeAnswerReader {
       return call.fail(new GatewayError('upstream', `backend finished with an unknown finish_reason "${reason}"`));
     const content = choice.message?.content;
     const { usage } = answer;
-    const outcome: GenerationOutcome = {
-      generatedText: typeof content === 'string' ? content : '',
+    this.succeed(
+      typeof content === 'string' ? content : '',
       finishReason,
-      inputTokens: usage?.prompt_tokens ?? this.countHeader('x-prompt-tokens') ?? 0,
-      outputTokens: usage?.completion_tokens ?? this.countHeader('x-generated-tokens') ?? 0,
+      usage?.prompt_tokens ?? this.countHeader('x-prompt-tokens') ?? 0,
+      usage?.completion_tokens ?? this.countHeader('x-generated-tokens') ?? 0,
+      choice.logprobs?.content ?? null,
+      now,
+    );
+  }
+
+  private succeed(
+    generatedText: string,
+    finishReason: TgiFinishReason,
+    inputTokens: number,
+    outputTokens: number,
+    logprobs: WireLogprob[] | null,
+    now: number,
+  ): void {
+    const outcome: GenerationOutcome = {
+      generatedText,
+      finishReason,
+      inputTokens,
+      outputTokens,
       seed: null,
       // One answer has no first token of its own: its time to first token is the whole answer's arrival.
-      timings: call.timings(now, now),
+      timings: this.call.timings(now, now),
     };
-    if (this.wantsLogprobs) outcome.logprobs = choice.logprobs?.content?.map(toTokenLogprob) ?? [];
-    call.succeed(outcome);
+    if (this.wantsLogprobs) outcome.logprobs = logprobs?.map(toTokenLogprob) ?? [];
+    this.call.succeed(outcome);
   }
 }

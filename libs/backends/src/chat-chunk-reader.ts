@@ -4,6 +4,7 @@ import type { OpenAiTokenLogprob } from './openai-protocol.js';
 import type { BackendCall } from './backend-call.js';
 import { CHAT_FINISH_REASONS, toTokenLogprob, type WireLogprob } from './chat-wire.js';
 import { OpenAiChunkReader } from './openai-chunk-reader.js';
+import { plainChunk, plainUsageChunk } from './plain-chat-json.js';
 import type { TgiFinishReason } from './tgi-protocol.js';
 
 /**
@@ -34,31 +35,52 @@ export class ChatChunkReader extends OpenAiChunkReader<ChatChoiceOnTheWire> {
     super();
   }
 
+  /** An ordinary chunk, or the usage's, is read without parsing it (plain-chat-json.ts); any other is parsed. */
+  override read(data: string, call: BackendCall): void {
+    const plain = plainChunk(data);
+    if (plain !== undefined) {
+      this.lastEventAt = call.eventArrived();
+      if (this.readText(plain.content, null, call)) this.readFinishReason(plain.finishReason, call);
+      return;
+    }
+    const usage = plainUsageChunk(data);
+    if (usage === undefined) return super.read(data, call);
+    this.lastEventAt = call.eventArrived();
+    this.inputTokens = usage.promptTokens;
+    this.outputTokens = usage.completionTokens;
+  }
+
   protected readChoice(choice: ChatChoiceOnTheWire, call: BackendCall): void {
     const logprobs = choice.logprobs?.content;
     // Every token's logprob, also the EOS token's that TGI sends in a chunk without text, as its whole answer has them.
     const deltaLogprobs = logprobs != null && logprobs.length > 0 ? logprobs.map(toTokenLogprob) : null;
     if (deltaLogprobs !== null) for (const logprob of deltaLogprobs) this.logprobs.push(logprob);
     const content = choice.delta?.content;
-    if (typeof content === 'string' && content.length > 0) {
-      this.text += content;
-      this.textChunks++;
-      const { onDelta } = call.options;
-      if (onDelta !== undefined) {
-        try {
-          onDelta({ content, logprobs: deltaLogprobs });
-        } catch (error) {
-          return call.fail(error);
-        }
-        if (!call.pending) return; // the relay aborted the call
-      }
+    if (typeof content === 'string' && !this.readText(content, deltaLogprobs, call)) return;
+    this.readFinishReason(choice.finish_reason, call);
+  }
+
+  private readFinishReason(reason: string | null | undefined, call: BackendCall): void {
+    if (reason == null) return;
+    this.finishReason = CHAT_FINISH_REASONS[reason];
+    if (this.finishReason === undefined)
+      call.fail(new GatewayError('upstream', `backend finished with an unknown finish_reason "${reason}"`));
+  }
+
+  /** Keeps and relays a piece of text (none if empty); false when the relay failed or aborted the call. */
+  private readText(content: string, logprobs: OpenAiTokenLogprob[] | null, call: BackendCall): boolean {
+    if (content.length === 0) return true;
+    this.text += content;
+    this.textChunks++;
+    const { onDelta } = call.options;
+    if (onDelta === undefined) return true;
+    try {
+      onDelta({ content, logprobs });
+    } catch (error) {
+      call.fail(error);
+      return false;
     }
-    const reason = choice.finish_reason;
-    if (reason != null) {
-      this.finishReason = CHAT_FINISH_REASONS[reason];
-      if (this.finishReason === undefined)
-        call.fail(new GatewayError('upstream', `backend finished with an unknown finish_reason "${reason}"`));
-    }
+    return call.pending;
   }
 
   protected complete(call: BackendCall, incomplete: string): void {
