@@ -1,3 +1,5 @@
+import { decodedString, INTEGER, JSON_CHARS, PLAIN_CHARS } from './json-patterns.js';
+
 /**
  * A chat backend's ordinary JSON read without building its objects. `JSON.parse` of a chunk builds five objects and
  * looks up thirteen keys for one piece of text, a chunk a token; matching the forms below costs a tenth of that
@@ -25,7 +27,7 @@ export interface PlainChunk {
  */
 export function plainChunk(data: string): PlainChunk | undefined {
   const match = ORDINARY_CHUNK.exec(data);
-  return match === null ? undefined : { content: decoded(match[1] ?? ''), finishReason: match[2] ?? null };
+  return match === null ? undefined : { content: decodedString(match[1] ?? ''), finishReason: match[2] ?? null };
 }
 
 /** The token counts of the chunk that closes a stream with `stream_options.include_usage`: no choices, the usage. */
@@ -58,24 +60,13 @@ export function plainChatAnswer(text: string): PlainChatAnswer | undefined {
   if (match === null) return undefined;
   const [, content, finishReason, promptTokens, completionTokens] = match;
   return {
-    content: decoded(content!),
+    content: decodedString(content!),
     finishReason: finishReason!,
     promptTokens: Number(promptTokens),
     completionTokens: Number(completionTokens),
   };
 }
 
-/** A matched string's characters; only one with escapes needs decoding, and the pattern has checked them. */
-function decoded(chars: string): string {
-  return chars.includes('\\') ? (JSON.parse(`"${chars}"`) as string) : chars;
-}
-
-/** A JSON string's characters (without its quotes) that have no escape: ids, model names. */
-const PLAIN_CHARS = '[^"\\\\\\x00-\\x1f]*';
-/** A JSON string's characters (without its quotes), escapes included, exactly as JSON allows them. */
-const JSON_CHARS = '(?:[^"\\\\\\x00-\\x1f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))*';
-/** A JSON number as servers write counts and times: an integer with no leading zero. */
-const INTEGER = '(?:0|[1-9][0-9]*)';
 /** The finish reasons the readers know (CHAT_FINISH_REASONS); any other is read whole, and refused there. */
 const FINISH_REASON = '(stop|length|eos_token|stop_sequence)';
 /** A usage's members, the prompt's and the completion's counts captured. */

@@ -102,4 +102,31 @@ describe("TGI's /generate answer read up to its token lists", () => {
     }
     assert.ok(summarised > 1000, `only ${summarised} of 2000 answers were in TGI's form`);
   });
+
+  it('reads an answer bent a character at a time only as its text up to the token lists parses', () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const marks = ['"', '\\', '{', '}', '[', ']', ',', ':', 'n', '0', '9', ' ', 'u', 'x', '-', '.'];
+    let summarised = 0;
+    for (let i = 0; i < 20000; i++) {
+      const base = tgiAnswer('a\\"b\u00e9', [' a', ' b'], { seed: random() < 0.5 ? null : 1234 });
+      const at = Math.floor(random() * base.indexOf(',"tokens":'));
+      const bent =
+        base.slice(0, at) + marks[Math.floor(random() * marks.length)]! + base.slice(at + (random() < 0.5 ? 0 : 1));
+      const summary = generateAnswerSummary(bent);
+      if (summary === undefined) continue;
+      summarised++;
+      const cut = JSON.parse(`${bent.slice(0, bent.indexOf(',"prefill":'))}}}`) as {
+        generated_text: string;
+        details: Record<string, unknown>;
+      };
+      const { finish_reason, generated_tokens, seed: answerSeed } = cut.details;
+      const expected = {
+        generated_text: cut.generated_text,
+        details: { finish_reason, generated_tokens, seed: answerSeed },
+      };
+      assert.deepEqual(summary, expected, `case ${i}: ${bent}`);
+    }
+    assert.ok(summarised > 1000, `${summarised} bent answers summarised: the check above compared them`);
+  });
 });

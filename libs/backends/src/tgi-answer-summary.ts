@@ -1,3 +1,4 @@
+import { decodedString, INTEGER, JSON_CHARS } from './json-patterns.js';
 import type { TgiDetails, TgiFinishReason } from './tgi-protocol.js';
 
 /** What a generation's outcome reads of `/generate`'s details when its client did not ask for them. */
@@ -14,6 +15,12 @@ const FINISH_REASONS = new Set<unknown>(['length', 'eos_token', 'stop_sequence']
 /** Where TGI's details turn from their summary to their token lists (see `generateAnswerSummary`). */
 const PREFILL_MEMBER = ',"prefill":';
 
+/** The summary up to `,"prefill":` as TGI writes it: the text, the finish reason, the count and the seed captured. */
+const PLAIN_SUMMARY = new RegExp(
+  `^\\{"generated_text":"(${JSON_CHARS})","details":\\{"finish_reason":"(length|eos_token|stop_sequence)"` +
+    `,"generated_tokens":(${INTEGER}),"seed":(null|${INTEGER}),"prefill":`,
+);
+
 /**
  * TGI's `/generate` answer read without its token lists, which are most of its bytes (an object per token): TGI writes
  * a GenerateResponse's members in its struct's order, `generated_text`, then `details` with `finish_reason`,
@@ -25,6 +32,19 @@ const PREFILL_MEMBER = ',"prefill":';
 export function generateAnswerSummary(
   text: string,
 ): { generated_text: string; details: TgiDetailsSummary } | undefined {
+  // TGI's own spelling, no spaces and an integer seed or none, is matched without parsing it (json-patterns.ts).
+  const plain = PLAIN_SUMMARY.exec(text);
+  if (plain !== null) {
+    const [, generatedText, finishReason, generatedTokens, seed] = plain;
+    return {
+      generated_text: decodedString(generatedText!),
+      details: {
+        finish_reason: finishReason as TgiFinishReason,
+        generated_tokens: Number(generatedTokens),
+        seed: seed === 'null' ? null : Number(seed),
+      },
+    };
+  }
   const cut = text.indexOf(PREFILL_MEMBER);
   if (cut === -1) return undefined;
   let value: unknown;
