@@ -131,7 +131,12 @@ export function describeDispatchQueueBehaviour(implementation: string, makeQueue
         [],
       );
       assert.equal(r.standIn.stats.maxInFlight, 8, "the backend's own count of generations at once");
-      assert.deepEqual(r.started, prompts, 'dispatched in arrival order');
+      // In arrival order, up to the slots taken at once: jobs a worker takes together (BullMQ's concurrency fetches
+      // several at a time) may reach the executor in either order, never ahead of one that arrived a full set of
+      // slots before them.
+      assert.deepEqual([...r.started].sort(), [...prompts].sort(), 'each dispatched once');
+      const late = r.started.filter((prompt, at) => Math.abs(at - prompts.indexOf(prompt)) >= 8);
+      assert.deepEqual(late, [], `dispatched in arrival order, within the 8 slots: ${r.started.join(', ')}`);
       assert.deepEqual(receivedPrompts(r.standIn).sort(), [...prompts].sort(), 'each reached the backend exactly once');
       // The Redis queue counts a job as running until its worker has recorded it done, just after the answer.
       await until(async () => {
