@@ -1,3 +1,4 @@
+import { CHAT_FINISH_REASONS } from './chat-wire.js';
 import { decodedString, INTEGER, JSON_CHARS, PLAIN_CHARS } from './json-patterns.js';
 
 /**
@@ -67,8 +68,8 @@ export function plainChatAnswer(text: string): PlainChatAnswer | undefined {
   };
 }
 
-/** The finish reasons the readers know (CHAT_FINISH_REASONS); any other is read whole, and refused there. */
-const FINISH_REASON = '(stop|length|eos_token|stop_sequence)';
+/** The finish reasons the readers know; any other is read whole, and refused there. */
+const FINISH_REASON = `(${Object.keys(CHAT_FINISH_REASONS).join('|')})`;
 /** A usage's members, the prompt's and the completion's counts captured. */
 const USAGE = `\\{"prompt_tokens":(${INTEGER}),"completion_tokens":(${INTEGER}),"total_tokens":${INTEGER}\\}`;
 

@@ -17,7 +17,7 @@ const PREFILL_MEMBER = ',"prefill":';
 
 /** The summary up to `,"prefill":` as TGI writes it: the text, the finish reason, the count and the seed captured. */
 const PLAIN_SUMMARY = new RegExp(
-  `^\\{"generated_text":"(${JSON_CHARS})","details":\\{"finish_reason":"(length|eos_token|stop_sequence)"` +
+  `^\\{"generated_text":"(${JSON_CHARS})","details":\\{"finish_reason":"(${[...FINISH_REASONS].join('|')})"` +
     `,"generated_tokens":(${INTEGER}),"seed":(null|${INTEGER}),"prefill":`,
 );
 
