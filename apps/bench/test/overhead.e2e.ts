@@ -120,6 +120,23 @@ describe('bench overhead', () => {
         }
         const ratio = r.gateway.cpu_ms / r.gateway.ok / (r.proxy.cpu_ms / r.proxy.ok);
         assert.ok(Math.abs(r.ratio - ratio) < 0.01, `${r.ratio} is gateway/proxy CPU per request (${ratio})`);
+        // The backend asked straight in the same seconds: each path's added p99 is its p99 over direct's.
+        assert.ok(r.direct.ok > 0 && r.direct.failed === 0, `${route.route}: ${JSON.stringify(r.direct)}`);
+        for (const side of ['proxy', 'gateway'] as const) {
+          const added = r[side].e2e_ms.p99 - r.direct.e2e_ms.p99;
+          assert.ok(Math.abs(r.added_p99_ms[side] - added) < 0.002, `${side}: ${JSON.stringify(r)}`);
+        }
+        if (r.added_p99_ms.proxy > 0)
+          assert.ok(Math.abs(r.added_p99_ratio - r.added_p99_ms.gateway / r.added_p99_ms.proxy) < 0.01);
+        else assert.equal(r.added_p99_ratio, null);
+      }
+      const addedRatios = route.repetitions
+        .map((r: { added_p99_ratio: number | null }) => r.added_p99_ratio)
+        .filter((x: number | null) => x !== null);
+      if (addedRatios.length === 0) assert.equal(route.added_p99.ratio, null);
+      else {
+        assert.equal(route.added_p99.ratio.min, Math.min(...addedRatios));
+        assert.equal(route.added_p99.ratio.max, Math.max(...addedRatios));
       }
       const ratios = route.repetitions.map((r: { ratio: number }) => r.ratio);
       assert.equal(route.ratio.min, Math.min(...ratios));

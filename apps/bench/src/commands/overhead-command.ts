@@ -205,7 +205,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         : `fixed rate in one round of ${durationMs / 1000} s per leg, in the order of --legs.`,
       ...(sideBySideMs > 0
         ? [
-            `CPU per request side by side: after the rounds, per route, one open-loop Poisson stream at ${rate}/s to each of the proxy and the gateway together (each request to one of them at random), ${rounds} repetition${rounds > 1 ? 's' : ''} of ${sideBySideMs / 1000} s after ${warmupMs / 1000} s of warm-up; each server's process.cpuUsage() over the same window / its successful answers that ended in it. Both pay for the same moments of the machine, which legs run one after another do not.`,
+            `CPU per request side by side: after the rounds, per route, one open-loop Poisson stream at ${rate}/s to each of the proxy and the gateway together (each request to one of them at random), ${rounds} repetition${rounds > 1 ? 's' : ''} of ${sideBySideMs / 1000} s after ${warmupMs / 1000} s of warm-up; each server's process.cpuUsage() over the same window / its successful answers that ended in it. Both pay for the same moments of the machine, which legs run one after another do not. Where the route's direct leg runs, the backend takes a third stream straight at the same rate, and each path's added p99 side by side is its e2e p99 over direct's in the same window.`,
           ]
         : []),
       `latency: client e2e from the intended send time, successful requests, nearest-rank percentiles; the same seed, so every leg gets the same request sequence and arrival times.`,
@@ -300,7 +300,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
     if (sideBySideMs > 0) {
       const proxy = servers.proxy;
       const gateway = servers.gateway;
-      for (const [route, proxyLeg, gatewayLeg] of SIDE_BY_SIDE_ROUTES) {
+      for (const [route, directLeg, proxyLeg, gatewayLeg] of SIDE_BY_SIDE_ROUTES) {
         if (interrupt.signal.aborted || !legs.includes(proxyLeg) || !legs.includes(gatewayLeg)) continue;
         if (proxy === undefined || gateway === undefined) {
           say(`side by side ${route}: skipped (a gateway given by --gateway has no channel to ask for its CPU time)`);
@@ -308,6 +308,7 @@ export async function overheadCommand(args: string[]): Promise<number> {
         }
         const measured = await measureSideBySide(
           {
+            ...(legs.includes(directLeg) ? { direct: { target: targets.get(directLeg)! } } : {}),
             proxy: { target: targets.get(proxyLeg)!, usage: () => proxy.usage() },
             gateway: { target: targets.get(gatewayLeg)!, usage: () => gateway.usage() },
           },
@@ -317,7 +318,11 @@ export async function overheadCommand(args: string[]): Promise<number> {
         sideBySide.push({ route, ...measured });
         for (const r of measured.repetitions)
           say(
-            `side by side ${route} ${r.repetition}/${rounds}: proxy ${r.proxy.ok} ok, ${r.proxy.failed} failed, CPU ${r.proxy.cpu_ms_per_request?.toFixed(4) ?? '—'} ms/req; gateway ${r.gateway.ok} ok, ${r.gateway.failed} failed, CPU ${r.gateway.cpu_ms_per_request?.toFixed(4) ?? '—'} ms/req; gateway/proxy ${r.ratio?.toFixed(3) ?? '—'}×`,
+            `side by side ${route} ${r.repetition}/${rounds}: proxy ${r.proxy.ok} ok, ${r.proxy.failed} failed, CPU ${r.proxy.cpu_ms_per_request?.toFixed(4) ?? '—'} ms/req; gateway ${r.gateway.ok} ok, ${r.gateway.failed} failed, CPU ${r.gateway.cpu_ms_per_request?.toFixed(4) ?? '—'} ms/req; gateway/proxy ${r.ratio?.toFixed(3) ?? '—'}×${
+              r.added_p99_ms
+                ? `; added p99 over direct (${r.direct!.ok} ok, p99 ${fmtMs(r.direct!.e2e_ms.p99)} ms): proxy ${fmtMs(r.added_p99_ms.proxy)} ms, gateway ${fmtMs(r.added_p99_ms.gateway)} ms, gateway/proxy ${r.added_p99_ratio?.toFixed(3) ?? '—'}×`
+                : ''
+            }`,
           );
       }
     }
@@ -372,10 +377,10 @@ export async function overheadCommand(args: string[]): Promise<number> {
   }
 }
 
-/** The routes measured side by side: the proxy's leg and the gateway's. */
-const SIDE_BY_SIDE_ROUTES: ReadonlyArray<readonly [string, LegName, LegName]> = [
-  ['/v1/generate', 'proxy', 'gateway'],
-  ['/v1/chat/completions', 'proxy-chat', 'gateway-chat'],
+/** The routes measured side by side: the direct leg's, the proxy's and the gateway's. */
+const SIDE_BY_SIDE_ROUTES: ReadonlyArray<readonly [string, LegName, LegName, LegName]> = [
+  ['/v1/generate', 'direct', 'proxy', 'gateway'],
+  ['/v1/chat/completions', 'direct-chat', 'proxy-chat', 'gateway-chat'],
 ];
 
 /** A server's usage, where the benchmark started it (a given gateway or backend has no channel to ask). */
@@ -415,7 +420,7 @@ function formatOverhead(r: OverheadResult): string {
       : []),
     ...(r.side_by_side?.length
       ? [
-          `CPU per request side by side (ms; each request to the proxy or the gateway at random${n > 1 ? `, median over ${n} repetitions (min–max)` : ''}):`,
+          `CPU per request and added p99 side by side (ms; each request to one of the paths at random${n > 1 ? `, median over ${n} repetitions (min–max)` : ''}):`,
           renderTable(SIDE_BY_SIDE_HEADER, sideBySideRows(r.side_by_side, n), '  '),
         ]
       : []),

@@ -133,7 +133,7 @@ export function overheadReportPage(result: OverheadResult): ReportPage {
       : []),
     ...(result.side_by_side?.length
       ? [
-          `<h2>CPU per request side by side (ms; each request to the proxy or the gateway at random${n > 1 ? `; median over ${n} repetitions (min–max)` : ''})</h2>`,
+          `<h2>CPU per request and added p99 side by side (ms; each request to one of the paths at random${n > 1 ? `; median over ${n} repetitions (min–max)` : ''})</h2>`,
           table(SIDE_BY_SIDE_HEADER, sideBySideRows(result.side_by_side, n)),
         ]
       : []),

@@ -86,9 +86,15 @@ export const SIDE_BY_SIDE_HEADER = [
   'proxy CPU',
   'gateway CPU',
   'gateway / proxy',
+  'added p99 ms, proxy',
+  'added p99 ms, gateway',
+  'gateway / proxy added p99',
 ];
 
-/** Per route side by side: answers summed over repetitions; CPU per request and the ratio as median (min–max). */
+/**
+ * Per route side by side: answers summed over repetitions; CPU per request, the added p99 over direct and their
+ * ratios as median (min–max); the added p99 is "—" where direct did not take part.
+ */
 export function sideBySideRows(routes: NonNullable<OverheadResult['side_by_side']>, repetitions: number): string[][] {
   return routes.map((r) => {
     const sum = (pick: (x: SideBySideRepetition) => number) => r.repetitions.reduce((n, x) => n + pick(x), 0);
@@ -101,6 +107,9 @@ export function sideBySideRows(routes: NonNullable<OverheadResult['side_by_side'
       formatSpread(r.proxy_cpu_ms_per_request, repetitions, 4),
       formatSpread(r.gateway_cpu_ms_per_request, repetitions, 4),
       formatSpread(r.ratio, repetitions, 3, '×'),
+      r.added_p99 ? formatSpread(r.added_p99.proxy_ms, repetitions, 3) : '—',
+      r.added_p99 ? formatSpread(r.added_p99.gateway_ms, repetitions, 3) : '—',
+      r.added_p99 ? formatSpread(r.added_p99.ratio, repetitions, 3, '×') : '—',
     ];
   });
 }
