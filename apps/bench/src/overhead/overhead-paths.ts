@@ -6,7 +6,7 @@
  */
 import type { LegName } from './overhead-legs.js';
 import type { OverheadLeg, PercentileSpreads } from './overhead-report.js';
-import { formatSpread, spreadOf, type Spread } from './overhead-rounds.js';
+import { formatSpread, round3, spreadOf, type Spread } from './overhead-rounds.js';
 
 export const GOAL_CPU_RATIO = 1.3;
 export const GOAL_SATURATION_RATIO = 0.6;
@@ -43,8 +43,6 @@ export interface PathComparison {
   gc_max_pause_ms: Record<'gateway' | 'proxy', Spread | null>;
 }
 
-const r3 = (x: number) => Math.round(x * 1000) / 1000;
-
 export function comparePaths(
   legs: readonly OverheadLeg[],
   addedOver: Partial<Record<LegName, PercentileSpreads>>,
@@ -55,7 +53,7 @@ export function comparePaths(
   const cpu = (leg: LegName, phase: Phase, round: number) => find(leg, phase, round)?.usage?.cpu_ms_per_request ?? null;
   const overRounds = (f: (round: number) => number | null | undefined) => spreadOf(rounds.map(f));
   const ratio = (a: number | null | undefined, b: number | null | undefined) =>
-    a == null || b == null || b <= 0 ? null : r3(a / b);
+    a == null || b == null || b <= 0 ? null : round3(a / b);
 
   const comparisons: PathComparison[] = [];
   for (const path of PATHS) {
@@ -128,7 +126,7 @@ export function pathGoals(paths: readonly PathComparison[], rate: number, rounds
       g: number | null | undefined,
       higherIsWorse: boolean,
     ): Goal => {
-      const r = c == null || g == null || g <= 0 ? null : r3(c / g);
+      const r = c == null || g == null || g <= 0 ? null : round3(c / g);
       const bound = higherIsWorse ? 1 + GOAL_CHAT_WITHIN : 1 - GOAL_CHAT_WITHIN;
       return {
         goal: `chat route's ${name} ${higherIsWorse ? '≤' : '≥'} ${bound}× /v1/generate's`,

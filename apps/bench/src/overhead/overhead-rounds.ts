@@ -19,7 +19,8 @@ export interface Spread {
   max: number;
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
+/** A figure to three decimals, as every ratio and millisecond figure of the overhead result is written. */
+export const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Median (the mean of the middle two for an even count), min and max of the rounds that have the figure. */
 export function spreadOf(values: ReadonlyArray<number | null | undefined>): Spread | null {

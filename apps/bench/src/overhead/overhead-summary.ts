@@ -9,14 +9,12 @@ import type {
   PercentileSpreads,
 } from './overhead-report.js';
 import { comparePaths, pathGoals } from './overhead-paths.js';
-import { formatSpread, percentileSpreads, spreadOf } from './overhead-rounds.js';
+import { formatSpread, percentileSpreads, round3, spreadOf } from './overhead-rounds.js';
 
 /** The OpenAI route may add at most this much more than `/v1/generate` adds. */
 const GOAL_CHAT_OVER_GENERATE = 1.1;
 
 type OverRounds = NonNullable<OverheadResult['over_rounds']>;
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
  * Added latency, ratios, goals and notes from the measured legs. Each fixed-rate round is compared within itself

@@ -11,7 +11,7 @@ import { percentile } from '../metrics/percentile.js';
 import { e2eMs } from '../metrics/request-metrics.js';
 import type { RequestRecord } from '../metrics/request-record.js';
 import { legUsage, type ProcessUsage } from './process-usage.js';
-import { spreadOf, type Spread } from './overhead-rounds.js';
+import { round3, spreadOf, type Spread } from './overhead-rounds.js';
 
 export interface SideBySideServer {
   target: Target;
@@ -82,7 +82,7 @@ type Side = 'direct' | 'proxy' | 'gateway';
 
 /**
  * The proxy's and the gateway's CPU per request measured over the same seconds: one open-loop Poisson stream at
- * twice `ratePerServer`, each request sent to one of the two at random. Legs run one after the other meet the
+ * `ratePerServer` for each server taking part, each request sent to one of them at random. Legs run one after the other meet the
  * machine at different moments (its other tenants, its caches), which moves one server's CPU per request by ±15 %
  * from leg to leg here; side by side, both pay for the same moments, and the ratio of their CPU per request is the
  * gateway's own work. With `direct`, the backend takes a third share of the stream straight, at the same rate, and
@@ -134,12 +134,12 @@ async function repetition(
   const seed = settings.seed + index;
   const { direct } = servers;
   const sidesTaken: Side[] = direct === undefined ? ['proxy', 'gateway'] : ['direct', 'proxy', 'gateway'];
-  const clientOf = (target: Target) => new GenerateClient(target, { originMs, timeoutMs: settings.timeoutMs });
-  const clients: Partial<Record<Side, GenerateClient>> = {
-    proxy: clientOf(servers.proxy.target),
-    gateway: clientOf(servers.gateway.target),
-    ...(direct === undefined ? {} : { direct: clientOf(direct.target) }),
-  };
+  const clients = new Map(
+    sidesTaken.map((side) => [
+      side,
+      new GenerateClient(servers[side]!.target, { originMs, timeoutMs: settings.timeoutMs }),
+    ]),
+  );
   const workload = new Workload(settings.workload, seed);
   const sides = new Rng(seed, 7);
   const records: Record<Side, RequestRecord[]> = { direct: [], proxy: [], gateway: [] };
@@ -148,11 +148,11 @@ async function repetition(
   const sink: ArrivalSink = {
     issue: async (id, intendedMs) => {
       const side = pick(id);
-      records[side].push(await clients[side]!.send(id, workload.next(), intendedMs));
+      records[side].push(await clients.get(side)!.send(id, workload.next(), intendedMs));
     },
     drop: (id, intendedMs, why) => {
       const side = pick(id);
-      records[side].push(clients[side]!.dropped(id, workload.next(), intendedMs, why, false));
+      records[side].push(clients.get(side)!.dropped(id, workload.next(), intendedMs, why, false));
     },
   };
   const lengthMs = settings.warmupMs + settings.durationMs;
@@ -171,7 +171,7 @@ async function repetition(
     await sleep(settings.durationMs);
     const toMs = clock();
     const after = await Promise.all([servers.proxy.usage(), servers.gateway.usage()]);
-    // Requests still in flight at the window's end are counted where they end, so the latencies wait for them.
+    // Every request that ended inside the window is in its side's records before they are read.
     await load;
     const proxy = countOf('proxy', records.proxy, fromMs, toMs, before[0], after[0]);
     const gateway = countOf('gateway', records.gateway, fromMs, toMs, before[1], after[1]);
@@ -196,11 +196,9 @@ async function repetition(
     };
   } finally {
     await load;
-    for (const client of Object.values(clients)) client.close();
+    for (const client of clients.values()) client.close();
   }
 }
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** The answers that ended inside the window: how many, how many failed, and their e2e latency's p50 and p99. */
 function answersOf(
